@@ -1,0 +1,21 @@
+// pm2: `pm2 start ecosystem.config.js`. This package is ESM; pm2 require()s this file, which
+// Node >= 20.19 allows for ES modules, and reads the named `apps` export from the namespace.
+// GATEHOUSE_CONFIG passes through from the environment (default ./gatehouse.yaml). The proxy
+// tells pm2 `ready` once it listens (wait_ready) and drains on SIGINT within drainTimeout (30 s
+// by default), so kill_timeout is longer than that.
+const env = { NODE_ENV: 'production' };
+if (process.env.GATEHOUSE_CONFIG) env.GATEHOUSE_CONFIG = process.env.GATEHOUSE_CONFIG;
+
+export const apps = [
+  {
+    name: 'gatehouse',
+    script: './bin/gatehouse.js',
+    args: 'run',
+    exec_mode: 'cluster',
+    instances: 'max',
+    wait_ready: true,
+    listen_timeout: 15000,
+    kill_timeout: 35000,
+    env,
+  },
+];

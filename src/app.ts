@@ -1,0 +1,152 @@
+// The lifecycle: start, reload (SIGHUP), drain (SIGTERM/SIGINT/SIGQUIT). Owns the listeners, the
+// certificate manager and the current snapshot; a reload swaps the snapshot atomically and keeps
+// every connection open.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { loadConfig } from './config/index.js';
+import type { Config, ListenAddress } from './config/types.js';
+import { AccessLog } from './log/access-log.js';
+import { createErrorLogger } from './log/error-log.js';
+import type { Logger } from './log/types.js';
+import { handleExchange } from './handler/dispatch.js';
+import { handlePlainExchange } from './handler/plain-http.js';
+import type { ConnectionInfo, Exchange } from './listener/exchange.js';
+import { listenPlain, listenTls, type Listener } from './listener/listeners.js';
+import { ProtocolServers } from './listener/protocol-servers.js';
+import { UpgradeExchange } from './listener/upgrade-exchange.js';
+import { buildSnapshot, type Snapshot } from './snapshot.js';
+import { openStorage } from './storage/index.js';
+import type { Storage } from './storage/types.js';
+import { CertManager } from './tls/cert-manager.js';
+
+const addrKey = (kind: string, a: ListenAddress): string => `${kind} ${a.host ?? '*'}:${a.port}`;
+
+export class App {
+  private snapshot: Snapshot;
+  private readonly listeners = new Map<string, Listener>();
+  private readonly tlsServers: ProtocolServers;
+  private readonly plainServers: ProtocolServers;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    config: Config,
+    readonly logger: Logger & { close(): void },
+    private accessLog: AccessLog,
+    readonly storage: Storage,
+    readonly certs: CertManager,
+  ) {
+    this.snapshot = buildSnapshot(config, logger, accessLog);
+    const current = (): Snapshot => this.snapshot;
+    const upgrade = (secure: boolean) => (snap: Snapshot, req: IncomingMessage, socket: Duplex, head: Buffer, conn: ConnectionInfo) => {
+      const ex = new UpgradeExchange(req, socket, head, conn);
+      if (secure) handleExchange(snap, ex);
+      else handlePlainExchange(snap, ex);
+    };
+    this.tlsServers = new ProtocolServers(
+      { current, onExchange: (snap: Snapshot, ex: Exchange) => handleExchange(snap, ex), onUpgrade: upgrade(true) },
+      true,
+    );
+    this.plainServers = new ProtocolServers(
+      { current, onExchange: (snap: Snapshot, ex: Exchange) => handlePlainExchange(snap, ex), onUpgrade: upgrade(false) },
+      false,
+    );
+  }
+
+  static async start(config: Config): Promise<App> {
+    const logger = createErrorLogger(config.log);
+    const accessLog = new AccessLog(config.log);
+    const storage = openStorage(config.storage);
+    const certs = await CertManager.create(config, storage, logger);
+    const app = new App(config, logger, accessLog, storage, certs);
+    try {
+      await app.syncListeners(config);
+    } catch (err) {
+      await app.stop(0);
+      throw err;
+    }
+    logger.info(`gatehouse listening: ${[...app.listeners.keys()].join(', ')}`);
+    return app;
+  }
+
+  get config(): Config {
+    return this.snapshot.config;
+  }
+
+  /** Bound ports by kind, in config order (tests use port 0). */
+  ports(kind: 'http' | 'https'): number[] {
+    return [...this.listeners.entries()].filter(([k]) => k.startsWith(kind + ' ')).map(([, l]) => l.port);
+  }
+
+  /** Opens listeners the config names and closes those it no longer names. */
+  private async syncListeners(config: Config): Promise<void> {
+    const wanted = new Map<string, () => Promise<Listener>>();
+    for (const a of config.listen.https) wanted.set(addrKey('https', a), () => listenTls(a, this.certs, this.tlsServers, this.logger));
+    for (const a of config.listen.http) wanted.set(addrKey('http', a), () => listenPlain(a, this.plainServers));
+    for (const [key, open] of wanted) {
+      if (!this.listeners.has(key)) this.listeners.set(key, await open());
+    }
+    for (const [key, listener] of this.listeners) {
+      if (!wanted.has(key)) {
+        this.listeners.delete(key);
+        await listener.stopAccepting();
+      }
+    }
+  }
+
+  /** SIGHUP: a valid config takes effect for new requests; an invalid one is logged and ignored. */
+  async reload(): Promise<boolean> {
+    let next: Config;
+    try {
+      next = (await loadConfig(this.snapshot.config.file)).config;
+    } catch (err) {
+      this.logger.error(`reload failed, keeping the running config:\n${(err as Error).message}`);
+      return false;
+    }
+    try {
+      await this.certs.reload(next);
+      const accessLog = new AccessLog(next.log);
+      const snapshot = buildSnapshot(next, this.logger, accessLog);
+      await this.syncListeners(next);
+      const old = this.snapshot;
+      const oldAccessLog = this.accessLog;
+      this.snapshot = snapshot;
+      this.accessLog = accessLog;
+      // Requests in flight finish on the old snapshot; its pools close once they are idle.
+      void old.dispose().finally(() => oldAccessLog.close());
+      this.logger.info('configuration reloaded');
+      return true;
+    } catch (err) {
+      this.logger.error(`reload failed, keeping the running config: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  /** Drain: stop accepting, GOAWAY / Connection: close, wait for in-flight requests up to the timeout. */
+  stop(timeoutMs = this.snapshot.config.drainTimeoutMs): Promise<void> {
+    this.stopping ??= this.drain(timeoutMs);
+    return this.stopping;
+  }
+
+  private async drain(timeoutMs: number): Promise<void> {
+    await Promise.all([...this.listeners.values()].map((l) => l.stopAccepting()));
+    this.tlsServers.startDrain();
+    this.plainServers.startDrain();
+    const deadline = Date.now() + timeoutMs;
+    const open = (): number => [...this.listeners.values()].reduce((n, l) => n + l.connections, 0);
+    while (open() > 0 && Date.now() < deadline) {
+      this.tlsServers.startDrain();
+      this.plainServers.startDrain();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (open() > 0) {
+      this.logger.warn(`drain timeout: closing ${open()} connection(s)`);
+      this.tlsServers.destroyAll();
+      this.plainServers.destroyAll();
+    }
+    await this.snapshot.dispose();
+    this.certs.close();
+    await this.storage.close();
+    this.accessLog.close();
+    this.logger.close();
+  }
+}

@@ -1,0 +1,24 @@
+// `gatehouse check`: validate like `nginx -t`; every problem as FILE:LINE:COL: message.
+import { loadConfig, resolveConfigPath } from '../config/index.js';
+import { ConfigError, formatIssue } from '../config/types.js';
+import { EXIT_OK, EXIT_USAGE, parseCommandArgs } from './usage.js';
+
+export async function runCheck(args: string[]): Promise<number> {
+  const opts = parseCommandArgs(args, { config: { type: 'string', short: 'c' } });
+  const file = resolveConfigPath(opts.config, process.env, process.cwd());
+  try {
+    const { warnings } = await loadConfig(file);
+    for (const w of warnings) process.stderr.write(`${formatIssue(w)}\n`);
+    process.stdout.write(`gatehouse: the configuration file ${file} syntax is ok\n`);
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const issue of err.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+      const errors = err.issues.filter((i) => i.severity === 'error').length;
+      process.stderr.write(`gatehouse: configuration file ${file} test failed (${errors} error${errors === 1 ? '' : 's'})\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`${file}:1:1: ${(err as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+}

@@ -1,0 +1,56 @@
+// `gatehouse <command>`: the one entry point. Exit codes follow SPEC §1.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runCheck } from './check.js';
+import { runProxy } from './proxy.js';
+import { runServe } from './run.js';
+import { EXIT_USAGE, UsageError } from './usage.js';
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }
+).version;
+
+const HELP = `gatehouse ${VERSION}: a TLS-terminating edge proxy
+
+Usage:
+  gatehouse run [-c FILE]                       start in the foreground
+  gatehouse check [-c FILE]                     validate the config (like nginx -t)
+  gatehouse proxy --from NAME[:PORT] --to ADDR  a one-line proxy with no config file
+  gatehouse --help | --version
+
+The config file is -c FILE, else $GATEHOUSE_CONFIG, else ./gatehouse.yaml.
+Exit codes: 0 ok, 1 cannot start, 2 invalid config or usage.
+`;
+
+export async function main(argv: string[]): Promise<number | undefined> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(HELP);
+        return command === undefined ? EXIT_USAGE : 0;
+      case '-v':
+      case '--version':
+      case 'version':
+        process.stdout.write(`gatehouse ${VERSION}\n`);
+        return 0;
+      case 'run':
+        return await runServe(rest);
+      case 'check':
+        return await runCheck(rest);
+      case 'proxy':
+        return await runProxy(rest);
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`gatehouse: ${err.message}\nRun "gatehouse --help" for usage.\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+}

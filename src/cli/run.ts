@@ -1,0 +1,61 @@
+// `gatehouse run`: start in the foreground, tell pm2 `ready`, drain on SIGTERM/SIGINT/SIGQUIT,
+// reload on SIGHUP.
+import { App } from '../app.js';
+import { loadConfig, resolveConfigPath } from '../config/index.js';
+import { ConfigError, formatIssue, type Config } from '../config/types.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, parseCommandArgs } from './usage.js';
+
+export async function runServe(args: string[]): Promise<number | undefined> {
+  const opts = parseCommandArgs(args, { config: { type: 'string', short: 'c' } });
+  const file = resolveConfigPath(opts.config, process.env, process.cwd());
+  let config: Config;
+  try {
+    const loaded = await loadConfig(file);
+    for (const w of loaded.warnings) process.stderr.write(`${formatIssue(w)}\n`);
+    config = loaded.config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const issue of err.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`${file}: ${(err as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  return serve(config);
+}
+
+/** Runs until a stop signal; shared by `run` and `proxy`. */
+export async function serve(config: Config): Promise<number | undefined> {
+  let app: App;
+  try {
+    app = await App.start(config);
+  } catch (err) {
+    process.stderr.write(`gatehouse: cannot start: ${(err as Error).message}\n`);
+    return EXIT_FAILED;
+  }
+  process.on('uncaughtException', (err) => {
+    // Last line of defence: log and keep serving; a request-level bug must not stop the proxy.
+    app.logger.error(`uncaught exception: ${err.stack ?? err.message}`);
+  });
+  process.on('unhandledRejection', (err) => {
+    app.logger.error(`unhandled rejection: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  });
+  process.send?.('ready');
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      app.logger.info(`${signal}: draining (up to ${app.config.drainTimeoutMs} ms)`);
+      void app.stop().then(() => resolve(EXIT_OK));
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGQUIT', () => stop('SIGQUIT'));
+    // pm2 sends 'shutdown' over IPC on Windows and when shutdown_with_message is set.
+    process.on('message', (msg) => {
+      if (msg === 'shutdown') stop('shutdown');
+    });
+    process.on('SIGHUP', () => {
+      app.logger.info('SIGHUP: reloading configuration');
+      void app.reload();
+    });
+  });
+}

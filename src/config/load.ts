@@ -1,0 +1,52 @@
+// Finding and reading the config file (SPEC §1), and choosing the reader by its extension.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseNative, type LoadedConfig } from './native.js';
+import { ConfigError } from './types.js';
+
+export type { LoadedConfig } from './native.js';
+
+/** Reads config text into a Config; `file` is absolute. Throws ConfigError with every issue. */
+export type ConfigReader = (text: string, file: string) => LoadedConfig;
+
+const nginxNotYet: ConfigReader = (_text, file) => {
+  throw new ConfigError([
+    { pos: { file, line: 1, col: 1 }, message: 'nginx-syntax configs are not supported yet; use gatehouse.yaml', severity: 'error' },
+  ]);
+};
+
+/**
+ * Readers by file extension. `.conf` is nginx syntax (SPEC §1); the nginx adapter replaces this
+ * entry with `registerConfigReader('.conf', ...)`. Any other extension is read as native: YAML is
+ * a superset of JSON, so a file without `.yaml`/`.json` (e.g. /etc/gatehouse/config) still works.
+ */
+const readers = new Map<string, ConfigReader>([['.conf', nginxNotYet]]);
+
+export function registerConfigReader(extension: string, reader: ConfigReader): void {
+  readers.set(extension.toLowerCase(), reader);
+}
+
+export function parseConfig(text: string, file: string): LoadedConfig {
+  const abs = path.resolve(file);
+  const reader = readers.get(path.extname(abs).toLowerCase()) ?? parseNative;
+  return reader(text, abs);
+}
+
+export async function loadConfig(file: string): Promise<LoadedConfig> {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    throw new ConfigError([{ pos: { file: abs, line: 1, col: 1 }, message: `cannot read the config file: ${why}`, severity: 'error' }]);
+  }
+  return parseConfig(text.replace(/^\uFEFF/, ''), abs);
+}
+
+/** `-c FILE`, else `$GATEHOUSE_CONFIG`, else `./gatehouse.yaml`; absolute, relative to `cwd`. */
+export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
+  const chosen = flag || env.GATEHOUSE_CONFIG || 'gatehouse.yaml';
+  return path.resolve(cwd, chosen);
+}

@@ -1,0 +1,138 @@
+// From a schema-checked value to the `Config` every other room reads: defaults filled in, relative
+// paths made absolute against the config file's folder, and the checks that need several values.
+//
+// Top-level defaults (SPEC §2): no listener unless `listen.http`/`listen.https` is written (but at
+// least one must be); `drainTimeout` 30s; `storage` ./certs; no trusted proxies; access log to
+// stdout in combined format, error log to stderr at level info.
+import ipaddr from 'ipaddr.js';
+import { acmeConfig } from './acme.js';
+import type { Ctx } from './context.js';
+import { formatListen, listenConflict, parseListenAddress } from './listen.js';
+import { list } from './route-parts.js';
+import type { RawConfig, RawListen } from './schema.js';
+import { sitesConfig } from './sites.js';
+import type { Path } from './source.js';
+import type { Config, ListenAddress, LogTarget } from './types.js';
+import { parseDuration } from './units.js';
+import { upstreamsConfig } from './upstreams.js';
+
+export function normalize(ctx: Ctx, raw: RawConfig): Config {
+  const listen = listenConfig(ctx, raw);
+  const upstreams = upstreamsConfig(ctx, raw.upstreams);
+  const sites = sitesConfig(ctx, raw.sites ?? [], new Set(Object.keys(raw.upstreams ?? {})));
+  const config: Config = {
+    file: ctx.file,
+    origin: 'native',
+    listen,
+    drainTimeoutMs: raw.drainTimeout !== undefined && ctx.clean(['drainTimeout']) ? parseDuration(raw.drainTimeout) : 30_000,
+    storage: storage(ctx, raw.storage),
+    trustedProxies: trustedProxies(ctx, raw),
+    log: {
+      access: logTarget(ctx, ['log', 'access'], raw.log?.access, 'stdout'),
+      format: raw.log?.format !== undefined && ctx.clean(['log', 'format']) ? raw.log.format : 'combined',
+      error: logTarget(ctx, ['log', 'error'], raw.log?.error, 'stderr'),
+      level: raw.log?.level !== undefined && ctx.clean(['log', 'level']) ? raw.log.level : 'info',
+    },
+    upstreams,
+    sites,
+  };
+  const admin = adminAddress(ctx, raw, listen);
+  if (admin) config.admin = admin;
+  const acme = acmeConfig(ctx, raw.acme, sites.some((s) => s.tls.kind === 'acme'));
+  if (acme) config.acme = acme;
+  return config;
+}
+
+function addresses(ctx: Ctx, at: Path, value: RawListen | undefined): Array<{ addr: ListenAddress; at: Path }> {
+  if (value === undefined || !ctx.shaped(at)) return [];
+  const items = Array.isArray(value) ? value.map((v, i) => ({ v, at: [...at, i] })) : [{ v: value, at }];
+  const out: Array<{ addr: ListenAddress; at: Path }> = [];
+  for (const item of items) {
+    if (!ctx.clean(item.at)) continue;
+    const addr = ctx.attempt(item.at, () => parseListenAddress(item.v));
+    if (addr) out.push({ addr, at: item.at });
+  }
+  return out;
+}
+
+function listenConfig(ctx: Ctx, raw: RawConfig): Config['listen'] {
+  const http = addresses(ctx, ['listen', 'http'], raw.listen?.http);
+  const https = addresses(ctx, ['listen', 'https'], raw.listen?.https);
+  const all = [...http, ...https];
+  all.forEach((a, i) => {
+    const clash = all.slice(0, i).find((b) => listenConflict(a.addr, b.addr));
+    if (clash) {
+      const line = ctx.pos(clash.at).line;
+      ctx.error(a.at, `listen address ${formatListen(a.addr)} clashes with ${formatListen(clash.addr)} (line ${line}); both cannot be bound`);
+    }
+  });
+  const written = (v: RawListen | undefined): number => (v === undefined ? 0 : Array.isArray(v) ? v.length : 1);
+  if (written(raw.listen?.http) + written(raw.listen?.https) === 0 && ctx.shaped(['listen'])) {
+    ctx.error(raw.listen ? ['listen'] : [], 'nothing to listen on: set listen.http and/or listen.https (a port, like 8443)');
+  }
+  return { http: http.map((a) => a.addr), https: https.map((a) => a.addr) };
+}
+
+function adminAddress(ctx: Ctx, raw: RawConfig, listen: Config['listen']): ListenAddress | undefined {
+  if (raw.admin === undefined || !ctx.clean(['admin'])) return undefined;
+  const addr = ctx.attempt(['admin'], () => parseListenAddress(raw.admin as string | number));
+  const clash = addr && [...listen.http, ...listen.https].find((l) => listenConflict(addr, l));
+  if (addr && clash) ctx.error(['admin'], `admin address ${formatListen(addr)} clashes with listen address ${formatListen(clash)}`);
+  return addr;
+}
+
+/** A folder (relative to the config file), or a `redis://`/`rediss://` URL kept as written. */
+function storage(ctx: Ctx, value: string | undefined): string {
+  if (value === undefined || !ctx.clean(['storage'])) return ctx.resolve('./certs');
+  const text = value.trim();
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase();
+  if (scheme === undefined) return ctx.resolve(text);
+  if (scheme !== 'redis' && scheme !== 'rediss') {
+    ctx.error(['storage'], `storage "${text}" must be a folder or a redis:// (rediss://) URL`);
+  } else {
+    ctx.attempt(['storage'], () => {
+      try {
+        new URL(text);
+      } catch {
+        throw new Error(`storage "${text}" is not a valid URL`);
+      }
+    });
+  }
+  return text;
+}
+
+/** CIDRs or single addresses, checked the way compileTrust in middleware/ will read them. */
+function trustedProxies(ctx: Ctx, raw: RawConfig): string[] {
+  if (raw.trustedProxies === undefined || !ctx.shaped(['trustedProxies'])) return [];
+  const single = typeof raw.trustedProxies === 'string';
+  return list(raw.trustedProxies).flatMap((entry, i) => {
+    if (!ctx.clean(single ? ['trustedProxies'] : ['trustedProxies', i])) return [];
+    const text = entry.trim();
+    const ok = text.includes('/') ? validCidr(text) : validAddress(text);
+    if (ok) return [text];
+    ctx.error(single ? ['trustedProxies'] : ['trustedProxies', i], `trustedProxies entry "${text}" is not an IP address or CIDR (like 10.0.0.0/8)`);
+    return [];
+  });
+}
+
+/** ipaddr.isValid also takes `10` or `0x0a.1` (inet_aton forms); a config should not. */
+function validAddress(text: string): boolean {
+  return ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text);
+}
+
+function validCidr(text: string): boolean {
+  const slash = text.lastIndexOf('/');
+  if (!validAddress(text.slice(0, slash)) || !/^\d{1,3}$/.test(text.slice(slash + 1))) return false;
+  try {
+    ipaddr.parseCIDR(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function logTarget(ctx: Ctx, at: Path, value: string | undefined, fallback: LogTarget): LogTarget {
+  if (value === undefined || !ctx.clean(at)) return fallback;
+  if (value === 'stdout' || value === 'stderr' || value === 'off') return value;
+  return { file: ctx.resolve(value) };
+}

@@ -1,0 +1,141 @@
+// A site's `routes:` list: nginx locations with what each one does (proxy, static root, return).
+import { parseLocation } from '../router/locations.js';
+import { parseProxyTarget } from '../router/proxy-target.js';
+import type { CompiledLocation } from '../router/types.js';
+import type { Ctx } from './context.js';
+import { checkTemplate, headersConfig, list, parseReturn, rateLimitConfig } from './route-parts.js';
+import type { RawRoute } from './schema.js';
+import type { Path } from './source.js';
+import { didYouMean } from './suggest.js';
+import type { RouteConfig } from './types.js';
+import { parseDuration, parseSize } from './units.js';
+
+/**
+ * nginx keeps one tree of static locations, so `/x` and `^~ /x` are the same location and it
+ * rejects the pair as "duplicate location"; regexes are compared as written.
+ */
+function locationKey(loc: CompiledLocation): string {
+  const group = loc.kind === 'prefix-no-regex' ? 'prefix' : loc.kind;
+  return `${group} ${loc.value}`;
+}
+
+export function routesConfig(ctx: Ctx, site: Path, raw: RawRoute[] | undefined, upstreams: ReadonlySet<string>): RouteConfig[] {
+  if (raw === undefined || !ctx.shaped([...site, 'routes'])) return [];
+  const usable = (i: number): boolean => ctx.shaped([...site, 'routes', i]);
+  const locations = raw.map((r, i) => {
+    const at = [...site, 'routes', i, 'location'];
+    return usable(i) && ctx.clean(at) ? ctx.attempt(at, () => parseLocation(r.location)) : undefined;
+  });
+  const seen = new Map<string, number>();
+  locations.forEach((loc, i) => {
+    if (!loc) return;
+    const key = locationKey(loc);
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, i);
+    else {
+      const line = ctx.pos([...site, 'routes', first, 'location']).line;
+      ctx.error([...site, 'routes', i, 'location'], `duplicate location "${raw[i]?.location.trim()}" (first at line ${line})`);
+    }
+  });
+  const named = new Set(locations.filter((l) => l?.kind === 'named').map((l) => (l as CompiledLocation).value));
+  const routes: RouteConfig[] = [];
+  raw.forEach((r, i) => {
+    if (usable(i)) routes.push(routeConfig(ctx, [...site, 'routes', i], r, locations[i], { upstreams, named }));
+  });
+  return routes;
+}
+
+interface RouteEnv {
+  upstreams: ReadonlySet<string>;
+  /** Names of the site's `@name` locations, for tryFiles fallbacks. */
+  named: ReadonlySet<string>;
+}
+
+function routeConfig(ctx: Ctx, at: Path, raw: RawRoute, loc: CompiledLocation | undefined, env: RouteEnv): RouteConfig {
+  const route: RouteConfig = { location: String(raw.location ?? '').trim(), index: ['index.html'], pos: ctx.pos(at) };
+  const ok = (key: string): boolean => (raw as unknown as Record<string, unknown>)[key] !== undefined && ctx.clean([...at, key]);
+
+  const does = (['proxy', 'root', 'return'] as const).filter((k) => raw[k] !== undefined);
+  if (does.length === 0) {
+    ctx.error(at, `route "${route.location}" needs one of proxy, root or return`);
+  } else if (raw.return !== undefined && does.length > 1) {
+    const other = does.filter((k) => k !== 'return').join(' and ');
+    ctx.error([...at, 'return'], `a route does one of proxy, root or return; this one also has ${other}`);
+  }
+
+  if (ok('proxy')) route.proxy = proxyValue(ctx, [...at, 'proxy'], raw.proxy as string, loc, env.upstreams);
+  if (ok('root')) route.root = ctx.resolve(raw.root as string);
+  if (ok('index')) route.index = list(raw.index);
+  if (ok('tryFiles')) route.tryFiles = tryFiles(ctx, at, raw, env.named);
+  if (ok('return')) {
+    const ret = ctx.attempt([...at, 'return'], () => parseReturn(raw.return as number | string));
+    if (ret && (ret.text === undefined || checkTemplate(ctx, [...at, 'return'], ret.text))) route.return = ret;
+  }
+  const headers = headersConfig(ctx, [...at, 'headers'], raw.headers);
+  if (headers) route.headers = headers;
+  if (ok('cache')) route.cacheMs = parseDuration(raw.cache as string | number);
+  if (ok('maxBody')) route.maxBody = parseSize(raw.maxBody as string | number);
+  const rateLimit = rateLimitConfig(ctx, [...at, 'rateLimit'], raw.rateLimit);
+  if (rateLimit) route.rateLimit = rateLimit;
+  if (ok('timeout')) route.timeoutMs = parseDuration(raw.timeout as string | number);
+  return route;
+}
+
+const ADDRESS_ONLY = new Set(['fastcgi', 'uwsgi', 'scgi']);
+
+function proxyValue(ctx: Ctx, at: Path, value: string, loc: CompiledLocation | undefined, upstreams: ReadonlySet<string>): string | undefined {
+  const text = value.trim();
+  if (/^[A-Za-z0-9_.-]+$/.test(text) && !upstreams.has(text)) {
+    const hint = didYouMean(text, upstreams);
+    ctx.error(at, `unknown upstream "${text}"${hint || `; declare it under upstreams:, or write a URL like http://${text}:8080`}`);
+    return undefined;
+  }
+  const target = ctx.attempt(at, () => parseProxyTarget(text, upstreams));
+  if (!target) return undefined;
+  if (target.uri !== undefined) {
+    if (ADDRESS_ONLY.has(target.scheme)) {
+      ctx.error(at, `a ${target.scheme}:// proxy is an address and cannot have a URI part ("${target.uri}")`);
+      return undefined;
+    }
+    // nginx's proxy_pass: in a regex or named location there is no matched prefix for the URI
+    // part to replace, so nginx refuses the combination at config load; so do we.
+    if (loc?.kind === 'regex' || loc?.kind === 'regex-ci') {
+      ctx.error(at, 'proxy with a URI part cannot be used in a regex location; drop the path, or rewrite with a prefix location');
+      return undefined;
+    }
+    if (loc?.kind === 'named') {
+      ctx.error(at, 'proxy with a URI part cannot be used in a named location');
+      return undefined;
+    }
+  }
+  return text;
+}
+
+/** nginx try_files: files to try (with variables), then a fallback: `=CODE`, a URI or `@name`. */
+function tryFiles(ctx: Ctx, at: Path, raw: RawRoute, named: ReadonlySet<string>): string[] {
+  const items = raw.tryFiles as string[];
+  const where = [...at, 'tryFiles'];
+  if (raw.root === undefined) ctx.error(where, 'tryFiles needs root (the folder the files are looked up in)');
+  items.forEach((item, i) => {
+    const p = [...where, i];
+    if (i < items.length - 1) {
+      checkTemplate(ctx, p, item);
+      return;
+    }
+    const code = /^=(\d+)$/.exec(item);
+    if (code) {
+      const n = Number(code[1]);
+      if (n < 100 || n > 599) ctx.error(p, `tryFiles fallback "${item}" is not an HTTP status (100-599)`);
+    } else if (item.startsWith('@')) {
+      const name = item.slice(1);
+      if (!named.has(name)) {
+        ctx.error(p, `tryFiles falls back to "${item}", but this site has no "location: ${item}"${didYouMean(name, named)}`);
+      }
+    } else if (item.startsWith('/') || item.startsWith('$')) {
+      checkTemplate(ctx, p, item);
+    } else {
+      ctx.error(p, `the last tryFiles item must be =CODE, a URI starting with "/", or @name (got "${item}")`);
+    }
+  });
+  return items;
+}

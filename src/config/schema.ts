@@ -1,0 +1,245 @@
+// The one JSON schema of the native config (SPEC §2): structure and types only. Defaults and the
+// checks that need more than one value (duplicate hosts, unknown upstreams...) are in the
+// normalising steps. Pieces are shared as JS constants rather than `$ref`s so that every ajv
+// `schemaPath` is a plain path from the root, which `schema-errors.ts` relies on for `anyOf`.
+//
+// Two annotation keywords of our own:
+//   expect: how to describe a valid value in a message ("a port, \"host:port\" ...").
+//   unit:   duration | size | rate, checked with the parsers in units.ts.
+
+const text = { type: 'string', minLength: 1 };
+const bool = { type: 'boolean' };
+const count = { type: 'integer', minimum: 0 };
+const duration = { type: ['string', 'number'], unit: 'duration', expect: 'a duration like 30s, 5m or 12h' };
+const size = { type: ['string', 'integer'], unit: 'size', expect: 'a size like 512, 64k, 10m or 1g' };
+const rate = { type: 'string', unit: 'rate', expect: 'a rate like 10r/s or 30r/m' };
+const textList = { type: ['string', 'array'], items: text, expect: 'a string or a list of strings' };
+
+const listenOne = { type: ['integer', 'string'], expect: 'a port, "host:port" or "[::]:port"' };
+const listenList = { type: ['integer', 'string', 'array'], items: listenOne, expect: 'a port, "host:port", "[::]:port" or a list of them' };
+
+const headerOps = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    set: { type: 'object', additionalProperties: { type: ['string', 'number'], expect: 'a header value' } },
+    remove: textList,
+  },
+};
+const headers = { type: 'object', additionalProperties: false, properties: { request: headerOps, response: headerOps } };
+const rateLimit = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['rate'],
+  properties: { rate, burst: count },
+};
+
+const route = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['location'],
+  properties: {
+    location: text,
+    proxy: text,
+    root: text,
+    index: { ...textList, minItems: 1 },
+    tryFiles: { type: 'array', items: text, minItems: 2, expect: 'a list: files to try, then a fallback' },
+    return: { type: ['integer', 'string'], expect: 'CODE, "CODE TEXT-OR-URL" or a URL' },
+    headers,
+    cache: duration,
+    maxBody: size,
+    rateLimit,
+    timeout: duration,
+  },
+};
+
+const site = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['hosts'],
+  properties: {
+    hosts: { ...textList, minItems: 1 },
+    default: bool,
+    tls: {
+      expect: 'acme, internal, off or { cert: FILE, key: FILE }',
+      anyOf: [
+        { type: 'string', enum: ['acme', 'internal', 'off'] },
+        { type: 'object', additionalProperties: false, required: ['cert', 'key'], properties: { cert: text, key: text } },
+      ],
+    },
+    redirect: { type: 'string', enum: ['https', 'off'] },
+    hsts: duration,
+    compress: {
+      expect: 'a list of br, gzip, zstd, or off',
+      anyOf: [
+        { type: 'string', enum: ['off'] },
+        { type: 'array', uniqueItems: true, items: { type: 'string', enum: ['br', 'gzip', 'zstd'] } },
+      ],
+    },
+    headers,
+    rateLimit,
+    maxBody: size,
+    routes: { type: 'array', items: route },
+  },
+};
+
+const server = {
+  type: ['string', 'object'],
+  expect: 'a URL or { url, weight, backup }',
+  additionalProperties: false,
+  required: ['url'],
+  properties: { url: text, weight: { type: 'integer', minimum: 1 }, backup: bool },
+};
+
+const upstream = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['servers'],
+  properties: {
+    servers: { type: ['string', 'array'], items: server, minItems: 1, expect: 'a URL or a list of servers' },
+    balance: { type: 'string', enum: ['round-robin', 'least-conn', 'ip-hash', 'random-two'] },
+    maxFails: count,
+    failTimeout: duration,
+    health: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        path: { type: 'string', pattern: '^/', expect: 'a path starting with "/"' },
+        interval: duration,
+        timeout: duration,
+        status: { type: 'integer', minimum: 100, maximum: 599 },
+      },
+    },
+    retries: count,
+    timeouts: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { connect: duration, read: duration, send: duration },
+    },
+    keepalive: count,
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { ca: text, servername: text, insecure: bool },
+    },
+  },
+};
+
+const acme = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    email: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+$', expect: 'an e-mail address' },
+    directory: text,
+    trust: text,
+    challenges: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: ['http-01', 'tls-alpn-01'] } },
+    key: { type: 'string', enum: ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-4096'] },
+    renewBefore: duration,
+    eab: { type: 'object', additionalProperties: false, required: ['kid', 'hmac'], properties: { kid: text, hmac: text } },
+    profile: text,
+    onDemand: { type: 'object', additionalProperties: false, required: ['ask'], properties: { ask: text } },
+  },
+};
+
+const logTarget = { type: 'string', minLength: 1, expect: 'stdout, stderr, off or a file path' };
+
+export const configSchema = {
+  type: 'object',
+  expect: 'a map of settings (listen, sites, ...)',
+  additionalProperties: false,
+  required: ['sites'],
+  properties: {
+    listen: { type: 'object', additionalProperties: false, properties: { http: listenList, https: listenList } },
+    admin: listenOne,
+    drainTimeout: duration,
+    storage: text,
+    trustedProxies: textList,
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        access: logTarget,
+        format: { type: 'string', enum: ['combined', 'json'] },
+        error: logTarget,
+        level: { type: 'string', enum: ['error', 'warn', 'info', 'debug'] },
+      },
+    },
+    acme,
+    upstreams: { type: 'object', additionalProperties: upstream },
+    sites: { type: 'array', minItems: 1, items: site },
+  },
+};
+
+// The shapes the schema admits; semantic steps read values through these once `Ctx.clean` says so.
+
+export type RawText = string | string[];
+export interface RawHeaderOps { set?: Record<string, string | number>; remove?: RawText }
+export interface RawHeaders { request?: RawHeaderOps; response?: RawHeaderOps }
+export interface RawRateLimit { rate: string; burst?: number }
+
+export interface RawRoute {
+  location: string;
+  proxy?: string;
+  root?: string;
+  index?: RawText;
+  tryFiles?: string[];
+  return?: number | string;
+  headers?: RawHeaders;
+  cache?: string | number;
+  maxBody?: string | number;
+  rateLimit?: RawRateLimit;
+  timeout?: string | number;
+}
+
+export interface RawSite {
+  hosts: RawText;
+  default?: boolean;
+  tls?: 'acme' | 'internal' | 'off' | { cert: string; key: string };
+  redirect?: 'https' | 'off';
+  hsts?: string | number;
+  compress?: 'off' | Array<'br' | 'gzip' | 'zstd'>;
+  headers?: RawHeaders;
+  rateLimit?: RawRateLimit;
+  maxBody?: string | number;
+  routes?: RawRoute[];
+}
+
+export type RawServer = string | { url: string; weight?: number; backup?: boolean };
+
+export interface RawUpstream {
+  servers: RawServer | RawServer[];
+  balance?: 'round-robin' | 'least-conn' | 'ip-hash' | 'random-two';
+  maxFails?: number;
+  failTimeout?: string | number;
+  health?: { path?: string; interval?: string | number; timeout?: string | number; status?: number };
+  retries?: number;
+  timeouts?: { connect?: string | number; read?: string | number; send?: string | number };
+  keepalive?: number;
+  tls?: { ca?: string; servername?: string; insecure?: boolean };
+}
+
+export interface RawAcme {
+  email?: string;
+  directory?: string;
+  trust?: string;
+  challenges?: Array<'http-01' | 'tls-alpn-01'>;
+  key?: 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-4096';
+  renewBefore?: string | number;
+  eab?: { kid: string; hmac: string };
+  profile?: string;
+  onDemand?: { ask: string };
+}
+
+export interface RawConfig {
+  listen?: { http?: RawListen; https?: RawListen };
+  admin?: string | number;
+  drainTimeout?: string | number;
+  storage?: string;
+  trustedProxies?: RawText;
+  log?: { access?: string; format?: 'combined' | 'json'; error?: string; level?: 'error' | 'warn' | 'info' | 'debug' };
+  acme?: RawAcme;
+  upstreams?: Record<string, RawUpstream>;
+  sites: RawSite[];
+}
+
+export type RawListen = string | number | Array<string | number>;

@@ -1,0 +1,82 @@
+// Likely mistakes in a valid config: reported as warnings by `check` and at start, never fatal.
+import ipaddr from 'ipaddr.js';
+import { parseLocation } from '../router/locations.js';
+import { parseProxyTarget } from '../router/proxy-target.js';
+import type { Ctx } from './context.js';
+import { isLoopback } from './listen.js';
+import type { RawConfig } from './schema.js';
+import type { Path } from './source.js';
+import type { Config, RouteConfig, SiteConfig } from './types.js';
+
+export function lint(ctx: Ctx, config: Config, raw: RawConfig): void {
+  trustEveryone(ctx, config, raw);
+  if (config.admin && !isLoopback(config.admin)) {
+    ctx.warn(['admin'], 'admin (metrics and status) is reachable from other machines; bind it to 127.0.0.1 unless that is intended');
+  }
+  unusedUpstreams(ctx, config);
+  config.sites.forEach((site, i) => lintSite(ctx, config, site, raw, ['sites', i]));
+  acmeChallenges(ctx, config);
+}
+
+function trustEveryone(ctx: Ctx, config: Config, raw: RawConfig): void {
+  config.trustedProxies.forEach((entry, i) => {
+    if (!entry.includes('/') || ipaddr.parseCIDR(entry)[1] !== 0) return;
+    const at = typeof raw.trustedProxies === 'string' ? ['trustedProxies'] : ['trustedProxies', i];
+    ctx.warn(at, `trustedProxies "${entry}" trusts every address: any client can set its own X-Forwarded-For`);
+  });
+}
+
+function unusedUpstreams(ctx: Ctx, config: Config): void {
+  const names = new Set(Object.keys(config.upstreams));
+  const used = new Set<string>();
+  for (const site of config.sites) {
+    for (const route of site.routes) {
+      const name = route.proxy !== undefined ? parseProxyTarget(route.proxy, names).upstream : undefined;
+      if (name !== undefined) used.add(name);
+    }
+  }
+  for (const name of names) {
+    if (!used.has(name)) ctx.warn(['upstreams', name], `upstream "${name}" is not used by any route`, 'key');
+  }
+}
+
+function lintSite(ctx: Ctx, config: Config, site: SiteConfig, raw: RawConfig, at: Path): void {
+  const rs = raw.sites[at[1] as number];
+  if (site.tls.kind === 'off' && site.hstsMs !== undefined) {
+    ctx.warn([...at, 'hsts'], 'hsts has no effect on a "tls: off" site (browsers ignore it over plain HTTP)');
+  }
+  if (site.tls.kind === 'off' && site.redirect === 'https') {
+    ctx.warn([...at, 'redirect'], 'redirect: https on a "tls: off" site sends visitors to an HTTPS site that does not exist');
+  }
+  if (site.tls.kind !== 'off' && config.listen.https.length === 0) {
+    ctx.warn(rs?.tls !== undefined ? [...at, 'tls'] : at, `site uses TLS (${site.tls.kind}) but there is no listen.https; it is only reachable over plain HTTP`);
+  }
+  if (!site.routes.some(catchAll)) {
+    ctx.warn(rs?.routes !== undefined ? [...at, 'routes'] : at, 'no route matches every path (like "location: /"); other requests will get 404');
+  }
+  if (site.tls.kind === 'acme' && !config.acme?.onDemand) {
+    site.hosts.forEach((host, j) => {
+      if (!host.startsWith('*.')) return;
+      const hat = typeof rs?.hosts === 'string' ? [...at, 'hosts'] : [...at, 'hosts', j];
+      ctx.warn(hat, `"${host}" needs a wildcard certificate, which takes the DNS-01 challenge gatehouse does not do; ` +
+        'use acme.onDemand to issue per name, or tls: { cert, key }');
+    });
+  }
+}
+
+/** `location: /` (with or without ^~), or a regex that matches any path. */
+function catchAll(route: RouteConfig): boolean {
+  const loc = parseLocation(route.location);
+  if (loc.kind === 'prefix' || loc.kind === 'prefix-no-regex') return loc.value === '/';
+  return loc.regex !== undefined && loc.regex.test('/') && loc.regex.test('/gatehouse/probe.x');
+}
+
+function acmeChallenges(ctx: Ctx, config: Config): void {
+  const acme = config.acme;
+  if (!acme || !config.sites.some((s) => s.tls.kind === 'acme')) return;
+  const http = acme.challenges.includes('http-01') && config.listen.http.length > 0;
+  const alpn = acme.challenges.includes('tls-alpn-01') && config.listen.https.length > 0;
+  if (!http && !alpn) {
+    ctx.warn(['acme'], 'no ACME challenge can be answered: http-01 needs listen.http, tls-alpn-01 needs listen.https');
+  }
+}

@@ -1,0 +1,84 @@
+// Per-request state shared by the handlers, and the nginx variables computed from it on demand.
+import type { Exchange } from '../listener/exchange.js';
+import type { VarSource } from '../middleware/vars-types.js';
+import type { CompiledRoute, CompiledSite, LocationMatch } from '../router/types.js';
+import type { Snapshot } from '../snapshot.js';
+
+export interface RequestContext {
+  readonly ex: Exchange;
+  readonly snap: Snapshot;
+  /** Host without port, lower-case ('' when the client sent none). */
+  readonly host: string;
+  site: CompiledSite;
+  route?: CompiledRoute;
+  match?: LocationMatch;
+  /** Normalised path and raw args. */
+  path: string;
+  args: string;
+  upstreamAddr?: string;
+  upstreamStartedAt?: number;
+  upstreamTime?: number;
+  vars: VarSource;
+}
+
+export function headerValue(ex: Exchange, name: string): string | undefined {
+  const v = ex.headers[name];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(name === 'cookie' ? '; ' : ', ') : v;
+}
+
+/** nginx variables over one request; each is computed only when a template asks for it. */
+export class RequestVars implements VarSource {
+  proxyHost = '';
+  captures?: string[];
+  constructor(private readonly ctx: RequestContext) {}
+  get host(): string {
+    return this.ctx.host || this.ctx.site.config.hosts[0] || '';
+  }
+  get remoteAddr(): string {
+    return this.ctx.ex.conn.remoteAddress;
+  }
+  get remotePort(): number {
+    return this.ctx.ex.conn.remotePort;
+  }
+  get scheme(): 'http' | 'https' {
+    return this.ctx.ex.conn.secure ? 'https' : 'http';
+  }
+  get serverPort(): number {
+    return this.ctx.ex.conn.localPort;
+  }
+  get serverName(): string {
+    return this.ctx.site.config.hosts[0] ?? '';
+  }
+  get requestUri(): string {
+    return this.ctx.ex.rawTarget;
+  }
+  get uri(): string {
+    return this.ctx.path;
+  }
+  get args(): string {
+    return this.ctx.args;
+  }
+  get proxyAddXForwardedFor(): string {
+    const xff = headerValue(this.ctx.ex, 'x-forwarded-for');
+    return xff ? `${xff}, ${this.remoteAddr}` : this.remoteAddr;
+  }
+  header(name: string): string | undefined {
+    return headerValue(this.ctx.ex, name);
+  }
+}
+
+/** Host from the Host header / :authority: lower-case, port and trailing dot removed. */
+export function hostOf(authority: string | undefined): string {
+  if (!authority) return '';
+  let host = authority;
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    host = end === -1 ? host : host.slice(1, end);
+  } else {
+    const colon = host.lastIndexOf(':');
+    if (colon !== -1) host = host.slice(0, colon);
+  }
+  if (host.endsWith('.')) host = host.slice(0, -1);
+  return host.toLowerCase();
+}

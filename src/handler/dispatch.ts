@@ -1,0 +1,106 @@
+// The per-request path: site by Host, the 421 check, URI normalisation, location, handler.
+// Nothing here may throw into the server: one bad request must never take the process down.
+import type { Exchange } from '../listener/exchange.js';
+import { normalizeRequestTarget } from '../router/normalize.js';
+import type { Snapshot } from '../snapshot.js';
+import { RequestVars, headerValue, hostOf, type RequestContext } from './context.js';
+import { sendRedirect, sendStatus } from './respond.js';
+
+function logAccess(ctx: RequestContext): void {
+  const { ex, snap } = ctx;
+  if (!snap.accessLog.enabled) return;
+  snap.accessLog.log({
+    remoteAddr: ex.conn.remoteAddress,
+    method: ex.method,
+    target: ex.rawTarget,
+    protocol: ex.protocol,
+    // 499 (nginx's code) when the client left before a response head was sent.
+    status: ex.status || 499,
+    bytesSent: ex.bytesSent,
+    referer: headerValue(ex, 'referer'),
+    userAgent: headerValue(ex, 'user-agent'),
+    host: ctx.host,
+    upstreamAddr: ctx.upstreamAddr,
+    upstreamTime: ctx.upstreamTime,
+    requestTime: (performance.now() - ex.startedAt) / 1000,
+    tlsVersion: ex.conn.tlsVersion,
+  });
+}
+
+export function createContext(snap: Snapshot, ex: Exchange): RequestContext {
+  const host = hostOf(ex.authority);
+  const ctx = { ex, snap, host, site: snap.table.matchHost(host), path: '/', args: '' } as RequestContext;
+  ctx.vars = new RequestVars(ctx);
+  return ctx;
+}
+
+/** The context of a new request, logged to the access log when it ends. */
+export function startRequest(snap: Snapshot, ex: Exchange): RequestContext {
+  const ctx = createContext(snap, ex);
+  ex.onClose(() => logAccess(ctx));
+  return ctx;
+}
+
+export function handleExchange(snap: Snapshot, ex: Exchange): void {
+  routeRequest(startRequest(snap, ex));
+}
+
+export function routeRequest(ctx: RequestContext): void {
+  try {
+    route(ctx);
+  } catch (err) {
+    internalError(ctx, err);
+  }
+}
+
+function route(ctx: RequestContext): void {
+  const { ex, snap } = ctx;
+  // RFC 9110 §7.4 / SPEC §4: a connection's certificate must cover the Host it is used for.
+  const cert = ex.conn.cert;
+  if (cert && ctx.host !== '' && snap.config.origin === 'native' && !cert.covers(ctx.host)) {
+    sendStatus(ctx, 421);
+    return;
+  }
+  const target = normalizeRequestTarget(ex.rawTarget);
+  if (!target) {
+    sendStatus(ctx, 400);
+    return;
+  }
+  ctx.path = target.path;
+  ctx.args = target.args;
+  runLocation(ctx);
+}
+
+/** Picks the location for ctx.path and runs its handler; also used by internal redirects. */
+export function runLocation(ctx: RequestContext): void {
+  const match = ctx.site.matchLocation(ctx.path);
+  if (!match) {
+    sendStatus(ctx, 404);
+    return;
+  }
+  if (match.autoRedirect) {
+    sendRedirect(ctx, 301, `${encodeURI(ctx.path)}/${ctx.args ? `?${ctx.args}` : ''}`);
+    return;
+  }
+  ctx.route = match.route;
+  ctx.match = match;
+  if (match.captures) (ctx.vars as RequestVars).captures = match.captures;
+  const handler = ctx.snap.handlers.get(match.route);
+  if (!handler) {
+    sendStatus(ctx, 404);
+    return;
+  }
+  const result = handler(ctx);
+  if (result instanceof Promise) result.catch((err: unknown) => internalError(ctx, err));
+}
+
+function internalError(ctx: RequestContext, err: unknown): void {
+  ctx.snap.logger.error(`request failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, {
+    uri: ctx.ex.rawTarget,
+  });
+  try {
+    sendStatus(ctx, 500);
+  } catch {
+    ctx.ex.abort();
+  }
+}

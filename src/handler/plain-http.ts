@@ -1,0 +1,40 @@
+// The plain HTTP listener (SPEC §3): ACME HTTP-01 answers, 308 to HTTPS for TLS sites, and
+// normal serving for `tls: off` sites or `redirect: off`.
+import type { Exchange } from '../listener/exchange.js';
+import type { Snapshot } from '../snapshot.js';
+import { routeRequest, startRequest } from './dispatch.js';
+import { sendRedirect } from './respond.js';
+
+const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
+
+/** Answers an HTTP-01 challenge; set by the ACME room. Returns false when the token is unknown. */
+export type ChallengeResponder = (ex: Exchange, token: string) => boolean;
+
+let challengeResponder: ChallengeResponder | undefined;
+export function setChallengeResponder(responder: ChallengeResponder | undefined): void {
+  challengeResponder = responder;
+}
+
+function pathOf(target: string): string {
+  if (target.startsWith('/')) return target;
+  // absolute-form (RFC 9112 §3.2.2): keep only path and query for the redirect.
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(.*)$/i.exec(target);
+  return m?.[1] || '/';
+}
+
+export function handlePlainExchange(snap: Snapshot, ex: Exchange): void {
+  const ctx = startRequest(snap, ex);
+  if (challengeResponder && ex.rawTarget.startsWith(CHALLENGE_PREFIX)) {
+    if (challengeResponder(ex, ex.rawTarget.slice(CHALLENGE_PREFIX.length))) return;
+  }
+  const { host, site } = ctx;
+  if (site.config.tls.kind === 'off' || site.config.redirect === 'off' || snap.httpsPort === undefined) {
+    routeRequest(ctx);
+    return;
+  }
+  const name = host || site.config.hosts.find((h) => !h.startsWith('*') && !h.startsWith('~')) || 'localhost';
+  const authority = name.includes(':') ? `[${name}]` : name;
+  const port = snap.httpsPort === 443 ? '' : `:${snap.httpsPort}`;
+  // 308 keeps the method and body (RFC 9110 §15.4.9), unlike nginx's usual 301.
+  sendRedirect({ ex }, 308, `https://${authority}${port}${pathOf(ex.rawTarget)}`);
+}

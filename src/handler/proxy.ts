@@ -1,0 +1,162 @@
+// The proxy handler: picks a server, sends the request through its transport, and streams the
+// response to the client with back-pressure both ways. Knows nothing of wire protocols.
+import { Transform, type TransformCallback } from 'node:stream';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { CompiledHeaderOps } from '../middleware/header-ops.js';
+import type { UpstreamPool, UpstreamServer } from '../upstream/pool.js';
+import { UpstreamError, type UpstreamCall, type UpstreamRequest } from '../transport/types.js';
+import type { RequestContext } from './context.js';
+import { clientResponseHeaders, upstreamRequestHeaders, type RequestHeaderPolicy } from './proxy-headers.js';
+import { sendStatus } from './respond.js';
+import { statusForUpstreamError } from './upstream-errors.js';
+import { UpgradeExchange, rawHead } from '../listener/upgrade-exchange.js';
+
+export interface ProxyRuntime {
+  pool: UpstreamPool;
+  /** Builds the upstream path from the request (nginx proxy_pass rules). */
+  path(ctx: RequestContext): string;
+  requestHeaders: RequestHeaderPolicy;
+  responseOps: CompiledHeaderOps | undefined;
+  hsts: string | undefined;
+  maxBody: number | undefined;
+  readTimeoutMs: number | undefined;
+  /** Extra attempts on another server when nothing reached the first (SPEC §2 `retries`). */
+  retries: number;
+  /** Adds protocol-specific values (FastCGI/uwsgi/SCGI params) to the upstream request. */
+  decorate?(ctx: RequestContext, req: UpstreamRequest): void;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+class BodyLimit extends Transform {
+  private seen = 0;
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) cb(new UpstreamError('EBODY', 'request body over maxBody'));
+    else cb(null, chunk);
+  }
+}
+
+export function handleProxy(ctx: RequestContext, rt: ProxyRuntime): void {
+  const { ex } = ctx;
+  let body = ex.body;
+  let overLimit = false;
+  if (rt.maxBody !== undefined && body) {
+    const declared = Number(ex.headers['content-length'] ?? NaN);
+    if (declared > rt.maxBody) {
+      tooLarge(ctx);
+      return;
+    }
+    if (Number.isNaN(declared)) {
+      const limiter = new BodyLimit(rt.maxBody);
+      limiter.on('error', () => {
+        overLimit = true;
+      });
+      body = body.pipe(limiter);
+    }
+  }
+  const req: UpstreamRequest = {
+    method: ex.method,
+    path: rt.path(ctx),
+    headers: upstreamRequestHeaders(ctx, rt.requestHeaders),
+    body,
+    ...(rt.readTimeoutMs !== undefined ? { readTimeoutMs: rt.readTimeoutMs } : {}),
+  };
+  if (ex instanceof UpgradeExchange) req.upgrade = ex.upgradeProtocol;
+  rt.decorate?.(ctx, req);
+  const tried = new Set<UpstreamServer>();
+  let call: UpstreamCall | undefined;
+  let finished = false;
+  ex.onClose((aborted) => {
+    if (aborted && !finished) call?.abort(new Error('client closed the connection'));
+  });
+
+  const attempt = (server: UpstreamServer): void => {
+    tried.add(server);
+    ctx.upstreamAddr = server.transport.address;
+    ctx.upstreamStartedAt = performance.now();
+    call = server.transport.request(req, {
+      onHeaders(status, headers: IncomingHttpHeaders) {
+        ctx.upstreamTime = (performance.now() - (ctx.upstreamStartedAt ?? 0)) / 1000;
+        rt.pool.reportSuccess(server);
+        if (ex.closed) return;
+        ex.respond(status, clientResponseHeaders(headers, ctx, rt.responseOps, rt.hsts));
+      },
+      onData(chunk) {
+        if (ex.closed) return true;
+        if (ex.write(chunk)) return true;
+        ex.onDrain(() => call?.resume());
+        return false;
+      },
+      onEnd() {
+        finished = true;
+        if (!ex.closed) ex.end();
+      },
+      onUpgrade(status, headers, upstreamSocket) {
+        ctx.upstreamTime = (performance.now() - (ctx.upstreamStartedAt ?? 0)) / 1000;
+        if (!(ex instanceof UpgradeExchange) || ex.closed) {
+          upstreamSocket.destroy();
+          return;
+        }
+        bridgeUpgrade(ex, status, headers, upstreamSocket);
+        finished = true;
+      },
+      onError(err) {
+        finished = true;
+        if (ex.closed) return;
+        if (overLimit) {
+          tooLarge(ctx);
+          return;
+        }
+        const code = err instanceof UpstreamError ? err.code : 'ERESET';
+        const nothingSent = code === 'ECONNECT' || code === 'ECONNECTTIMEOUT';
+        if (code !== 'EBODY') rt.pool.reportFailure(server);
+        if (!ex.headersSent && nothingSent && !req.body && IDEMPOTENT.has(req.method) && tried.size <= rt.retries) {
+          const next = rt.pool.pick(tried);
+          if (next) {
+            finished = false;
+            attempt(next);
+            return;
+          }
+        }
+        ctx.snap.logger.warn(`upstream ${server.transport.address}: ${err.message}`, {
+          code,
+          site: ctx.site.config.hosts[0],
+          uri: ex.rawTarget,
+        });
+        sendStatus(ctx, statusForUpstreamError(err));
+      },
+    });
+  };
+  const first = rt.pool.pick(tried);
+  if (first) attempt(first);
+  else sendStatus(ctx, 503);
+}
+
+/** After a 101 from the upstream both sides are plain byte streams (RFC 9110 §7.8). */
+function bridgeUpgrade(ex: UpgradeExchange, status: number, headers: IncomingHttpHeaders, upstream: Duplex): void {
+  ex.status = status;
+  ex.headersSent = true;
+  const client = ex.socket;
+  client.write(rawHead(status, headers));
+  if (ex.head.length > 0) upstream.write(ex.head);
+  const close = (): void => {
+    client.destroy();
+    upstream.destroy();
+  };
+  upstream.on('error', close);
+  client.on('error', close);
+  upstream.on('close', close);
+  client.on('close', close);
+  upstream.pipe(client);
+  client.pipe(upstream);
+}
+
+function tooLarge(ctx: RequestContext): void {
+  // The unread body would otherwise be read (or fail) on a kept-alive HTTP/1.1 connection.
+  sendStatus(ctx, 413, ctx.ex.protocol === 'HTTP/2.0' ? undefined : { connection: 'close' });
+}

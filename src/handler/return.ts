@@ -1,0 +1,17 @@
+// `return: CODE [URL|text]` as nginx's return directive.
+import type { ReturnConfig } from '../config/types.js';
+import { compileTemplate } from '../middleware/variables.js';
+import type { RequestContext } from './context.js';
+import { sendRedirect, sendStatus } from './respond.js';
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+export function compileReturn(config: ReturnConfig): (ctx: RequestContext) => void {
+  const { status } = config;
+  const template = config.text !== undefined ? compileTemplate(config.text) : undefined;
+  if (!template) return (ctx) => sendStatus(ctx, status);
+  if (REDIRECTS.has(status)) return (ctx) => sendRedirect(ctx, status, template(ctx.vars));
+  return (ctx) => {
+    ctx.ex.respond(status, { 'content-type': 'text/plain; charset=utf-8' }, template(ctx.vars));
+  };
+}

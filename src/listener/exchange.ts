@@ -1,0 +1,217 @@
+// One request/response exchange, whatever the client protocol. HTTP/2 uses the core stream API
+// (no compat Http2ServerRequest/Response objects: measured as the main per-request cost, see
+// shared/notes/performance.md); HTTP/1.x uses Node's http server objects.
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import http2, { type ServerHttp2Stream } from 'node:http2';
+import type { Readable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { CertEntry } from '../tls/types.js';
+
+export interface ConnectionInfo {
+  remoteAddress: string;
+  remotePort: number;
+  localAddress: string;
+  localPort: number;
+  secure: boolean;
+  tlsVersion: string | undefined;
+  servername: string | undefined;
+  /** The certificate the handshake chose (for the 421 check). */
+  cert: CertEntry | undefined;
+}
+
+export type ResponseHeaders = Record<string, string | string[] | number>;
+
+export interface Exchange {
+  readonly protocol: 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2.0';
+  readonly method: string;
+  /** The request target as sent (`:path` for HTTP/2). */
+  readonly rawTarget: string;
+  /** Host header or `:authority`, as sent (with port, if any). */
+  readonly authority: string | undefined;
+  /** Lower-case names; HTTP/2 pseudo-headers are present and must be skipped by consumers. */
+  readonly headers: IncomingHttpHeaders;
+  readonly conn: ConnectionInfo;
+  /** The request body, or undefined when the request has none. */
+  readonly body: Readable | undefined;
+  readonly startedAt: number;
+  readonly headersSent: boolean;
+  readonly bytesSent: number;
+  /** The status sent, 0 before the response head. */
+  readonly status: number;
+  /** True once the client went away or the response ended. */
+  readonly closed: boolean;
+  respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void;
+  /** Returns false when the client's buffer is full: wait for onDrain before writing more. */
+  write(chunk: Buffer): boolean;
+  end(trailers?: IncomingHttpHeaders): void;
+  onDrain(cb: () => void): void;
+  /** Called once when the exchange ends, `aborted` true when the client went away first. */
+  onClose(cb: (aborted: boolean) => void): void;
+  /** Tear the response down after a failure mid-body, so the client sees a broken response, not a short one. */
+  abort(): void;
+}
+
+function hasBody1(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+}
+
+export class H1Exchange implements Exchange {
+  readonly protocol: 'HTTP/1.0' | 'HTTP/1.1';
+  readonly method: string;
+  readonly rawTarget: string;
+  readonly authority: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Readable | undefined;
+  readonly startedAt = performance.now();
+  bytesSent = 0;
+  status = 0;
+  closed = false;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly conn: ConnectionInfo,
+  ) {
+    this.protocol = req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
+    this.method = req.method ?? 'GET';
+    this.rawTarget = req.url ?? '/';
+    this.headers = req.headers;
+    this.authority = req.headers.host;
+    this.body = hasBody1(req) ? req : undefined;
+  }
+
+  get headersSent(): boolean {
+    return this.res.headersSent;
+  }
+
+  respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void {
+    this.status = status;
+    if (body !== undefined) {
+      const buf = typeof body === 'string' ? Buffer.from(body) : body;
+      headers['content-length'] = buf.length;
+      this.res.writeHead(status, headers as OutgoingHttpHeaders);
+      if (this.method === 'HEAD') this.res.end();
+      else {
+        this.bytesSent += buf.length;
+        this.res.end(buf);
+      }
+      return;
+    }
+    this.res.writeHead(status, headers as OutgoingHttpHeaders);
+  }
+
+  write(chunk: Buffer): boolean {
+    this.bytesSent += chunk.length;
+    return this.res.write(chunk);
+  }
+
+  end(): void {
+    this.res.end();
+  }
+
+  onDrain(cb: () => void): void {
+    this.res.once('drain', cb);
+  }
+
+  onClose(cb: (aborted: boolean) => void): void {
+    this.res.once('close', () => {
+      this.closed = true;
+      cb(!this.res.writableFinished);
+    });
+  }
+
+  abort(): void {
+    this.res.destroy();
+  }
+}
+
+const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
+
+export class H2Exchange implements Exchange {
+  readonly protocol = 'HTTP/2.0' as const;
+  readonly method: string;
+  readonly rawTarget: string;
+  readonly authority: string | undefined;
+  readonly body: Readable | undefined;
+  readonly startedAt = performance.now();
+  bytesSent = 0;
+  status = 0;
+  closed = false;
+
+  constructor(
+    readonly stream: ServerHttp2Stream,
+    readonly headers: IncomingHttpHeaders,
+    readonly conn: ConnectionInfo,
+  ) {
+    this.method = (headers[':method'] as string | undefined) ?? 'GET';
+    this.rawTarget = (headers[':path'] as string | undefined) ?? '/';
+    this.authority = (headers[':authority'] as string | undefined) ?? headers.host;
+    this.body = stream.endAfterHeaders ? undefined : stream;
+  }
+
+  get headersSent(): boolean {
+    return this.stream.headersSent;
+  }
+
+  respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void {
+    if (this.stream.destroyed || this.stream.closed) return;
+    this.status = status;
+    headers[':status'] = status;
+    if (body !== undefined) {
+      const buf = typeof body === 'string' ? Buffer.from(body) : body;
+      headers['content-length'] = buf.length;
+      const noBody = this.method === 'HEAD' || buf.length === 0;
+      this.stream.respond(headers, { endStream: noBody });
+      if (!noBody) {
+        this.bytesSent += buf.length;
+        this.stream.end(buf);
+      }
+      return;
+    }
+    this.stream.respond(headers);
+  }
+
+  write(chunk: Buffer): boolean {
+    this.bytesSent += chunk.length;
+    return this.stream.write(chunk);
+  }
+
+  end(): void {
+    if (!this.stream.destroyed) this.stream.end();
+  }
+
+  onDrain(cb: () => void): void {
+    this.stream.once('drain', cb);
+  }
+
+  onClose(cb: (aborted: boolean) => void): void {
+    this.stream.once('close', () => {
+      this.closed = true;
+      cb(this.stream.rstCode !== 0 || !this.stream.writableFinished);
+    });
+  }
+
+  abort(): void {
+    if (!this.stream.destroyed) this.stream.close(NGHTTP2_INTERNAL_ERROR);
+  }
+}
+
+export function connectionInfo(socket: TLSSocket | import('node:net').Socket, secure: boolean): ConnectionInfo {
+  const tlsSocket = socket as TLSSocket & { gatehouseCert?: CertEntry };
+  return {
+    remoteAddress: normaliseAddress(socket.remoteAddress ?? ''),
+    remotePort: socket.remotePort ?? 0,
+    localAddress: normaliseAddress(socket.localAddress ?? ''),
+    localPort: socket.localPort ?? 0,
+    secure,
+    tlsVersion: secure ? (tlsSocket.getProtocol?.() ?? undefined) : undefined,
+    servername: secure ? (tlsSocket.servername || undefined) : undefined,
+    cert: tlsSocket.gatehouseCert,
+  };
+}
+
+/** `::ffff:127.0.0.1` (dual-stack sockets) is logged and forwarded as `127.0.0.1`, like nginx does. */
+function normaliseAddress(addr: string): string {
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+}

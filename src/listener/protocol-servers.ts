@@ -1,0 +1,114 @@
+// The HTTP/1.x and HTTP/2 servers that sit behind a listener. They never listen on a port
+// themselves: listeners hand them sockets (TLS or plain) with `emit('connection', socket)`, so one
+// TLS server can choose by ALPN and the HTTP/2 side uses the core stream API only.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http2, { type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import type { Snapshot } from '../snapshot.js';
+import { H1Exchange, H2Exchange, connectionInfo, type ConnectionInfo, type Exchange } from './exchange.js';
+
+export interface ProtocolHandlers {
+  current(): Snapshot;
+  /** Handles one exchange; `secure` tells the listener kind. */
+  onExchange(snap: Snapshot, ex: Exchange): void;
+  onUpgrade(snap: Snapshot, req: IncomingMessage, socket: Duplex, head: Buffer, conn: ConnectionInfo): void;
+}
+
+const CONN_INFO = Symbol('gatehouse.conn');
+
+function infoFor(socket: Socket, secure: boolean): ConnectionInfo {
+  const tagged = socket as Socket & { [CONN_INFO]?: ConnectionInfo };
+  let info = tagged[CONN_INFO];
+  if (!info) {
+    info = connectionInfo(socket, secure);
+    tagged[CONN_INFO] = info;
+  }
+  return info;
+}
+
+const noop = (): void => undefined;
+
+export class ProtocolServers {
+  readonly h1: http.Server;
+  readonly h2: http2.Http2Server | undefined;
+  private readonly sessions = new Set<Http2Session>();
+  private draining = false;
+
+  constructor(
+    private readonly handlers: ProtocolHandlers,
+    readonly secure: boolean,
+  ) {
+    this.h1 = http.createServer({
+      // nginx's large_client_header_buffers is 4 x 8k; Node's parser answers 431 past this.
+      maxHeaderSize: 32 * 1024,
+      keepAliveTimeout: 60_000,
+      headersTimeout: 60_000,
+      // Uploads may be long; slow-loris on headers is covered by headersTimeout.
+      requestTimeout: 0,
+      requireHostHeader: true,
+    });
+    this.h1.on('request', (req: IncomingMessage, res: ServerResponse) => this.onH1Request(req, res));
+    this.h1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', noop);
+      this.handlers.onUpgrade(this.handlers.current(), req, socket, head, infoFor(req.socket, this.secure));
+    });
+    if (secure) {
+      this.h2 = http2.createServer({
+        maxSessionMemory: 32,
+        settings: { maxConcurrentStreams: 256, initialWindowSize: 1 << 20 },
+      });
+      this.h2.on('session', (session: Http2Session) => {
+        this.sessions.add(session);
+        session.on('error', noop);
+        session.once('close', () => this.sessions.delete(session));
+        session.setTimeout(120_000, () => session.close());
+        if (this.draining) session.close();
+      });
+      this.h2.on('sessionError', noop);
+      this.h2.on('stream', (stream: ServerHttp2Stream, headers) => this.onH2Stream(stream, headers));
+    }
+  }
+
+  private onH1Request(req: IncomingMessage, res: ServerResponse): void {
+    req.on('error', noop);
+    res.on('error', noop);
+    if (this.draining) res.shouldKeepAlive = false;
+    const ex = new H1Exchange(req, res, infoFor(req.socket, this.secure));
+    this.handlers.onExchange(this.handlers.current(), ex);
+  }
+
+  private onH2Stream(stream: ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+    stream.on('error', noop);
+    const socket = stream.session?.socket as Socket | undefined;
+    if (!socket) {
+      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    const ex = new H2Exchange(stream, headers, infoFor(socket, true));
+    this.handlers.onExchange(this.handlers.current(), ex);
+  }
+
+  /** Hands an accepted socket to the server for its protocol. */
+  accept(socket: Socket, protocol: 'h2' | 'http/1.1'): void {
+    if (protocol === 'h2' && this.h2) this.h2.emit('connection', socket);
+    else this.h1.emit('connection', socket);
+  }
+
+  /** Stops keep-alive: idle HTTP/1.1 connections close now, busy ones after their response; HTTP/2 gets GOAWAY. */
+  startDrain(): void {
+    this.draining = true;
+    this.h1.closeIdleConnections();
+    for (const session of this.sessions) session.close();
+  }
+
+  get openSessions(): number {
+    return this.sessions.size;
+  }
+
+  /** Last resort at the end of the drain timeout. */
+  destroyAll(): void {
+    this.h1.closeAllConnections();
+    for (const session of this.sessions) session.destroy();
+  }
+}

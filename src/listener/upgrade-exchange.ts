@@ -1,0 +1,83 @@
+// An HTTP/1.1 request with `Connection: upgrade` (WebSocket): Node hands over the raw socket, so
+// responses that are not a successful upgrade are written by hand, and the connection then closes.
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ConnectionInfo, Exchange, ResponseHeaders } from './exchange.js';
+
+export function rawHead(status: number, headers: ResponseHeaders | IncomingHttpHeaders, statusText?: string): string {
+  let head = `HTTP/1.1 ${status} ${statusText || STATUS_CODES[status] || 'Unknown'}\r\n`;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) head += `${name}: ${v}\r\n`;
+  }
+  return `${head}\r\n`;
+}
+
+export class UpgradeExchange implements Exchange {
+  readonly protocol = 'HTTP/1.1' as const;
+  readonly method: string;
+  readonly rawTarget: string;
+  readonly authority: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  readonly body = undefined;
+  readonly startedAt = performance.now();
+  /** The protocol the client asked to switch to (e.g. `websocket`). */
+  readonly upgradeProtocol: string;
+  bytesSent = 0;
+  status = 0;
+  closed = false;
+  headersSent = false;
+
+  constructor(
+    req: IncomingMessage,
+    readonly socket: Duplex,
+    readonly head: Buffer,
+    readonly conn: ConnectionInfo,
+  ) {
+    this.method = req.method ?? 'GET';
+    this.rawTarget = req.url ?? '/';
+    this.headers = req.headers;
+    this.authority = req.headers.host;
+    this.upgradeProtocol = String(req.headers.upgrade ?? '');
+  }
+
+  respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void {
+    this.status = status;
+    this.headersSent = true;
+    const buf = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
+    if (buf) headers['content-length'] = buf.length;
+    if (status !== 101) headers.connection = 'close';
+    this.socket.write(rawHead(status, headers));
+    if (buf) {
+      this.bytesSent += buf.length;
+      this.socket.end(buf);
+    }
+  }
+
+  write(chunk: Buffer): boolean {
+    this.bytesSent += chunk.length;
+    return this.socket.write(chunk);
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  onDrain(cb: () => void): void {
+    this.socket.once('drain', cb);
+  }
+
+  onClose(cb: (aborted: boolean) => void): void {
+    this.socket.once('close', () => {
+      const aborted = !this.closed && this.status === 0;
+      this.closed = true;
+      cb(aborted);
+    });
+  }
+
+  abort(): void {
+    this.socket.destroy();
+  }
+}

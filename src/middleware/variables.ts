@@ -1,0 +1,82 @@
+// nginx-style variable templates ("$host", "${scheme}://$host$request_uri"), compiled once per config.
+import type { VarSource } from './vars-types.js';
+
+export type Template = ((v: VarSource) => string) & { readonly constant: boolean; readonly source: string };
+
+type Getter = (v: VarSource) => string;
+
+const GETTERS: Record<string, Getter> = {
+  host: (v) => v.host,
+  remote_addr: (v) => v.remoteAddr,
+  remote_port: (v) => String(v.remotePort),
+  scheme: (v) => v.scheme,
+  https: (v) => (v.scheme === 'https' ? 'on' : ''),
+  server_port: (v) => String(v.serverPort),
+  server_name: (v) => v.serverName,
+  request_uri: (v) => v.requestUri,
+  uri: (v) => v.uri,
+  document_uri: (v) => v.uri,
+  args: (v) => v.args,
+  query_string: (v) => v.args,
+  is_args: (v) => (v.args ? '?' : ''),
+  proxy_host: (v) => v.proxyHost,
+  proxy_add_x_forwarded_for: (v) => v.proxyAddXForwardedFor,
+};
+
+function getterFor(name: string): Getter {
+  const known = GETTERS[name];
+  if (known) return known;
+  if (/^[1-9]$/.test(name)) {
+    const i = Number(name) - 1;
+    return (v) => v.captures?.[i] ?? '';
+  }
+  if (name.startsWith('http_') && name.length > 5) {
+    const header = name.slice(5).replace(/_/g, '-').toLowerCase();
+    return (v) => v.header(header) ?? '';
+  }
+  if (name.startsWith('cookie_') && name.length > 7) {
+    const cookie = name.slice(7);
+    return (v) => readCookie(v.header('cookie'), cookie);
+  }
+  if (name.startsWith('arg_') && name.length > 4) {
+    const arg = name.slice(4);
+    return (v) => new URLSearchParams(v.args).get(arg) ?? '';
+  }
+  throw new Error(`unknown variable "$${name}"`);
+}
+
+function readCookie(header: string | undefined, name: string): string {
+  if (!header) return '';
+  for (const part of header.split(/;\s*/)) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq) === name) return part.slice(eq + 1);
+  }
+  return '';
+}
+
+/** Throws `unknown variable "$x"` for names nginx would reject, so config load can report them. */
+export function compileTemplate(source: string): Template {
+  const parts: Array<string | Getter> = [];
+  const re = /\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z_][A-Za-z0-9_]*|[1-9]))/g;
+  let last = 0;
+  for (let m = re.exec(source); m; m = re.exec(source)) {
+    if (m.index > last) parts.push(source.slice(last, m.index));
+    parts.push(getterFor((m[1] ?? m[2]) as string));
+    last = m.index + m[0].length;
+  }
+  if (last < source.length) parts.push(source.slice(last));
+  let fn: (v: VarSource) => string;
+  if (parts.every((p) => typeof p === 'string')) {
+    const text = parts.join('');
+    fn = () => text;
+  } else if (parts.length === 1) {
+    fn = parts[0] as Getter;
+  } else {
+    fn = (v) => {
+      let out = '';
+      for (const p of parts) out += typeof p === 'string' ? p : p(v);
+      return out;
+    };
+  }
+  return Object.assign(fn, { constant: parts.every((p) => typeof p === 'string'), source });
+}

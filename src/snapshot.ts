@@ -1,0 +1,115 @@
+// One immutable, compiled view of a config: site table, route handlers, upstream pools, header
+// templates. Built once per (re)load and swapped atomically; requests in flight keep the one
+// they started with (Traefik-style: chains are built per config, never per request).
+import type { Config, RouteConfig, SiteConfig, UpstreamConfig } from './config/types.js';
+import type { AccessLog } from './log/access-log.js';
+import type { Logger } from './log/types.js';
+import { compileHeaderOps } from './middleware/header-ops.js';
+import { compileTrust, type TrustCheck } from './middleware/trusted-proxies.js';
+import { compileSiteTable } from './router/site-table.js';
+import { upstreamPath } from './router/proxy-uri.js';
+import type { CompiledRoute, SiteTable } from './router/types.js';
+import type { RequestContext } from './handler/context.js';
+import { handleProxy, type ProxyRuntime } from './handler/proxy.js';
+import { compileReturn } from './handler/return.js';
+import { handleStatic } from './handler/static.js';
+import { UpstreamPool } from './upstream/pool.js';
+
+export type RouteHandler = (ctx: RequestContext) => void | Promise<void>;
+
+export interface Snapshot {
+  readonly config: Config;
+  readonly table: SiteTable;
+  readonly logger: Logger;
+  readonly accessLog: AccessLog;
+  readonly trust: TrustCheck;
+  readonly handlers: ReadonlyMap<CompiledRoute, RouteHandler>;
+  /** The first https port, for redirects from the http listener (omitted from URLs when 443). */
+  readonly httpsPort: number | undefined;
+  dispose(): Promise<void>;
+}
+
+/** Defaults for a `proxy: http://host:port` that names no upstream: one server, never marked down. */
+function literalUpstream(name: string, url: string, route: RouteConfig): UpstreamConfig {
+  return {
+    name,
+    servers: [{ url, weight: 1, backup: false }],
+    balance: 'round-robin',
+    maxFails: 0,
+    failTimeoutMs: 10_000,
+    retries: 0,
+    timeouts: { connectMs: 5_000, readMs: route.timeoutMs ?? 60_000, sendMs: 60_000 },
+    keepalive: 32,
+  };
+}
+
+function hstsValue(site: SiteConfig): string | undefined {
+  return site.hstsMs !== undefined ? `max-age=${Math.floor(site.hstsMs / 1000)}` : undefined;
+}
+
+export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessLog): Snapshot {
+  const table = compileSiteTable(config);
+  const pools = new Map<string, UpstreamPool>();
+  const poolFor = (key: string, make: () => UpstreamConfig): UpstreamPool => {
+    let pool = pools.get(key);
+    if (!pool) {
+      pool = new UpstreamPool(make());
+      pools.set(key, pool);
+    }
+    return pool;
+  };
+  const handlers = new Map<CompiledRoute, RouteHandler>();
+  for (const site of table.sites) {
+    const hsts = hstsValue(site.config);
+    for (const route of site.routes) {
+      const rc = route.config;
+      if (rc.return) {
+        handlers.set(route, compileReturn(rc.return));
+      } else if (route.proxy) {
+        const target = route.proxy;
+        const upstreamName = target.upstream;
+        const upstreamConfig = upstreamName !== undefined ? config.upstreams[upstreamName] : undefined;
+        const pool =
+          upstreamName !== undefined && upstreamConfig
+            ? poolFor(`upstream:${upstreamName}`, () => upstreamConfig)
+            : poolFor(`literal:${target.scheme}://${target.address}`, () =>
+                literalUpstream(`${target.scheme}://${target.address}`, `${target.scheme}://${target.address}`, rc),
+              );
+        const rt: ProxyRuntime = {
+          pool,
+          path: (ctx) => upstreamPath(route, ctx.match ?? { route }, { rawTarget: ctx.ex.rawTarget, path: ctx.path, args: ctx.args }),
+          requestHeaders: {
+            style: config.origin,
+            proxyHost: target.proxyHost,
+            ops: compileHeaderOps(site.config.headers?.request, rc.headers?.request),
+          },
+          responseOps: compileHeaderOps(site.config.headers?.response, rc.headers?.response),
+          hsts,
+          maxBody: rc.maxBody ?? site.config.maxBody,
+          readTimeoutMs: rc.timeoutMs,
+          retries: upstreamConfig?.retries ?? 0,
+        };
+        handlers.set(route, (ctx) => {
+          (ctx.vars as { proxyHost: string }).proxyHost = target.proxyHost;
+          handleProxy(ctx, rt);
+        });
+      } else if (rc.root !== undefined) {
+        const rt = { root: rc.root, index: rc.index, hsts };
+        handlers.set(route, (ctx) => handleStatic(ctx, rt));
+      }
+    }
+  }
+  const httpsPort = config.listen.https[0]?.port;
+  return {
+    config,
+    table,
+    logger,
+    accessLog,
+    trust: compileTrust(config.trustedProxies),
+    handlers,
+    httpsPort,
+    async dispose() {
+      await Promise.all([...pools.values()].map((p) => p.close()));
+    },
+  };
+}

@@ -1,0 +1,280 @@
+// Which certificate a handshake gets (SPEC §4), and keeping that set current: internal certificates from
+// the local CA, manual `{ cert, key }` files reloaded when they change, and — through replaceEntry — the
+// certificates the ACME room obtains and renews at runtime.
+//
+// One slot per distinct certificate source in config order. Selection uses a name → entry map rebuilt
+// whenever a slot changes, so a handshake costs at most two Map lookups.
+import { readFile } from 'node:fs/promises';
+import type { Config, SiteTls } from '../config/types.js';
+import type { Logger } from '../log/types.js';
+import type { Storage } from '../storage/types.js';
+import { createCertEntry, type LoadedCertEntry } from './cert-entry.js';
+import { FileWatch, type FileWatchOptions } from './file-watch.js';
+import { InternalCa, type InternalCaOptions } from './internal-ca.js';
+import { certNamesForSite, namesCover, normalizeName, wildcardFor } from './names.js';
+import { renewalTime } from './renewal.js';
+import type { CertEntry, CertificateSelector } from './types.js';
+
+export interface CertManagerOptions {
+  watch?: FileWatchOptions;
+  /** How often internal certificates are checked for renewal; default 1 h. */
+  maintenanceMs?: number;
+  internalCa?: InternalCaOptions;
+}
+
+type SlotKind = 'internal' | 'files' | 'acme' | 'runtime';
+
+interface Slot {
+  /** Identity across reloads: an unchanged source keeps its slot, its certificate and its watcher. */
+  readonly id: string;
+  readonly kind: SlotKind;
+  /** The names wanted (site hosts a certificate can hold), normalised. */
+  readonly names: string[];
+  entry: CertEntry | undefined;
+  files?: { cert: string; key: string };
+  watch?: FileWatch;
+  /** Serialises reloads of this slot's files. */
+  busy: Promise<void>;
+  closed: boolean;
+}
+
+export class CertManager implements CertificateSelector {
+  private slots: Slot[] = [];
+  private exact = new Map<string, CertEntry>();
+  private defaultEntry: CertEntry | undefined;
+  private defaultId: string | undefined;
+  private ca: InternalCa | undefined;
+  private reloading: Promise<void> = Promise.resolve();
+  private readonly maintenance: NodeJS.Timeout;
+
+  private constructor(
+    private readonly storage: Storage,
+    private readonly logger: Logger,
+    private readonly options: CertManagerOptions,
+  ) {
+    this.maintenance = setInterval(() => void this.renewInternal(), options.maintenanceMs ?? 3600_000);
+    this.maintenance.unref();
+  }
+
+  /** Loads every site's certificate; rejects (nothing keeps running) when one cannot be loaded. */
+  static async create(config: Config, storage: Storage, logger: Logger, options: CertManagerOptions = {}): Promise<CertManager> {
+    const manager = new CertManager(storage, logger, options);
+    try {
+      await manager.reload(config);
+    } catch (err) {
+      manager.close();
+      throw err;
+    }
+    return manager;
+  }
+
+  /** SPEC §4 order: exact name, then a one-label wildcard, then the default site's certificate. */
+  select(servername: string | undefined): CertEntry | undefined {
+    if (servername) {
+      const host = normalizeName(servername);
+      const hit = this.exact.get(host);
+      if (hit) return hit;
+      const wildcard = wildcardFor(host);
+      const wild = wildcard === undefined ? undefined : this.exact.get(wildcard);
+      if (wild) return wild;
+    }
+    return this.defaultEntry;
+  }
+
+  /** Every certificate being served, in config order. */
+  entries(): CertEntry[] {
+    return this.slots.flatMap((s) => (s.entry ? [s.entry] : []));
+  }
+
+  /** The name sets of `tls: acme` sites, for the ACME room to obtain (and then hand to replaceEntry). */
+  acmeNames(): string[][] {
+    return this.slots.filter((s) => s.kind === 'acme').map((s) => [...s.names]);
+  }
+
+  /**
+   * Serves `entry` for exactly these names from the next handshake on: fills the `tls: acme` site whose
+   * names these are (any order), replaces the certificate previously given for them, or adds it (e.g.
+   * on-demand TLS). Not called for internal or manual sites: those are managed here.
+   */
+  replaceEntry(names: readonly string[], entry: CertEntry): void {
+    const key = namesKey(names);
+    const slot = this.slots.find((s) => (s.kind === 'acme' || s.kind === 'runtime') && namesKey(s.names) === key);
+    if (slot) slot.entry = entry;
+    else this.slots.push(newSlot(`runtime:${key}`, 'runtime', names.map(normalizeName), entry));
+    this.rebuildIndex();
+  }
+
+  addEntry(entry: CertEntry): void {
+    this.replaceEntry(entry.names, entry);
+  }
+
+  /** Stops serving what replaceEntry gave for these names. */
+  removeEntry(names: readonly string[]): void {
+    const key = namesKey(names);
+    this.slots = this.slots.filter((s) => !(s.kind === 'runtime' && namesKey(s.names) === key));
+    for (const s of this.slots) if (s.kind === 'acme' && namesKey(s.names) === key) s.entry = undefined;
+    this.rebuildIndex();
+  }
+
+  /**
+   * Applies a new config (SIGHUP): unchanged sources keep their certificates, manual files are re-read.
+   * Rejects, leaving the current set serving, when a new source cannot be loaded.
+   */
+  reload(config: Config): Promise<void> {
+    const run = this.reloading.then(() => this.apply(config));
+    this.reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  close(): void {
+    clearInterval(this.maintenance);
+    for (const s of this.slots) closeSlot(s);
+  }
+
+  private async apply(config: Config): Promise<void> {
+    const old = new Map(this.slots.map((s) => [s.id, s]));
+    const next: Slot[] = [];
+    const created: Slot[] = [];
+    let defaultId: string | undefined;
+    let firstId: string | undefined;
+    try {
+      for (const site of config.sites) {
+        if (site.tls.kind === 'off') continue;
+        const names = certNamesForSite(site);
+        if (names.length === 0) {
+          this.logger.warn('site has no host name a certificate can hold; it gets the default certificate', { hosts: site.hosts });
+          continue;
+        }
+        const id = slotId(site.tls, names);
+        if (site.default) defaultId ??= id;
+        firstId ??= id;
+        if (next.some((s) => s.id === id)) continue;
+        const reused = old.get(id);
+        if (reused) {
+          if (reused.kind === 'files') await this.reloadFiles(reused);
+          next.push(reused);
+          continue;
+        }
+        const slot = await this.buildSlot(id, site.tls, names);
+        created.push(slot);
+        next.push(slot);
+      }
+    } catch (err) {
+      for (const s of created) closeSlot(s);
+      throw err;
+    }
+    for (const s of this.slots) if (s.kind === 'runtime') next.push(s);
+    for (const s of this.slots) if (!next.includes(s)) closeSlot(s);
+    this.slots = next;
+    this.defaultId = defaultId ?? firstId;
+    this.rebuildIndex();
+  }
+
+  private async buildSlot(id: string, tls: SiteTls, names: string[]): Promise<Slot> {
+    if (tls.kind === 'internal') {
+      this.ca ??= new InternalCa(this.storage, this.logger, this.options.internalCa);
+      const issued = await this.ca.issue(names);
+      return newSlot(id, 'internal', names, createCertEntry({ ...issued, source: 'internal' }));
+    }
+    if (tls.kind === 'files') {
+      const files = { cert: tls.cert, key: tls.key };
+      let entry;
+      try {
+        entry = await loadFiles(files);
+      } catch (err) {
+        throw new Error(`cannot load certificate ${files.cert} with key ${files.key}: ${(err as Error).message}`, { cause: err });
+      }
+      this.checkManual(entry, names, files.cert);
+      const slot = newSlot(id, 'files', names, entry);
+      slot.files = files;
+      slot.watch = await FileWatch.start([files.cert, files.key], () => void this.reloadFiles(slot), this.options.watch);
+      return slot;
+    }
+    return newSlot(id, 'acme', names, undefined);
+  }
+
+  /** Re-reads a manual pair; a pair that fails to load never replaces the one serving. */
+  private reloadFiles(slot: Slot): Promise<void> {
+    const files = slot.files!;
+    slot.busy = slot.busy.then(async () => {
+      if (slot.closed) return;
+      try {
+        const entry = await loadFiles(files);
+        if (slot.closed || fingerprint(slot.entry) === entry.fingerprint256) return;
+        this.checkManual(entry, slot.names, files.cert);
+        slot.entry = entry;
+        this.rebuildIndex();
+        this.logger.info('reloaded certificate files', { cert: files.cert, serial: entry.serial, notAfter: entry.notAfter.toISOString() });
+      } catch (err) {
+        this.logger.error('certificate files changed but cannot be used; keeping the previous certificate', {
+          cert: files.cert,
+          key: files.key,
+          error: (err as Error).message,
+        });
+      }
+    });
+    return slot.busy;
+  }
+
+  private checkManual(entry: LoadedCertEntry, names: string[], cert: string): void {
+    const uncovered = names.filter((n) => !namesCover(entry.names, n));
+    if (uncovered.length > 0) this.logger.warn('certificate does not cover some of its site\'s hosts', { cert, uncovered });
+    if (entry.notAfter.getTime() < Date.now()) this.logger.warn('certificate has expired', { cert, notAfter: entry.notAfter.toISOString() });
+  }
+
+  private async renewInternal(): Promise<void> {
+    for (const slot of this.slots) {
+      const entry = slot.entry as LoadedCertEntry | undefined;
+      if (slot.kind !== 'internal' || !entry || !this.ca) continue;
+      if (Date.now() < renewalTime(entry.notBefore, entry.notAfter).getTime()) continue;
+      try {
+        const fresh = createCertEntry({ ...(await this.ca.issue(slot.names)), source: 'internal' });
+        if (fresh.fingerprint256 === entry.fingerprint256 || slot.closed) continue;
+        slot.entry = fresh;
+        this.rebuildIndex();
+      } catch (err) {
+        this.logger.error('renewing an internal certificate failed; the current one keeps serving', {
+          names: slot.names,
+          error: (err as Error).message,
+        });
+      }
+    }
+  }
+
+  private rebuildIndex(): void {
+    const exact = new Map<string, CertEntry>();
+    for (const s of this.slots) {
+      if (!s.entry) continue;
+      for (const name of s.entry.names) if (!exact.has(name)) exact.set(name, s.entry);
+    }
+    this.exact = exact;
+    this.defaultEntry = this.slots.find((s) => s.id === this.defaultId)?.entry ?? this.slots.find((s) => s.entry)?.entry;
+  }
+}
+
+function newSlot(id: string, kind: SlotKind, names: string[], entry: CertEntry | undefined): Slot {
+  return { id, kind, names, entry, busy: Promise.resolve(), closed: false };
+}
+
+function closeSlot(slot: Slot): void {
+  slot.closed = true;
+  slot.watch?.close();
+}
+
+function slotId(tls: SiteTls, names: string[]): string {
+  if (tls.kind === 'files') return `files:${tls.cert}\0${tls.key}`;
+  return tls.kind === 'internal' ? `internal:${names.join(',')}` : `acme:${namesKey(names)}`;
+}
+
+function namesKey(names: readonly string[]): string {
+  return [...new Set(names.map(normalizeName))].sort().join(',');
+}
+
+function fingerprint(entry: CertEntry | undefined): string | undefined {
+  return (entry as LoadedCertEntry | undefined)?.fingerprint256;
+}
+
+async function loadFiles(files: { cert: string; key: string }): Promise<LoadedCertEntry> {
+  const [certPem, keyPem] = await Promise.all([readFile(files.cert), readFile(files.key)]);
+  return createCertEntry({ certPem, keyPem, source: 'manual' });
+}

@@ -1,0 +1,27 @@
+// The TLS settings every server-side context shares (SPEC §4: TLS 1.2 and 1.3 only; TLS 1.2 with ECDHE and
+// AEAD ciphers only). The listener's `tls.createServer` must use the same ones as the per-certificate
+// contexts: OpenSSL keeps the protocol versions and cipher list of the context a connection started with
+// and only swaps the certificate when SNICallback picks another context, so both places must agree.
+import type { SecureContextOptions } from 'node:tls';
+
+/**
+ * TLS 1.2 suites: forward secret (ECDHE) and AEAD only, ECDSA before RSA and AES-128 first as Mozilla's
+ * "intermediate" profile orders them. TLS 1.3 suites are not listed, so Node keeps its defaults for them
+ * (all TLS 1.3 suites are ECDHE/AEAD).
+ */
+export const TLS12_CIPHERS: readonly string[] = Object.freeze([
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+]);
+
+export const TLS_CONTEXT_OPTIONS: Readonly<SecureContextOptions> = Object.freeze({
+  minVersion: 'TLSv1.2',
+  maxVersion: 'TLSv1.3',
+  ciphers: TLS12_CIPHERS.join(':'),
+  honorCipherOrder: true,
+  ecdhCurve: 'X25519:P-256:P-384',
+});

@@ -1,0 +1,230 @@
+// The parameters nginx sends with its stock parameter files — fastcgi.conf (+ PATH_INFO as Debian's
+// snippets/fastcgi-php.conf adds it), uwsgi_params, scgi_params — so that an app sees behind
+// gatehouse what it sees behind nginx with the same root (SPEC §3). Values follow nginx's
+// variables: $content_type and $content_length are sent empty when absent (no if_not_empty on
+// them), HTTPS is "on" over TLS and left out otherwise (`HTTPS $https if_not_empty`).
+//
+// Strings: requestUri, args and header values are byte strings as Node delivers them (latin1, one
+// char per byte); `path`, roots and the index are Unicode text and are turned into UTF-8 byte
+// strings here (see bytes.ts), which is what nginx's $uri holds after percent-decoding.
+import type { IncomingHttpHeaders } from 'node:http';
+import { utf8ByteString } from './bytes.js';
+
+export type CgiParams = Array<[string, string]>;
+
+export interface CgiRequestInfo {
+  method: string;
+  /** $request_uri: the request target as the client sent it, with args (`:path` for HTTP/2). */
+  requestUri: string;
+  /** $uri / $document_uri: the normalised, percent-decoded path, without args. */
+  path: string;
+  /** $args / $query_string: the query without `?`, '' when none. */
+  args: string;
+  /** $content_type; defaults to the first Content-Type request header, else ''. */
+  contentType?: string;
+  /**
+   * $content_length: the body's length when known — the Content-Length header, or the length of a
+   * chunked body once buffered (nginx buffers it and sends that). Defaults to the first
+   * Content-Length request header, else ''.
+   */
+  contentLength?: number | string;
+  /** $server_protocol. */
+  serverProtocol: 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2.0';
+  /** $scheme: 'https' when the client connection is TLS, which also sets HTTPS=on. */
+  scheme: 'http' | 'https';
+  remoteAddr: string;
+  remotePort: number;
+  /** $server_addr / $server_port: the listener's local address and port. */
+  serverAddr: string;
+  serverPort: number;
+  /** $server_name: the site's primary name, not the Host header. */
+  serverName: string;
+  /** An HTTP/2 request's `:authority`: it becomes HTTP_HOST when no Host header was sent. */
+  authority?: string;
+  /** Request headers in arrival order, names in any case (see headerPairs()). Pseudo-headers are skipped. */
+  headers: ReadonlyArray<readonly [string, string]>;
+}
+
+export interface FastCgiParamOptions {
+  /** `root`: gives DOCUMENT_ROOT and the front of SCRIPT_FILENAME. */
+  root: string;
+  /** `fastcgi_index`: appended to a script name that ends with "/". */
+  index?: string;
+  /** `fastcgi_split_path_info`: true for ^(.+?\.php)(/.*)$, or a RegExp with two captures. Also sends PATH_INFO. */
+  splitPathInfo?: boolean | RegExp;
+  /** gatehouse's version, for SERVER_SOFTWARE=gatehouse/<version> (nginx sends nginx/$nginx_version). */
+  version: string;
+}
+
+export interface RootOption {
+  /** `root`: sets DOCUMENT_ROOT; without it DOCUMENT_ROOT is not sent. */
+  root?: string;
+}
+
+/**
+ * nginx's `fastcgi_split_path_info ^(.+?\.php)(/.*)$` as PCRE runs it on $uri's bytes: `.` matches
+ * any byte but LF (JS's `.` would also refuse CR), and `$` also matches before a final LF.
+ */
+export const PHP_PATH_INFO = /^([^\n]+?\.php)(\/[^\n]*)(?=\n?$)/;
+
+// Names nginx passes on: ngx_http_parse_header_line flags any other byte (including "_", with the
+// default underscores_in_headers off) and ignore_invalid_headers (on by default) drops the header.
+// That keeps "X_Forwarded_For" from posing as HTTP_X_FORWARDED_FOR.
+const PASSED_NAME = /^[A-Za-z0-9-]+$/;
+
+/**
+ * Every request header as HTTP_<NAME> (upper case, "-" → "_"), in arrival order. Headers with the
+ * same name are sent once, at the first one's place, joined with ", " — "; " for Cookie — as nginx
+ * ≥ 1.23 does (ngx_http_link_multi_headers, then the join in ngx_http_fastcgi_create_request and its
+ * uwsgi/scgi twins). Content-Type and Content-Length are sent this way too (HTTP_CONTENT_TYPE,
+ * HTTP_CONTENT_LENGTH), as nginx does. Nothing is stripped: nginx passes hop-by-hop headers (and
+ * Proxy, see httpoxy) to these backends as well.
+ */
+export function httpHeaderParams(headers: ReadonlyArray<readonly [string, string]>, authority?: string): CgiParams {
+  const groups = new Map<string, string[]>();
+  if (authority && !headers.some(([name]) => name.toLowerCase() === 'host')) groups.set('host', [authority]);
+  for (const [name, value] of headers) {
+    if (!PASSED_NAME.test(name)) continue;
+    const key = name.toLowerCase();
+    const values = groups.get(key);
+    if (values) values.push(value);
+    else groups.set(key, [value]);
+  }
+  const out: CgiParams = [];
+  for (const [key, values] of groups) {
+    out.push([`HTTP_${key.toUpperCase().replaceAll('-', '_')}`, values.join(key === 'cookie' ? '; ' : ', ')]);
+  }
+  return out;
+}
+
+/** Request headers as pairs in arrival order: from `rawHeaders` (HTTP/1.x, keeps every duplicate) or a headers object (HTTP/2). */
+export function headerPairs(headers: IncomingHttpHeaders | readonly string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (isRawHeaders(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2) out.push([headers[i]!, headers[i + 1]!]);
+    return out;
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) out.push([name, v]);
+    else out.push([name, value]);
+  }
+  return out;
+}
+
+function isRawHeaders(headers: IncomingHttpHeaders | readonly string[]): headers is readonly string[] {
+  return Array.isArray(headers);
+}
+
+/** $document_root: the `root` directive drops one trailing "/" (ngx_http_core_root), so root + script name has one slash. */
+function documentRoot(root: string): string {
+  return utf8ByteString(root.endsWith('/') ? root.slice(0, -1) : root);
+}
+
+function firstHeader(info: CgiRequestInfo, name: string): string | undefined {
+  for (const [n, v] of info.headers) if (n.toLowerCase() === name) return v;
+  return undefined;
+}
+
+function contentType(info: CgiRequestInfo): string {
+  return info.contentType ?? firstHeader(info, 'content-type') ?? '';
+}
+
+function contentLength(info: CgiRequestInfo): string {
+  return info.contentLength !== undefined ? String(info.contentLength) : (firstHeader(info, 'content-length') ?? '');
+}
+
+/** ngx_http_fastcgi_split: no regex or no match → the whole $uri is the script name and PATH_INFO is empty. */
+function splitPath(uri: string, split: boolean | RegExp | undefined): { scriptName: string; pathInfo: string } {
+  const re = split === true ? PHP_PATH_INFO : split instanceof RegExp ? split : undefined;
+  if (re) {
+    re.lastIndex = 0;
+    const m = re.exec(uri);
+    if (m) return { scriptName: m[1] ?? '', pathInfo: m[2] ?? '' };
+  }
+  return { scriptName: uri, pathInfo: '' };
+}
+
+/** fastcgi.conf, in its order, with PATH_INFO first when splitting (Debian's snippets/fastcgi-php.conf), then HTTP_*. */
+export function fastcgiParams(info: CgiRequestInfo, options: FastCgiParamOptions): CgiParams {
+  const uri = utf8ByteString(info.path);
+  const root = documentRoot(options.root);
+  const split = splitPath(uri, options.splitPathInfo);
+  // $fastcgi_script_name: fastcgi_index is appended when the script name ends with "/".
+  const index = options.index ? utf8ByteString(options.index) : '';
+  const scriptName = index && split.scriptName.endsWith('/') ? split.scriptName + index : split.scriptName;
+  const params: CgiParams = [];
+  if (options.splitPathInfo) params.push(['PATH_INFO', split.pathInfo]);
+  params.push(
+    ['SCRIPT_FILENAME', root + scriptName],
+    ['QUERY_STRING', info.args],
+    ['REQUEST_METHOD', info.method],
+    ['CONTENT_TYPE', contentType(info)],
+    ['CONTENT_LENGTH', contentLength(info)],
+    ['SCRIPT_NAME', scriptName],
+    ['REQUEST_URI', info.requestUri],
+    ['DOCUMENT_URI', uri],
+    ['DOCUMENT_ROOT', root],
+    ['SERVER_PROTOCOL', info.serverProtocol],
+    ['REQUEST_SCHEME', info.scheme],
+  );
+  if (info.scheme === 'https') params.push(['HTTPS', 'on']);
+  params.push(
+    ['GATEWAY_INTERFACE', 'CGI/1.1'],
+    ['SERVER_SOFTWARE', `gatehouse/${options.version}`],
+    ['REMOTE_ADDR', info.remoteAddr],
+    ['REMOTE_PORT', String(info.remotePort)],
+    ['SERVER_ADDR', info.serverAddr],
+    ['SERVER_PORT', String(info.serverPort)],
+    ['SERVER_NAME', info.serverName],
+    // "PHP only, required if PHP was built with --enable-force-cgi-redirect" (fastcgi.conf).
+    ['REDIRECT_STATUS', '200'],
+  );
+  return params.concat(httpHeaderParams(info.headers, info.authority));
+}
+
+/** uwsgi_params, in its order (PATH_INFO is $document_uri), then HTTP_*. */
+export function uwsgiParams(info: CgiRequestInfo, options: RootOption = {}): CgiParams {
+  const params: CgiParams = [
+    ['QUERY_STRING', info.args],
+    ['REQUEST_METHOD', info.method],
+    ['CONTENT_TYPE', contentType(info)],
+    ['CONTENT_LENGTH', contentLength(info)],
+    ['REQUEST_URI', info.requestUri],
+    ['PATH_INFO', utf8ByteString(info.path)],
+  ];
+  if (options.root !== undefined) params.push(['DOCUMENT_ROOT', documentRoot(options.root)]);
+  params.push(['SERVER_PROTOCOL', info.serverProtocol], ['REQUEST_SCHEME', info.scheme]);
+  if (info.scheme === 'https') params.push(['HTTPS', 'on']);
+  params.push(
+    ['REMOTE_ADDR', info.remoteAddr],
+    ['REMOTE_PORT', String(info.remotePort)],
+    ['SERVER_PORT', String(info.serverPort)],
+    ['SERVER_NAME', info.serverName],
+  );
+  return params.concat(httpHeaderParams(info.headers, info.authority));
+}
+
+/**
+ * scgi_params, in its order, then HTTP_*. CONTENT_LENGTH and SCGI=1 are not in the list:
+ * encodeScgiRequest() writes them first, as the SCGI spec requires and nginx's scgi module does.
+ */
+export function scgiParams(info: CgiRequestInfo, options: RootOption = {}): CgiParams {
+  const params: CgiParams = [
+    ['REQUEST_METHOD', info.method],
+    ['REQUEST_URI', info.requestUri],
+    ['QUERY_STRING', info.args],
+    ['CONTENT_TYPE', contentType(info)],
+    ['DOCUMENT_URI', utf8ByteString(info.path)],
+  ];
+  if (options.root !== undefined) params.push(['DOCUMENT_ROOT', documentRoot(options.root)]);
+  params.push(['SERVER_PROTOCOL', info.serverProtocol], ['REQUEST_SCHEME', info.scheme]);
+  if (info.scheme === 'https') params.push(['HTTPS', 'on']);
+  params.push(
+    ['REMOTE_ADDR', info.remoteAddr],
+    ['REMOTE_PORT', String(info.remotePort)],
+    ['SERVER_PORT', String(info.serverPort)],
+    ['SERVER_NAME', info.serverName],
+  );
+  return params.concat(httpHeaderParams(info.headers, info.authority));
+}

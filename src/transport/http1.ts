@@ -1,0 +1,128 @@
+// HTTP/1.1 (and https://) upstreams over an undici Pool: keep-alive connections per server,
+// streamed bodies with back-pressure (controller.pause/resume), abort carried through.
+import { Pool, type Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
+import fs from 'node:fs';
+import type { UpstreamConfig } from '../config/types.js';
+import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from './types.js';
+
+export interface Http1Options {
+  timeouts: UpstreamConfig['timeouts'];
+  keepalive: number;
+  tls?: UpstreamConfig['tls'];
+}
+
+export class Http1Transport implements Transport {
+  readonly address: string;
+  private readonly pool: Pool;
+
+  constructor(origin: URL, options: Http1Options) {
+    this.address = origin.host;
+    const tls = options.tls;
+    this.pool = new Pool(origin.origin, {
+      connections: null,
+      pipelining: 1,
+      keepAliveTimeout: 60_000,
+      keepAliveMaxTimeout: 600_000,
+      headersTimeout: options.timeouts.readMs,
+      bodyTimeout: options.timeouts.readMs,
+      connectTimeout: options.timeouts.connectMs,
+      connect: {
+        timeout: options.timeouts.connectMs,
+        ...(origin.protocol === 'https:'
+          ? {
+              rejectUnauthorized: !(tls?.insecure ?? false),
+              ...(tls?.ca ? { ca: fs.readFileSync(tls.ca) } : {}),
+              ...(tls?.servername ? { servername: tls.servername } : {}),
+            }
+          : {}),
+      },
+    });
+  }
+
+  request(req: UpstreamRequest, sink: ResponseSink): UpstreamCall {
+    let controller: Dispatcher.DispatchController | undefined;
+    let pendingAbort: Error | undefined;
+    const call: UpstreamCall = {
+      abort: (reason) => {
+        const err = reason ?? new Error('aborted');
+        if (controller) controller.abort(err);
+        else pendingAbort = err;
+      },
+      pause: () => controller?.pause(),
+      resume: () => controller?.resume(),
+    };
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (pendingAbort) c.abort(pendingAbort);
+      },
+      onResponseStart(c, status, headers, statusText) {
+        sink.onHeaders(status, headers as IncomingHttpHeaders, statusText ?? '');
+      },
+      onResponseData(c, chunk) {
+        if (!sink.onData(chunk)) c.pause();
+      },
+      onResponseEnd(_c, trailers) {
+        sink.onEnd(Object.keys(trailers).length > 0 ? (trailers as IncomingHttpHeaders) : undefined);
+      },
+      onResponseError(_c, err) {
+        sink.onError(mapError(err));
+      },
+      onRequestUpgrade(_c, status, headers, socket: Duplex) {
+        sink.onUpgrade?.(status, headers as IncomingHttpHeaders, socket);
+      },
+    };
+    const opts: Dispatcher.DispatchOptions = {
+      method: req.method as Dispatcher.HttpMethod,
+      path: req.path,
+      headers: req.headers,
+      body: req.body ?? null,
+      ...(req.readTimeoutMs !== undefined ? { headersTimeout: req.readTimeoutMs, bodyTimeout: req.readTimeoutMs } : {}),
+      ...(req.upgrade ? { upgrade: req.upgrade } : {}),
+    };
+    try {
+      this.pool.dispatch(opts, handler);
+    } catch (err) {
+      // undici validates headers synchronously; report it like any other failure, never throw.
+      queueMicrotask(() => sink.onError(new UpstreamError('EPROTO', (err as Error).message, { cause: err })));
+    }
+    return call;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+function mapError(err: Error): Error {
+  if (err instanceof UpstreamError) return err;
+  const code = (err as { code?: string }).code ?? '';
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new UpstreamError('ECONNECTTIMEOUT', 'upstream connect timed out', { cause: err });
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new UpstreamError('ETIMEOUT', 'upstream timed out', { cause: err });
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new UpstreamError('ECONNECT', `cannot connect to upstream: ${code}`, { cause: err });
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return new UpstreamError('ERESET', `upstream closed the connection: ${err.message}`, { cause: err });
+    case 'UND_ERR_ABORTED':
+    case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
+      return new UpstreamError('EBODY', err.message, { cause: err });
+    default:
+      if (code.startsWith('HPE_') || code === 'UND_ERR_INFO' || code.startsWith('ERR_TLS') || /certificate/i.test(err.message)) {
+        return new UpstreamError('EPROTO', `invalid upstream response: ${err.message}`, { cause: err });
+      }
+      return new UpstreamError('ERESET', err.message, { cause: err });
+  }
+}

@@ -1,0 +1,33 @@
+// Free loopback ports for peers whose port must be written into a config file before start.
+import net from 'node:net';
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const addr = server.address();
+      server.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ port, host }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A dns.lookup replacement that sends every name to 127.0.0.1 (test names like a.test). */
+export const loopbackLookup = ((_host: string, _opts: unknown, cb: (err: null, address: string, family: number) => void) =>
+  cb(null, '127.0.0.1', 4)) as unknown as typeof import('node:dns').lookup;
