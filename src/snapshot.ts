@@ -77,7 +77,8 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
               );
         const rt: ProxyRuntime = {
           pool,
-          path: (ctx) => upstreamPath(route, ctx.match ?? { route }, { rawTarget: ctx.ex.rawTarget, path: ctx.path, args: ctx.args }),
+          path: (ctx) =>
+            upstreamPath(route, ctx.match ?? { route }, { rawTarget: ctx.ex.rawTarget, path: ctx.path, args: ctx.args }, ctx.vars),
           requestHeaders: {
             style: config.origin,
             proxyHost: target.proxyHost,

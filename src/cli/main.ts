@@ -1,9 +1,6 @@
 // `gatehouse <command>`: the one entry point. Exit codes follow SPEC §1.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runCheck } from './check.js';
-import { runProxy } from './proxy.js';
-import { runServe } from './run.js';
 import { EXIT_USAGE, UsageError } from './usage.js';
 
 export const VERSION: string = (
@@ -37,12 +34,13 @@ export async function main(argv: string[]): Promise<number | undefined> {
       case 'version':
         process.stdout.write(`gatehouse ${VERSION}\n`);
         return 0;
+      // Commands are imported on use: `check` and `--version` should not pay for the proxy's modules.
       case 'run':
-        return await runServe(rest);
+        return await (await import('./run.js')).runServe(rest);
       case 'check':
-        return await runCheck(rest);
+        return await (await import('./check.js')).runCheck(rest);
       case 'proxy':
-        return await runProxy(rest);
+        return await (await import('./proxy.js')).runProxy(rest);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

@@ -44,7 +44,11 @@ export async function serve(config: Config): Promise<number | undefined> {
   return new Promise((resolve) => {
     const stop = (signal: string) => {
       app.logger.info(`${signal}: draining (up to ${app.config.drainTimeoutMs} ms)`);
-      void app.stop().then(() => resolve(EXIT_OK));
+      void app.stop().then(() => {
+        // An IPC channel (pm2, tests) keeps the event loop alive; the drain is over, so let go.
+        if (process.connected) process.disconnect();
+        resolve(EXIT_OK);
+      });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

@@ -24,7 +24,7 @@ export function parseHost(text: string): ParsedHost {
     try {
       new RegExp(source);
     } catch (err) {
-      throw new Error(`host regex ${JSON.stringify(source)} does not compile: ${(err as Error).message}`);
+      throw new Error(`host regex ${JSON.stringify(source)} does not compile: ${(err as Error).message}`, { cause: err });
     }
     return { host: raw, kind: 'regex' };
   }

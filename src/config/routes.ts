@@ -56,7 +56,8 @@ function routeConfig(ctx: Ctx, at: Path, raw: RawRoute, loc: CompiledLocation | 
   const ok = (key: string): boolean => (raw as unknown as Record<string, unknown>)[key] !== undefined && ctx.clean([...at, key]);
 
   const does = (['proxy', 'root', 'return'] as const).filter((k) => raw[k] !== undefined);
-  if (does.length === 0) {
+  // A route with an unknown key (`proxi:`) is already reported; "needs one of" would say it twice.
+  if (does.length === 0 && ctx.clean(at)) {
     ctx.error(at, `route "${route.location}" needs one of proxy, root or return`);
   } else if (raw.return !== undefined && does.length > 1) {
     const other = does.filter((k) => k !== 'return').join(' and ');
@@ -85,7 +86,10 @@ const ADDRESS_ONLY = new Set(['fastcgi', 'uwsgi', 'scgi']);
 
 function proxyValue(ctx: Ctx, at: Path, value: string, loc: CompiledLocation | undefined, upstreams: ReadonlySet<string>): string | undefined {
   const text = value.trim();
-  if (/^[A-Za-z0-9_.-]+$/.test(text) && !upstreams.has(text)) {
+  const bareName = /^[A-Za-z0-9_.-]+$/.test(text);
+  // When `upstreams:` itself is malformed its names are unknown, and that is already reported.
+  if (bareName && !ctx.shaped(['upstreams'])) return text;
+  if (bareName && !upstreams.has(text)) {
     const hint = didYouMean(text, upstreams);
     ctx.error(at, `unknown upstream "${text}"${hint || `; declare it under upstreams:, or write a URL like http://${text}:8080`}`);
     return undefined;

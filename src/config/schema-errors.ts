@@ -36,11 +36,18 @@ export interface SchemaResult {
   rejected: Path[];
 }
 
+// Errors ajv files under the parent object but that are about one of its keys.
+const PLACED_BELOW = new Set(['additionalProperties', 'required']);
+
 export function checkSchema(value: unknown, source: Source): SchemaResult {
   if (validate(value)) return { issues: [], rejected: [] };
   const issues: ConfigIssue[] = [];
   const rejected: Path[] = [];
-  for (const e of select(validate.errors ?? [])) {
+  const chosen = select(validate.errors ?? []);
+  // A value of the wrong type also fails its enum/unit/pattern; the type error alone says it.
+  const mistyped = new Set(chosen.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+  for (const e of chosen) {
+    if (e.keyword !== 'type' && mistyped.has(e.instancePath) && !PLACED_BELOW.has(e.keyword)) continue;
     const d = describe(e);
     rejected.push(d.reject);
     issues.push({ pos: d.where === 'key' ? source.keyPos(d.at) : source.pos(d.at), message: d.message, severity: 'error' });
@@ -112,7 +119,7 @@ function describe(e: ErrorObject): Described {
       return value(`${subject} must be ${expect ?? typeWords(String(p.type))}`);
     case 'enum': {
       const allowed = (p.allowedValues as unknown[]).map(String);
-      return value(`${subject} must be ${alternatives(allowed)}${didYouMean(String(e.data), allowed)}`);
+      return value(`${subject} must be ${expect ?? alternatives(allowed)}${didYouMean(String(e.data), allowed)}`);
     }
     case 'minItems': {
       const n = Number(p.limit);

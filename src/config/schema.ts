@@ -63,7 +63,7 @@ const site = {
     tls: {
       expect: 'acme, internal, off or { cert: FILE, key: FILE }',
       anyOf: [
-        { type: 'string', enum: ['acme', 'internal', 'off'] },
+        { type: 'string', enum: ['acme', 'internal', 'off'], expect: 'acme, internal, off or { cert: FILE, key: FILE }' },
         { type: 'object', additionalProperties: false, required: ['cert', 'key'], properties: { cert: text, key: text } },
       ],
     },
@@ -72,7 +72,7 @@ const site = {
     compress: {
       expect: 'a list of br, gzip, zstd, or off',
       anyOf: [
-        { type: 'string', enum: ['off'] },
+        { type: 'string', enum: ['off'], expect: 'a list of br, gzip, zstd, or off' },
         { type: 'array', uniqueItems: true, items: { type: 'string', enum: ['br', 'gzip', 'zstd'] } },
       ],
     },

@@ -25,7 +25,7 @@ export function sitesConfig(ctx: Ctx, raw: RawSite[], upstreams: ReadonlySet<str
     const site = siteConfig(ctx, at, rs, hosts, upstreams);
     if (site.default && ctx.clean([...at, 'default'])) {
       if (defaultAt) {
-        const line = ctx.pos(defaultAt).line;
+        const line = ctx.pos(defaultAt.slice(0, 2)).line;
         ctx.error([...at, 'default'], `only one site can be "default: true" (the site at line ${line} already is)`);
       } else {
         defaultAt = [...at, 'default'];

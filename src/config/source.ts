@@ -21,6 +21,13 @@ export class Source {
       const message = e.code === 'DUPLICATE_KEY' ? `duplicate key "${this.keyAt(e.pos[0])}"` : `syntax error: ${firstSentence(e.message)}`;
       this.issues.push({ pos: this.at(e.pos[0]), message, severity: 'error' });
     }
+    visit(this.doc, {
+      Alias: (_, alias) => {
+        if (alias.resolve(this.doc) === undefined) {
+          this.issues.push({ pos: this.at(alias.range?.[0] ?? 0), message: `unknown alias "*${alias.source}"`, severity: 'error' });
+        }
+      },
+    });
     for (const w of this.doc.warnings) {
       this.issues.push({ pos: this.at(w.pos[0]), message: firstSentence(w.message), severity: 'warning' });
     }
@@ -100,8 +107,17 @@ function keyText(key: unknown): string {
   return String(key);
 }
 
+// yaml names JSON's {} and [] "flow map" and "flow sequence"; say it in the file's own terms.
+const REWORDED: Array<[RegExp, string]> = [
+  [/^Flow sequence in block collection must be .* end with a \]$/, '"[" is not closed with "]" (or the next line is not indented enough)'],
+  [/^Flow map in block collection must be .* end with a \}$/, '"{" is not closed with "}" (or the next line is not indented enough)'],
+  [/^Flow sequence must end with a \]$/, '"[" is not closed with "]"'],
+  [/^Flow map must end with a \}$/, '"{" is not closed with "}"'],
+];
+
 /** yaml's messages end with "at line X, column Y" and a code frame; the position is ours to print. */
 function firstSentence(message: string): string {
   const cut = message.search(/ at line \d+, column \d+|\n/);
-  return cut === -1 ? message : message.slice(0, cut);
+  const text = cut === -1 ? message : message.slice(0, cut);
+  return REWORDED.find(([re]) => re.test(text))?.[1] ?? text;
 }

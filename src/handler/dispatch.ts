@@ -5,6 +5,7 @@ import { normalizeRequestTarget } from '../router/normalize.js';
 import type { Snapshot } from '../snapshot.js';
 import { RequestVars, headerValue, hostOf, type RequestContext } from './context.js';
 import { sendRedirect, sendStatus } from './respond.js';
+import { escapeUriPath } from '../router/uri-bytes.js';
 
 function logAccess(ctx: RequestContext): void {
   const { ex, snap } = ctx;
@@ -79,7 +80,7 @@ export function runLocation(ctx: RequestContext): void {
     return;
   }
   if (match.autoRedirect) {
-    sendRedirect(ctx, 301, `${encodeURI(ctx.path)}/${ctx.args ? `?${ctx.args}` : ''}`);
+    sendRedirect(ctx, 301, `${escapeUriPath(ctx.path)}/${ctx.args ? `?${ctx.args}` : ''}`);
     return;
   }
   ctx.route = match.route;

@@ -7,6 +7,7 @@ import mime from 'mime-types';
 import type { ResponseHeaders } from '../listener/exchange.js';
 import type { RequestContext } from './context.js';
 import { sendRedirect, sendStatus } from './respond.js';
+import { escapeUriPath } from '../router/uri-bytes.js';
 
 export interface StaticRuntime {
   root: string;
@@ -65,7 +66,7 @@ export async function handleStatic(ctx: RequestContext, rt: StaticRuntime): Prom
   let found = await resolveInRoot(rt.root, ctx.path);
   if (found === 'dir') {
     if (!ctx.path.endsWith('/')) {
-      sendRedirect(ctx, 301, `${encodeURI(ctx.path)}/${ctx.args ? `?${ctx.args}` : ''}`);
+      sendRedirect(ctx, 301, `${escapeUriPath(ctx.path)}/${ctx.args ? `?${ctx.args}` : ''}`);
       return;
     }
     found = undefined;

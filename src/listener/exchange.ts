@@ -3,7 +3,7 @@
 // shared/notes/performance.md); HTTP/1.x uses Node's http server objects.
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import http2, { type ServerHttp2Stream } from 'node:http2';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { CertEntry } from '../tls/types.js';
 
@@ -147,7 +147,9 @@ export class H2Exchange implements Exchange {
     this.method = (headers[':method'] as string | undefined) ?? 'GET';
     this.rawTarget = (headers[':path'] as string | undefined) ?? '/';
     this.authority = (headers[':authority'] as string | undefined) ?? headers.host;
-    this.body = stream.endAfterHeaders ? undefined : stream;
+    // Consumers (undici) destroy a body stream once they are done with it; destroying the
+    // Http2Stream itself would also kill the response, so they get a PassThrough fed from it.
+    this.body = stream.endAfterHeaders ? undefined : stream.pipe(new PassThrough());
   }
 
   get headersSent(): boolean {

@@ -19,7 +19,9 @@ export function parseLocation(text: string): CompiledLocation {
       try {
         regex = new RegExp(value, modifier === '~*' ? 'i' : '');
       } catch (err) {
-        throw new Error(`location regex ${JSON.stringify(value)} does not compile: ${(err as Error).message}`);
+        throw new Error(`location regex ${JSON.stringify(value)} does not compile: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       return { kind: modifier === '~*' ? 'regex-ci' : 'regex', value, regex };
     }

@@ -9,11 +9,6 @@ export interface NormalizedTarget {
   args: string;
 }
 
-// Anything that may need decoding or resolving, or that must be rejected. A target without any of
-// these is already in normal form, which is the common case and costs one regex test.
-const NEEDS_WORK = /[%#\x00-\x20\x7f-\uffff]|\/[./]/;
-// nginx (>= 1.21.1) answers 400 to spaces and control characters anywhere in the request line.
-const FORBIDDEN_RAW = /[\x00-\x20\x7f]/;
 // RFC 9112 §3.2.2 absolute-form; nginx takes the path after the authority (and "/" if there is none).
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
 
@@ -27,7 +22,7 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
  * `escapeUriPath` turns them back into the same `%XX`.
  */
 export function normalizeRequestTarget(target: string): NormalizedTarget | undefined {
-  if (target.charCodeAt(0) === 0x2f && !NEEDS_WORK.test(target)) {
+  if (target.charCodeAt(0) === 0x2f && isNormal(target)) {
     const q = target.indexOf('?');
     return q === -1 ? { path: target, args: '' } : { path: target.slice(0, q), args: target.slice(q + 1) };
   }
@@ -52,7 +47,7 @@ function normalizeSlow(target: string): NormalizedTarget | undefined {
     if (t === '' || t.charCodeAt(0) === 0x3f) t = `/${t}`;
     else if (t.charCodeAt(0) !== 0x2f) return undefined;
   }
-  if (FORBIDDEN_RAW.test(t)) return undefined;
+  if (hasControlOrSpace(t)) return undefined;
 
   // The path ends at the first raw `?` or `#`; a fragment (which clients should not send) is
   // dropped from the args as well. Escaped `%3F` / `%23` stay in the path as literal chars.
@@ -77,6 +72,31 @@ function normalizeSlow(target: string): NormalizedTarget | undefined {
   }
   const path = resolveSegments(decoded);
   return path === undefined ? undefined : { path, args };
+}
+
+/**
+ * True when the target has nothing to decode, resolve or reject: no `%`, `#`, `//`, `/.`, control
+ * char, space or non-ASCII. That is the common case, and it costs one pass over the string.
+ */
+function isNormal(t: string): boolean {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || c === 0x25 || c === 0x23) return false;
+    if (c === 0x2f) {
+      const next = t.charCodeAt(i + 1);
+      if (next === 0x2f || next === 0x2e) return false;
+    }
+  }
+  return true;
+}
+
+/** nginx (>= 1.21.1) answers 400 to spaces and control characters anywhere in the request line. */
+function hasControlOrSpace(t: string): boolean {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f) return true;
+  }
+  return false;
 }
 
 function needsDecoding(t: string, end: number): boolean {

@@ -26,13 +26,15 @@ export interface SiteCompileContext {
 interface RegexEntry {
   regex: RegExp;
   route: CompiledRoute;
+  /** Shared answer when the regex has no groups. */
+  match: LocationMatch;
 }
 
 export function compileSite(site: SiteConfig, index: number, ctx: SiteCompileContext): CompiledSite {
   const routes: CompiledRoute[] = [];
-  const plain = new Map<CompiledRoute, LocationMatch>();
-  const exact = new Map<string, CompiledRoute>();
-  const prefixes = new PrefixTree<CompiledRoute>();
+  // Matches without captures are built once and shared by every request.
+  const exact = new Map<string, LocationMatch>();
+  const prefixes = new PrefixTree<LocationMatch>();
   const regexes: RegexEntry[] = [];
   const named = new Map<string, CompiledRoute>();
 
@@ -44,19 +46,20 @@ export function compileSite(site: SiteConfig, index: number, ctx: SiteCompileCon
     const route = compileRoute(rc, i, ctx.upstreamNames, issue);
     if (!route) return;
     const loc = route.location;
+    const match: LocationMatch = Object.freeze({ route });
     let unique = true;
     switch (loc.kind) {
       case 'exact':
         unique = !exact.has(loc.value);
-        if (unique) exact.set(loc.value, route);
+        if (unique) exact.set(loc.value, match);
         break;
       case 'prefix':
       case 'prefix-no-regex':
-        unique = prefixes.insert(loc.value, route);
+        unique = prefixes.insert(loc.value, match);
         break;
       case 'regex':
       case 'regex-ci':
-        regexes.push({ regex: loc.regex as RegExp, route });
+        regexes.push({ regex: loc.regex as RegExp, route, match });
         break;
       case 'named':
         unique = !named.has(loc.value);
@@ -68,26 +71,24 @@ export function compileSite(site: SiteConfig, index: number, ctx: SiteCompileCon
       return;
     }
     routes.push(route);
-    plain.set(route, Object.freeze({ route }));
   });
 
   const redirects = autoRedirects(routes, exact, prefixes);
-  const matchOf = (route: CompiledRoute): LocationMatch => plain.get(route) ?? { route };
 
   function matchLocation(path: string): LocationMatch | undefined {
     const e = exact.get(path);
-    if (e) return matchOf(e);
+    if (e) return e;
     const hit = prefixes.longest(path);
     if (redirects.size > 0 && (hit === undefined || hit.length !== path.length)) {
       const r = redirects.get(path);
       if (r) return r;
     }
-    if (hit && hit.value.location.kind === 'prefix-no-regex') return matchOf(hit.value);
-    for (const { regex, route } of regexes) {
+    if (hit && hit.value.route.location.kind === 'prefix-no-regex') return hit.value;
+    for (const { regex, route, match } of regexes) {
       const m = regex.exec(path);
-      if (m) return m.length > 1 ? { route, captures: captures(m) } : matchOf(route);
+      if (m) return m.length > 1 ? { route, captures: captures(m) } : match;
     }
-    return hit ? matchOf(hit.value) : undefined;
+    return hit?.value;
   }
 
   return {
@@ -155,15 +156,15 @@ function compileRoute(
  */
 function autoRedirects(
   routes: CompiledRoute[],
-  exact: ReadonlyMap<string, CompiledRoute>,
-  prefixes: PrefixTree<CompiledRoute>,
+  exact: ReadonlyMap<string, LocationMatch>,
+  prefixes: PrefixTree<LocationMatch>,
 ): Map<string, LocationMatch> {
   const out = new Map<string, LocationMatch>();
   for (const route of routes) {
     const { kind, value } = route.location;
     if (kind !== 'exact' && kind !== 'prefix' && kind !== 'prefix-no-regex') continue;
     if (!route.proxy || value.length < 2 || !value.endsWith('/')) continue;
-    const target = exact.get(value) ?? prefixes.get(value) ?? route;
+    const target = (exact.get(value) ?? prefixes.get(value))?.route ?? route;
     out.set(value.slice(0, -1), Object.freeze({ route: target, autoRedirect: true }));
   }
   return out;

@@ -29,5 +29,5 @@ export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 
 }
 
 /** A dns.lookup replacement that sends every name to 127.0.0.1 (test names like a.test). */
-export const loopbackLookup = ((_host: string, _opts: unknown, cb: (err: null, address: string, family: number) => void) =>
-  cb(null, '127.0.0.1', 4)) as unknown as typeof import('node:dns').lookup;
+export const loopbackLookup = ((_host: string, opts: { all?: boolean } | undefined, cb: (err: null, address: unknown, family?: number) => void) =>
+  opts?.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)) as unknown as typeof import('node:dns').lookup;

@@ -147,7 +147,8 @@ describe('proxy core (integration)', function () {
       expect(seen.headers['proxy-authorization']).to.equal(undefined);
       expect(r.headers['x-secret-hop']).to.equal(undefined);
       expect(r.headers['proxy-authenticate']).to.equal(undefined);
-      expect(r.headers['keep-alive']).to.equal(undefined);
+      // gatehouse's own `Keep-Alive: timeout=60` may be there; the backend's `timeout=5` must not.
+      expect(r.headers['keep-alive'] ?? []).to.not.include('timeout=5');
       expect(r.headers['x-kept']).to.deep.equal(['yes']);
     });
     it('applies configured request and response header operations with variables, and HSTS', async () => {
@@ -274,7 +275,7 @@ describe('proxy core (integration)', function () {
     });
     it('negotiates h2 by ALPN for nghttp', async () => {
       const out = await new Promise<string>((resolve) => {
-        execFile('nghttp', ['-v', `https://127.0.0.1:${gh.httpsPort}/`], { timeout: 10_000 }, (_e, stdout) => resolve(stdout));
+        execFile('nghttp', ['-v', '-H', ':authority: a.test', `https://127.0.0.1:${gh.httpsPort}/`], { timeout: 10_000 }, (_e, stdout) => resolve(stdout));
       });
       expect(out).to.match(/negotiated protocol: h2/);
       expect(out).to.match(/:status: 200/);

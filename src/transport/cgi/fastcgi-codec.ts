@@ -64,7 +64,10 @@ function checkRequestId(requestId: number): void {
   }
 }
 
-/** Padding that brings content to a multiple of 8 (§3.3: "We recommend that records be placed on boundaries that are multiples of eight bytes"). */
+/**
+ * Padding that brings content to a multiple of 8 (§3.3: "We recommend that records be placed on
+ * boundaries that are multiples of eight bytes").
+ */
 export function paddingFor(contentLength: number): number {
   return (8 - (contentLength & 7)) & 7;
 }
@@ -234,7 +237,8 @@ export function encodeParams(requestId: number, params: NameValuePairs): Buffer[
     flush();
     let off = 0;
     while (pair.length - off > FCGI_MAX_STREAM_CHUNK) {
-      records.push(streamRecord(FcgiType.PARAMS, requestId, [pair.subarray(off, off + FCGI_MAX_STREAM_CHUNK)], FCGI_MAX_STREAM_CHUNK));
+      const piece = pair.subarray(off, off + FCGI_MAX_STREAM_CHUNK);
+      records.push(streamRecord(FcgiType.PARAMS, requestId, [piece], piece.length));
       off += FCGI_MAX_STREAM_CHUNK;
     }
     parts.push(pair.subarray(off));

@@ -16,7 +16,10 @@ export interface CgiRequestInfo {
   method: string;
   /** $request_uri: the request target as the client sent it, with args (`:path` for HTTP/2). */
   requestUri: string;
-  /** $uri / $document_uri: the normalised, percent-decoded path, without args. */
+  /**
+   * $uri / $document_uri: the normalised, percent-decoded path, without args, as the router gives
+   * it (router/normalize.ts: Unicode text, a byte that is not UTF-8 as U+DC80..U+DCFF).
+   */
   path: string;
   /** $args / $query_string: the query without `?`, '' when none. */
   args: string;
@@ -97,7 +100,10 @@ export function httpHeaderParams(headers: ReadonlyArray<readonly [string, string
   return out;
 }
 
-/** Request headers as pairs in arrival order: from `rawHeaders` (HTTP/1.x, keeps every duplicate) or a headers object (HTTP/2). */
+/**
+ * Request headers as pairs in arrival order: from `rawHeaders` (HTTP/1.x, keeps every duplicate)
+ * or a headers object (HTTP/2).
+ */
 export function headerPairs(headers: IncomingHttpHeaders | readonly string[]): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   if (isRawHeaders(headers)) {
@@ -116,7 +122,10 @@ function isRawHeaders(headers: IncomingHttpHeaders | readonly string[]): headers
   return Array.isArray(headers);
 }
 
-/** $document_root: the `root` directive drops one trailing "/" (ngx_http_core_root), so root + script name has one slash. */
+/**
+ * $document_root: the `root` directive drops one trailing "/" (ngx_http_core_root), so root +
+ * script name has one slash.
+ */
 function documentRoot(root: string): string {
   return utf8ByteString(root.endsWith('/') ? root.slice(0, -1) : root);
 }

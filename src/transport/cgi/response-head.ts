@@ -6,7 +6,10 @@ import { CgiProtocolError } from './errors.js';
 export interface ResponseHead {
   status: number;
   statusText: string;
-  /** In arrival order, names as sent (PHP sends `Content-type`), repeated names kept as separate entries. `Status` is consumed, not included. */
+  /**
+   * In arrival order, names as sent (PHP sends `Content-type`), repeated names kept as separate
+   * entries. `Status` is consumed, not included.
+   */
   headers: Array<[string, string]>;
   /** Bytes that followed the empty line: the start of the body (possibly empty). */
   body: Buffer;
@@ -106,10 +109,10 @@ export function parseStatusValue(value: string): { status: number; statusText: s
  * header line"), and every `Status` line is removed, as ngx_http_fastcgi_hide_headers hides it.
  *
  * A `Location: /local/path` is a "local redirect" in RFC 3875 §6.2.2, which a CGI server would
- * follow internally. nginx does not: it answers 302 with that Location, and its header filter
- * (absolute_redirect on, the default) turns a Location that starts with "/" into an absolute URL
- * for every response, CGI or not. We do the same: 302 here, the Location left as sent; making it
- * absolute belongs to the response writer.
+ * follow internally. nginx does not: it answers 302 and passes the Location on exactly as sent,
+ * still relative (ngx_http_upstream_rewrite_location deliberately keeps an upstream's relative
+ * Location away from the header filter's absolute_redirect; seen with nginx 1.22.1: "HTTP/1.1 302
+ * Moved Temporarily" + "Location: /local"). We do the same.
  */
 export function cgiHead(headers: Array<[string, string]>, body: Buffer): ResponseHead {
   let status: { status: number; statusText: string } | undefined;

@@ -52,3 +52,26 @@ export function valid(text: string, file = FILE): Config {
     throw err;
   }
 }
+
+/** Line and column (1-based) of the `nth` occurrence of `token` in the fixture lines. */
+export function at(ls: string[], token: string, nth = 1): { line: number; col: number } {
+  let seen = 0;
+  for (let i = 0; i < ls.length; i++) {
+    const row = ls[i] as string;
+    for (let c = row.indexOf(token); c !== -1; c = row.indexOf(token, c + 1)) {
+      if (++seen === nth) return { line: i + 1, col: c + 1 };
+    }
+  }
+  throw new Error(`fixture has no occurrence ${nth} of ${JSON.stringify(token)}`);
+}
+
+/** expectError at the `nth` occurrence of `token` in the fixture. */
+export function expectErrorAt(ls: string[], token: string, message: string, nth = 1): void {
+  const { line, col } = at(ls, token, nth);
+  expectError(lines(...ls), line, col, message);
+}
+
+export function expectWarningAt(ls: string[], token: string, message: string, nth = 1): void {
+  const { line, col } = at(ls, token, nth);
+  expectWarning(lines(...ls), line, col, message);
+}

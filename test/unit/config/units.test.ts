@@ -25,7 +25,7 @@ describe('config/units', () => {
     });
 
     it('rejects other spellings with a message that shows the right form', () => {
-      expect(() => parseDuration('5x')).to.throw('invalid duration "5x"').and.to.throw(/like 30s/);
+      expect(() => parseDuration('5x')).to.throw(/^invalid duration "5x".*like 30s/);
       expect(() => parseDuration('')).to.throw('invalid duration');
       expect(() => parseDuration('s')).to.throw('invalid duration');
       expect(() => parseDuration('10 s x')).to.throw('invalid duration');
@@ -45,7 +45,7 @@ describe('config/units', () => {
     });
 
     it('rejects other spellings', () => {
-      expect(() => parseSize('10x')).to.throw('invalid size "10x"').and.to.throw(/64k/);
+      expect(() => parseSize('10x')).to.throw(/^invalid size "10x".*64k/);
       expect(() => parseSize('512b')).to.throw('invalid size');
       expect(() => parseSize('k')).to.throw('invalid size');
       expect(() => parseSize(1.5)).to.throw('whole number');
@@ -60,7 +60,7 @@ describe('config/units', () => {
     });
 
     it('rejects other spellings and zero', () => {
-      expect(() => parseRate('10/s')).to.throw('invalid rate "10/s"').and.to.throw(/10r\/s/);
+      expect(() => parseRate('10/s')).to.throw(/^invalid rate "10\/s".*10r\/s/);
       expect(() => parseRate('10r/h')).to.throw('invalid rate');
       expect(() => parseRate('0r/s')).to.throw('invalid rate');
     });

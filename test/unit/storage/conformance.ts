@@ -106,8 +106,7 @@ export function storageConformance(name: string, make: () => Promise<StorageFixt
         while (writing) {
           const got = await s.load('big');
           expect(got.length, 'length of a value read during overwrites').to.equal(size);
-          expect(values.some((v) => v.equals(got)), 'a value read during overwrites is one that was written').to
-            .be.true;
+          expect(values.some((v) => v.equals(got)), 'a value read during overwrites is one that was written').to.equal(true);
           reads++;
         }
         await writer;

@@ -1,0 +1,93 @@
+// Likely mistakes are warnings: the config stays valid, and each warning points at the culprit.
+import zlib from 'node:zlib';
+import { expect } from 'chai';
+import { parseConfig } from '../../../src/config/index.js';
+import { formatIssue } from '../../../src/config/types.js';
+import { FILE, expectWarningAt, lines } from './helpers.js';
+
+const OK_ROUTES = '    routes: [{ location: /, return: 204 }]';
+
+describe('config/warnings', () => {
+  it('a clean config has no warnings', () => {
+    const { warnings } = parseConfig(lines('listen: { http: 8080, https: 8443 }', 'sites:', '  - hosts: [a.test]', OK_ROUTES), FILE);
+    expect(warnings).to.deep.equal([]);
+  });
+
+  it('are formatted with "warning:" after the position', () => {
+    const { warnings } = parseConfig(lines('listen: { https: 8443 }', 'sites:', '  - hosts: [a.test]'), FILE);
+    expect(warnings.map(formatIssue)).to.deep.equal([
+      `${FILE}:3:5: warning: no route matches every path (like "location: /"); other requests will get 404`,
+    ]);
+  });
+
+  it('warns about hsts on a tls: off site', () => {
+    const L = ['listen: { http: 80 }', 'sites:', '  - hosts: [a.test]', '    tls: off', '    hsts: 365d', OK_ROUTES];
+    expectWarningAt(L, '365d', 'hsts has no effect on a "tls: off" site');
+  });
+
+  it('warns about an explicit https redirect on a tls: off site', () => {
+    const L = ['listen: { http: 80 }', 'sites:', '  - hosts: [a.test]', '    tls: off', '    redirect: https', OK_ROUTES];
+    expectWarningAt(L, 'https', 'redirect: https on a "tls: off" site', 1);
+  });
+
+  it('warns when no route catches every path, but not for "^~ /" or a regex that matches all', () => {
+    const L = ['listen: { https: 8443 }', 'sites:', '  - hosts: [a.test]', '    routes:', '      - { location: /api/, return: 204 }'];
+    expectWarningAt(L, '- { location', 'no route matches every path');
+    for (const loc of ['^~ /', '"~ ^/"', '"~* .*"']) {
+      const { warnings } = parseConfig(lines(...L.slice(0, 4), `      - { location: ${loc}, return: 204 }`), FILE);
+      expect(warnings, loc).to.deep.equal([]);
+    }
+  });
+
+  it('warns when trustedProxies trusts every address', () => {
+    const L = ['listen: { https: 8443 }', 'trustedProxies: [10.0.0.0/8, 0.0.0.0/0, "::/0"]', 'sites:', '  - hosts: [a.test]', OK_ROUTES];
+    expectWarningAt(L, '0.0.0.0/0', 'trustedProxies "0.0.0.0/0" trusts every address');
+    expectWarningAt(L, '"::/0"', 'trustedProxies "::/0" trusts every address');
+  });
+
+  it('warns when admin listens beyond loopback', () => {
+    const L = ['listen: { https: 8443 }', 'admin: 2019', 'sites:', '  - hosts: [a.test]', OK_ROUTES];
+    expectWarningAt(L, '2019', 'admin (metrics and status) is reachable from other machines');
+    const quiet = parseConfig(lines('listen: { https: 8443 }', 'admin: "[::1]:2019"', 'sites:', '  - hosts: [a.test]', OK_ROUTES), FILE);
+    expect(quiet.warnings).to.deep.equal([]);
+  });
+
+  it('warns about an upstream no route uses, at its name', () => {
+    const L = [
+      'listen: { https: 8443 }',
+      'upstreams:',
+      '  app: { servers: http://127.0.0.1:1 }',
+      '  old: { servers: http://127.0.0.1:2 }',
+      'sites:',
+      '  - hosts: [a.test]',
+      '    routes: [{ location: /, proxy: "http://app/x/" }]',
+    ];
+    expectWarningAt(L, 'old', 'upstream "old" is not used by any route');
+    expect(parseConfig(lines(...L), FILE).warnings).to.have.length(1);
+  });
+
+  it('warns about a wildcard ACME name without on-demand issuance', () => {
+    const L = ['listen: { http: 80, https: 443 }', 'sites:', '  - hosts: [example.com, "*.example.com"]', OK_ROUTES];
+    expectWarningAt(L, '"*.example.com"', 'needs a wildcard certificate');
+    const onDemand = parseConfig(lines(...L, 'acme: { onDemand: { ask: "http://127.0.0.1:5555/check" } }'), FILE);
+    expect(onDemand.warnings).to.deep.equal([]);
+  });
+
+  it('warns when a TLS site has no https listener, or ACME has no challenge it can answer', () => {
+    const L = ['listen: { http: 80 }', 'acme: { challenges: [tls-alpn-01] }', 'sites:', '  - hosts: [example.com]', '    tls: acme', OK_ROUTES];
+    expectWarningAt(L, 'acme', 'site uses TLS (acme) but there is no listen.https', 2);
+    expectWarningAt(L, '{ challenges', 'no ACME challenge can be answered');
+  });
+
+  it('leaves zstd out, with a warning, where Node.js has no zstd', () => {
+    const L = ['listen: { https: 8443 }', 'sites:', '  - hosts: [a.test]', '    compress: [zstd, br]', OK_ROUTES];
+    const { config, warnings } = parseConfig(lines(...L), FILE);
+    if (typeof (zlib as unknown as Record<string, unknown>).createZstdCompress === 'function') {
+      expect(warnings).to.deep.equal([]);
+      expect(config.sites[0]?.compress).to.deep.equal(['zstd', 'br']);
+    } else {
+      expectWarningAt(L, 'zstd', 'zstd needs Node.js 22.15 or later');
+      expect(config.sites[0]?.compress).to.deep.equal(['br']);
+    }
+  });
+});
