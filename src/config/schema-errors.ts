@@ -36,9 +36,6 @@ export interface SchemaResult {
   rejected: Path[];
 }
 
-// Errors ajv files under the parent object but that are about one of its keys.
-const PLACED_BELOW = new Set(['additionalProperties', 'required']);
-
 export function checkSchema(value: unknown, source: Source): SchemaResult {
   if (validate(value)) return { issues: [], rejected: [] };
   const issues: ConfigIssue[] = [];
@@ -47,7 +44,7 @@ export function checkSchema(value: unknown, source: Source): SchemaResult {
   // A value of the wrong type also fails its enum/unit/pattern; the type error alone says it.
   const mistyped = new Set(chosen.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
   for (const e of chosen) {
-    if (e.keyword !== 'type' && mistyped.has(e.instancePath) && !PLACED_BELOW.has(e.keyword)) continue;
+    if (e.keyword !== 'type' && mistyped.has(e.instancePath)) continue;
     const d = describe(e);
     rejected.push(d.reject);
     issues.push({ pos: d.where === 'key' ? source.keyPos(d.at) : source.pos(d.at), message: d.message, severity: 'error' });

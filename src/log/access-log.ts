@@ -40,12 +40,14 @@ function timeLocal(now: number): string {
 }
 
 // nginx escapes `"`, `\` and bytes outside printable ASCII as \xHH in logged strings.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /["\\\x00-\x1f\x7f-\uffff]/;
+// eslint-disable-next-line no-control-regex
+const UNSAFE_ALL = /["\\\x00-\x1f\x7f-\uffff]/g;
 function esc(value: string | undefined): string {
   if (value === undefined || value === '') return '-';
-  // eslint-disable-next-line no-control-regex
-  return /["\\\x00-\x1f\x7f-\uffff]/.test(value)
-    ? value.replace(/["\\\x00-\x1f\x7f-\uffff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
-    : value;
+  if (!UNSAFE.test(value)) return value;
+  return value.replace(UNSAFE_ALL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 export function formatCombined(r: AccessRecord, now: number): string {
