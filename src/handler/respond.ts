@@ -14,6 +14,8 @@ export function sendStatus(ctx: Pick<RequestContext, 'ex'>, status: number, extr
     return;
   }
   const headers: ResponseHeaders = { 'content-type': 'text/plain; charset=utf-8', ...extra };
+  // After a malformed request the rest of the connection cannot be trusted (nginx closes too).
+  if (status === 400 && ex.protocol !== 'HTTP/2.0') headers.connection = 'close';
   // 1xx, 204 and 304 carry no body (RFC 9110 §6.4.1).
   const body = status === 204 || status === 304 || status < 200 ? '' : `${status} ${statusText(status)}\n`;
   ex.respond(status, headers, body);

@@ -1,0 +1,120 @@
+// Edges of the proxy core: the access log formats, oversized headers, malformed requests that must
+// not take the process down, and TLS session resumption.
+import { expect } from 'chai';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import tls from 'node:tls';
+import { curl } from '../helpers/curl.js';
+import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
+import { startGatehouse, type Gatehouse } from '../helpers/gatehouse.js';
+
+function rawTls(port: number, servername: string, ca: Buffer, payload: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    // Written without a FIN: the server closes after its answer (HTTP/1.0 or Connection: close).
+    const socket = tls.connect({ port, host: '127.0.0.1', servername, ca, ALPNProtocols: ['http/1.1'] }, () => socket.write(payload));
+    let out = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => (out += d));
+    socket.on('close', () => resolve(out));
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => socket.destroy());
+  });
+}
+
+describe('proxy core edges (integration)', function () {
+  this.timeout(60_000);
+  let backend: EchoBackend;
+  let combined: Gatehouse;
+  let json: Gatehouse;
+
+  before(async () => {
+    backend = await startEchoBackend();
+    const sites = [{ hosts: ['e.test'], routes: [{ location: '/', proxy: backend.url }] }];
+    combined = await startGatehouse(({ dir }) => ({ log: { access: path.join(dir, 'access.log'), format: 'combined' }, sites }));
+    json = await startGatehouse(({ dir }) => ({ log: { access: path.join(dir, 'access.log'), format: 'json' }, sites }));
+  });
+  after(async () => {
+    await combined?.stop();
+    await json?.stop();
+    await backend?.close();
+  });
+
+  const readLog = async (gh: Gatehouse, pattern: RegExp): Promise<string> => {
+    const file = path.join(gh.dir, 'access.log');
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+      const line = text.split('\n').find((l) => pattern.test(l));
+      if (line) return line;
+      if (Date.now() > deadline) throw new Error(`no access log line matching ${pattern} in:\n${text}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  it('writes nginx combined lines with upstream address, times, protocol and TLS version', async () => {
+    await curl([...combined.curlArgs('e.test', '/logged?a=1'), '--http2', '-A', 'agent "x"', '-e', 'https://ref.test/']);
+    const line = await readLog(combined, /logged/);
+    expect(line).to.match(
+      new RegExp(
+        String.raw`^127\.0\.0\.1 - - \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] "GET /logged\?a=1 HTTP/2\.0" 200 \d+ ` +
+          String.raw`"https://ref\.test/" "agent \\x22x\\x22" host="e\.test" upstream=127\.0\.0\.1:${backend.port} ut=\d+\.\d{3} rt=\d+\.\d{3} tls=TLSv1\.3$`,
+      ),
+    );
+  });
+
+  it('writes one JSON object per request when format is json', async () => {
+    await curl([...json.curlArgs('e.test', '/as-json'), '--http1.1']);
+    const record = JSON.parse(await readLog(json, /as-json/)) as Record<string, unknown>;
+    expect(record).to.include({ method: 'GET', target: '/as-json', protocol: 'HTTP/1.1', status: 200, host: 'e.test', tlsVersion: 'TLSv1.3' });
+    expect(record.upstreamAddr).to.equal(`127.0.0.1:${backend.port}`);
+    expect(record.requestTime).to.be.a('number');
+  });
+
+  it('answers 431 to request headers over the limit', async () => {
+    const r = await curl([...combined.curlArgs('e.test', '/'), '--http1.1', '-H', `X-Big: ${'a'.repeat(40_000)}`]);
+    expect(r.status).to.equal(431);
+  });
+
+  it('survives malformed and hostile requests and keeps serving', async () => {
+    const ca = fs.readFileSync(combined.caFile);
+    const port = combined.httpsPort;
+    // HTTP/1.0 without Host (crashed a hand-written Node proxy in shared/notes/performance.md).
+    expect(await rawTls(port, 'e.test', ca, 'GET / HTTP/1.0\r\n\r\n')).to.match(/^HTTP\/1\.1 200/);
+    expect(await rawTls(port, 'e.test', ca, 'GET / HTTP/1.1\r\n\r\n')).to.match(/^HTTP\/1\.1 400/);
+    expect(await rawTls(port, 'e.test', ca, 'GARBAGE\r\n\r\n')).to.match(/^HTTP\/1\.1 400/);
+    expect(await rawTls(port, 'e.test', ca, 'GET /%zz HTTP/1.1\r\nHost: e.test\r\n\r\n')).to.match(/^HTTP\/1\.1 400/);
+    expect(await rawTls(port, 'e.test', ca, 'GET /%00 HTTP/1.1\r\nHost: e.test\r\n\r\n')).to.match(/^HTTP\/1\.1 400/);
+    expect(await rawTls(port, 'e.test', ca, 'GET http://e.test/abs HTTP/1.1\r\nHost: e.test\r\nConnection: close\r\n\r\n')).to.match(/^HTTP\/1\.1 200/);
+    // A plain-text request on the TLS port and a half-open handshake.
+    await new Promise<void>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => s.end('GET / HTTP/1.1\r\nHost: e.test\r\n\r\n'));
+      s.on('close', () => resolve());
+      s.on('error', () => resolve());
+      s.resume();
+    });
+    const r = await curl(combined.curlArgs('e.test', '/still-alive'));
+    expect(r.status).to.equal(200);
+    expect(combined.peer.output()).to.not.match(/uncaught exception|unhandled rejection/);
+  });
+
+  it('resumes TLS sessions (tickets)', async () => {
+    const ca = fs.readFileSync(combined.caFile);
+    const connect = (session?: Buffer) =>
+      new Promise<{ reused: boolean; session: Buffer | undefined }>((resolve, reject) => {
+        let ticket: Buffer | undefined;
+        const s = tls.connect({ port: combined.httpsPort, host: '127.0.0.1', servername: 'e.test', ca, session, maxVersion: 'TLSv1.2' }, () => {
+          const reused = s.isSessionReused();
+          s.end();
+          s.once('close', () => resolve({ reused, session: ticket ?? s.getSession() }));
+        });
+        s.on('session', (t: Buffer) => (ticket = t));
+        s.on('error', reject);
+        s.resume();
+      });
+    const first = await connect();
+    expect(first.reused).to.equal(false);
+    const second = await connect(first.session);
+    expect(second.reused).to.equal(true);
+  });
+});
