@@ -540,7 +540,7 @@ class NginxContender {
   }
 
   async start() {
-    this.proc = spawnPinned('nginx', PROXY_CORE, NGINX, ['-p', this.dir, '-c', `${this.dir}/nginx.conf`, '-g', 'daemon off;'], this.logFile);
+    this.proc = spawnPinned('nginx', PROXY_CORE, NGINX, ['-p', this.dir, '-e', `${this.dir}/nginx-error.log`, '-c', `${this.dir}/nginx.conf`, '-g', 'daemon off;'], this.logFile);
     await waitReady(this.proc, [this.ports.ecdsa, this.ports.rsa]);
     await sleep(200); // let the worker come up
   }
@@ -612,7 +612,7 @@ function parseH2load(out) {
 // h2load --log-file: "start µs since epoch \t status \t µs until end of response", one line per request that
 // completed in the measured phase (status is 0 when the response head arrived during the warm-up, -1 on failure).
 function readRequestLog(file) {
-  let text = '';
+  let text;
   try { text = fs.readFileSync(file, 'latin1'); } catch { return null; }
   const lines = text.split('\n');
   const lat = new Float64Array(lines.length);
@@ -894,6 +894,8 @@ function printStep(stepKey, runs, sum) {
   log(table(rows));
   const others = ['nginx', 'gatehouse'].map((n) => sum.medians[n]?.proxyCoreOthers).filter((x) => x != null);
   if (others.length) log(`  other processes on core ${PROXY_CORE} during the step: ${others.map((x) => `${fmt(x * 100, 0)} %`).join(' / ')} (nginx / gatehouse)${Math.max(...others) > 0.1 ? ' — contended: absolute numbers are low' : ''}`);
+  const gen = ['nginx', 'gatehouse'].filter((n) => (sum.medians[n]?.loadCoreBusy ?? 0) > 0.95);
+  if (gen.length) log(`  the load generator's core ${LOAD_CORE} was saturated against ${gen.join(' and ')}: its throughput is the client's limit, read the CPU per request`);
   if (sum.target) log(`  target: ${sum.target} → ${sum.verdict}${sum.verdict === 'PASS' || sum.verdict === 'MISS' ? (stepKey === 'idle' ? ` (${fmt(sum.medians.gatehouse.kibPerConn, 1)} KiB)` : ` (${fmt(sum.ratios.cpu, 2)}x)`) : ''}`);
   for (const e of errs) log(`  ! ${e}`);
 }
@@ -901,7 +903,7 @@ function printStep(stepKey, runs, sum) {
 function scanLogs(files) {
   const findings = [];
   for (const f of files) {
-    let text = '';
+    let text;
     try { text = fs.readFileSync(f, 'utf8'); } catch { continue; }
     const lines = text.split('\n').filter((l) => l.trim());
     if (!lines.length) continue;
@@ -949,10 +951,13 @@ async function main() {
   const backendPort = await freePort();
   const ports = { nginx: { ecdsa: await freePort(), rsa: await freePort() }, gatehouse: { ecdsa: await freePort(), rsa: await freePort() } };
   fs.writeFileSync(`${WORK}/backend.conf`, backendConf(WORK, backendPort));
-  const backend = backendProc = spawnPinned('backend', PROXY_CORE, NGINX, ['-p', WORK, '-c', `${WORK}/backend.conf`, '-g', 'daemon off;'], `${WORK}/backend-stdout.log`);
+  const backend = backendProc = spawnPinned('backend', PROXY_CORE, NGINX, ['-p', WORK, '-e', `${WORK}/backend-error.log`, '-c', `${WORK}/backend.conf`, '-g', 'daemon off;'], `${WORK}/backend-stdout.log`);
   await waitReady(backend, [backendPort]);
 
   const built = ensureBuilt();
+  let distBuilt = null;
+  try { distBuilt = fs.statSync(path.join(ROOT, 'dist', 'cli', 'main.js')).mtime.toISOString(); } catch { /* not built */ }
+  if (distBuilt) log(`gatehouse: dist/ built ${distBuilt}`);
   const nginx = new NginxContender(WORK, ports.nginx, backendPort);
   const gatehouse = new GatehouseContender(WORK, ports.gatehouse, backendPort);
   const needRsa = CFG.steps.includes('handshake');
@@ -1064,7 +1069,7 @@ async function main() {
   const json = {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg(), clkTck: CLK_TCK },
-    versions: { node: process.version, nginx: nginxVersion, h2load: h2loadVersion, openssl: opensslVersion, gatehouseGit: gitRev },
+    versions: { node: process.version, nginx: nginxVersion, h2load: h2loadVersion, openssl: opensslVersion, gatehouseGit: gitRev, gatehouseDistBuilt: distBuilt },
     config: { ...CFG, quick: opts.quick, handshakeClients: HANDSHAKE_CLIENTS, placement: { proxyAndBackend: PROXY_CORE, loadGenerator: LOAD_CORE } },
     gatehouseError: ghError,
     steps: Object.fromEntries(stepKeys.map((k) => [k, { title: STEP_TITLES[k], runs: results[k], ...summary[k] }])),
