@@ -18,4 +18,17 @@ export const apps = [
     kill_timeout: 35000,
     env,
   },
+  {
+    // The cron side of ACME (SPEC §6): one renewal pass a day. The proxy's own loop normally keeps
+    // certificates fresh, so this is quiet; it matters when the proxy was down. pm2 starts it once and
+    // then at each cron_restart; autorestart off keeps pm2 from looping it after it exits.
+    name: 'gatehouse-renew',
+    script: './bin/gatehouse.js',
+    args: 'renew',
+    exec_mode: 'fork',
+    instances: 1,
+    autorestart: false,
+    cron_restart: '17 3 * * *',
+    env,
+  },
 ];

@@ -18,6 +18,7 @@ import { buildSnapshot, type Snapshot } from './snapshot.js';
 import { openStorage } from './storage/index.js';
 import type { Storage } from './storage/types.js';
 import { CertManager } from './tls/cert-manager.js';
+import { AcmeService } from './tls/acme/service.js';
 
 const addrKey = (kind: string, a: ListenAddress): string => `${kind} ${a.host ?? '*'}:${a.port}`;
 
@@ -34,6 +35,7 @@ export class App {
     private accessLog: AccessLog,
     readonly storage: Storage,
     readonly certs: CertManager,
+    readonly acme: AcmeService,
   ) {
     this.snapshot = buildSnapshot(config, logger, accessLog);
     const current = (): Snapshot => this.snapshot;
@@ -57,13 +59,23 @@ export class App {
     const accessLog = new AccessLog(config.log);
     const storage = openStorage(config.storage);
     const certs = await CertManager.create(config, storage, logger);
-    const app = new App(config, logger, accessLog, storage, certs);
+    const acme = new AcmeService(storage, certs, logger);
+    // Serves the ACME certificates already in the storage; ordering happens in the background after
+    // the listeners are up, so start-up never waits for the CA.
+    try {
+      await acme.apply(config);
+    } catch (err) {
+      certs.close();
+      throw err;
+    }
+    const app = new App(config, logger, accessLog, storage, certs, acme);
     try {
       await app.syncListeners(config);
     } catch (err) {
       await app.stop(0);
       throw err;
     }
+    acme.start();
     logger.info(`gatehouse listening: ${[...app.listeners.keys()].join(', ')}`);
     return app;
   }
@@ -80,7 +92,7 @@ export class App {
   /** Opens listeners the config names and closes those it no longer names. */
   private async syncListeners(config: Config): Promise<void> {
     const wanted = new Map<string, () => Promise<Listener>>();
-    for (const a of config.listen.https) wanted.set(addrKey('https', a), () => listenTls(a, this.certs, this.tlsServers, this.logger));
+    for (const a of config.listen.https) wanted.set(addrKey('https', a), () => listenTls(a, this.certs, this.tlsServers, this.logger, this.acme.tlsHooks));
     for (const a of config.listen.http) wanted.set(addrKey('http', a), () => listenPlain(a, this.plainServers));
     for (const [key, open] of wanted) {
       if (!this.listeners.has(key)) this.listeners.set(key, await open());
@@ -104,6 +116,7 @@ export class App {
     }
     try {
       await this.certs.reload(next);
+      await this.acme.apply(next);
       const accessLog = new AccessLog(next.log);
       const snapshot = buildSnapshot(next, this.logger, accessLog);
       await this.syncListeners(next);
@@ -144,6 +157,7 @@ export class App {
       this.plainServers.destroyAll();
     }
     await this.snapshot.dispose();
+    this.acme.close();
     this.certs.close();
     await this.storage.close();
     this.accessLog.close();

@@ -10,6 +10,7 @@ import { compileSiteTable } from './router/site-table.js';
 import { upstreamPath } from './router/proxy-uri.js';
 import type { CompiledRoute, SiteTable } from './router/types.js';
 import type { RequestContext } from './handler/context.js';
+import { CGI_SCHEMES, cgiRequest, compileCgiRoute, scriptExists } from './handler/cgi-request.js';
 import { handleProxy, type ProxyRuntime } from './handler/proxy.js';
 import { compileReturn } from './handler/return.js';
 import { handleStatic } from './handler/static.js';
@@ -73,7 +74,12 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
           upstreamName !== undefined && upstreamConfig
             ? poolFor(`upstream:${upstreamName}`, () => upstreamConfig)
             : poolFor(`literal:${target.scheme}://${target.address}`, () =>
-                literalUpstream(`${target.scheme}://${target.address}`, `${target.scheme}://${target.address}`, rc),
+                literalUpstream(
+                  `${target.scheme}://${target.address}`,
+                  // A unix socket path (fastcgi+unix:/run/php.sock) keeps its +unix form.
+                  target.address?.startsWith('/') ? `${target.scheme}+unix:${target.address}` : `${target.scheme}://${target.address}`,
+                  rc,
+                ),
               );
         const rt: ProxyRuntime = {
           pool,
@@ -90,10 +96,24 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
           readTimeoutMs: rc.timeoutMs,
           retries: upstreamConfig?.retries ?? 0,
         };
-        handlers.set(route, (ctx) => {
+        const proxy = (ctx: RequestContext): void => {
           (ctx.vars as { proxyHost: string }).proxyHost = target.proxyHost;
           handleProxy(ctx, rt);
-        });
+        };
+        // FastCGI / uwsgi / SCGI: the CGI params ride on the request; tryFiles may check the script.
+        const cgi = CGI_SCHEMES.has(target.scheme) ? compileCgiRoute(target.scheme, rc, rt.requestHeaders.ops) : undefined;
+        if (cgi) {
+          rt.decorate = (ctx, req) => {
+            req.cgi = cgiRequest(ctx, cgi);
+          };
+        }
+        if (cgi?.missingScriptStatus !== undefined) {
+          handlers.set(route, async (ctx) => {
+            if (await scriptExists(ctx, cgi)) proxy(ctx);
+          });
+        } else {
+          handlers.set(route, proxy);
+        }
       } else if (rc.root !== undefined) {
         const rt = { root: rc.root, index: rc.index, hsts };
         handlers.set(route, (ctx) => handleStatic(ctx, rt));

@@ -12,11 +12,14 @@ const HELP = `gatehouse ${VERSION}: a TLS-terminating edge proxy
 Usage:
   gatehouse run [-c FILE]                       start in the foreground
   gatehouse check [-c FILE]                     validate the config (like nginx -t)
+  gatehouse renew [-c FILE] [--force] [--dry-run] [--name NAME]
+                                                one ACME renewal pass, then exit (for cron)
+  gatehouse certs [-c FILE] [--json]            list certificates and their renewal state
   gatehouse proxy --from NAME[:PORT] --to ADDR  a one-line proxy with no config file
   gatehouse --help | --version
 
 The config file is -c FILE, else $GATEHOUSE_CONFIG, else ./gatehouse.yaml.
-Exit codes: 0 ok, 1 cannot start, 2 invalid config or usage.
+Exit codes: 0 ok, 1 cannot start (run) or a renewal failed (renew), 2 invalid config or usage.
 `;
 
 export async function main(argv: string[]): Promise<number | undefined> {
@@ -39,6 +42,10 @@ export async function main(argv: string[]): Promise<number | undefined> {
         return await (await import('./run.js')).runServe(rest);
       case 'check':
         return await (await import('./check.js')).runCheck(rest);
+      case 'renew':
+        return await (await import('./renew.js')).runRenew(rest);
+      case 'certs':
+        return await (await import('./certs.js')).runCerts(rest);
       case 'proxy':
         return await (await import('./proxy.js')).runProxy(rest);
       default:

@@ -7,8 +7,11 @@ import { sendRedirect } from './respond.js';
 
 const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 
-/** Answers an HTTP-01 challenge; set by the ACME room. Returns false when the token is unknown. */
-export type ChallengeResponder = (ex: Exchange, token: string) => boolean;
+/**
+ * Answers an HTTP-01 challenge; set by the ACME room. Returns (or resolves to) false when the token is
+ * unknown: the answers live in the storage, so looking one up may take a read.
+ */
+export type ChallengeResponder = (ex: Exchange, token: string) => boolean | Promise<boolean>;
 
 let challengeResponder: ChallengeResponder | undefined;
 export function setChallengeResponder(responder: ChallengeResponder | undefined): void {
@@ -25,9 +28,21 @@ function pathOf(target: string): string {
 export function handlePlainExchange(snap: Snapshot, ex: Exchange): void {
   const ctx = startRequest(snap, ex);
   if (challengeResponder && ex.rawTarget.startsWith(CHALLENGE_PREFIX)) {
-    if (challengeResponder(ex, ex.rawTarget.slice(CHALLENGE_PREFIX.length))) return;
+    const answered = challengeResponder(ex, ex.rawTarget.slice(CHALLENGE_PREFIX.length));
+    if (answered === true) return;
+    if (answered !== false) {
+      answered.then(
+        (ok) => ok || plainDefault(ctx),
+        () => plainDefault(ctx),
+      );
+      return;
+    }
   }
-  const { host, site } = ctx;
+  plainDefault(ctx);
+}
+
+function plainDefault(ctx: ReturnType<typeof startRequest>): void {
+  const { ex, snap, host, site } = ctx;
   if (site.config.tls.kind === 'off' || site.config.redirect === 'off' || snap.httpsPort === undefined) {
     routeRequest(ctx);
     return;

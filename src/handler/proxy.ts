@@ -11,6 +11,7 @@ import { clientResponseHeaders, upstreamRequestHeaders, type RequestHeaderPolicy
 import { sendStatus } from './respond.js';
 import { statusForUpstreamError } from './upstream-errors.js';
 import { UpgradeExchange, rawHead } from '../listener/upgrade-exchange.js';
+import { H2WebSocketExchange } from '../listener/h2-websocket.js';
 
 export interface ProxyRuntime {
   pool: UpstreamPool;
@@ -67,6 +68,7 @@ export function handleProxy(ctx: RequestContext, rt: ProxyRuntime): void {
     ...(rt.readTimeoutMs !== undefined ? { readTimeoutMs: rt.readTimeoutMs } : {}),
   };
   if (ex instanceof UpgradeExchange) req.upgrade = ex.upgradeProtocol;
+  else if (ex instanceof H2WebSocketExchange) ex.prepareUpstream(req);
   rt.decorate?.(ctx, req);
   const tried = new Set<UpstreamServer>();
   let call: UpstreamCall | undefined;
@@ -92,12 +94,20 @@ export function handleProxy(ctx: RequestContext, rt: ProxyRuntime): void {
         ex.onDrain(() => call?.resume());
         return false;
       },
-      onEnd() {
+      onEnd(trailers) {
         finished = true;
-        if (!ex.closed) ex.end();
+        if (!ex.closed) ex.end(trailers);
       },
       onUpgrade(status, headers, upstreamSocket) {
         ctx.upstreamTime = (performance.now() - (ctx.upstreamStartedAt ?? 0)) / 1000;
+        if (ex instanceof H2WebSocketExchange && !ex.closed) {
+          finished = true;
+          if (!ex.bridge(status, headers, clientResponseHeaders(headers, ctx, rt.responseOps, rt.hsts), upstreamSocket)) {
+            ctx.snap.logger.warn(`upstream ${server.transport.address}: invalid WebSocket handshake response`, { uri: ex.rawTarget });
+            sendStatus(ctx, 502);
+          }
+          return;
+        }
         if (!(ex instanceof UpgradeExchange) || ex.closed) {
           upstreamSocket.destroy();
           return;

@@ -5,6 +5,7 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerR
 import http2, { type ServerHttp2Stream } from 'node:http2';
 import { PassThrough, type Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import { HOP_BY_HOP } from '../middleware/hop-by-hop.js';
 import type { CertEntry } from '../tls/types.js';
 
 export interface ConnectionInfo {
@@ -128,6 +129,12 @@ export class H1Exchange implements Exchange {
 
 const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
+/** `te: trailers` (RFC 9113 §8.2.2: the only TE allowed in HTTP/2), sent by gRPC clients. */
+function acceptsTrailers(headers: IncomingHttpHeaders): boolean {
+  const te = headers.te;
+  return te !== undefined && /(?:^|,)\s*trailers\s*(?:[;,]|$)/i.test(String(te));
+}
+
 export class H2Exchange implements Exchange {
   readonly protocol = 'HTTP/2.0' as const;
   readonly method: string;
@@ -138,6 +145,12 @@ export class H2Exchange implements Exchange {
   bytesSent = 0;
   status = 0;
   closed = false;
+  /** Response trailers are forwarded only to clients that said they take them. */
+  private readonly wantsTrailers: boolean;
+  /** A streamed response head not yet on the wire (trailer mode only; see respond()). */
+  private pendingHead: OutgoingHttpHeaders | undefined;
+  private committed = false;
+  private trailers: IncomingHttpHeaders | undefined;
 
   constructor(
     readonly stream: ServerHttp2Stream,
@@ -147,13 +160,15 @@ export class H2Exchange implements Exchange {
     this.method = (headers[':method'] as string | undefined) ?? 'GET';
     this.rawTarget = (headers[':path'] as string | undefined) ?? '/';
     this.authority = (headers[':authority'] as string | undefined) ?? headers.host;
+    this.wantsTrailers = acceptsTrailers(headers);
     // Consumers (undici) destroy a body stream once they are done with it; destroying the
     // Http2Stream itself would also kill the response, so they get a PassThrough fed from it.
-    this.body = stream.endAfterHeaders ? undefined : stream.pipe(new PassThrough());
+    // A CONNECT stream's data is a tunnel (RFC 8441 WebSocket), not a request body.
+    this.body = stream.endAfterHeaders || this.method === 'CONNECT' ? undefined : stream.pipe(new PassThrough());
   }
 
   get headersSent(): boolean {
-    return this.stream.headersSent;
+    return this.committed || this.stream.headersSent;
   }
 
   respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void {
@@ -171,16 +186,54 @@ export class H2Exchange implements Exchange {
       }
       return;
     }
-    this.stream.respond(headers);
+    if (!this.wantsTrailers) {
+      this.stream.respond(headers);
+      return;
+    }
+    // A client that takes trailers gets the upstream's (gRPC's grpc-status), so the head goes out
+    // with waitForTrailers. One exception must be kept intact: a head that ends the response at
+    // once (gRPC "trailers-only", HEAD, 204) is one HEADERS frame with END_STREAM, and gRPC clients
+    // read grpc-status from it only then. Transports end such a response in the same tick as its
+    // head, so the head waits for a microtask to see whether end() follows.
+    this.committed = true;
+    this.pendingHead = headers as OutgoingHttpHeaders;
+    queueMicrotask(() => this.flushHead(false));
+  }
+
+  private flushHead(endStream: boolean): void {
+    const head = this.pendingHead;
+    if (head === undefined) return;
+    this.pendingHead = undefined;
+    if (this.stream.destroyed || this.stream.closed) return;
+    if (endStream) {
+      this.stream.respond(head, { endStream: true });
+      return;
+    }
+    this.stream.respond(head, { waitForTrailers: true });
+    this.stream.once('wantTrailers', () => {
+      try {
+        this.stream.sendTrailers(trailerFields(this.trailers));
+      } catch {
+        this.stream.close(NGHTTP2_INTERNAL_ERROR);
+      }
+    });
   }
 
   write(chunk: Buffer): boolean {
+    this.flushHead(false);
     this.bytesSent += chunk.length;
     return this.stream.write(chunk);
   }
 
-  end(): void {
-    if (!this.stream.destroyed) this.stream.end();
+  end(trailers?: IncomingHttpHeaders): void {
+    if (this.stream.destroyed) return;
+    if (this.pendingHead !== undefined && this.bytesSent === 0 && trailers === undefined) {
+      this.flushHead(true);
+      return;
+    }
+    this.trailers = trailers;
+    this.flushHead(false);
+    this.stream.end();
   }
 
   onDrain(cb: () => void): void {
@@ -195,8 +248,20 @@ export class H2Exchange implements Exchange {
   }
 
   abort(): void {
+    this.pendingHead = undefined;
     if (!this.stream.destroyed) this.stream.close(NGHTTP2_INTERNAL_ERROR);
   }
+}
+
+/** Trailers as HTTP/2 allows them: no pseudo-headers, no connection-specific fields. */
+function trailerFields(trailers: IncomingHttpHeaders | undefined): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  if (trailers === undefined) return out;
+  for (const name in trailers) {
+    if (name.charCodeAt(0) === 58 /* ':' */ || HOP_BY_HOP.has(name) || name === 'content-length') continue;
+    out[name] = trailers[name];
+  }
+  return out;
 }
 
 export function connectionInfo(socket: TLSSocket | import('node:net').Socket, secure: boolean): ConnectionInfo {

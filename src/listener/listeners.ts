@@ -4,7 +4,7 @@ import net, { type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { ListenAddress } from '../config/types.js';
 import type { Logger } from '../log/types.js';
-import type { CertEntry, CertificateSelector } from '../tls/types.js';
+import type { AcmeTlsHooks, CertEntry, CertificateSelector } from '../tls/types.js';
 import { TLS_CONTEXT_OPTIONS } from '../tls/tls-options.js';
 import type { ProtocolServers } from './protocol-servers.js';
 
@@ -17,7 +17,7 @@ export interface Listener {
   readonly connections: number;
 }
 
-type TaggedSocket = TLSSocket & { gatehouseCert?: CertEntry };
+type TaggedSocket = TLSSocket & { gatehouseCert?: CertEntry; gatehouseAcmeTls?: boolean };
 
 async function bind(server: net.Server, address: ListenAddress): Promise<number> {
   await new Promise<void>((resolve, reject) => {
@@ -46,24 +46,57 @@ export async function listenTls(
   certs: CertificateSelector,
   servers: ProtocolServers,
   logger: Logger,
+  acme?: AcmeTlsHooks,
 ): Promise<Listener> {
+  const serve = (socket: TaggedSocket, entry: CertEntry | undefined, servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void => {
+    if (!entry) {
+      cb(new Error(`no certificate for ${servername}`), undefined);
+      return;
+    }
+    socket.gatehouseCert = entry;
+    cb(null, entry.context);
+  };
   const server = tls.createServer({
     ...TLS_CONTEXT_OPTIONS,
     handshakeTimeout: 10_000,
-    // Chosen per handshake so that acme-tls/1 can be answered later (ARCHITECTURE.md, TLS-ALPN-01).
-    ALPNCallback({ protocols }) {
+    // The acme-tls/1 challenge certificate goes only to a client that offered acme-tls/1 (RFC 8737 §3),
+    // i.e. a validator, and never to anyone else. Node 20.20 calls both callbacks with `this` = the socket;
+    // with TLS 1.3 ALPNCallback runs first and flags the socket for SNICallback; with TLS 1.2 SNICallback
+    // runs first, so ALPNCallback swaps the certificate itself (setKeyCert), which needs the challenge
+    // certificate at hand. Both orders are pinned by test/integration/acme.test.ts.
+    ALPNCallback(this: TaggedSocket, { servername, protocols }) {
+      if (acme?.enabled && protocols.includes('acme-tls/1')) {
+        // gatehouseCert is set once SNICallback has chosen a certificate (TLS 1.2 order).
+        if (!this.gatehouseCert) {
+          this.gatehouseAcmeTls = true;
+          return 'acme-tls/1';
+        }
+        const ctx = servername ? acme.challengeContextNow(servername) : undefined;
+        if (!ctx) return undefined; // no_application_protocol: never a normal certificate to a validator
+        this.setKeyCert(ctx);
+        return 'acme-tls/1';
+      }
       if (protocols.includes('h2')) return 'h2';
       if (protocols.includes('http/1.1')) return 'http/1.1';
       return undefined;
     },
     SNICallback(this: TaggedSocket, servername, cb) {
-      const entry = certs.select(servername);
-      if (!entry) {
-        cb(new Error(`no certificate for ${servername}`), undefined);
+      if (this.gatehouseAcmeTls && acme) {
+        acme.challengeContext(servername).then(
+          (ctx) => (ctx ? cb(null, ctx) : cb(new Error(`no TLS-ALPN-01 challenge open for ${servername}`), undefined)),
+          (err: Error) => cb(err, undefined),
+        );
         return;
       }
-      this.gatehouseCert = entry;
-      cb(null, entry.context);
+      const entry = certs.select(servername);
+      if (acme?.onDemandEnabled() && (!entry || !entry.covers(servername))) {
+        acme.onDemand(servername).then(
+          (issued) => serve(this, issued ?? entry, servername, cb),
+          () => serve(this, entry, servername, cb),
+        );
+        return;
+      }
+      serve(this, entry, servername, cb);
     },
   } as tls.TlsOptions);
   // Clients that send no SNI (an IP address in the URL) get the default site's certificate. Node
@@ -76,6 +109,13 @@ export async function listenTls(
     if (entry && withDefault._sharedCreds !== entry.context) withDefault._sharedCreds = entry.context;
   });
   server.on('secureConnection', (socket: TaggedSocket) => {
+    // A validator's acme-tls/1 connection ends with the handshake (RFC 8737 §3). end(), not destroy():
+    // with TLS 1.2 our Finished may still be in the write buffer.
+    if (socket.alpnProtocol === 'acme-tls/1') {
+      socket.end();
+      setTimeout(() => socket.destroy(), 2000).unref();
+      return;
+    }
     if (!socket.gatehouseCert) socket.gatehouseCert = certs.select(undefined);
     servers.accept(socket, socket.alpnProtocol === 'h2' ? 'h2' : 'http/1.1');
   });

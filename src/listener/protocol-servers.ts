@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { Snapshot } from '../snapshot.js';
 import { H1Exchange, H2Exchange, connectionInfo, type ConnectionInfo, type Exchange } from './exchange.js';
+import { H2WebSocketExchange, isWebSocketConnect } from './h2-websocket.js';
 
 export interface ProtocolHandlers {
   current(): Snapshot;
@@ -56,7 +57,8 @@ export class ProtocolServers {
     if (secure) {
       this.h2 = http2.createServer({
         maxSessionMemory: 32,
-        settings: { maxConcurrentStreams: 256, initialWindowSize: 1 << 20 },
+        // enableConnectProtocol: WebSockets over HTTP/2 (RFC 8441 §3).
+        settings: { maxConcurrentStreams: 256, initialWindowSize: 1 << 20, enableConnectProtocol: true },
       });
       this.h2.on('session', (session: Http2Session) => {
         this.sessions.add(session);
@@ -85,7 +87,17 @@ export class ProtocolServers {
       stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
       return;
     }
-    const ex = new H2Exchange(stream, headers, infoFor(socket, true));
+    const conn = infoFor(socket, true);
+    if (headers[':method'] === 'CONNECT') {
+      if (isWebSocketConnect(headers)) {
+        this.handlers.onExchange(this.handlers.current(), new H2WebSocketExchange(stream, headers, conn));
+        return;
+      }
+      // Plain CONNECT (a tunnel to :authority) and other :protocol values are not offered.
+      stream.respond({ ':status': headers[':protocol'] === undefined ? 405 : 501 }, { endStream: true });
+      return;
+    }
+    const ex = new H2Exchange(stream, headers, conn);
     this.handlers.onExchange(this.handlers.current(), ex);
   }
 

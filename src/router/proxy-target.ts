@@ -11,17 +11,21 @@ const SCHEMES = new Set(['http', 'https', 'h2c', 'h2', 'fastcgi', 'uwsgi', 'scgi
 export function parseProxyTarget(value: string, upstreamNames: ReadonlySet<string>): ProxyTarget {
   const text = value.trim();
   if (upstreamNames.has(text)) return { scheme: 'http', upstream: text, proxyHost: text };
-  const m = /^([a-z0-9]+)(\+unix)?:\/\/(.*)$/i.exec(text);
+  // `scheme://…`, or `scheme+unix:/path` (also `scheme+unix:///path`), as SPEC §2 writes it.
+  const m = /^([a-z0-9]+)(\+unix:|:\/\/)(.*)$/i.exec(text);
   if (!m) {
     throw new Error(`proxy "${text}" is neither an upstream name nor a URL like http://127.0.0.1:8080`);
   }
   const scheme = (m[1] ?? '').toLowerCase();
-  const unix = m[2] !== undefined;
+  const unix = m[2] === '+unix:';
   const rest = m[3] ?? '';
   if (!SCHEMES.has(scheme)) {
     throw new Error(`proxy scheme "${scheme}" is not supported (use ${[...SCHEMES].join(', ')})`);
   }
   if (unix) {
+    if (scheme !== 'fastcgi' && scheme !== 'uwsgi' && scheme !== 'scgi') {
+      throw new Error(`"${scheme}+unix:" is not supported; unix sockets work with fastcgi, uwsgi and scgi`);
+    }
     // fastcgi+unix:/run/php.sock or fastcgi+unix:///run/php.sock; no URI part is possible.
     const path = text.slice(text.indexOf(':') + 1).replace(/^\/\/(?=\/)/, '');
     if (!path.startsWith('/')) throw new Error(`unix socket path in "${text}" must be absolute`);

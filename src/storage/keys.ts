@@ -1,9 +1,11 @@
 // The one place storage keys and lock names are built. Layout (CertMagic-style, namespaced by issuer so
 // a staging certificate never overwrites a production one):
 //
-//   certificates/<issuerKey>/<name>/<name>.crt | .key | .json
+//   certificates/<issuerKey>/<name>/<name>.crt | .key | .json | .pending (cert+key while being replaced)
 //   internal-ca/root.crt | root.key
 //   acme/<issuerKey>/accounts/<email>.json | .key
+//   acme/<issuerKey>/state/<name>.json       (last error, next attempt, ARI window: for `gatehouse certs`)
+//   acme/<issuerKey>/changed                 (rewritten after every stored certificate: others re-read)
 //   challenges/http-01/<token>
 //   challenges/tls-alpn-01/<name>.json
 //
@@ -47,6 +49,11 @@ export interface CertificateKeys {
   key: string;
   /** JSON metadata (names, issued at, issuer details). */
   meta: string;
+  /**
+   * The new cert and key together, written before `cert` and `key` are replaced one after the other and
+   * removed after: a crash between the two writes leaves this to finish from (no torn pair).
+   */
+  pending: string;
 }
 
 export function certificatesPrefix(issuerKey?: string): string {
@@ -57,7 +64,7 @@ export function certificatesPrefix(issuerKey?: string): string {
 export function certificateKeys(issuerKey: string, name: string): CertificateKeys {
   const n = safeName(name);
   const base = `${certificatesPrefix(issuerKey)}${n}/${n}`;
-  return { cert: `${base}.crt`, key: `${base}.key`, meta: `${base}.json` };
+  return { cert: `${base}.crt`, key: `${base}.key`, meta: `${base}.json`, pending: `${base}.pending` };
 }
 
 export function internalCaKeys(): { cert: string; key: string } {
@@ -67,6 +74,16 @@ export function internalCaKeys(): { cert: string; key: string } {
 export function acmeAccountKeys(issuerKey: string, email: string): { json: string; key: string } {
   const base = `acme/${safeName(issuerKey)}/accounts/${safeName(email || 'default')}`;
   return { json: `${base}.json`, key: `${base}.key` };
+}
+
+/** Per-name renewal state of ACME certificates (shared by every process, shown by `gatehouse certs`). */
+export function acmeStateKey(issuerKey: string, name: string): string {
+  return `acme/${safeName(issuerKey)}/state/${safeName(name)}.json`;
+}
+
+/** Rewritten whenever a certificate from `issuerKey` is stored, so other processes know to look again. */
+export function acmeChangedKey(issuerKey: string): string {
+  return `acme/${safeName(issuerKey)}/changed`;
 }
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
@@ -85,6 +102,11 @@ export function tlsAlpnChallengeKey(name: string): string {
 /** Lock held while a certificate for `name` is being obtained from `issuerKey`. */
 export function issueLockName(issuerKey: string, name: string): string {
   return `issue/${safeName(issuerKey)}/${safeName(name)}`;
+}
+
+/** Lock held while an ACME account is registered. */
+export function accountLockName(issuerKey: string, email: string): string {
+  return `account/${safeName(issuerKey)}/${safeName(email || 'default')}`;
 }
 
 /** Lock held while the internal CA's root is created. */

@@ -19,3 +19,19 @@ export interface CertificateSelector {
    */
   select(servername: string | undefined): CertEntry | undefined;
 }
+
+/**
+ * What the TLS listener asks the ACME room during a handshake (SPEC §4; ARCHITECTURE.md on ALPN and SNI).
+ */
+export interface AcmeTlsHooks {
+  /** ACME is configured: a client offering `acme-tls/1` is a validator (RFC 8737). */
+  readonly enabled: boolean;
+  /** The acme-tls/1 challenge certificate for `servername` while a TLS-ALPN-01 challenge is open. */
+  challengeContext(servername: string): Promise<SecureContext | undefined>;
+  /** The same, synchronously, when it is at hand (this process's own open challenges). */
+  challengeContextNow(servername: string): SecureContext | undefined;
+  /** Cheap check before onDemand: is on-demand TLS configured? */
+  onDemandEnabled(): boolean;
+  /** A certificate for a name nothing covers, if acme.onDemand's `ask` allows it; undefined otherwise. */
+  onDemand(servername: string): Promise<CertEntry | undefined>;
+}

@@ -1,6 +1,10 @@
 // Which transport serves which URL scheme. One place, so a new protocol is one line here.
 import type { UpstreamConfig } from '../config/types.js';
+import { FastCgiTransport } from './fastcgi.js';
 import { Http1Transport } from './http1.js';
+import { ScgiTransport } from './scgi.js';
+import { UwsgiTransport } from './uwsgi.js';
+import { Http2Transport } from './http2.js';
 import type { Transport } from './types.js';
 
 export type TransportOptions = Pick<UpstreamConfig, 'timeouts' | 'keepalive' | 'tls'>;
@@ -14,8 +18,15 @@ export function createTransport(scheme: string, address: string, options: Transp
     case 'http':
     case 'https':
       return new Http1Transport(new URL(`${scheme}://${address}`), options);
-    // fastcgi / uwsgi / scgi: src/transport/cgi-transports (issue #4)
-    // h2 / h2c: src/transport/http2 (issue #4)
+    case 'fastcgi':
+      return new FastCgiTransport(address, options);
+    case 'uwsgi':
+      return new UwsgiTransport(address, options);
+    case 'scgi':
+      return new ScgiTransport(address, options);
+    case 'h2':
+    case 'h2c':
+      return new Http2Transport(scheme, address, options);
     default:
       throw new Error(`upstream scheme "${scheme}" is not supported yet`);
   }

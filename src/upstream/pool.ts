@@ -23,13 +23,15 @@ export class UpstreamPool {
 
   constructor(readonly config: UpstreamConfig) {
     this.servers = config.servers.map((s) => {
-      const url = new URL(s.url);
-      const scheme = url.protocol.slice(0, -1);
+      // `fastcgi+unix:/run/php.sock` (also uwsgi, scgi): the address is the socket path.
+      const unix = /^([a-z0-9]+)\+unix:(\/.*)$/i.exec(s.url);
+      const url = unix ? undefined : new URL(s.url);
+      const scheme = unix ? (unix[1] ?? '').toLowerCase() : url!.protocol.slice(0, -1);
       return {
         url: s.url,
         weight: s.weight,
         backup: s.backup,
-        transport: createTransport(scheme, url.host, config),
+        transport: createTransport(scheme, unix ? (unix[2] ?? '') : url!.host, config),
         currentWeight: 0,
         fails: 0,
         firstFailAt: 0,

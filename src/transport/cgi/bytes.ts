@@ -6,7 +6,8 @@
 // goes through utf8ByteString() first, which gives the bytes nginx would send for it: nginx keeps
 // $uri as the percent-decoded bytes, i.e. UTF-8 for a UTF-8 path.
 
-const WIDE = /[\u0100-\uffff]/;
+/** A char above U+00FF: the string cannot be a byte string and is written as UTF-8. */
+export const WIDE = /[\u0100-\uffff]/;
 const NON_ASCII = /[\u0080-\uffff]/;
 // router/uri-bytes.ts keeps a decoded byte that is not valid UTF-8 as the lone surrogate
 // U+DC00+byte (PEP 383 "surrogateescape"); such a char stands for that one byte.

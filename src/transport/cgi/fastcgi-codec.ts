@@ -1,7 +1,7 @@
 // FastCGI 1.0 records (FastCGI Specification, Open Market 1996): what the web server writes, and
 // the bodies of the records it reads. Pure functions over Buffers; the record parser for the
 // read side is in fastcgi-record-parser.ts.
-import { toBytes } from './bytes.js';
+import { toBytes, WIDE } from './bytes.js';
 import { CgiProtocolError } from './errors.js';
 
 // §8 "Types and constants".
@@ -218,6 +218,62 @@ function streamRecord(type: number, requestId: number, parts: Buffer[], size: nu
  * ("fastcgi request record is too big"). Order is kept.
  */
 export function encodeParams(requestId: number, params: NameValuePairs): Buffer[] {
+  const list = Array.isArray(params) ? (params as ReadonlyArray<readonly [string, string]>) : [...params];
+  return encodeParamsOneRecord(requestId, list) ?? encodeParamsChunked(requestId, list);
+}
+
+/**
+ * The common case, on the per-request hot path: every pair fits one record. One allocation holds
+ * the record and the empty one after it; the same bytes as encodeParamsChunked() would write.
+ */
+function encodeParamsOneRecord(requestId: number, list: ReadonlyArray<readonly [string, string]>): Buffer[] | undefined {
+  const n = list.length;
+  const utf8 = new Array<boolean>(n * 2);
+  const lengths = new Array<number>(n * 2);
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    const [name, value] = list[i]!;
+    const nameWide = WIDE.test(name);
+    const valueWide = WIDE.test(value);
+    const nl = nameWide ? Buffer.byteLength(name, 'utf8') : name.length;
+    const vl = valueWide ? Buffer.byteLength(value, 'utf8') : value.length;
+    utf8[2 * i] = nameWide;
+    utf8[2 * i + 1] = valueWide;
+    lengths[2 * i] = nl;
+    lengths[2 * i + 1] = vl;
+    size += lengthSize(nl) + lengthSize(vl) + nl + vl;
+    if (size > FCGI_MAX_STREAM_CHUNK) return undefined;
+  }
+  if (size === 0) return [encodeHeader(FcgiType.PARAMS, requestId, 0, 0)];
+  const padding = paddingFor(size);
+  const recordEnd = FCGI_HEADER_LEN + size + padding;
+  const out = Buffer.allocUnsafe(recordEnd + FCGI_HEADER_LEN);
+  writeHeaderAt(out, 0, FcgiType.PARAMS, requestId, size, padding);
+  let off = FCGI_HEADER_LEN;
+  for (let i = 0; i < n; i++) {
+    const [name, value] = list[i]!;
+    off = writeLength(out, off, lengths[2 * i]!);
+    off = writeLength(out, off, lengths[2 * i + 1]!);
+    off += out.write(name, off, utf8[2 * i] ? 'utf8' : 'latin1');
+    off += out.write(value, off, utf8[2 * i + 1] ? 'utf8' : 'latin1');
+  }
+  out.fill(0, off, recordEnd);
+  writeHeaderAt(out, recordEnd, FcgiType.PARAMS, requestId, 0, 0);
+  return [out.subarray(0, recordEnd), out.subarray(recordEnd)];
+}
+
+function writeHeaderAt(buf: Buffer, at: number, type: number, requestId: number, contentLength: number, paddingLength: number): void {
+  checkRequestId(requestId);
+  buf[at] = FCGI_VERSION_1;
+  buf[at + 1] = type;
+  buf.writeUInt16BE(requestId, at + 2);
+  buf.writeUInt16BE(contentLength, at + 4);
+  buf[at + 6] = paddingLength;
+  buf[at + 7] = 0;
+}
+
+/** The general case: pairs packed into as many records as they need (see encodeParams). */
+function encodeParamsChunked(requestId: number, params: NameValuePairs): Buffer[] {
   const records: Buffer[] = [];
   let parts: Buffer[] = [];
   let size = 0;

@@ -154,6 +154,19 @@ function splitPath(uri: string, split: boolean | RegExp | undefined): { scriptNa
   return { scriptName: uri, pathInfo: '' };
 }
 
+/**
+ * $remote_user: the user name of a `Basic` Authorization header, whether or not the route checks
+ * it (ngx_http_auth_basic_user), else ''. fastcgi.conf sends it even when empty.
+ */
+function remoteUser(info: CgiRequestInfo): string {
+  const auth = firstHeader(info, 'authorization');
+  const m = auth !== undefined ? /^basic[ ]+([A-Za-z0-9+/=]+)[ ]*$/i.exec(auth) : null;
+  if (!m) return '';
+  const decoded = Buffer.from(m[1] ?? '', 'base64').toString('latin1');
+  const colon = decoded.indexOf(':');
+  return colon === -1 ? '' : decoded.slice(0, colon);
+}
+
 /** fastcgi.conf, in its order, with PATH_INFO first when splitting (Debian's snippets/fastcgi-php.conf), then HTTP_*. */
 export function fastcgiParams(info: CgiRequestInfo, options: FastCgiParamOptions): CgiParams {
   const uri = utf8ByteString(info.path);
@@ -183,6 +196,7 @@ export function fastcgiParams(info: CgiRequestInfo, options: FastCgiParamOptions
     ['SERVER_SOFTWARE', `gatehouse/${options.version}`],
     ['REMOTE_ADDR', info.remoteAddr],
     ['REMOTE_PORT', String(info.remotePort)],
+    ['REMOTE_USER', remoteUser(info)],
     ['SERVER_ADDR', info.serverAddr],
     ['SERVER_PORT', String(info.serverPort)],
     ['SERVER_NAME', info.serverName],

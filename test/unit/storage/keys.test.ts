@@ -26,6 +26,7 @@ describe('storage keys', () => {
       cert: 'certificates/acme-v02.api.letsencrypt.org-directory/wildcard_.example.com/wildcard_.example.com.crt',
       key: 'certificates/acme-v02.api.letsencrypt.org-directory/wildcard_.example.com/wildcard_.example.com.key',
       meta: 'certificates/acme-v02.api.letsencrypt.org-directory/wildcard_.example.com/wildcard_.example.com.json',
+      pending: 'certificates/acme-v02.api.letsencrypt.org-directory/wildcard_.example.com/wildcard_.example.com.pending',
     });
     expect(certificatesPrefix()).to.equal('certificates/');
     expect(certificatesPrefix('internal')).to.equal('certificates/internal/');

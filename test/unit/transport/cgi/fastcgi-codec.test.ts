@@ -128,6 +128,19 @@ describe('fastcgi-codec', () => {
       );
     });
 
+    it('writes byte strings as latin1 and wider text as UTF-8, the same bytes as encodeNameValuePair', () => {
+      const pairs: Array<[string, string]> = [
+        ['PATH_INFO', '/caf\u00e9'],
+        ['DOCUMENT_URI', '/\u65e5\u672c'],
+        ['HTTP_X', 'a'.repeat(130)],
+        ['E', ''],
+      ];
+      const content = Buffer.concat(pairs.map(([n, v]) => encodeNameValuePair(n, v)));
+      const expected = Buffer.concat([encodeRecord(FcgiType.PARAMS, 9, content), Buffer.from('0104000900000000', 'hex')]);
+      expect(catHex(encodeParams(9, pairs))).to.equal(expected.toString('hex'));
+      expect(decodeNameValuePairs(content)[1]).to.deep.equal(['DOCUMENT_URI', Buffer.from('/\u65e5\u672c').toString('latin1')]);
+    });
+
     it('accepts a Map and keeps its order', () => {
       const map = new Map([
         ['B', '2'],

@@ -37,6 +37,14 @@ const PHP: FastCgiParamOptions = { root: '/var/www', index: 'index.php', splitPa
 const get = (params: Array<[string, string]>, name: string): string | undefined => params.find(([n]) => n === name)?.[1];
 
 describe('fastcgiParams', () => {
+  it("sends REMOTE_USER as nginx's $remote_user: the Basic user name, else empty", () => {
+    const basic = (cred: string) => info({ headers: [['Authorization', `Basic ${Buffer.from(cred).toString('base64')}`]] });
+    expect(get(fastcgiParams(basic('bob:pw:x'), PHP), 'REMOTE_USER')).to.equal('bob');
+    expect(get(fastcgiParams(basic('nocolon'), PHP), 'REMOTE_USER')).to.equal('');
+    expect(get(fastcgiParams(info({ headers: [['Authorization', 'Bearer abc']] }), PHP), 'REMOTE_USER')).to.equal('');
+    expect(get(fastcgiParams(info(), PHP), 'REMOTE_USER')).to.equal('');
+  });
+
   it('sends fastcgi.conf with PATH_INFO split off /index.php/foo/bar?x=1', () => {
     expect(fastcgiParams(info(), PHP)).to.deep.equal([
       ['PATH_INFO', '/foo/bar'],
@@ -56,6 +64,7 @@ describe('fastcgiParams', () => {
       ['SERVER_SOFTWARE', 'gatehouse/0.1.0'],
       ['REMOTE_ADDR', '203.0.113.7'],
       ['REMOTE_PORT', '51234'],
+      ['REMOTE_USER', ''],
       ['SERVER_ADDR', '192.0.2.1'],
       ['SERVER_PORT', '443'],
       ['SERVER_NAME', 'example.test'],

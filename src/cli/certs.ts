@@ -1,0 +1,51 @@
+// `gatehouse certs [-c FILE] [--json]`: the certificates in the storage and the state of every managed
+// name (SPEC §1). Reads only; safe to run beside a running proxy.
+import { openStorage } from '../storage/index.js';
+import { inventory, toJsonRow, type InventoryRow } from '../tls/acme/inventory.js';
+import { EXIT_OK, parseCommandArgs } from './usage.js';
+import { loadConfigOrExit } from './config-arg.js';
+
+export async function runCerts(args: string[]): Promise<number> {
+  const opts = parseCommandArgs(args, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } });
+  const loaded = await loadConfigOrExit(opts.config);
+  if (typeof loaded === 'number') return loaded;
+  const storage = openStorage(loaded.storage);
+  try {
+    const rows = await inventory(loaded, storage);
+    if (opts.json) process.stdout.write(`${JSON.stringify(rows.map(toJsonRow), null, 2)}\n`);
+    else process.stdout.write(formatTable(rows, storage.description));
+    return EXIT_OK;
+  } finally {
+    await storage.close();
+  }
+}
+
+function when(iso: string | null): string {
+  return iso ? iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, '') : '-';
+}
+
+export function formatTable(rows: InventoryRow[], where: string): string {
+  if (rows.length === 0) return `no certificates in ${where} and no managed names in the config\n`;
+  const head = ['NAMES', 'SOURCE', 'STATUS', 'EXPIRES (UTC)', 'DAYS', 'NEXT ATTEMPT (UTC)', 'ISSUER'];
+  const cells = rows.map((r) => [
+    r.names.join(', '),
+    r.source,
+    r.status,
+    when(r.notAfter),
+    r.daysLeft === null ? '-' : String(r.daysLeft),
+    when(r.nextAttempt),
+    r.issuer ?? '-',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]): string => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  const out = [`storage: ${where}`, line(head)];
+  rows.forEach((r, i) => {
+    out.push(line(cells[i]!));
+    if (r.lastError) {
+      out.push(`    last error (${r.lastError.challenge ?? 'order'}, ${when(r.lastError.at)} UTC): ${r.lastError.detail}`);
+      for (const a of r.attempts ?? []) if (a.challenge !== r.lastError.challenge) out.push(`    also tried ${a.challenge}: ${a.detail}`);
+      if (r.hint) out.push(`    likely fix: ${r.hint}`);
+    }
+  });
+  return `${out.join('\n')}\n`;
+}

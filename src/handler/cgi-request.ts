@@ -1,0 +1,126 @@
+// What a FastCGI / uwsgi / SCGI route adds to a proxied request: the CGI request values from the
+// client's request (UpstreamRequest.cgi; the transport turns them into its protocol's parameter
+// list), and for FastCGI the classic nginx security rule, `try_files $fastcgi_script_name =404`:
+// only a script that exists as a file under `root` is handed to php-fpm.
+import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import type { RouteConfig } from '../config/types.js';
+import { applyHeaderOps, type CompiledHeaderOps } from '../middleware/header-ops.js';
+import { headerPairs, PHP_PATH_INFO } from '../transport/cgi/params.js';
+import type { CgiUpstreamOptions } from '../transport/cgi-options.js';
+import type { RequestContext } from './context.js';
+import { sendStatus } from './respond.js';
+
+export const CGI_SCHEMES: ReadonlySet<string> = new Set(['fastcgi', 'uwsgi', 'scgi']);
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export interface CgiRoute {
+  scheme: string;
+  root: string | undefined;
+  /** FastCGI only: nginx's fastcgi_index. */
+  index: string | undefined;
+  splitPathInfo: boolean;
+  /** FastCGI only: the status to answer when the script is not a file under root (tryFiles). */
+  missingScriptStatus: number | undefined;
+  ops: CompiledHeaderOps | undefined;
+}
+
+/**
+ * For FastCGI, `index` is nginx's `fastcgi_index` (its first name), `index.php` when the route sets
+ * none; and `tryFiles: [$uri, =404]` (or `$fastcgi_script_name`) checks that the script php-fpm
+ * would run, root + script name (PATH_INFO split off), is a file, before php-fpm is asked.
+ */
+export function compileCgiRoute(scheme: string, rc: RouteConfig, ops: CompiledHeaderOps | undefined): CgiRoute {
+  const fastcgi = scheme === 'fastcgi';
+  const defaultIndex = rc.index.length === 1 && rc.index[0] === 'index.html';
+  const tf = rc.tryFiles;
+  const fallback = tf && tf.length >= 2 ? /^=(\d{3})$/.exec(tf[tf.length - 1] ?? '') : null;
+  const checks = fallback !== null && (tf?.[0] === '$uri' || tf?.[0] === '$fastcgi_script_name');
+  return {
+    scheme,
+    root: rc.root,
+    index: fastcgi ? (defaultIndex ? 'index.php' : rc.index[0]) : undefined,
+    splitPathInfo: fastcgi,
+    missingScriptStatus: fastcgi && checks && rc.root !== undefined ? Number(fallback[1]) : undefined,
+    ops,
+  };
+}
+
+/** $fastcgi_script_name: the path up to `.php` (PATH_INFO split off), with the index for a "/". */
+export function scriptName(path: string, route: CgiRoute): string {
+  PHP_PATH_INFO.lastIndex = 0;
+  const name = route.splitPathInfo ? (PHP_PATH_INFO.exec(path)?.[1] ?? path) : path;
+  return route.index && name.endsWith('/') ? name + route.index : name;
+}
+
+/** Answers `missingScriptStatus` and returns false when the script is not a regular file. */
+export async function scriptExists(ctx: RequestContext, route: CgiRoute): Promise<boolean> {
+  if (route.missingScriptStatus === undefined || route.root === undefined) return true;
+  const root = route.root.endsWith('/') ? route.root.slice(0, -1) : route.root;
+  const file = root + scriptName(ctx.path, route);
+  const ok = await stat(file).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  if (!ok) sendStatus(ctx, route.missingScriptStatus);
+  return ok;
+}
+
+export function cgiRequest(ctx: RequestContext, route: CgiRoute): CgiUpstreamOptions {
+  const { ex } = ctx;
+  const site = ctx.site.config.hosts[0] ?? '';
+  const raw = (ex as { req?: IncomingMessage }).req?.rawHeaders;
+  const cl = ex.headers['content-length'];
+  const declared = typeof cl === 'string' && /^\d+$/.test(cl) ? Number(cl) : undefined;
+  return {
+    info: {
+      method: ex.method,
+      requestUri: ex.rawTarget,
+      path: ctx.path,
+      args: ctx.args,
+      serverProtocol: ex.protocol,
+      scheme: ex.conn.secure ? 'https' : 'http',
+      remoteAddr: ex.conn.remoteAddress,
+      remotePort: ex.conn.remotePort,
+      serverAddr: ex.conn.localAddress,
+      serverPort: ex.conn.localPort,
+      serverName: site,
+      ...(ex.authority !== undefined ? { authority: ex.authority } : {}),
+      headers: requestHeaders(ctx, raw ? headerPairs(raw) : headerPairs(ex.headers), route.ops),
+    },
+    ...(route.root !== undefined ? { root: route.root } : {}),
+    ...(route.index !== undefined ? { index: route.index } : {}),
+    splitPathInfo: route.splitPathInfo,
+    version: VERSION,
+    ...(declared !== undefined ? { declaredLength: declared } : {}),
+    onStderr: (text) => ctx.snap.logger.warn(`FastCGI sent in stderr: "${text}"`, { site, uri: ex.rawTarget }),
+  };
+}
+
+/**
+ * The client's headers as HTTP_* params, minus `Proxy`: a client-sent `Proxy: evil:8080` would
+ * become HTTP_PROXY, which CGI programs and libraries read as their outbound proxy setting
+ * (httpoxy, CVE-2016-5385). nginx passes it unless told `fastcgi_param HTTP_PROXY ""`; the
+ * httpoxy advisory recommends dropping it, and so do we. A route's `headers.request` set/remove
+ * apply here too, as they would to an HTTP upstream.
+ */
+function requestHeaders(
+  ctx: RequestContext,
+  pairs: Array<[string, string]>,
+  ops: CompiledHeaderOps | undefined,
+): Array<[string, string]> {
+  let out = pairs.filter(([name]) => name.length !== 5 || name.toLowerCase() !== 'proxy');
+  if (!ops) return out;
+  const changed = new Set([...ops.remove, ...ops.set.map(([name]) => name)]);
+  out = out.filter(([name]) => !changed.has(name.toLowerCase()));
+  const set: Record<string, string | string[] | number | undefined> = {};
+  applyHeaderOps(set, { set: ops.set, remove: [] }, ctx.vars);
+  for (const [name, value] of Object.entries(set)) {
+    if (typeof value === 'string' && name !== 'proxy') out.push([name, value]);
+  }
+  return out;
+}

@@ -1,0 +1,157 @@
+// What `gatehouse certs` shows (SPEC §1): every certificate in the storage (ACME ones under each issuer,
+// internal ones), every `tls: acme` name that has none yet, and manual certificate files from the config,
+// each with its status and the renewal state the proxy or `gatehouse renew` left in the storage.
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Config } from '../../config/types.js';
+import { certificateKeys, certificatesPrefix, INTERNAL_ISSUER, issuerKeyFromDirectory, safeName } from '../../storage/keys.js';
+import { StorageNotFoundError, type Storage } from '../../storage/types.js';
+import { certNamesForSite, normalizeName, parseSubjectAltName } from '../names.js';
+import { renewalTime } from '../renewal.js';
+import { AcmeCertStore, type NameState } from './cert-store.js';
+import { ariCertId } from './der.js';
+import { dueTime } from './schedule.js';
+
+export type CertStatus = 'pending' | 'valid' | 'renewing' | 'failing' | 'expired';
+
+/** One line of `gatehouse certs --json`: exactly SPEC §1's fields. */
+export interface CertRow {
+  names: string[];
+  source: 'acme' | 'internal' | 'manual';
+  issuer: string | null;
+  serial: string | null;
+  notBefore: string | null;
+  notAfter: string | null;
+  daysLeft: number | null;
+  status: CertStatus;
+  lastError: { at: string; challenge: string | null; detail: string } | null;
+  nextAttempt: string | null;
+}
+
+/** A row plus what only the human listing shows. */
+export interface InventoryRow extends CertRow {
+  hint?: string;
+  attempts?: Array<{ challenge: string; detail: string }>;
+}
+
+const DAY = 86_400_000;
+
+export async function inventory(config: Config, storage: Storage, now = Date.now()): Promise<InventoryRow[]> {
+  const rows: InventoryRow[] = [];
+  const acmeIssuer = config.acme ? issuerKeyFromDirectory(config.acme.directory) : undefined;
+  const storedAcme = new Set<string>();
+
+  const keys = await storage.list(certificatesPrefix());
+  for (const key of keys) {
+    const m = /^certificates\/([^/]+)\/([^/]+)\/\2\.crt$/.exec(key);
+    if (!m) continue;
+    const [, issuerKey, name] = m as unknown as [string, string, string];
+    if (issuerKey === INTERNAL_ISSUER) {
+      const pem = await read(storage, certificateKeys(INTERNAL_ISSUER, name).cert);
+      if (pem) rows.push(fromCert(pem, 'internal', now, (x) => renewalTime(validity(x).notBefore, validity(x).notAfter).getTime()));
+      continue;
+    }
+    const store = new AcmeCertStore(storage, issuerKey);
+    const [pair, state] = await Promise.all([store.load(name), store.loadState(name)]);
+    if (!pair) continue;
+    if (issuerKey === acmeIssuer) storedAcme.add(name);
+    const certId = ariCertId(Buffer.from(new X509Certificate(pair.certPem).raw));
+    const ari = state?.ari && state.ari.certId === certId ? Date.parse(state.ari.chosen) : undefined;
+    const row = fromCert(pair.certPem, 'acme', now, (x) => dueTime(validity(x), config.acme?.renewBeforeMs, ari));
+    rows.push(withState(row, state, now));
+  }
+
+  if (acmeIssuer) {
+    const store = new AcmeCertStore(storage, acmeIssuer);
+    for (const site of config.sites) {
+      if (site.tls.kind !== 'acme') continue;
+      const names = certNamesForSite(site);
+      if (names.length === 0 || storedAcme.has(safeName(names[0]!))) continue;
+      storedAcme.add(safeName(names[0]!));
+      const state = await store.loadState(names[0]!);
+      rows.push(
+        withState(
+          { names, source: 'acme', issuer: null, serial: null, notBefore: null, notAfter: null, daysLeft: null, status: 'pending', lastError: null, nextAttempt: null },
+          state,
+          now,
+        ),
+      );
+    }
+  }
+
+  const seenFiles = new Set<string>();
+  for (const site of config.sites) {
+    if (site.tls.kind !== 'files' || seenFiles.has(site.tls.cert)) continue;
+    seenFiles.add(site.tls.cert);
+    try {
+      rows.push(fromCert(await readFile(site.tls.cert, 'utf8'), 'manual', now, () => undefined));
+    } catch (err) {
+      rows.push({
+        names: certNamesForSite(site),
+        source: 'manual',
+        issuer: null,
+        serial: null,
+        notBefore: null,
+        notAfter: null,
+        daysLeft: null,
+        status: 'failing',
+        lastError: { at: new Date(now).toISOString(), challenge: null, detail: `cannot read ${site.tls.cert}: ${(err as Error).message}` },
+        nextAttempt: null,
+      });
+    }
+  }
+  return rows;
+}
+
+/** The JSON form: SPEC §1's fields only. */
+export function toJsonRow(row: InventoryRow): CertRow {
+  const { names, source, issuer, serial, notBefore, notAfter, daysLeft, status, lastError, nextAttempt } = row;
+  return { names, source, issuer, serial, notBefore, notAfter, daysLeft, status, lastError, nextAttempt };
+}
+
+function validity(x: X509Certificate): { notBefore: Date; notAfter: Date } {
+  return { notBefore: new Date(x.validFrom), notAfter: new Date(x.validTo) };
+}
+
+function fromCert(pem: string, source: CertRow['source'], now: number, due: (x: X509Certificate) => number | undefined): InventoryRow {
+  const x = new X509Certificate(pem);
+  const { notBefore, notAfter } = validity(x);
+  const dueAt = due(x);
+  let names = parseSubjectAltName(x.subjectAltName);
+  if (names.length === 0) names = [normalizeName(/CN=([^\n]+)/.exec(x.subject)?.[1] ?? '')];
+  const status: CertStatus = notAfter.getTime() <= now ? 'expired' : dueAt !== undefined && now >= dueAt ? 'renewing' : 'valid';
+  return {
+    names,
+    source,
+    issuer: /CN=([^\n]+)/.exec(x.issuer)?.[1] ?? /O=([^\n]+)/.exec(x.issuer)?.[1] ?? x.issuer.replace(/\n/g, ', '),
+    serial: x.serialNumber,
+    notBefore: notBefore.toISOString(),
+    notAfter: notAfter.toISOString(),
+    daysLeft: Math.floor((notAfter.getTime() - now) / DAY),
+    status,
+    lastError: null,
+    nextAttempt: dueAt !== undefined ? new Date(dueAt).toISOString() : null,
+  };
+}
+
+function withState(row: InventoryRow, state: NameState | undefined, now: number): InventoryRow {
+  if (!state?.lastError) return row;
+  const { at, challenge, detail, hint, attempts } = state.lastError;
+  return {
+    ...row,
+    ...(attempts ? { attempts } : {}),
+    status: row.status === 'expired' ? 'expired' : 'failing',
+    lastError: { at, challenge, detail },
+    nextAttempt: state.nextAttempt ?? row.nextAttempt ?? new Date(now).toISOString(),
+    hint,
+  };
+}
+
+async function read(storage: Storage, key: string): Promise<string | undefined> {
+  try {
+    return (await storage.load(key)).toString();
+  } catch (err) {
+    if (err instanceof StorageNotFoundError) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,338 @@
+// One FastCGI request (FastCGI 1.0 §5, the Responder role): BEGIN_REQUEST, PARAMS, STDIN with the
+// body streamed under back-pressure; STDOUT read as a CGI response head and then streamed to the
+// sink (the socket is paused while the sink is full), STDERR records to the error log, END_REQUEST
+// to finish. Whatever the backend sends that breaks the protocol — another version, a truncated
+// record, an unknown type, a head over the limit, a non-zero protocolStatus — fails the request
+// with EPROTO (a 502), never the process. A connection is reused only after a clean END_REQUEST
+// with the whole request sent and nothing after it.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import { CgiResponseParser } from './cgi/cgi-response.js';
+import { CgiProtocolError } from './cgi/errors.js';
+import { decodeEndRequest, encodeStdin, encodeStdinEnd, FcgiProtocolStatus, FcgiType, type EndRequest } from './cgi/fastcgi-codec.js';
+import { FastCgiRecordParser, type FastCgiRecord } from './cgi/fastcgi-record-parser.js';
+import { headerRecord } from './cgi/response-head.js';
+import { immediateBody, prepareBody, type PreparedBody } from './cgi-body.js';
+import { encodeRequestHead, refusal, REQUEST_ID, stderrText } from './cgi-fastcgi-request.js';
+import { cgiOptions, type CgiUpstreamOptions } from './cgi-options.js';
+import { pumpBody } from './cgi-pump.js';
+import { upstreamError } from './cgi-socket.js';
+import type { FastCgiTransport } from './fastcgi.js';
+import { UpstreamError, type ResponseSink, type UpstreamCall, type UpstreamRequest } from './types.js';
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+export class FastCgiCall implements UpstreamCall {
+  private readonly opts: CgiUpstreamOptions;
+  private done = false;
+  private paused = false;
+  private retried = false;
+  /** Only while a body of unknown length is being read. */
+  private reading: AbortController | undefined;
+  private connecting: Socket | undefined;
+  private body: PreparedBody | undefined;
+  private requestHead: Buffer | undefined;
+  // Per connection:
+  private socket: Socket | undefined;
+  private reused = false;
+  private waitingFirstByte = false;
+  private gotBytes = false;
+  private stdinDone = false;
+  private detachPump: (() => void) | undefined;
+  private records: FastCgiRecordParser | undefined;
+  private head = new CgiResponseParser();
+  private headDone = false;
+  private endRecord: EndRequest | undefined;
+  private afterEnd = false;
+
+  constructor(
+    private readonly transport: FastCgiTransport,
+    private readonly req: UpstreamRequest,
+    private readonly sink: ResponseSink,
+  ) {
+    this.opts = cgiOptions(req.cgi);
+  }
+
+  /** Synchronous up to the first write when the body needs no reading and a kept connection is free. */
+  start(): void {
+    const now = immediateBody(this.req.body, this.opts.declaredLength);
+    if (now) {
+      this.withBodySafely(now);
+      return;
+    }
+    this.reading = new AbortController();
+    prepareBody(this.req.body, this.opts.declaredLength, this.reading.signal).then(
+      (body) => {
+        this.reading = undefined;
+        if (this.done) body.dispose();
+        else this.withBodySafely(body);
+      },
+      (err: unknown) => this.fail(upstreamError(err)),
+    );
+  }
+
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    this.teardown();
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.socket?.pause();
+    this.socket?.setTimeout(0);
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.done || !this.socket) return;
+    this.socket.setTimeout(this.timeoutMs());
+    this.socket.resume();
+  }
+
+  private withBodySafely(body: PreparedBody): void {
+    try {
+      this.withBody(body);
+    } catch (err) {
+      // Never call the sink from inside transport.request(): the caller has no call object yet.
+      queueMicrotask(() => this.fail(upstreamError(err)));
+    }
+  }
+
+  private withBody(body: PreparedBody): void {
+    this.body = body;
+    const contentLength = this.opts.declaredLength ?? (this.req.body ? body.length : undefined);
+    this.requestHead = encodeRequestHead(this.opts, body.length, contentLength, this.transport.keepConn);
+    this.connect(false);
+  }
+
+  private connect(fresh: boolean): void {
+    const kept = fresh ? undefined : this.transport.takeIdle();
+    if (kept) {
+      this.run(kept, true);
+      return;
+    }
+    this.connecting = this.transport.connect((err, socket) => {
+      this.connecting = undefined;
+      if (this.done) socket.destroy();
+      else if (err) this.fail(err);
+      else this.run(socket, false);
+    });
+  }
+
+  private run(socket: Socket, reused: boolean): void {
+    this.socket = socket;
+    this.reused = reused;
+    this.gotBytes = false;
+    this.stdinDone = false;
+    this.head = new CgiResponseParser();
+    this.headDone = false;
+    this.endRecord = undefined;
+    this.afterEnd = false;
+    this.records = new FastCgiRecordParser((r) => this.onRecord(r));
+    if (!reused) {
+      this.waitingFirstByte = true;
+      this.transport.freshStarted();
+    }
+    socket.on('data', this.onData);
+    socket.on('end', this.onClose);
+    socket.on('close', this.onClose);
+    socket.on('error', this.onError);
+    socket.on('timeout', this.onTimeout);
+    socket.setTimeout(this.timeoutMs());
+    socket.write(this.requestHead!);
+    const body = this.body!;
+    const stream = this.retried ? body.replay() : body.stream;
+    if (body.length === 0 || !stream) {
+      this.sent();
+      return;
+    }
+    this.detachPump = pumpBody(stream, body.length, socket, (chunk) => encodeStdin(REQUEST_ID, chunk), {
+      onDone: () => {
+        this.detachPump = undefined;
+        socket.write(encodeStdinEnd(REQUEST_ID));
+        this.sent();
+      },
+      onError: (err) => this.fail(err),
+    });
+    if (this.paused) socket.pause();
+  }
+
+  private sent(): void {
+    this.stdinDone = true;
+    if (!this.paused) this.socket?.setTimeout(this.timeoutMs());
+  }
+
+  /** nginx's fastcgi_send_timeout while the request goes out, fastcgi_read_timeout after. */
+  private timeoutMs(): number {
+    const t = this.transport.timeouts;
+    return this.stdinDone ? (this.req.readTimeoutMs ?? t.readMs) : t.sendMs;
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.done) return;
+    this.gotBytes = true;
+    this.firstByteSeen();
+    try {
+      this.records!.push(chunk);
+    } catch (err) {
+      this.fail(upstreamError(err));
+      return;
+    }
+    if (this.endRecord && !this.done) this.finish(this.endRecord);
+  };
+
+  private onRecord(r: FastCgiRecord): void {
+    if (this.endRecord) {
+      this.afterEnd = true;
+      return;
+    }
+    // Management records (§4) carry request id 0; a responder may send FCGI_UNKNOWN_TYPE there.
+    if (r.requestId === 0) return;
+    if (r.requestId !== REQUEST_ID) throw new CgiProtocolError('EFCGIPROTO', `FastCGI record for unknown request id ${r.requestId}`);
+    switch (r.type) {
+      case FcgiType.STDOUT:
+        this.onStdout(r.content);
+        return;
+      case FcgiType.STDERR:
+        this.onStderr(r.content);
+        return;
+      case FcgiType.END_REQUEST:
+        this.endRecord = decodeEndRequest(r.content);
+        return;
+      default:
+        throw new CgiProtocolError('EFCGIPROTO', `FastCGI record of type ${r.type} is not one an application sends`);
+    }
+  }
+
+  private onStdout(content: Buffer): void {
+    if (content.length === 0 || this.done) return;
+    if (this.headDone) {
+      this.deliver(content);
+      return;
+    }
+    const head = this.head.push(content);
+    if (!head) return;
+    this.headDone = true;
+    this.sink.onHeaders(head.status, headerRecord(head.headers) as IncomingHttpHeaders, head.statusText);
+    if (head.body.length > 0) this.deliver(head.body);
+  }
+
+  private deliver(chunk: Buffer): void {
+    if (!this.sink.onData(chunk)) this.pause();
+  }
+
+  private onStderr(content: Buffer): void {
+    const text = this.opts.onStderr ? stderrText(content) : '';
+    if (text !== '') this.opts.onStderr!(text);
+  }
+
+  private finish(end: EndRequest): void {
+    if (end.protocolStatus !== FcgiProtocolStatus.REQUEST_COMPLETE) {
+      this.fail(refusal(end.protocolStatus));
+      return;
+    }
+    if (!this.headDone) {
+      try {
+        this.head.finish();
+      } catch (err) {
+        this.fail(upstreamError(err));
+        return;
+      }
+    }
+    this.done = true;
+    const socket = this.socket!;
+    const reusable = this.transport.keepConn && this.stdinDone && this.records!.atBoundary && !this.afterEnd;
+    this.detachSocket();
+    if (reusable) this.transport.release(socket);
+    else socket.destroy();
+    this.body?.dispose();
+    this.sink.onEnd(undefined);
+  }
+
+  private readonly onClose = (): void => {
+    if (this.done) return;
+    try {
+      this.records!.finish();
+    } catch (err) {
+      this.fail(upstreamError(err));
+      return;
+    }
+    // nginx: "upstream prematurely closed FastCGI stdout".
+    this.fail(new UpstreamError('ERESET', 'upstream closed the connection before FCGI_END_REQUEST'));
+  };
+
+  private readonly onError = (err: Error): void => {
+    this.fail(upstreamError(err));
+  };
+
+  private readonly onTimeout = (): void => {
+    this.fail(new UpstreamError('ETIMEOUT', this.stdinDone ? 'upstream timed out' : 'upstream timed out reading the request'));
+  };
+
+  private fail(err: UpstreamError): void {
+    if (this.done) return;
+    // A kept connection the server had closed meanwhile (a php-fpm worker that reached
+    // pm.max_requests): send the request again on a new one, when nothing came back, the body can
+    // be sent again, and running it twice would be harmless (a worker that died mid-script also
+    // sends nothing).
+    if (
+      this.socket &&
+      this.reused &&
+      !this.gotBytes &&
+      !this.retried &&
+      err.code === 'ERESET' &&
+      this.body?.replayable &&
+      IDEMPOTENT.has(this.req.method)
+    ) {
+      this.retried = true;
+      const stale = this.socket;
+      this.detachSocket();
+      stale.destroy();
+      this.detachPump?.();
+      this.detachPump = undefined;
+      this.connect(true);
+      return;
+    }
+    this.done = true;
+    this.teardown();
+    this.sink.onError(err);
+  }
+
+  private firstByteSeen(): void {
+    if (!this.waitingFirstByte) return;
+    this.waitingFirstByte = false;
+    this.transport.freshAnswered();
+  }
+
+  /** Removes this call's listeners; the socket is left open. */
+  private detachSocket(): void {
+    const socket = this.socket;
+    if (!socket) return;
+    this.firstByteSeen();
+    socket.off('data', this.onData);
+    socket.off('end', this.onClose);
+    socket.off('close', this.onClose);
+    socket.off('error', this.onError);
+    socket.off('timeout', this.onTimeout);
+    socket.setTimeout(0);
+    if (this.paused) socket.resume();
+    this.socket = undefined;
+  }
+
+  private teardown(): void {
+    this.reading?.abort();
+    this.connecting?.destroy();
+    this.connecting = undefined;
+    const socket = this.socket;
+    this.detachSocket();
+    if (socket) {
+      socket.on('error', () => undefined);
+      socket.destroy();
+    }
+    this.detachPump?.();
+    this.detachPump = undefined;
+    this.body?.dispose();
+  }
+}

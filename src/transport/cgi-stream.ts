@@ -1,0 +1,244 @@
+// What uwsgi and SCGI upstreams share: one connection per request; a request head (the uwsgi packet
+// header and vars, or the SCGI netstring) then exactly CONTENT_LENGTH body bytes; a response that
+// is a plain HTTP/1.x head (or a CGI head) and a body that runs until the server closes the
+// connection — uWSGI closes after every response, and SCGI has no other framing. The head goes
+// through HttpResponseHeadParser; a garbled or missing head is EPROTO (502).
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import { HttpResponseHeadParser } from './cgi/http-response-head.js';
+import { headerRecord } from './cgi/response-head.js';
+import { immediateBody, prepareBody, type PreparedBody } from './cgi-body.js';
+import { cgiOptions, type CgiUpstreamOptions } from './cgi-options.js';
+import { pumpBody } from './cgi-pump.js';
+import { connectSocket, parseEndpoint, upstreamError, type Endpoint } from './cgi-socket.js';
+import type { CgiTransportOptions } from './fastcgi.js';
+import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from './types.js';
+
+/** Builds the bytes sent before the body; may throw CgiProtocolError (vars too big, NUL bytes). */
+export type RequestHeadEncoder = (opts: CgiUpstreamOptions, contentLength: number | undefined, bodyLength: number) => Buffer;
+
+export class CgiStreamTransport implements Transport {
+  readonly address: string;
+  private readonly endpoint: Endpoint;
+
+  constructor(
+    address: string,
+    readonly options: CgiTransportOptions,
+    readonly encodeHead: RequestHeadEncoder,
+  ) {
+    this.address = address;
+    this.endpoint = parseEndpoint(address);
+  }
+
+  request(req: UpstreamRequest, sink: ResponseSink): UpstreamCall {
+    const call = new StreamCall(this, req, sink);
+    call.start();
+    return call;
+  }
+
+  connect(done: (err: UpstreamError | undefined, socket: Socket) => void): Socket {
+    return connectSocket(this.endpoint, this.options.timeouts.connectMs, done);
+  }
+
+  async close(): Promise<void> {
+    /* nothing is kept between requests */
+  }
+}
+
+class StreamCall implements UpstreamCall {
+  private done = false;
+  private paused = false;
+  private sending = true;
+  /** Only while a body of unknown length is being read. */
+  private reading: AbortController | undefined;
+  private body: PreparedBody | undefined;
+  private socket: Socket | undefined;
+  private detachPump: (() => void) | undefined;
+  private readonly head = new HttpResponseHeadParser();
+  private headDone = false;
+  /** The head's Content-Length, when it had one and a body is expected: a shorter body is an error. */
+  private expected: number | undefined;
+  private received = 0;
+
+  constructor(
+    private readonly transport: CgiStreamTransport,
+    private readonly req: UpstreamRequest,
+    private readonly sink: ResponseSink,
+  ) {}
+
+  start(): void {
+    const opts = cgiOptions(this.req.cgi);
+    const now = immediateBody(this.req.body, opts.declaredLength);
+    if (now) {
+      this.withBody(opts, now);
+      return;
+    }
+    this.reading = new AbortController();
+    prepareBody(this.req.body, opts.declaredLength, this.reading.signal).then(
+      (body) => {
+        this.reading = undefined;
+        if (this.done) body.dispose();
+        else this.withBody(opts, body);
+      },
+      (err: unknown) => this.fail(upstreamError(err)),
+    );
+  }
+
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    this.teardown();
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.socket?.pause();
+    this.socket?.setTimeout(0);
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.done || !this.socket) return;
+    this.socket.setTimeout(this.timeoutMs());
+    this.socket.resume();
+  }
+
+  private withBody(opts: CgiUpstreamOptions, body: PreparedBody): void {
+    this.body = body;
+    const contentLength = opts.declaredLength ?? (this.req.body ? body.length : undefined);
+    let requestHead: Buffer;
+    try {
+      requestHead = this.transport.encodeHead(opts, contentLength, body.length);
+    } catch (err) {
+      // Never call the sink from inside transport.request(): the caller has no call object yet.
+      queueMicrotask(() => this.fail(upstreamError(err)));
+      return;
+    }
+    this.socket = this.transport.connect((err, socket) => {
+      if (this.done) return;
+      if (err) this.fail(err);
+      else this.run(socket, requestHead, body);
+    });
+  }
+
+  private run(socket: Socket, requestHead: Buffer, body: PreparedBody): void {
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onClose);
+    socket.on('error', this.onError);
+    socket.on('timeout', this.onTimeout);
+    socket.setTimeout(this.timeoutMs());
+    socket.write(requestHead);
+    if (body.length === 0 || !body.stream) {
+      this.sent();
+      return;
+    }
+    this.detachPump = pumpBody(body.stream, body.length, socket, (chunk) => [chunk], {
+      onDone: () => {
+        this.detachPump = undefined;
+        this.sent();
+      },
+      onError: (err) => this.fail(err),
+    });
+    if (this.paused) socket.pause();
+  }
+
+  private sent(): void {
+    this.sending = false;
+    if (!this.paused) this.socket?.setTimeout(this.timeoutMs());
+  }
+
+  private timeoutMs(): number {
+    const t = this.transport.options.timeouts;
+    return this.sending ? t.sendMs : (this.req.readTimeoutMs ?? t.readMs);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.done) return;
+    if (this.headDone) {
+      this.deliver(chunk);
+      return;
+    }
+    let head;
+    try {
+      head = this.head.push(chunk);
+    } catch (err) {
+      this.fail(upstreamError(err));
+      return;
+    }
+    if (!head) return;
+    this.headDone = true;
+    const headers = headerRecord(head.headers);
+    const cl = headers['content-length'];
+    const noBody = this.req.method === 'HEAD' || head.status === 204 || head.status === 304 || head.status < 200;
+    if (!noBody && typeof cl === 'string' && /^\d+$/.test(cl)) this.expected = Number(cl);
+    this.sink.onHeaders(head.status, headers as IncomingHttpHeaders, head.statusText);
+    if (head.body.length > 0 && !this.done) this.deliver(head.body);
+  };
+
+  private deliver(chunk: Buffer): void {
+    this.received += chunk.length;
+    if (!this.sink.onData(chunk)) this.pause();
+  }
+
+  /** The server closed its side: that ends the response. */
+  private readonly onEnd = (): void => {
+    if (this.done) return;
+    if (!this.headDone) {
+      try {
+        this.head.finish();
+      } catch (err) {
+        this.fail(upstreamError(err));
+        return;
+      }
+    }
+    if (this.expected !== undefined && this.received < this.expected) {
+      // nginx: "upstream prematurely closed connection while reading upstream".
+      this.fail(new UpstreamError('ERESET', `upstream closed the connection after ${this.received} of ${this.expected} body bytes`));
+      return;
+    }
+    this.done = true;
+    this.teardown();
+    this.sink.onEnd(undefined);
+  };
+
+  private readonly onClose = (): void => {
+    if (this.done) return;
+    this.fail(new UpstreamError('ERESET', 'upstream closed the connection'));
+  };
+
+  private readonly onError = (err: Error): void => {
+    this.fail(upstreamError(err));
+  };
+
+  private readonly onTimeout = (): void => {
+    this.fail(new UpstreamError('ETIMEOUT', this.sending ? 'upstream timed out reading the request' : 'upstream timed out'));
+  };
+
+  private fail(err: UpstreamError): void {
+    if (this.done) return;
+    this.done = true;
+    this.teardown();
+    this.sink.onError(err);
+  }
+
+  private teardown(): void {
+    this.reading?.abort();
+    const socket = this.socket;
+    if (socket) {
+      socket.off('data', this.onData);
+      socket.off('end', this.onEnd);
+      socket.off('close', this.onClose);
+      socket.off('error', this.onError);
+      socket.off('timeout', this.onTimeout);
+      socket.on('error', () => undefined);
+      socket.setTimeout(0);
+      socket.destroy();
+      this.socket = undefined;
+    }
+    this.detachPump?.();
+    this.detachPump = undefined;
+    this.body?.dispose();
+  }
+}

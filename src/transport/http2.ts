@@ -1,0 +1,279 @@
+// HTTP/2 upstreams: `h2://` (TLS, ALPN h2) and `h2c://` (cleartext, prior knowledge). One stream
+// per request on pooled, multiplexed sessions (h2-session-pool.ts); bodies stream both ways with
+// flow-control back-pressure, and response trailers (gRPC's grpc-status) reach the sink.
+import fs from 'node:fs';
+import http2, { type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from 'node:http2';
+import type { UpstreamConfig } from '../config/types.js';
+import { H2SessionPool, mapConnectError, type SessionLease, type Waiter } from './h2-session-pool.js';
+import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from './types.js';
+
+export interface Http2Options {
+  timeouts: UpstreamConfig['timeouts'];
+  tls?: UpstreamConfig['tls'];
+}
+
+const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, NGHTTP2_FLAG_END_STREAM } = http2.constants;
+
+// RFC 9113 §8.2.2: connection-specific fields are malformed in HTTP/2 (Node throws on them); the
+// Host header travels as :authority (§8.3.1). `te` is allowed with the value `trailers` only.
+const NOT_IN_H2 = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'host', 'te']);
+
+/** Attempts of one request on fresh sessions when the server refused it unprocessed (GOAWAY, REFUSED_STREAM). */
+const MAX_REFUSED_RETRIES = 5;
+
+export class Http2Transport implements Transport {
+  readonly address: string;
+  private readonly pool: H2SessionPool;
+  private readonly scheme: 'https' | 'http';
+
+  constructor(scheme: 'h2' | 'h2c', address: string, private readonly options: Http2Options) {
+    this.address = address;
+    this.scheme = scheme === 'h2' ? 'https' : 'http';
+    const url = new URL(`http://${address}`);
+    const tls = options.tls;
+    this.pool = new H2SessionPool({
+      host: url.hostname,
+      port: Number(url.port || (scheme === 'h2' ? 443 : 80)),
+      secure: scheme === 'h2',
+      ...(tls?.ca ? { ca: fs.readFileSync(tls.ca) } : {}),
+      ...(tls?.servername ? { servername: tls.servername } : {}),
+      insecure: tls?.insecure ?? false,
+      connectTimeoutMs: options.timeouts.connectMs,
+      idleTimeoutMs: 60_000,
+      maxSessions: 16,
+    });
+  }
+
+  /** Sessions open now (for tests and metrics). */
+  get sessionCount(): number {
+    return this.pool.sessionCount;
+  }
+
+  request(req: UpstreamRequest, sink: ResponseSink): UpstreamCall {
+    return new H2Call(this.pool, req, sink, this.requestHeaders(req), req.readTimeoutMs ?? this.options.timeouts.readMs);
+  }
+
+  private requestHeaders(req: UpstreamRequest): OutgoingHttpHeaders {
+    const host = req.headers.host;
+    const out: OutgoingHttpHeaders = {
+      ':method': req.method,
+      ':scheme': this.scheme,
+      ':authority': (Array.isArray(host) ? host[0] : host) ?? this.address,
+      ':path': req.path,
+    };
+    for (const name in req.headers) {
+      if (NOT_IN_H2.has(name)) continue;
+      out[name] = req.headers[name];
+    }
+    // gatehouse takes trailers from any HTTP/2 upstream (it forwards them to HTTP/2 clients that
+    // asked for them, drops them for others), and gRPC servers require this (nginx's grpc_pass
+    // sends it always).
+    out.te = 'trailers';
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+/** One request: waits for a session, opens a stream, and retries on a new session if refused unprocessed. */
+class H2Call implements UpstreamCall {
+  private stream: ClientHttp2Stream | undefined;
+  private waiter: Waiter | undefined;
+  private done = false;
+  private gotResponse = false;
+  private bodySent = 0;
+  private attempts = 0;
+  private paused = false;
+  private timer: NodeJS.Timeout | undefined;
+  private trailers: IncomingHttpHeaders | undefined;
+
+  constructor(
+    private readonly pool: H2SessionPool,
+    private readonly req: UpstreamRequest,
+    private readonly sink: ResponseSink,
+    private readonly headers: OutgoingHttpHeaders,
+    private readonly readTimeoutMs: number,
+  ) {
+    if (req.upgrade) {
+      queueMicrotask(() => this.fail(new UpstreamError('EPROTO', `an HTTP/2 upstream cannot take an Upgrade to ${req.upgrade}`)));
+      return;
+    }
+    req.body?.on('error', (err) => this.fail(new UpstreamError('EBODY', `request body failed: ${err.message}`, { cause: err })));
+    this.start();
+  }
+
+  private start(): void {
+    this.attempts++;
+    const waiter: Waiter = {
+      resolve: (lease) => {
+        if (waiter.cancelled || this.done) return;
+        this.waiter = undefined;
+        this.open(lease);
+      },
+      reject: (err) => {
+        this.waiter = undefined;
+        this.fail(err);
+      },
+    };
+    this.waiter = waiter;
+    this.pool.acquire(waiter);
+  }
+
+  private open(lease: SessionLease): void {
+    let stream: ClientHttp2Stream;
+    try {
+      stream = lease.session.request(this.headers, { endStream: this.req.body === undefined });
+    } catch (err) {
+      // The session went away between the pool's check and now (ERR_HTTP2_GOAWAY_SESSION,
+      // ERR_HTTP2_INVALID_SESSION): nothing was sent, so try another.
+      lease.retire();
+      if (this.attempts <= MAX_REFUSED_RETRIES && (err as { code?: string }).code?.startsWith('ERR_HTTP2_')) this.start();
+      else this.fail(new UpstreamError('EPROTO', `cannot open an HTTP/2 stream: ${(err as Error).message}`, { cause: err }));
+      return;
+    }
+    this.stream = stream;
+    this.pool.track(lease, stream);
+    this.armTimer();
+    stream.on('response', (headers: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number) => this.onResponse(headers, flags));
+    stream.on('trailers', (trailers: IncomingHttpHeaders) => {
+      this.trailers = withoutPseudo(trailers);
+    });
+    stream.on('data', (chunk: Buffer) => {
+      if (this.done) return;
+      if (this.sink.onData(chunk)) this.armTimer();
+      else this.pause();
+    });
+    stream.on('end', () => this.finish());
+    stream.on('error', () => undefined);
+    stream.on('close', () => this.onClose(stream, lease));
+    if (this.req.body) this.pumpBody(this.req.body, stream);
+  }
+
+  private onResponse(headers: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number): void {
+    if (this.done) return;
+    this.gotResponse = true;
+    this.sink.onHeaders(Number(headers[':status']), withoutPseudo(headers), '');
+    // A response head that ends the stream (HEAD, 204, a gRPC trailers-only response): end in the
+    // same tick, so an HTTP/2 client gets it as one HEADERS frame too (H2Exchange relies on this).
+    if (flags & NGHTTP2_FLAG_END_STREAM) this.finish();
+    else this.armTimer();
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.clearTimer();
+    this.sink.onEnd(this.trailers);
+  }
+
+  private onClose(stream: ClientHttp2Stream, lease: SessionLease): void {
+    this.clearTimer();
+    if (this.done) return;
+    if (stream.readableEnded) {
+      this.finish();
+      return;
+    }
+    const code = stream.rstCode ?? 0;
+    // RFC 9113 §8.7: REFUSED_STREAM, or a stream above GOAWAY's last stream id, was not processed.
+    const goaway = lease.goawayLastStreamId;
+    const unprocessed = code === NGHTTP2_REFUSED_STREAM || (goaway !== undefined && (stream.id === undefined || stream.id > goaway));
+    if (unprocessed && !this.gotResponse && this.bodySent === 0 && this.attempts <= MAX_REFUSED_RETRIES) {
+      lease.retire();
+      this.stream = undefined;
+      this.start();
+      return;
+    }
+    this.fail(
+      new UpstreamError(
+        'ERESET',
+        code === 0 ? 'upstream HTTP/2 session closed mid-stream' : `upstream reset the stream (HTTP/2 error ${code})`,
+      ),
+    );
+  }
+
+  /** Request body → stream, pausing the body while the stream's flow-control window is full. */
+  private pumpBody(body: NonNullable<UpstreamRequest['body']>, stream: ClientHttp2Stream): void {
+    const onData = (chunk: Buffer): void => {
+      if (stream.destroyed) return;
+      this.bodySent += chunk.length;
+      if (!stream.write(chunk)) {
+        body.pause();
+        stream.once('drain', () => body.resume());
+      }
+    };
+    const onEnd = (): void => {
+      if (!stream.destroyed) stream.end();
+    };
+    body.on('data', onData);
+    body.once('end', onEnd);
+    stream.once('close', () => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      // Retried on another stream: hold the body for it. Otherwise read the rest away, so an
+      // HTTP/1.1 client connection stays usable.
+      if (this.done) body.resume();
+      else body.pause();
+    });
+  }
+
+  /** nginx's proxy_read_timeout: between the request and the head, and between two reads. */
+  private armTimer(): void {
+    if (this.paused || this.done || this.readTimeoutMs <= 0) return;
+    if (this.timer) this.timer.refresh();
+    else this.timer = setTimeout(this.onReadTimeout, this.readTimeoutMs);
+  }
+
+  private readonly onReadTimeout = (): void => {
+    this.timer = undefined;
+    this.fail(new UpstreamError('ETIMEOUT', `upstream sent nothing for ${this.readTimeoutMs} ms`));
+  };
+
+  private clearTimer(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.done) return;
+    this.done = true;
+    this.clearTimer();
+    if (this.waiter) this.waiter.cancelled = true;
+    const stream = this.stream;
+    if (stream && !stream.closed) stream.close(NGHTTP2_CANCEL);
+    this.sink.onError(mapConnectError(err));
+  }
+
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    this.clearTimer();
+    if (this.waiter) this.waiter.cancelled = true;
+    if (this.stream && !this.stream.closed) this.stream.close(NGHTTP2_CANCEL);
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.clearTimer();
+    this.stream?.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.stream?.resume();
+    this.armTimer();
+  }
+}
+
+function withoutPseudo(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  for (const name in headers) {
+    if (name.charCodeAt(0) === 58 /* ':' */) continue;
+    out[name] = headers[name];
+  }
+  return out;
+}

@@ -1,0 +1,112 @@
+// Helpers for the ACME tests: what a TLS client sees, the CLI as a separate process, the config block.
+import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import tls from 'node:tls';
+import { CLI, REPO } from './gatehouse.js';
+import type { Pebble } from './pebble.js';
+
+/** Fast loops for tests (documented knobs, src/tls/acme/knobs.ts). */
+export const ACME_TEST_ENV = { GATEHOUSE_RENEW_CHECK_INTERVAL: '1s', GATEHOUSE_ACME_POLL: '50ms' };
+
+export function acmeBlock(pebble: Pebble, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { email: 'ops@example.test', directory: pebble.directory, trust: pebble.listenerCaFile, ...extra };
+}
+
+export interface Served {
+  serial: string;
+  issuer: string;
+  subjectAltName: string;
+  alpn: string | false | null;
+  /** PEM of the leaf. */
+  pem: string;
+}
+
+/** The certificate a handshake for `servername` gets (no verification), or the handshake's error. */
+export function probe(port: number, servername: string, alpn: string[] = ['http/1.1'], timeoutMs = 5000, maxVersion: tls.SecureVersion = 'TLSv1.3'): Promise<Served> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername, ALPNProtocols: alpn, rejectUnauthorized: false, maxVersion });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`handshake for ${servername} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      const raw = socket.getPeerCertificate().raw;
+      const x = new X509Certificate(raw);
+      resolve({ serial: x.serialNumber, issuer: x.issuer, subjectAltName: x.subjectAltName ?? '', alpn: socket.alpnProtocol, pem: x.toString() });
+      socket.destroy();
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+/** Polls until `check` passes (returns a value) or the deadline. */
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** A certificate from Pebble (not the internal CA's) for `name`, once served. */
+export function servedByPebble(port: number, name: string, timeoutMs = 15_000, notSerial?: string): Promise<Served> {
+  return eventually(
+    `a Pebble certificate for ${name}${notSerial ? ` other than ${notSerial}` : ''}`,
+    async () => {
+      const s = await probe(port, name);
+      return s.issuer.includes('Pebble') && s.serial !== notSerial ? s : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<CliResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: REPO, env: { ...process.env, ...ACME_TEST_ENV, ...env }, timeout: timeoutMs }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr, ms: Date.now() - started }),
+    );
+  });
+}
+
+export interface CertsRow {
+  names: string[];
+  source: string;
+  issuer: string | null;
+  serial: string | null;
+  notBefore: string | null;
+  notAfter: string | null;
+  daysLeft: number | null;
+  status: string;
+  lastError: { at: string; challenge: string | null; detail: string } | null;
+  nextAttempt: string | null;
+}
+
+export async function certsJson(configFile: string): Promise<CertsRow[]> {
+  const r = await runCli(['certs', '-c', configFile, '--json']);
+  if (r.code !== 0) throw new Error(`certs exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as CertsRow[];
+}
+
+/** Number of newOrder requests pebble has logged so far. */
+export function orderCount(pebble: Pebble): number {
+  return pebble.output().split('\n').filter((l) => l.includes('POST /order-plz')).length;
+}

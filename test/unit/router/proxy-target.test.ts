@@ -1,0 +1,24 @@
+// `proxy:` values for the CGI-style schemes: TCP addresses and unix sockets (SPEC §2).
+import { expect } from 'chai';
+import { parseProxyTarget } from '../../../src/router/proxy-target.js';
+
+const none = new Set<string>();
+
+describe('parseProxyTarget (CGI-style schemes)', () => {
+  it('reads fastcgi+unix:/path and fastcgi+unix:///path as a socket path', () => {
+    for (const text of ['fastcgi+unix:/run/php/php-fpm.sock', 'fastcgi+unix:///run/php/php-fpm.sock']) {
+      expect(parseProxyTarget(text, none)).to.deep.equal({ scheme: 'fastcgi', address: '/run/php/php-fpm.sock', proxyHost: 'localhost' });
+    }
+    expect(parseProxyTarget('uwsgi+unix:/tmp/app.sock', none)).to.include({ scheme: 'uwsgi', address: '/tmp/app.sock' });
+    expect(parseProxyTarget('scgi+unix:/tmp/app.sock', none)).to.include({ scheme: 'scgi', address: '/tmp/app.sock' });
+  });
+  it('reads fastcgi://host:port as a TCP address', () => {
+    expect(parseProxyTarget('fastcgi://127.0.0.1:9000', none)).to.include({ scheme: 'fastcgi', address: '127.0.0.1:9000' });
+    expect(parseProxyTarget('uwsgi://[::1]:3031', none)).to.include({ scheme: 'uwsgi', address: '[::1]:3031' });
+  });
+  it('refuses a relative socket path, a missing port, and http+unix', () => {
+    expect(() => parseProxyTarget('fastcgi+unix:run/php.sock', none)).to.throw(/must be absolute/);
+    expect(() => parseProxyTarget('fastcgi://127.0.0.1', none)).to.throw(/needs a port/);
+    expect(() => parseProxyTarget('http+unix:/tmp/x.sock', none)).to.throw(/unix sockets work with fastcgi, uwsgi and scgi/);
+  });
+});
