@@ -26,15 +26,16 @@ export function startPeer(command: string, args: string[], options: SpawnOptions
   };
   proc.stdout?.on('data', onData);
   proc.stderr?.on('data', onData);
+  let done = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     proc.once('exit', (code, signal) => {
+      // Set before waking the waiters, so a waiter sees the exit and rejects at once.
+      done = true;
       live.delete(peer);
       for (const w of waiters) w();
       resolve({ code, signal });
     });
   });
-  let done = false;
-  void exited.then(() => (done = true));
   const peer: Peer = {
     proc,
     pid: proc.pid,
