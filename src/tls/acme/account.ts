@@ -56,8 +56,37 @@ export async function forgetAccountUrl(p: AccountParams): Promise<void> {
   if (p.persist) await p.storage.delete(acmeAccountKeys(p.issuerKey, p.email ?? '').json);
 }
 
+interface HttpInternals {
+  getNonce(): Promise<string>;
+  request(url: string, method: string, opts?: unknown): Promise<{ headers: Record<string, unknown> }>;
+}
+
+/**
+ * RFC 8555 §7.2: every response carries a fresh Replay-Nonce, and clients should use it for the next
+ * request. acme-client fetches a new nonce (HEAD newNonce) before every POST instead, doubling the round
+ * trips of an order; this keeps the nonces responses bring and hands them out first. A stale one costs a
+ * badNonce answer, which acme-client retries with the nonce that answer carries.
+ */
+function reuseNonces(client: acme.Client): void {
+  const http = (client as unknown as { http: HttpInternals }).http;
+  const pool: string[] = [];
+  const request = http.request.bind(http);
+  const getNonce = http.getNonce.bind(http);
+  http.request = async (url, method, opts) => {
+    const resp = await request(url, method, opts);
+    const nonce = resp.headers['replay-nonce'];
+    // Not from HEAD newNonce: getNonce() returns that one to its caller.
+    if (typeof nonce === 'string' && method.toLowerCase() !== 'head') {
+      pool.push(nonce);
+      if (pool.length > 8) pool.shift();
+    }
+    return resp;
+  };
+  http.getNonce = async () => pool.pop() ?? getNonce();
+}
+
 function newClient(p: AccountParams, accountKey: string, accountUrl?: string): acme.Client {
-  return new acme.Client({
+  const client = new acme.Client({
     directoryUrl: p.directory,
     accountKey,
     ...(accountUrl ? { accountUrl } : {}),
@@ -66,6 +95,8 @@ function newClient(p: AccountParams, accountKey: string, accountUrl?: string): a
     backoffMax: 5000,
     backoffAttempts: 40,
   });
+  reuseNonces(client);
+  return client;
 }
 
 async function loadStored(p: AccountParams): Promise<{ key?: string; account?: StoredAccount }> {

@@ -19,6 +19,7 @@ import type { AcmeIssuer } from './issuer.js';
 import type { AcmeKnobs } from './knobs.js';
 import { ObtainError, Obtainer } from './obtain.js';
 import { OnDemandGate } from './on-demand.js';
+import { limiter } from './limiter.js';
 import { dueTime } from './schedule.js';
 
 /** Where certificates go to be served (the CertManager). */
@@ -213,7 +214,7 @@ export class AcmeManager {
     if (installed && state?.nextAttempt) m.nextAttempt = Date.parse(state.nextAttempt);
   }
 
-  /** Serves `pair` for the record if it covers the record's names and has not expired. */
+  /** Serves `pair` for the record if it covers the record's names (even expired: it is then due at once). */
   private install(m: Managed, pair: StoredPair, state: NameState | undefined): boolean {
     let entry: LoadedCertEntry;
     try {
@@ -222,7 +223,7 @@ export class AcmeManager {
       this.o.logger.error('a stored ACME certificate cannot be used', { names: m.names, error: (err as Error).message });
       return false;
     }
-    // An expired certificate is still served (it is due at once): never remove what is serving (SPEC §4).
+    // Never remove what is serving (SPEC §4): an expired certificate still beats none.
     if (!m.names.every((n) => entry.covers(n))) return false;
     m.entry = entry;
     m.pem = pair.certPem;
@@ -340,20 +341,4 @@ export class AcmeManager {
 
 function keyOf(names: readonly string[]): string {
   return [...new Set(names.map(normalizeName))].sort().join(',');
-}
-
-/** Runs at most `n` tasks at once; the others wait in order. */
-function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let running = 0;
-  const waiting: Array<() => void> = [];
-  return async (task) => {
-    if (running >= n) await new Promise<void>((r) => waiting.push(r));
-    running++;
-    try {
-      return await task();
-    } finally {
-      running--;
-      waiting.shift()?.();
-    }
-  };
 }
