@@ -1,11 +1,11 @@
-// Sockets on ports: the TLS listener (ALPN h2 + http/1.1, certificate by SNI) and the plain HTTP
-// listener. Both hand accepted sockets to ProtocolServers.
+// Sockets on ports: the TLS listener (ALPN h2 + http/1.1, certificate chosen from the ClientHello)
+// and the plain HTTP listener. Both hand accepted sockets to ProtocolServers.
 import net, { type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { ListenAddress } from '../config/types.js';
 import type { Logger } from '../log/types.js';
 import type { AcmeTlsHooks, CertEntry, CertificateSelector } from '../tls/types.js';
-import { TLS_CONTEXT_OPTIONS } from '../tls/tls-options.js';
+import { MAX_HELLO_BYTES, parseClientHello, type ClientHello } from './client-hello.js';
 import type { ProtocolServers } from './protocol-servers.js';
 
 export interface Listener {
@@ -17,7 +17,7 @@ export interface Listener {
   readonly connections: number;
 }
 
-type TaggedSocket = TLSSocket & { gatehouseCert?: CertEntry; gatehouseAcmeTls?: boolean };
+type TaggedSocket = TLSSocket & { gatehouseCert?: CertEntry };
 
 async function bind(server: net.Server, address: ListenAddress): Promise<number> {
   await new Promise<void>((resolve, reject) => {
@@ -41,6 +41,58 @@ function tracker(server: net.Server): { count: () => number } {
   return { count: () => open };
 }
 
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+const noop = (): void => undefined;
+
+interface TlsChoice {
+  context: tls.SecureContext;
+  entry: CertEntry | undefined;
+  /** An acme-tls/1 validator (RFC 8737): it gets the challenge certificate and nothing else. */
+  acmeTls: boolean;
+}
+
+/**
+ * The certificate for one ClientHello, per SPEC §4: the acme-tls/1 challenge certificate only for a
+ * client that offers acme-tls/1 and only for a name with an open challenge; otherwise exact name,
+ * one-label wildcard, default site; on-demand issuance for a name nothing covers. Synchronous unless
+ * the ACME room has to look something up.
+ */
+function choose(hello: ClientHello, certs: CertificateSelector, acme: AcmeTlsHooks | undefined): TlsChoice | undefined | Promise<TlsChoice | undefined> {
+  const name = hello.servername;
+  if (acme?.enabled && hello.alpn.includes('acme-tls/1')) {
+    if (!name) return undefined;
+    const now = acme.challengeContextNow(name);
+    if (now) return { context: now, entry: undefined, acmeTls: true };
+    return acme.challengeContext(name).then((context) => (context ? { context, entry: undefined, acmeTls: true } : undefined));
+  }
+  const entry = certs.select(name);
+  if (name && acme?.onDemandEnabled() && (!entry || !entry.covers(name))) {
+    return acme.onDemand(name).then(
+      (issued) => toChoice(issued ?? entry),
+      () => toChoice(entry),
+    );
+  }
+  return toChoice(entry);
+}
+
+function toChoice(entry: CertEntry | undefined): TlsChoice | undefined {
+  return entry ? { context: entry.context, entry, acmeTls: false } : undefined;
+}
+
+/**
+ * A tls.Server that never listens: sockets are handed to it after their ClientHello was read. Its
+ * default credentials are set to the chosen context right before each hand-over; TLSSocket reads
+ * them synchronously in the server's connection listener. (Node has no public API to give a
+ * prebuilt SecureContext to one server-side socket that HTTP/2 then accepts; a hand-made
+ * `new TLSSocket(socket, { isServer: true })` over an already-read socket breaks HTTP/2 sessions.)
+ * Pinned by test/integration/edges.test.ts (RSA behind ECDSA, no SNI) and proxy.test.ts.
+ */
+type HandOffServer = tls.Server & { _sharedCreds?: tls.SecureContext };
+
+function handOffServer(alpn: string[]): HandOffServer {
+  return tls.createServer({ handshakeTimeout: HANDSHAKE_TIMEOUT_MS, ALPNProtocols: alpn }) as HandOffServer;
+}
+
 export async function listenTls(
   address: ListenAddress,
   certs: CertificateSelector,
@@ -48,78 +100,65 @@ export async function listenTls(
   logger: Logger,
   acme?: AcmeTlsHooks,
 ): Promise<Listener> {
-  const serve = (socket: TaggedSocket, entry: CertEntry | undefined, servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void => {
-    if (!entry) {
-      cb(new Error(`no certificate for ${servername}`), undefined);
-      return;
-    }
-    socket.gatehouseCert = entry;
-    cb(null, entry.context);
-  };
-  const server = tls.createServer({
-    ...TLS_CONTEXT_OPTIONS,
-    handshakeTimeout: 10_000,
-    // The acme-tls/1 challenge certificate goes only to a client that offered acme-tls/1 (RFC 8737 §3),
-    // i.e. a validator, and never to anyone else. Node 20.20 calls both callbacks with `this` = the socket;
-    // with TLS 1.3 ALPNCallback runs first and flags the socket for SNICallback; with TLS 1.2 SNICallback
-    // runs first, so ALPNCallback swaps the certificate itself (setKeyCert), which needs the challenge
-    // certificate at hand. Both orders are pinned by test/integration/acme.test.ts.
-    ALPNCallback(this: TaggedSocket, { servername, protocols }) {
-      if (acme?.enabled && protocols.includes('acme-tls/1')) {
-        // gatehouseCert is set once SNICallback has chosen a certificate (TLS 1.2 order).
-        if (!this.gatehouseCert) {
-          this.gatehouseAcmeTls = true;
-          return 'acme-tls/1';
-        }
-        const ctx = servername ? acme.challengeContextNow(servername) : undefined;
-        if (!ctx) return undefined; // no_application_protocol: never a normal certificate to a validator
-        this.setKeyCert(ctx);
-        return 'acme-tls/1';
-      }
-      if (protocols.includes('h2')) return 'h2';
-      if (protocols.includes('http/1.1')) return 'http/1.1';
-      return undefined;
-    },
-    SNICallback(this: TaggedSocket, servername, cb) {
-      if (this.gatehouseAcmeTls && acme) {
-        acme.challengeContext(servername).then(
-          (ctx) => (ctx ? cb(null, ctx) : cb(new Error(`no TLS-ALPN-01 challenge open for ${servername}`), undefined)),
-          (err: Error) => cb(err, undefined),
-        );
-        return;
-      }
-      const entry = certs.select(servername);
-      if (acme?.onDemandEnabled() && (!entry || !entry.covers(servername))) {
-        acme.onDemand(servername).then(
-          (issued) => serve(this, issued ?? entry, servername, cb),
-          () => serve(this, entry, servername, cb),
-        );
-        return;
-      }
-      serve(this, entry, servername, cb);
-    },
-  } as tls.TlsOptions);
-  // Clients that send no SNI (an IP address in the URL) get the default site's certificate. Node
-  // has no public API to set a prebuilt SecureContext as the server default, so the shared
-  // credentials (read when each TLSSocket is created) are kept equal to the default certificate's
-  // context before every accept; pinned by the no-SNI test in test/integration.
-  const withDefault = server as tls.Server & { _sharedCreds?: tls.SecureContext };
-  server.prependListener('connection', () => {
-    const entry = certs.select(undefined);
-    if (entry && withDefault._sharedCreds !== entry.context) withDefault._sharedCreds = entry.context;
-  });
-  server.on('secureConnection', (socket: TaggedSocket) => {
-    // A validator's acme-tls/1 connection ends with the handshake (RFC 8737 §3). end(), not destroy():
-    // with TLS 1.2 our Finished may still be in the write buffer.
-    if (socket.alpnProtocol === 'acme-tls/1') {
-      socket.end();
-      setTimeout(() => socket.destroy(), 2000).unref();
-      return;
-    }
-    if (!socket.gatehouseCert) socket.gatehouseCert = certs.select(undefined);
+  const web = handOffServer(['h2', 'http/1.1']);
+  web.on('secureConnection', (socket: TaggedSocket) => {
+    // The handshake saw this name; selecting again is two Map lookups and also sees an on-demand issue.
+    socket.gatehouseCert = certs.select(socket.servername || undefined);
     servers.accept(socket, socket.alpnProtocol === 'h2' ? 'h2' : 'http/1.1');
   });
-  server.on('tlsClientError', (err) => logger.debug(`TLS handshake failed: ${err.message}`));
+  let validators: HandOffServer | undefined;
+  const validatorServer = (): HandOffServer => {
+    if (!validators) {
+      validators = handOffServer(['acme-tls/1']);
+      validators.on('secureConnection', (socket: TLSSocket) => {
+        // A validator's connection ends with the handshake (RFC 8737 §3). end(), not destroy():
+        // with TLS 1.2 our Finished may still be in the write buffer.
+        socket.end();
+        setTimeout(() => socket.destroy(), 2000).unref();
+      });
+      validators.on('tlsClientError', (err) => logger.debug(`acme-tls/1 handshake failed: ${err.message}`));
+    }
+    return validators;
+  };
+  web.on('tlsClientError', (err) => logger.debug(`TLS handshake failed: ${err.message}`));
+
+  const startTls = (raw: Socket, choice: TlsChoice | undefined): void => {
+    if (!choice || raw.destroyed) {
+      // Nothing to serve for this name (e.g. no challenge open): fail at once, never hang.
+      raw.destroy();
+      return;
+    }
+    const target = choice.acmeTls ? validatorServer() : web;
+    target._sharedCreds = choice.context;
+    target.emit('connection', raw);
+  };
+
+  const server = net.createServer({ noDelay: true }, (raw) => {
+    raw.on('error', noop);
+    raw.setTimeout(HANDSHAKE_TIMEOUT_MS, () => raw.destroy());
+    let buf: Buffer | undefined;
+    const onData = (chunk: Buffer): void => {
+      buf = buf ? Buffer.concat([buf, chunk]) : chunk;
+      const parsed = parseClientHello(buf);
+      if (parsed === 'incomplete' && buf.length < MAX_HELLO_BYTES) return;
+      raw.off('data', onData);
+      raw.pause();
+      raw.setTimeout(0);
+      // Hand the bytes back: TLSSocket feeds a socket's buffered data to OpenSSL first.
+      raw.unshift(buf);
+      const hello: ClientHello = typeof parsed === 'string' ? { servername: undefined, alpn: [] } : parsed;
+      const choice = choose(hello, certs, acme);
+      if (choice instanceof Promise) {
+        choice.then(
+          (c) => startTls(raw, c),
+          () => raw.destroy(),
+        );
+      } else {
+        startTls(raw, choice);
+      }
+    };
+    raw.on('data', onData);
+  });
   const count = tracker(server);
   const port = await bind(server, address);
   return {

@@ -1,7 +1,7 @@
 // The HTTP/1.x and HTTP/2 servers that sit behind a listener. They never listen on a port
 // themselves: listeners hand them sockets (TLS or plain) with `emit('connection', socket)`, so one
 // TLS server can choose by ALPN and the HTTP/2 side uses the core stream API only.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
@@ -30,6 +30,24 @@ function infoFor(socket: Socket, secure: boolean): ConnectionInfo {
 
 const noop = (): void => undefined;
 
+/**
+ * A request Node's parser rejected: answer (431 for headers over the limit, 408 for a slow one,
+ * else 400), then keep reading and discarding for a moment before closing. Closing at once while
+ * the client is still sending makes the kernel answer with RST, which can destroy the response in
+ * flight (nginx's lingering_close does the same).
+ */
+function lingeringError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || socket.destroyed) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  socket.on('error', noop);
+  socket.on('data', noop);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  setTimeout(() => socket.destroy(), 2000).unref();
+}
+
 export class ProtocolServers {
   readonly h1: http.Server;
   readonly h2: http2.Http2Server | undefined;
@@ -50,6 +68,7 @@ export class ProtocolServers {
       requireHostHeader: true,
     });
     this.h1.on('request', (req: IncomingMessage, res: ServerResponse) => this.onH1Request(req, res));
+    this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => lingeringError(err, socket));
     this.h1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', noop);
       this.handlers.onUpgrade(this.handlers.current(), req, socket, head, infoFor(req.socket, this.secure));

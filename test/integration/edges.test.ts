@@ -1,6 +1,7 @@
 // Edges of the proxy core: the access log formats, oversized headers, malformed requests that must
 // not take the process down, and TLS session resumption.
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -96,6 +97,42 @@ describe('proxy core edges (integration)', function () {
     const r = await curl(combined.curlArgs('e.test', '/still-alive'));
     expect(r.status).to.equal(200);
     expect(combined.peer.output()).to.not.match(/uncaught exception|unhandled rejection/);
+  });
+
+  it('serves an RSA site its own certificate behind an ECDSA default site', async () => {
+    // Regression: Node's SNICallback adds the chosen certificate next to the default one (one per
+    // key type), so clients preferring ECDSA used to get the default site's certificate.
+    const dir = combined.dir;
+    const key = path.join(dir, 'rsa.key');
+    const cert = path.join(dir, 'rsa.crt');
+    await new Promise<void>((resolve, reject) =>
+      execFile(
+        'openssl',
+        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=rsa.test', '-addext', 'subjectAltName=DNS:rsa.test'],
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+    const gh = await startGatehouse(() => ({
+      log: { access: 'off' },
+      sites: [
+        { hosts: ['ec.test'], tls: 'internal', routes: [{ location: '/', return: '200 ec' }] },
+        { hosts: ['rsa.test'], tls: { cert, key }, routes: [{ location: '/', return: '200 rsa' }] },
+      ],
+    }));
+    try {
+      const san = await new Promise<string>((resolve, reject) => {
+        const s = tls.connect({ port: gh.httpsPort, host: '127.0.0.1', servername: 'rsa.test', rejectUnauthorized: false }, () => {
+          resolve(s.getPeerCertificate().subjectaltname ?? '');
+          s.destroy();
+        });
+        s.on('error', reject);
+      });
+      expect(san).to.equal('DNS:rsa.test');
+      const r = await curl(['--cacert', cert, '--resolve', `rsa.test:${gh.httpsPort}:127.0.0.1`, `https://rsa.test:${gh.httpsPort}/`]);
+      expect(r.body.toString()).to.equal('rsa');
+    } finally {
+      await gh.stop();
+    }
   });
 
   it('resumes TLS sessions (tickets)', async () => {
