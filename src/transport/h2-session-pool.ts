@@ -67,10 +67,6 @@ export class H2SessionPool {
 
   constructor(private readonly opts: H2ConnectOptions) {}
 
-  get sessionCount(): number {
-    return this.entries.length;
-  }
-
   acquire(waiter: Waiter): void {
     if (this.closed) {
       waiter.reject(new UpstreamError('EUNAVAILABLE', 'upstream transport closed'));

@@ -44,11 +44,6 @@ export class Http2Transport implements Transport {
     });
   }
 
-  /** Sessions open now (for tests and metrics). */
-  get sessionCount(): number {
-    return this.pool.sessionCount;
-  }
-
   request(req: UpstreamRequest, sink: ResponseSink): UpstreamCall {
     return new H2Call(this.pool, req, sink, this.requestHeaders(req), req.readTimeoutMs ?? this.options.timeouts.readMs);
   }
@@ -196,8 +191,9 @@ class H2Call implements UpstreamCall {
   /** Request body → stream, pausing the body while the stream's flow-control window is full. */
   private pumpBody(body: NonNullable<UpstreamRequest['body']>, stream: ClientHttp2Stream): void {
     const onData = (chunk: Buffer): void => {
-      if (stream.destroyed) return;
+      // Counted even when it cannot be written: a consumed chunk rules out a retry.
       this.bodySent += chunk.length;
+      if (stream.destroyed) return;
       if (!stream.write(chunk)) {
         body.pause();
         stream.once('drain', () => body.resume());
@@ -206,6 +202,11 @@ class H2Call implements UpstreamCall {
     const onEnd = (): void => {
       if (!stream.destroyed) stream.end();
     };
+    if (body.readableEnded) {
+      // An empty body that had ended before a retry.
+      onEnd();
+      return;
+    }
     body.on('data', onData);
     body.once('end', onEnd);
     stream.once('close', () => {

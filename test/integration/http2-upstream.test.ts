@@ -244,7 +244,8 @@ describe('HTTP/2 upstreams: h2c:// and h2:// (integration)', function () {
     }
     expect(failed).to.deep.equal([]);
     expect(goaway.goaways).to.be.greaterThan(10);
-    expect(goaway.sessions).to.equal(goaway.goaways + 1);
+    // Every session but possibly the last one was sent away.
+    expect(goaway.sessions).to.be.within(goaway.goaways, goaway.goaways + 1);
     // Sequential traffic afterwards: every request still lands.
     for (let i = 0; i < 15; i++) expect((await h2request(session, `/goaway/seq/${i}`)).status).to.equal(200);
   });
