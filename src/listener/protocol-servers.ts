@@ -30,6 +30,31 @@ function infoFor(socket: Socket, secure: boolean): ConnectionInfo {
 
 const noop = (): void => undefined;
 
+/** How long a session told GOAWAY may take to flush its last frames before it is destroyed. */
+const SESSION_CLOSE_GRACE_MS = 5_000;
+
+/**
+ * GOAWAY, let open streams finish, then make sure the session really goes: Node's session.close()
+ * never destroys a session that still has frames queued for a peer that stopped reading, which held
+ * a drain open for its whole timeout. Streams still running keep it open until they end or the drain
+ * deadline passes.
+ */
+const openStreams = new WeakMap<Http2Session, number>();
+const closing = new WeakSet<Http2Session>();
+
+function closeSession(session: Http2Session): void {
+  if (session.destroyed || closing.has(session)) return;
+  closing.add(session);
+  session.close();
+  const check = (): void => {
+    if (session.destroyed) return;
+    // Streams still in flight keep the session until they end (or the drain deadline destroys all).
+    if ((openStreams.get(session) ?? 0) === 0) session.destroy();
+    else setTimeout(check, SESSION_CLOSE_GRACE_MS).unref();
+  };
+  setTimeout(check, SESSION_CLOSE_GRACE_MS).unref();
+}
+
 /**
  * A request Node's parser rejected: answer (431 for headers over the limit, 408 for a slow one,
  * else 400), then keep reading and discarding for a moment before closing. Closing at once while
@@ -83,8 +108,8 @@ export class ProtocolServers {
         this.sessions.add(session);
         session.on('error', noop);
         session.once('close', () => this.sessions.delete(session));
-        session.setTimeout(120_000, () => session.close());
-        if (this.draining) session.close();
+        session.setTimeout(120_000, () => closeSession(session));
+        if (this.draining) closeSession(session);
       });
       this.h2.on('sessionError', noop);
       this.h2.on('stream', (stream: ServerHttp2Stream, headers) => this.onH2Stream(stream, headers));
@@ -101,6 +126,11 @@ export class ProtocolServers {
 
   private onH2Stream(stream: ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     stream.on('error', noop);
+    const session = stream.session;
+    if (session) {
+      openStreams.set(session, (openStreams.get(session) ?? 0) + 1);
+      stream.once('close', () => openStreams.set(session, (openStreams.get(session) ?? 1) - 1));
+    }
     const socket = stream.session?.socket as Socket | undefined;
     if (!socket) {
       stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
@@ -130,7 +160,7 @@ export class ProtocolServers {
   startDrain(): void {
     this.draining = true;
     this.h1.closeIdleConnections();
-    for (const session of this.sessions) session.close();
+    for (const session of this.sessions) closeSession(session);
   }
 
   get openSessions(): number {

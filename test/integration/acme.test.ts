@@ -161,8 +161,12 @@ describe('ACME with Pebble (integration)', function () {
     const servedA = await servedByPebble(tlsPort, 'shared.example.test');
     const servedB = await servedByPebble(other.https, 'shared.example.test');
     expect(servedB.serial).to.equal(servedA.serial);
-    expect(orderCount(pebble) - before).to.equal(1);
-    expect(a.peer.output() + b.peer.output()).to.match(/certificate obtained/);
+    const logs = a.peer.output() + b.peer.output();
+    // Exactly one process obtained the certificate. A challenge that fails under load makes that
+    // process fall back to the other challenge with a new order, which is logged; nothing else may order.
+    expect(logs.match(/certificate obtained/g) ?? []).to.have.length(1);
+    const fallbacks = (logs.match(/challenge failed for shared\.example\.test; trying/g) ?? []).length;
+    expect(orderCount(pebble) - before).to.equal(1 + fallbacks);
   });
 
   it('gatehouse renew --force while a proxy runs: the proxy answers the challenges and serves the new certificate without a restart', async () => {
