@@ -12,28 +12,22 @@ import { CgiProtocolError } from './cgi/errors.js';
 import { decodeEndRequest, encodeStdin, encodeStdinEnd, FcgiProtocolStatus, FcgiType, type EndRequest } from './cgi/fastcgi-codec.js';
 import { FastCgiRecordParser, type FastCgiRecord } from './cgi/fastcgi-record-parser.js';
 import { headerRecord } from './cgi/response-head.js';
-import { immediateBody, prepareBody, type PreparedBody } from './cgi-body.js';
+import type { PreparedBody } from './cgi-body.js';
+import { CgiCall } from './cgi-call.js';
 import { encodeRequestHead, refusal, REQUEST_ID, stderrText } from './cgi-fastcgi-request.js';
-import { cgiOptions, type CgiUpstreamOptions } from './cgi-options.js';
 import { pumpBody } from './cgi-pump.js';
 import { upstreamError } from './cgi-socket.js';
 import type { FastCgiTransport } from './fastcgi.js';
-import { UpstreamError, type ResponseSink, type UpstreamCall, type UpstreamRequest } from './types.js';
+import { UpstreamError, type ResponseSink, type UpstreamRequest } from './types.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
-export class FastCgiCall implements UpstreamCall {
-  private readonly opts: CgiUpstreamOptions;
-  private done = false;
-  private paused = false;
+export class FastCgiCall extends CgiCall {
   private retried = false;
-  /** Only while a body of unknown length is being read. */
-  private reading: AbortController | undefined;
   private connecting: Socket | undefined;
   private body: PreparedBody | undefined;
   private requestHead: Buffer | undefined;
   // Per connection:
-  private socket: Socket | undefined;
   private reused = false;
   private waitingFirstByte = false;
   private gotBytes = false;
@@ -47,48 +41,15 @@ export class FastCgiCall implements UpstreamCall {
 
   constructor(
     private readonly transport: FastCgiTransport,
-    private readonly req: UpstreamRequest,
-    private readonly sink: ResponseSink,
+    req: UpstreamRequest,
+    sink: ResponseSink,
   ) {
-    this.opts = cgiOptions(req.cgi);
+    super(req, sink);
   }
 
-  /** Synchronous up to the first write when the body needs no reading and a kept connection is free. */
-  start(): void {
-    const now = immediateBody(this.req.body, this.opts.declaredLength);
-    if (now) {
-      this.withBodySafely(now);
-      return;
-    }
-    this.reading = new AbortController();
-    prepareBody(this.req.body, this.opts.declaredLength, this.reading.signal).then(
-      (body) => {
-        this.reading = undefined;
-        if (this.done) body.dispose();
-        else this.withBodySafely(body);
-      },
-      (err: unknown) => this.fail(upstreamError(err)),
-    );
-  }
-
-  abort(): void {
-    if (this.done) return;
-    this.done = true;
-    this.teardown();
-  }
-
-  pause(): void {
-    this.paused = true;
-    this.socket?.pause();
-    this.socket?.setTimeout(0);
-  }
-
-  resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    if (this.done || !this.socket) return;
-    this.socket.setTimeout(this.timeoutMs());
-    this.socket.resume();
+  // Synchronous up to the first write when the body needs no reading and a kept connection is free.
+  protected useBody(body: PreparedBody): void {
+    this.withBodySafely(body);
   }
 
   private withBodySafely(body: PreparedBody): void {
@@ -165,7 +126,7 @@ export class FastCgiCall implements UpstreamCall {
   }
 
   /** nginx's fastcgi_send_timeout while the request goes out, fastcgi_read_timeout after. */
-  private timeoutMs(): number {
+  protected timeoutMs(): number {
     const t = this.transport.timeouts;
     return this.stdinDone ? (this.req.readTimeoutMs ?? t.readMs) : t.sendMs;
   }
@@ -271,7 +232,7 @@ export class FastCgiCall implements UpstreamCall {
     this.fail(new UpstreamError('ETIMEOUT', this.stdinDone ? 'upstream timed out' : 'upstream timed out reading the request'));
   };
 
-  private fail(err: UpstreamError): void {
+  protected fail(err: UpstreamError): void {
     if (this.done) return;
     // A kept connection the server had closed meanwhile (a php-fpm worker that reached
     // pm.max_requests): send the request again on a new one, when nothing came back, the body can
@@ -321,7 +282,7 @@ export class FastCgiCall implements UpstreamCall {
     this.socket = undefined;
   }
 
-  private teardown(): void {
+  protected teardown(): void {
     this.reading?.abort();
     this.connecting?.destroy();
     this.connecting = undefined;

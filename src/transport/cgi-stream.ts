@@ -7,8 +7,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { HttpResponseHeadParser } from './cgi/http-response-head.js';
 import { headerRecord } from './cgi/response-head.js';
-import { immediateBody, prepareBody, type PreparedBody } from './cgi-body.js';
-import { cgiOptions, type CgiUpstreamOptions } from './cgi-options.js';
+import type { PreparedBody } from './cgi-body.js';
+import { CgiCall } from './cgi-call.js';
+import type { CgiUpstreamOptions } from './cgi-options.js';
 import { pumpBody } from './cgi-pump.js';
 import { connectSocket, parseEndpoint, upstreamError, type Endpoint } from './cgi-socket.js';
 import type { CgiTransportOptions } from './fastcgi.js';
@@ -45,14 +46,9 @@ export class CgiStreamTransport implements Transport {
   }
 }
 
-class StreamCall implements UpstreamCall {
-  private done = false;
-  private paused = false;
+class StreamCall extends CgiCall {
   private sending = true;
-  /** Only while a body of unknown length is being read. */
-  private reading: AbortController | undefined;
   private body: PreparedBody | undefined;
-  private socket: Socket | undefined;
   private detachPump: (() => void) | undefined;
   private readonly head = new HttpResponseHeadParser();
   private headDone = false;
@@ -62,46 +58,14 @@ class StreamCall implements UpstreamCall {
 
   constructor(
     private readonly transport: CgiStreamTransport,
-    private readonly req: UpstreamRequest,
-    private readonly sink: ResponseSink,
-  ) {}
-
-  start(): void {
-    const opts = cgiOptions(this.req.cgi);
-    const now = immediateBody(this.req.body, opts.declaredLength);
-    if (now) {
-      this.withBody(opts, now);
-      return;
-    }
-    this.reading = new AbortController();
-    prepareBody(this.req.body, opts.declaredLength, this.reading.signal).then(
-      (body) => {
-        this.reading = undefined;
-        if (this.done) body.dispose();
-        else this.withBody(opts, body);
-      },
-      (err: unknown) => this.fail(upstreamError(err)),
-    );
+    req: UpstreamRequest,
+    sink: ResponseSink,
+  ) {
+    super(req, sink);
   }
 
-  abort(): void {
-    if (this.done) return;
-    this.done = true;
-    this.teardown();
-  }
-
-  pause(): void {
-    this.paused = true;
-    this.socket?.pause();
-    this.socket?.setTimeout(0);
-  }
-
-  resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    if (this.done || !this.socket) return;
-    this.socket.setTimeout(this.timeoutMs());
-    this.socket.resume();
+  protected useBody(body: PreparedBody): void {
+    this.withBody(this.opts, body);
   }
 
   private withBody(opts: CgiUpstreamOptions, body: PreparedBody): void {
@@ -149,7 +113,7 @@ class StreamCall implements UpstreamCall {
     if (!this.paused) this.socket?.setTimeout(this.timeoutMs());
   }
 
-  private timeoutMs(): number {
+  protected timeoutMs(): number {
     const t = this.transport.options.timeouts;
     return this.sending ? t.sendMs : (this.req.readTimeoutMs ?? t.readMs);
   }
@@ -216,14 +180,14 @@ class StreamCall implements UpstreamCall {
     this.fail(new UpstreamError('ETIMEOUT', this.sending ? 'upstream timed out reading the request' : 'upstream timed out'));
   };
 
-  private fail(err: UpstreamError): void {
+  protected fail(err: UpstreamError): void {
     if (this.done) return;
     this.done = true;
     this.teardown();
     this.sink.onError(err);
   }
 
-  private teardown(): void {
+  protected teardown(): void {
     this.reading?.abort();
     const socket = this.socket;
     if (socket) {
