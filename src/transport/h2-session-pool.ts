@@ -12,6 +12,7 @@ import http2, { type ClientHttp2Session } from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import { UpstreamError } from './types.js';
+import { systemSocketError } from './socket-errors.js';
 
 export interface H2ConnectOptions {
   host: string;
@@ -258,20 +259,10 @@ export class H2SessionPool {
 export function mapConnectError(err: Error): Error {
   if (err instanceof UpstreamError) return err;
   const code = (err as { code?: string }).code ?? '';
-  switch (code) {
-    case 'ECONNREFUSED':
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return new UpstreamError('ECONNECT', `cannot connect to upstream: ${code}`, { cause: err });
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return new UpstreamError('ERESET', `upstream closed the connection: ${code}`, { cause: err });
-    default:
-      if (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || /certificate|self.signed|issuer/i.test(`${code} ${err.message}`)) {
-        return new UpstreamError('EPROTO', `upstream TLS failed: ${err.message}`, { cause: err });
-      }
-      return new UpstreamError('EPROTO', `upstream HTTP/2 session failed: ${err.message}`, { cause: err });
+  const system = systemSocketError(err, code);
+  if (system) return system;
+  if (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || /certificate|self.signed|issuer/i.test(`${code} ${err.message}`)) {
+    return new UpstreamError('EPROTO', `upstream TLS failed: ${err.message}`, { cause: err });
   }
+  return new UpstreamError('EPROTO', `upstream HTTP/2 session failed: ${err.message}`, { cause: err });
 }

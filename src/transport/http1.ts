@@ -5,6 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import fs from 'node:fs';
 import type { UpstreamConfig } from '../config/types.js';
+import { systemSocketError } from './socket-errors.js';
 import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from './types.js';
 
 export interface Http1Options {
@@ -99,20 +100,14 @@ export class Http1Transport implements Transport {
 function mapError(err: Error): Error {
   if (err instanceof UpstreamError) return err;
   const code = (err as { code?: string }).code ?? '';
+  const system = systemSocketError(err, code);
+  if (system) return system;
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
       return new UpstreamError('ECONNECTTIMEOUT', 'upstream connect timed out', { cause: err });
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
       return new UpstreamError('ETIMEOUT', 'upstream timed out', { cause: err });
-    case 'ECONNREFUSED':
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return new UpstreamError('ECONNECT', `cannot connect to upstream: ${code}`, { cause: err });
-    case 'ECONNRESET':
-    case 'EPIPE':
     case 'UND_ERR_SOCKET':
     case 'UND_ERR_CLOSED':
       return new UpstreamError('ERESET', `upstream closed the connection: ${err.message}`, { cause: err });
