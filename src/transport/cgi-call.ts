@@ -3,8 +3,10 @@
 // CONTENT_LENGTH up front: cgi-body.ts), then one socket that is paused and resumed with the
 // client's back-pressure; an abort tears down at most once.
 import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { immediateBody, prepareBody, type PreparedBody } from './cgi-body.js';
 import { cgiOptions, type CgiUpstreamOptions } from './cgi-options.js';
+import { pumpBody } from './cgi-pump.js';
 import { upstreamError } from './cgi-socket.js';
 import type { ResponseSink, UpstreamCall, UpstreamError, UpstreamRequest } from './types.js';
 
@@ -15,6 +17,10 @@ export abstract class CgiCall implements UpstreamCall {
   protected reading: AbortController | undefined;
   protected socket: Socket | undefined;
   protected readonly opts: CgiUpstreamOptions;
+  /** True once the whole request (head and body) is written; the read timeout applies from then on. */
+  protected requestSent = false;
+  /** Stops the body pump while the request body is going out. */
+  protected detachPump: (() => void) | undefined;
 
   constructor(
     protected readonly req: UpstreamRequest,
@@ -61,9 +67,42 @@ export abstract class CgiCall implements UpstreamCall {
     this.socket.resume();
   }
 
+  /** nginx's *_send_timeout while the request goes out, *_read_timeout after it. */
+  protected timeoutMs(): number {
+    const t = this.timeouts();
+    return this.requestSent ? (this.req.readTimeoutMs ?? t.readMs) : t.sendMs;
+  }
+
+  /**
+   * Writes the request head, then the body framed by `frame` under the socket's back-pressure,
+   * then `end` (e.g. FastCGI's empty STDIN record) once the body is through.
+   */
+  protected sendRequest(socket: Socket, head: Buffer, body: Readable | undefined, length: number, frame: (chunk: Buffer) => Buffer[], end?: Buffer): void {
+    socket.setTimeout(this.timeoutMs());
+    socket.write(head);
+    if (length === 0 || !body) {
+      this.markSent();
+      return;
+    }
+    this.detachPump = pumpBody(body, length, socket, frame, {
+      onDone: () => {
+        this.detachPump = undefined;
+        if (end) socket.write(end);
+        this.markSent();
+      },
+      onError: (err) => this.fail(err),
+    });
+    if (this.paused) socket.pause();
+  }
+
+  private markSent(): void {
+    this.requestSent = true;
+    if (!this.paused) this.socket?.setTimeout(this.timeoutMs());
+  }
+
   /** The body is ready: connect and send. */
   protected abstract useBody(body: PreparedBody): void;
   protected abstract fail(err: UpstreamError): void;
   protected abstract teardown(): void;
-  protected abstract timeoutMs(): number;
+  protected abstract timeouts(): { sendMs: number; readMs: number };
 }

@@ -15,7 +15,6 @@ import { headerRecord } from './cgi/response-head.js';
 import type { PreparedBody } from './cgi-body.js';
 import { CgiCall } from './cgi-call.js';
 import { encodeRequestHead, refusal, REQUEST_ID, stderrText } from './cgi-fastcgi-request.js';
-import { pumpBody } from './cgi-pump.js';
 import { upstreamError } from './cgi-socket.js';
 import type { FastCgiTransport } from './fastcgi.js';
 import { UpstreamError, type ResponseSink, type UpstreamRequest } from './types.js';
@@ -31,8 +30,6 @@ export class FastCgiCall extends CgiCall {
   private reused = false;
   private waitingFirstByte = false;
   private gotBytes = false;
-  private stdinDone = false;
-  private detachPump: (() => void) | undefined;
   private records: FastCgiRecordParser | undefined;
   private head = new CgiResponseParser();
   private headDone = false;
@@ -86,7 +83,7 @@ export class FastCgiCall extends CgiCall {
     this.socket = socket;
     this.reused = reused;
     this.gotBytes = false;
-    this.stdinDone = false;
+    this.requestSent = false;
     this.head = new CgiResponseParser();
     this.headDone = false;
     this.endRecord = undefined;
@@ -101,34 +98,13 @@ export class FastCgiCall extends CgiCall {
     socket.on('close', this.onClose);
     socket.on('error', this.onError);
     socket.on('timeout', this.onTimeout);
-    socket.setTimeout(this.timeoutMs());
-    socket.write(this.requestHead!);
     const body = this.body!;
     const stream = this.retried ? body.replay() : body.stream;
-    if (body.length === 0 || !stream) {
-      this.sent();
-      return;
-    }
-    this.detachPump = pumpBody(stream, body.length, socket, (chunk) => encodeStdin(REQUEST_ID, chunk), {
-      onDone: () => {
-        this.detachPump = undefined;
-        socket.write(encodeStdinEnd(REQUEST_ID));
-        this.sent();
-      },
-      onError: (err) => this.fail(err),
-    });
-    if (this.paused) socket.pause();
+    this.sendRequest(socket, this.requestHead!, stream, body.length, (chunk) => encodeStdin(REQUEST_ID, chunk), encodeStdinEnd(REQUEST_ID));
   }
 
-  private sent(): void {
-    this.stdinDone = true;
-    if (!this.paused) this.socket?.setTimeout(this.timeoutMs());
-  }
-
-  /** nginx's fastcgi_send_timeout while the request goes out, fastcgi_read_timeout after. */
-  protected timeoutMs(): number {
-    const t = this.transport.timeouts;
-    return this.stdinDone ? (this.req.readTimeoutMs ?? t.readMs) : t.sendMs;
+  protected timeouts(): { sendMs: number; readMs: number } {
+    return this.transport.timeouts;
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -204,7 +180,7 @@ export class FastCgiCall extends CgiCall {
     }
     this.done = true;
     const socket = this.socket!;
-    const reusable = this.transport.keepConn && this.stdinDone && this.records!.atBoundary && !this.afterEnd;
+    const reusable = this.transport.keepConn && this.requestSent && this.records!.atBoundary && !this.afterEnd;
     this.detachSocket();
     if (reusable) this.transport.release(socket);
     else socket.destroy();
@@ -229,7 +205,7 @@ export class FastCgiCall extends CgiCall {
   };
 
   private readonly onTimeout = (): void => {
-    this.fail(new UpstreamError('ETIMEOUT', this.stdinDone ? 'upstream timed out' : 'upstream timed out reading the request'));
+    this.fail(new UpstreamError('ETIMEOUT', this.requestSent ? 'upstream timed out' : 'upstream timed out reading the request'));
   };
 
   protected fail(err: UpstreamError): void {

@@ -10,7 +10,6 @@ import { headerRecord } from './cgi/response-head.js';
 import type { PreparedBody } from './cgi-body.js';
 import { CgiCall } from './cgi-call.js';
 import type { CgiUpstreamOptions } from './cgi-options.js';
-import { pumpBody } from './cgi-pump.js';
 import { connectSocket, parseEndpoint, upstreamError, type Endpoint } from './cgi-socket.js';
 import type { CgiTransportOptions } from './fastcgi.js';
 import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from './types.js';
@@ -47,9 +46,7 @@ export class CgiStreamTransport implements Transport {
 }
 
 class StreamCall extends CgiCall {
-  private sending = true;
   private body: PreparedBody | undefined;
-  private detachPump: (() => void) | undefined;
   private readonly head = new HttpResponseHeadParser();
   private headDone = false;
   /** The head's Content-Length, when it had one and a body is expected: a shorter body is an error. */
@@ -92,30 +89,11 @@ class StreamCall extends CgiCall {
     socket.on('close', this.onClose);
     socket.on('error', this.onError);
     socket.on('timeout', this.onTimeout);
-    socket.setTimeout(this.timeoutMs());
-    socket.write(requestHead);
-    if (body.length === 0 || !body.stream) {
-      this.sent();
-      return;
-    }
-    this.detachPump = pumpBody(body.stream, body.length, socket, (chunk) => [chunk], {
-      onDone: () => {
-        this.detachPump = undefined;
-        this.sent();
-      },
-      onError: (err) => this.fail(err),
-    });
-    if (this.paused) socket.pause();
+    this.sendRequest(socket, requestHead, body.stream, body.length, (chunk) => [chunk]);
   }
 
-  private sent(): void {
-    this.sending = false;
-    if (!this.paused) this.socket?.setTimeout(this.timeoutMs());
-  }
-
-  protected timeoutMs(): number {
-    const t = this.transport.options.timeouts;
-    return this.sending ? t.sendMs : (this.req.readTimeoutMs ?? t.readMs);
+  protected timeouts(): { sendMs: number; readMs: number } {
+    return this.transport.options.timeouts;
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -177,7 +155,7 @@ class StreamCall extends CgiCall {
   };
 
   private readonly onTimeout = (): void => {
-    this.fail(new UpstreamError('ETIMEOUT', this.sending ? 'upstream timed out reading the request' : 'upstream timed out'));
+    this.fail(new UpstreamError('ETIMEOUT', this.requestSent ? 'upstream timed out' : 'upstream timed out reading the request'));
   };
 
   protected fail(err: UpstreamError): void {
