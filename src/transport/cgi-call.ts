@@ -8,7 +8,7 @@ import { immediateBody, prepareBody, type PreparedBody } from './cgi-body.js';
 import { cgiOptions, type CgiUpstreamOptions } from './cgi-options.js';
 import { pumpBody } from './cgi-pump.js';
 import { upstreamError } from './cgi-socket.js';
-import type { ResponseSink, UpstreamCall, UpstreamError, UpstreamRequest } from './types.js';
+import { UpstreamError, type ResponseSink, type UpstreamCall, type UpstreamRequest } from './types.js';
 
 export abstract class CgiCall implements UpstreamCall {
   protected done = false;
@@ -94,6 +94,14 @@ export abstract class CgiCall implements UpstreamCall {
     });
     if (this.paused) socket.pause();
   }
+
+  protected readonly onError = (err: Error): void => {
+    this.fail(upstreamError(err));
+  };
+
+  protected readonly onTimeout = (): void => {
+    this.fail(new UpstreamError('ETIMEOUT', this.requestSent ? 'upstream timed out' : 'upstream timed out reading the request'));
+  };
 
   private markSent(): void {
     this.requestSent = true;

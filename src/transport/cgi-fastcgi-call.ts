@@ -200,14 +200,6 @@ export class FastCgiCall extends CgiCall {
     this.fail(new UpstreamError('ERESET', 'upstream closed the connection before FCGI_END_REQUEST'));
   };
 
-  private readonly onError = (err: Error): void => {
-    this.fail(upstreamError(err));
-  };
-
-  private readonly onTimeout = (): void => {
-    this.fail(new UpstreamError('ETIMEOUT', this.requestSent ? 'upstream timed out' : 'upstream timed out reading the request'));
-  };
-
   protected fail(err: UpstreamError): void {
     if (this.done) return;
     // A kept connection the server had closed meanwhile (a php-fpm worker that reached

@@ -150,14 +150,6 @@ class StreamCall extends CgiCall {
     this.fail(new UpstreamError('ERESET', 'upstream closed the connection'));
   };
 
-  private readonly onError = (err: Error): void => {
-    this.fail(upstreamError(err));
-  };
-
-  private readonly onTimeout = (): void => {
-    this.fail(new UpstreamError('ETIMEOUT', this.requestSent ? 'upstream timed out' : 'upstream timed out reading the request'));
-  };
-
   protected fail(err: UpstreamError): void {
     if (this.done) return;
     this.done = true;
