@@ -17,6 +17,7 @@ const PEERS = [
   ['/usr/lib/uwsgi/plugins/python3_plugin.so', 'uwsgi-plugin-python3'],
   ['/usr/bin/redis-server', 'redis-server'],
   ['/usr/bin/cgi-fcgi', 'libfcgi-bin'],
+  ['/usr/bin/chromium', 'chromium'],
 ];
 
 const missing = [...new Set(PEERS.filter(([bin]) => !fs.existsSync(bin)).map(([, pkg]) => pkg))];
