@@ -25,6 +25,8 @@ export interface Snapshot {
   readonly accessLog: AccessLog;
   readonly trust: TrustCheck;
   readonly handlers: ReadonlyMap<CompiledRoute, RouteHandler>;
+  /** Upstream pools by key (`upstream:NAME` or `literal:URL`), for metrics and the status page. */
+  readonly pools: ReadonlyMap<string, UpstreamPool>;
   /** The first https port, for redirects from the http listener (omitted from URLs when 443). */
   readonly httpsPort: number | undefined;
   dispose(): Promise<void>;
@@ -128,6 +130,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
     accessLog,
     trust: compileTrust(config.trustedProxies),
     handlers,
+    pools,
     httpsPort,
     async dispose() {
       await Promise.all([...pools.values()].map((p) => p.close()));

@@ -5,6 +5,7 @@
 import type { UpstreamConfig } from '../config/types.js';
 import { createTransport } from '../transport/index.js';
 import type { Transport } from '../transport/types.js';
+import type { UpstreamServerStats } from './stats.js';
 
 export interface UpstreamServer {
   readonly url: string;
@@ -76,6 +77,22 @@ export class UpstreamPool {
 
   reportSuccess(server: UpstreamServer): void {
     if (server.fails !== 0) server.fails = 0;
+  }
+
+  /** Copies of the servers' state for metrics and the status page. */
+  stats(): UpstreamServerStats[] {
+    const now = Date.now();
+    return this.servers.map((s) => ({
+      upstream: this.config.name,
+      url: s.url,
+      weight: s.weight,
+      backup: s.backup,
+      up: s.downUntil <= now,
+      active: 0,
+      fails: s.fails,
+      latencyMs: undefined,
+      lastError: undefined,
+    }));
   }
 
   async close(): Promise<void> {
