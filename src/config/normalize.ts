@@ -6,6 +6,7 @@
 // stdout in combined format, error log to stderr at level info.
 import ipaddr from 'ipaddr.js';
 import { acmeConfig } from './acme.js';
+import { cacheStoreConfig } from './cache.js';
 import type { Ctx } from './context.js';
 import { formatListen, listenConflict, parseListenAddress } from './listen.js';
 import { list } from './route-parts.js';
@@ -38,6 +39,8 @@ export function normalize(ctx: Ctx, raw: RawConfig): Config {
   };
   const admin = adminAddress(ctx, raw, listen);
   if (admin) config.admin = admin;
+  const cache = cacheStoreConfig(ctx, raw.cache);
+  if (cache) config.cache = cache;
   const acme = acmeConfig(ctx, raw.acme, sites.some((s) => s.tls.kind === 'acme'));
   if (acme) config.acme = acme;
   return config;

@@ -143,6 +143,12 @@ const acme = {
 
 const logTarget = { type: 'string', minLength: 1, expect: 'stdout, stderr, off or a file path' };
 
+const cacheStore = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { memory: size, disk: text, diskSize: size, maxObject: size },
+};
+
 export const configSchema = {
   type: 'object',
   expect: 'a map of settings (listen, sites, ...)',
@@ -154,6 +160,7 @@ export const configSchema = {
     drainTimeout: duration,
     storage: text,
     trustedProxies: textList,
+    cache: cacheStore,
     log: {
       type: 'object',
       additionalProperties: false,
@@ -230,12 +237,20 @@ export interface RawAcme {
   onDemand?: { ask: string };
 }
 
+export interface RawCacheStore {
+  memory?: string | number;
+  disk?: string;
+  diskSize?: string | number;
+  maxObject?: string | number;
+}
+
 export interface RawConfig {
   listen?: { http?: RawListen; https?: RawListen };
   admin?: string | number;
   drainTimeout?: string | number;
   storage?: string;
   trustedProxies?: RawText;
+  cache?: RawCacheStore;
   log?: { access?: string; format?: 'combined' | 'json'; error?: string; level?: 'error' | 'warn' | 'info' | 'debug' };
   acme?: RawAcme;
   upstreams?: Record<string, RawUpstream>;

@@ -131,6 +131,15 @@ export interface SiteConfig {
   pos?: SourcePos;
 }
 
+/** Top-level `cache:`: where routes with `cache:` keep responses (src/cache/). */
+export interface CacheStoreConfig {
+  memoryBytes: number;
+  /** Responses larger than this pass through uncached. */
+  maxObjectBytes: number;
+  /** Absolute folder of the disk store, which survives restarts; none when unset. */
+  disk?: { dir: string; maxBytes: number };
+}
+
 export interface Config {
   /** Absolute path of the file this came from. */
   file: string;
@@ -143,6 +152,8 @@ export interface Config {
   storage: string;
   /** CIDRs (or bare addresses) whose X-Forwarded-For is trusted. */
   trustedProxies: string[];
+  /** Only when the section is written; src/cache/ fills in the defaults. */
+  cache?: CacheStoreConfig;
   log: LogConfig;
   acme?: AcmeConfig;
   upstreams: Record<string, UpstreamConfig>;
