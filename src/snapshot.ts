@@ -14,6 +14,7 @@ import { CGI_SCHEMES, cgiRequest, compileCgiRoute, scriptExists } from './handle
 import { handleProxy, type ProxyRuntime } from './handler/proxy.js';
 import { compileReturn } from './handler/return.js';
 import { handleStatic } from './handler/static.js';
+import { wrapCachedRoute } from './cache/index.js';
 import { UpstreamPool } from './upstream/pool.js';
 
 export type RouteHandler = (ctx: RequestContext) => void | Promise<void>;
@@ -116,6 +117,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
         } else {
           handlers.set(route, proxy);
         }
+        if (rc.cacheMs) wrapCachedRoute(handlers, route, rc.cacheMs, config.cache, logger);
       } else if (rc.root !== undefined) {
         const rt = { root: rc.root, index: rc.index, hsts };
         handlers.set(route, (ctx) => handleStatic(ctx, rt));

@@ -1,0 +1,20 @@
+// The cache's one hook into snapshot building: a proxy route with `cache:` gets the cache in front.
+import type { CacheStoreConfig } from '../config/types.js';
+import type { Logger } from '../log/types.js';
+import type { CompiledRoute } from '../router/types.js';
+import type { RouteHandler } from '../snapshot.js';
+import { cacheRoute } from './route-cache.js';
+import { cacheStoreFor } from './store.js';
+
+export function wrapCachedRoute(
+  handlers: Map<CompiledRoute, RouteHandler>,
+  route: CompiledRoute,
+  ttlMs: number,
+  config: CacheStoreConfig | undefined,
+  logger: Logger,
+): void {
+  const handler = handlers.get(route);
+  if (!handler) return;
+  const store = cacheStoreFor(config, (message) => logger.warn(message));
+  handlers.set(route, cacheRoute(handler, { ttlMs, store }));
+}
