@@ -2,7 +2,8 @@
 // (temp file + rename, storage/fs-atomic.ts), holding a JSON line of metadata (the key, and per
 // variant its CachePolicy object, Vary fields and body length) followed by the bodies. The total
 // size is bounded: an LRU index of file sizes, rebuilt from the folder at start (oldest mtime
-// first), unlinks the least recently used files. A file that cannot be read back is deleted and
+// first), unlinks the least recently used files. Processes sharing the folder (pm2 cluster) read
+// each other's files; each bounds what it knows of, so the folder may grow to workers x diskSize. A file that cannot be read back is deleted and
 // treated as a miss, never served.
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -65,7 +66,8 @@ export class DiskStore {
   async get(key: string): Promise<Variant[] | undefined> {
     await this.ready;
     const name = this.fileName(key);
-    if (this.index.get(name) === undefined) return undefined;
+    // A file this process does not know may still be there: another pm2 worker sharing the folder
+    // wrote it. A miss costs one failed open, and the upstream request that follows costs more.
     let data: Buffer;
     try {
       data = await readFile(join(this.dir, name));
@@ -73,6 +75,7 @@ export class DiskStore {
       this.index.delete(name);
       return undefined;
     }
+    if (this.index.get(name) === undefined) this.index.set(name, data.length);
     const variants = decode(data, key);
     if (!variants) {
       this.onError(`cache file ${join(this.dir, name)} is unreadable; removed`);
@@ -96,15 +99,19 @@ export class DiskStore {
 
   async delete(key: string): Promise<boolean> {
     await this.ready;
-    const name = this.fileName(key);
-    const had = this.index.has(name);
-    await this.remove(name);
-    return had;
+    return this.remove(this.fileName(key));
   }
 
-  private async remove(name: string): Promise<void> {
+  /** True when there was a file to remove. */
+  private async remove(name: string): Promise<boolean> {
     this.index.delete(name);
-    await rm(join(this.dir, name), { force: true });
+    try {
+      await rm(join(this.dir, name));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
   }
 }
 

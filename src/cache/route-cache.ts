@@ -9,6 +9,7 @@ import type { RequestContext } from '../handler/context.js';
 import type { Exchange, ResponseHeaders } from '../listener/exchange.js';
 import { escapeUriPath } from '../router/uri-bytes.js';
 import type { RouteHandler } from '../snapshot.js';
+import { notModified } from './conditional.js';
 import { cacheStatus, ttlOf, variantTtl, type ForwardReason, type StatusParts } from './cache-status.js';
 import { invalidateOnSuccess, purge } from './purge.js';
 import type { CacheStore } from './store.js';
@@ -113,8 +114,16 @@ async function servedAfterWaiting(l: Lookup, fwd: ForwardReason): Promise<boolea
 
 function serve(ex: Exchange, v: Variant, parts: StatusParts): void {
   if (ex.closed) return;
-  const headers = v.policy.responseHeaders() as ResponseHeaders;
+  const stored = v.policy.responseHeaders();
+  const headers = stored as ResponseHeaders;
   headers['cache-status'] = cacheStatus(parts);
+  if (v.status === 200 && notModified(ex.headers, stored)) {
+    // A 304 carries the 200's metadata but no body, and no Content-Length of its own (RFC 9110 §15.4.5).
+    delete headers['content-length'];
+    ex.respond(304, headers);
+    ex.end();
+    return;
+  }
   ex.respond(v.status, headers, v.body);
 }
 

@@ -145,6 +145,17 @@ describe('HTTP cache (integration)', function () {
     expect(origin.count('/fresh')).to.equal(1);
   });
 
+  it("answers a client's own conditional request from the entry with 304", async () => {
+    await get('/fresh');
+    const reply = await get('/fresh', { 'if-none-match': '"f1"' });
+    expect(reply.status).to.equal(304);
+    expect(reply.body).to.equal('');
+    expect(reply.headers.etag).to.equal('"f1"');
+    expect(reply.headers['cache-status']).to.match(/^gatehouse; hit/);
+    expect((await get('/fresh', { 'if-none-match': '"other"' })).status).to.equal(200);
+    expect(origin.count('/fresh')).to.equal(1);
+  });
+
   it('serves HTTP/2 clients from the same entry', async () => {
     await get('/h2');
     const session = http2.connect(`https://127.0.0.1:${gh.httpsPort}`, { ca: fs.readFileSync(gh.caFile), servername: 'c.test' });
