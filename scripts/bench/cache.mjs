@@ -4,7 +4,8 @@
 // backend file: /cached/ with `cache: 10m` and /plain/ without. h2load (on the load core) hits
 // each in turn, interleaved, several runs; the ratio of medians is what to read (absolute numbers
 // are noisy while others use the machine).
-//   node scripts/bench/cache.mjs [--runs N] [--duration S] [--build]
+// Requests are counted (-n), not timed (-D): h2load -D can hang at the end of a step.
+//   node scripts/bench/cache.mjs [--runs N] [--requests N] [--build]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +20,7 @@ const arg = (name, fallback) => {
   return i === -1 ? fallback : Number(argv[i + 1]);
 };
 const RUNS = arg('--runs', 3);
-const DURATION = arg('--duration', 5);
+const REQUESTS = arg('--requests', 10000);
 const TARGET = 1.5;
 
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-bench-cache-'));
@@ -56,7 +57,7 @@ sites:
 }
 
 async function h2load(port, p) {
-  const res = await runToEnd('h2load', 'taskset', ['-c', LOAD_CORE, H2LOAD, '-c', '16', '-m', '32', '-t', '1', '-D', String(DURATION), '--warm-up-time=1', `https://127.0.0.1:${port}${p}`], (DURATION + 30) * 1000);
+  const res = await runToEnd('h2load', 'taskset', ['-c', LOAD_CORE, H2LOAD, '-c', '16', '-m', '32', '-t', '1', '-n', String(REQUESTS), `https://127.0.0.1:${port}${p}`], 120_000);
   const r = parseH2load(res.stdout);
   if (res.code !== 0 || !r.rps) throw new Error(`h2load ${p}: exit ${res.code ?? res.signal}${res.timedOut ? ' (timed out)' : ''}: ${(res.stderr + res.stdout).slice(-400)}`);
   if (r.status?.['2xx'] !== r.done) throw new Error(`h2load ${p}: not every response was 2xx: ${JSON.stringify(r.status)}`);
@@ -86,7 +87,10 @@ async function main() {
     throw new Error(`the cached route does not hit: ${hit.error ?? hit.head}`);
   }
   log(`node ${process.version}; gatehouse + nginx backend on core ${PROXY_CORE}, h2load on core ${LOAD_CORE}; load average ${os.loadavg()[0].toFixed(2)}`);
-  log(`h2load -c 16 -m 32, ${DURATION}s per step, ${RUNS} interleaved runs, 1 KiB body`);
+  log(`h2load -c 16 -m 32 -n ${REQUESTS} per step, ${RUNS} interleaved runs, 1 KiB body`);
+  // Warm-up: connections to the backend, JIT, and the cache entry.
+  await h2load(port, '/plain/1k');
+  await h2load(port, '/cached/1k');
   const rows = { cached: [], plain: [] };
   for (let run = 1; run <= RUNS; run++) {
     for (const route of run % 2 ? ['plain', 'cached'] : ['cached', 'plain']) {

@@ -40,8 +40,9 @@ export function cacheRoute(handler: RouteHandler, opts: CacheRouteOptions): Rout
   return (ctx) => {
     const method = ctx.ex.method;
     if (method === 'GET' || method === 'HEAD') {
-      const l: Lookup = { ctx, handler, opts, key: primaryKey(ctx), req: policyRequest('', 'GET', ctx.host, ctx.ex.headers) };
-      l.req.url = l.key;
+      const key = primaryKey(ctx);
+      // Method GET: a HEAD is answered from the stored GET response (RFC 9110 §9.3.2).
+      const l: Lookup = { ctx, handler, opts, key, req: policyRequest(key, 'GET', ctx.host, ctx.ex.headers) };
       if (bypassed(ctx.ex.headers)) return forward(l, 'request');
       return lookup(l);
     }
