@@ -67,6 +67,13 @@ class Origin {
       case '/slow-uncacheable':
         setTimeout(() => send({ 'cache-control': 'no-store' }, `uncacheable ${n}`), 300);
         return;
+      case '/flaky':
+        // The first request breaks off after a while; later ones are answered.
+        if (n === 1) {
+          setTimeout(() => res.socket?.destroy(), 300);
+          return;
+        }
+        return send({ 'cache-control': 'max-age=60' }, `flaky ${n}`);
       case '/swr':
         return send({ 'cache-control': 'max-age=1, stale-while-revalidate=30' }, `swr ${n}`);
       case '/sie':
@@ -233,6 +240,24 @@ describe('HTTP cache (integration)', function () {
     // same time; one after another they would arrive at least the origin's 300 ms delay apart.
     const followers = (origin.seen.get('/slow-uncacheable') ?? []).slice(1).map((h) => h.at);
     expect(Math.max(...followers) - Math.min(...followers)).to.be.below(250);
+  });
+
+  it('releases the waiting requests when the leader fails, and they fetch for themselves', async () => {
+    const replies = await Promise.all(Array.from({ length: 5 }, () => get('/flaky')));
+    const statuses = replies.map((r) => r.status).sort();
+    expect(statuses).to.deep.equal([200, 200, 200, 200, 502]);
+    expect(origin.count('/flaky')).to.be.within(2, 5);
+    expect((await get('/flaky')).headers['cache-status']).to.match(/^gatehouse; hit/);
+  });
+
+  it('answers HEAD from the stored GET response', async () => {
+    await get('/headed');
+    const head = await get('/headed', {}, 'HEAD');
+    expect(head.status).to.equal(200);
+    expect(head.body).to.equal('');
+    expect(head.headers['content-length']).to.equal(String('/headed 1'.length));
+    expect(head.headers['cache-status']).to.match(/^gatehouse; hit/);
+    expect(origin.count('/headed', 'HEAD')).to.equal(0);
   });
 
   it('serves stale while revalidating in the background when the response allows it', async () => {
