@@ -25,6 +25,8 @@ interface StoredMeta {
 export class DiskStore {
   private readonly index: LRUCache<string, number>;
   private readonly ready: Promise<void>;
+  /** Operations per file run one after another: a PURGE must not be undone by a write still in flight. */
+  private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(
     readonly dir: string,
@@ -59,13 +61,26 @@ export class DiskStore {
     for (const f of found) this.index.set(f.name, f.size);
   }
 
+  private serial<T>(name: string, op: () => Promise<T>): Promise<T> {
+    const run = (this.queues.get(name) ?? this.ready).then(op, op);
+    const tail = run.catch(() => undefined);
+    this.queues.set(name, tail);
+    void tail.then(() => {
+      if (this.queues.get(name) === tail) this.queues.delete(name);
+    });
+    return run;
+  }
+
   private fileName(key: string): string {
     return createHash('sha256').update(key).digest('hex') + SUFFIX;
   }
 
-  async get(key: string): Promise<Variant[] | undefined> {
-    await this.ready;
+  get(key: string): Promise<Variant[] | undefined> {
     const name = this.fileName(key);
+    return this.serial(name, () => this.read(key, name));
+  }
+
+  private async read(key: string, name: string): Promise<Variant[] | undefined> {
     // A file this process does not know may still be there: another pm2 worker sharing the folder
     // wrote it. A miss costs one failed open, and the upstream request that follows costs more.
     let data: Buffer;
@@ -84,11 +99,14 @@ export class DiskStore {
     return variants;
   }
 
-  async set(key: string, variants: readonly Variant[]): Promise<void> {
-    await this.ready;
+  set(key: string, variants: readonly Variant[]): Promise<void> {
     const data = encode(key, variants);
-    if (data.length > this.index.maxSize) return;
+    if (data.length > this.index.maxSize) return Promise.resolve();
     const name = this.fileName(key);
+    return this.serial(name, () => this.write(name, data));
+  }
+
+  private async write(name: string, data: Buffer): Promise<void> {
     try {
       await writeFileAtomic(join(this.dir, name), data, 0o600);
       this.index.set(name, data.length);
@@ -97,9 +115,9 @@ export class DiskStore {
     }
   }
 
-  async delete(key: string): Promise<boolean> {
-    await this.ready;
-    return this.remove(this.fileName(key));
+  delete(key: string): Promise<boolean> {
+    const name = this.fileName(key);
+    return this.serial(name, () => this.remove(name));
   }
 
   /** True when there was a file to remove. */

@@ -72,6 +72,15 @@ describe('cache/disk-store', () => {
     expect(await store.get('https://a.test/0')).to.not.equal(undefined);
   });
 
+  it('does not let a write still in flight undo a delete that came after it', async () => {
+    const store = open();
+    const writing = store.set('https://a.test/x', [variant('x')]);
+    expect(await store.delete('https://a.test/x')).to.equal(true);
+    await writing;
+    expect(await entries(dir)).to.deep.equal([]);
+    expect(await store.get('https://a.test/x')).to.equal(undefined);
+  });
+
   it('deletes a key and says whether it had one', async () => {
     const store = open();
     await store.set('https://a.test/x', [variant('x')]);
