@@ -67,8 +67,10 @@ function bypassed(headers: IncomingHttpHeaders): boolean {
 }
 
 async function lookup(l: Lookup): Promise<void> {
-  const variants = await l.opts.store.get(l.key);
+  const found = await l.opts.store.get(l.key);
   if (l.ctx.ex.closed) return;
+  // A disk read can outlast a fill of the same key that finished meanwhile: memory is newer.
+  const variants = l.opts.store.memory.get(l.key) ?? found;
   const v = selectVariant(variants, l.req);
   if (v) return use(l, v);
   return miss(l, variants?.length ? 'vary-miss' : 'uri-miss');
