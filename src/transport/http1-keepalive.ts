@@ -37,6 +37,8 @@ export class KeepAlivePool {
     };
     client.dispatch(opts, {
       ...handler,
+      // Always present: undici reads a handler without onRequestStart as its legacy (onConnect) kind.
+      onRequestStart: (c, context) => handler.onRequestStart?.(c, context),
       onResponseEnd: (c, trailers) => {
         release();
         handler.onResponseEnd?.(c, trailers);
