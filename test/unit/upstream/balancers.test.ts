@@ -2,6 +2,7 @@
 // what each one promises on its own.
 import { expect } from 'chai';
 import { UpstreamPool, type UpstreamServer } from '../../../src/upstream/pool.js';
+import type { Balancer } from '../../../src/upstream/balancer.js';
 import { RandomTwoBalancer } from '../../../src/upstream/balancers/random-two.js';
 import { POLICIES, clientAddress, distribution, makePool, upstreamConfig } from './pool-fixture.js';
 
@@ -98,7 +99,7 @@ describe('balancer random-two', () => {
   it('draws two distinct servers (a deterministic random source)', () => {
     const pool = track(makePool('random-two', [1, 1, 1]));
     const seq = [0.1, 0.1]; // both draws land on the first remaining server: 1, then 2
-    const balancer = new RandomTwoBalancer(() => seq.shift() ?? 0);
+    const balancer: Balancer = new RandomTwoBalancer(() => seq.shift() ?? 0);
     pool.servers[0]!.inFlight = 1;
     expect(balancer.pick(pool.servers, { clientKey: '' })).to.equal(pool.servers[1]);
   });
