@@ -14,6 +14,8 @@ interface Backend {
   url: string;
   /** Requests that reached this backend, as `METHOD /path`, health probes left out. */
   hits: string[];
+  /** Health probes received. */
+  probes: number;
   health: number;
   /** Answer after this many ms. */
   delayMs: number;
@@ -31,6 +33,7 @@ async function startBackend(name: string, port = 0): Promise<Backend> {
     port,
     url: '',
     hits: [],
+    probes: 0,
     health: 200,
     delayMs: 0,
     dieOnRequest: false,
@@ -48,6 +51,7 @@ async function startBackend(name: string, port = 0): Promise<Backend> {
       req.on('data', (c: Buffer) => hash.update(c));
       req.on('end', () => {
         if (req.url === '/healthz') {
+          b.probes += 1;
           res.writeHead(b.health).end();
           return;
         }
@@ -96,9 +100,10 @@ describe('upstream balancing and health (integration)', function () {
   }
 
   before(async () => {
-    [w1, w3, k1, k2, k3, p1, p2, live, h1, h2, lc1, lc2] = await Promise.all(
-      ['w1', 'w3', 'k1', 'k2', 'k3', 'p1', 'p2', 'live', 'h1', 'h2', 'lc1', 'lc2'].map((n) => startBackend(n)),
-    );
+    const b = startBackend;
+    [w1, w3, k1, k2, k3, p1, p2, live, h1, h2, lc1, lc2] = await Promise.all([
+      b('w1'), b('w3'), b('k1'), b('k2'), b('k3'), b('p1'), b('p2'), b('live'), b('h1'), b('h2'), b('lc1'), b('lc2'),
+    ]);
     [deadA, deadB, deadC] = [await freePort(), await freePort(), await freePort()];
     p1.dieOnRequest = p2.dieOnRequest = true;
     h1.health = 503;
@@ -198,5 +203,23 @@ describe('upstream balancing and health (integration)', function () {
     expect(lc2.hits.filter((h) => h === 'GET /leastConn/next')).to.have.length(10);
     expect(lc1.hits).to.deep.equal(['GET /leastConn/busy']);
     await Promise.all(held);
+  });
+
+  it('stops the health checks of a replaced snapshot on reload (SIGHUP)', async () => {
+    const probesPerSecond = async (): Promise<number> => {
+      const n = h2.probes;
+      await sleep(1_000);
+      return h2.probes - n;
+    };
+    const before = await probesPerSecond();
+    const reloaded = (): number => gh.peer.output().split('configuration reloaded').length - 1;
+    for (let i = 1; i <= 3; i++) {
+      process.kill(gh.peer.proc.pid!, 'SIGHUP');
+      for (let t = 0; t < 100 && reloaded() < i; t++) await sleep(50);
+      expect(reloaded()).to.equal(i);
+    }
+    // Four snapshots' checkers would probe four times as often.
+    expect(await probesPerSecond()).to.be.at.most(before + 2);
+    expect((await get('/checked/after-reload')).status).to.equal(200);
   });
 });
