@@ -44,6 +44,11 @@ export class UpstreamPool {
    */
   pick(ctx: PickContext, exclude?: ReadonlySet<UpstreamServer>): UpstreamServer | undefined {
     const now = Date.now();
+    // The common case (`proxy: http://host:port`, one server) allocates nothing per request.
+    if (this.servers.length === 1) {
+      const only = this.servers[0]!;
+      return only.isUp(now) && !exclude?.has(only) ? only : undefined;
+    }
     const candidates = this.candidates(false, now, exclude);
     const tier = candidates.length > 0 ? candidates : this.candidates(true, now, exclude);
     return tier.length > 0 ? this.balancer.pick(tier, ctx) : undefined;
