@@ -68,6 +68,7 @@ describe('static files (integration)', function () {
         { hosts: ['follow.test'], routes: [{ location: '/', root: www, symlinks: 'follow' }] },
         { hosts: ['refuse.test'], routes: [{ location: '/', root: www, symlinks: 'refuse' }] },
         { hosts: ['spa.test'], routes: [{ location: '/', root: www, tryFiles: ['$uri', '$uri/', '/index.html'] }] },
+        { hosts: ['loop.test'], routes: [{ location: '/', root: www, tryFiles: ['$uri', '/nothing-here'] }] },
         {
           hosts: ['tf.test'],
           routes: [
@@ -347,6 +348,12 @@ describe('static files (integration)', function () {
       } finally {
         fs.renameSync(path.join(www, 'page.html.moved'), path.join(www, 'page.html'));
       }
+    });
+
+    it('stops an internal redirect loop with 500, as nginx does after 10 URI changes', async () => {
+      expect((await get('loop.test', '/missing')).status).to.equal(500);
+      expect((await get('loop.test', '/page.html')).status).to.equal(200);
+      expect(gh.peer.output()).to.contain('rewrite or internal redirection cycle');
     });
 
     it('@name hands a missing file to a proxy route with the URI unchanged', async () => {
