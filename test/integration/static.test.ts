@@ -234,6 +234,7 @@ describe('static files (integration)', function () {
       expect(inm.status).to.equal(304);
       expect(first(inm, 'etag')).to.equal(etag);
       expect(inm.body.length).to.equal(0);
+      expect(first(inm, 'content-length')).to.equal(undefined);
       const ims = await get('s.test', '/page.html', '-H', `If-Modified-Since: ${first(r, 'last-modified')}`, '--http2');
       expect(ims.status).to.equal(304);
       // RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since.
