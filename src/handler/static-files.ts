@@ -106,36 +106,51 @@ function entrySize(v: Lookup): number {
   return n;
 }
 
+/**
+ * One budget for the whole process, shared by every route and config snapshot (keys start with
+ * the root and the symlink policy): many routes must not mean many times the memory.
+ */
+const cache = new LRUCache<string, Lookup>({
+  max: MAX_ENTRIES,
+  maxSize: MAX_CACHED_BYTES,
+  sizeCalculation: entrySize,
+  ttl: LOOKUP_TTL_MS,
+});
+/** Lookups in flight, so that a burst of requests for one new path costs one read. */
+const pending = new Map<string, Promise<Lookup>>();
+
 export class StaticFiles {
-  private readonly cache = new LRUCache<string, Lookup>({
-    max: MAX_ENTRIES,
-    maxSize: MAX_CACHED_BYTES,
-    sizeCalculation: entrySize,
-    ttl: LOOKUP_TTL_MS,
-  });
-  private readonly pending = new Map<string, Promise<Lookup>>();
   private realRoot: { value: Promise<string | undefined>; at: number } | undefined;
   private readonly root: string;
+  private readonly prefix: string;
 
   constructor(
     root: string,
     private readonly symlinks: SymlinkPolicy,
   ) {
     this.root = root.length > 1 && root.endsWith('/') ? root.slice(0, -1) : root;
+    this.prefix = `${this.root}\0${symlinks}\0`;
   }
 
   /** Synchronous when the answer is cached, which is the common case. */
   lookup(rel: string): Lookup | Promise<Lookup> {
-    const hit = this.cache.get(rel);
+    const key = this.prefix + rel;
+    const hit = cache.get(key);
     if (hit) return hit;
-    let p = this.pending.get(rel);
+    let p = pending.get(key);
     if (!p) {
-      p = this.load(rel).then((v) => {
-        this.pending.delete(rel);
-        if (!(v.kind === 'error' && v.status === 500)) this.cache.set(rel, v);
-        return v;
-      });
-      this.pending.set(rel, p);
+      p = this.load(rel).then(
+        (v) => {
+          pending.delete(key);
+          if (!(v.kind === 'error' && v.status === 500)) cache.set(key, v);
+          return v;
+        },
+        (err: unknown) => {
+          pending.delete(key);
+          throw err;
+        },
+      );
+      pending.set(key, p);
     }
     return p;
   }

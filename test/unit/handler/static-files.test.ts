@@ -53,11 +53,16 @@ describe('handler/static-files', () => {
   });
 
   it('answers a second lookup from the cache, synchronously', async () => {
+    fs.writeFileSync(path.join(root, 'once.txt'), 'once');
     const files = new StaticFiles(root, 'inside');
-    const first = files.lookup('/a.css');
+    const first = files.lookup('/once.txt');
     expect(first).to.be.instanceOf(Promise);
+    // A second request while the first lookup is in flight shares it.
+    expect(files.lookup('/once.txt')).to.equal(first);
     await first;
-    expect(files.lookup('/a.css')).not.to.be.instanceOf(Promise);
+    const again = files.lookup('/once.txt');
+    expect(again).not.to.be.instanceOf(Promise);
+    expect(again).to.deep.include({ kind: 'file', size: 4 });
   });
 
   it('tells files, directories and missing paths apart', async () => {
