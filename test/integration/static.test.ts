@@ -13,7 +13,8 @@ import { startGatehouse, tempDir, type Gatehouse } from '../helpers/gatehouse.js
 const SMALL = patternChunk(1000);
 // Above the in-memory limit (64 KiB): these bytes are streamed from the file.
 const BIG = patternChunk(200 * 1024, 7);
-const JS = Buffer.from('console.log("precompressed");\n'.repeat(50));
+// Varied lines, so that the compressed files are still a few hundred bytes (room for two ranges).
+const JS = Buffer.from(Array.from({ length: 300 }, (_, i) => `console.log("line ${(i * 7919) % 1000}");\n`).join(''));
 
 function first(r: CurlResult, name: string): string | undefined {
   return r.headers[name]?.[0];
@@ -68,6 +69,13 @@ describe('static files (integration)', function () {
         { hosts: ['follow.test'], routes: [{ location: '/', root: www, symlinks: 'follow' }] },
         { hosts: ['refuse.test'], routes: [{ location: '/', root: www, symlinks: 'refuse' }] },
         { hosts: ['spa.test'], routes: [{ location: '/', root: www, tryFiles: ['$uri', '$uri/', '/index.html'] }] },
+        {
+          hosts: ['idx.test'],
+          routes: [
+            { location: '/', root: www },
+            { location: '~ \\.html$', return: '200 via the regex location' },
+          ],
+        },
         { hosts: ['loop.test'], routes: [{ location: '/', root: www, tryFiles: ['$uri', '/nothing-here'] }] },
         {
           hosts: ['tf.test'],
@@ -128,6 +136,12 @@ describe('static files (integration)', function () {
       expect(first(r, 'location')).to.equal('/dir/?x=1');
       expect((await get('s.test', '/dir/')).body.toString()).to.equal('<p>dir index</p>\n');
       expect((await get('s.test', '/emptydir/')).status).to.equal(403);
+    });
+
+    it('hands the index file on through an internal redirect, so other locations can take it (nginx index)', async () => {
+      const r = await get('idx.test', '/dir/');
+      expect(r.status).to.equal(200);
+      expect(r.body.toString()).to.equal('via the regex location');
     });
 
     it('refuses other methods with 405 and Allow', async () => {
@@ -284,6 +298,11 @@ describe('static files (integration)', function () {
       expect(again.status).to.equal(304);
       const identity = await get('s.test', '/app.js', '-H', `If-None-Match: ${first(r, 'etag')}`);
       expect(identity.status).to.equal(200);
+      // Several ranges of an encoded file: no per-part Content-Encoding exists, so the whole file.
+      const multi = await get('s.test', '/app.js', '-H', 'Accept-Encoding: br', '-H', 'Range: bytes=0-1,-2');
+      expect(encoded.length).to.be.greaterThan(200);
+      expect(multi.status).to.equal(200);
+      expect(multi.body.equals(encoded)).to.equal(true);
     });
   });
 
