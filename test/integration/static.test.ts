@@ -55,6 +55,7 @@ describe('static files (integration)', function () {
     fs.writeFileSync(path.join(www, 'app.js.br'), zlib.brotliCompressSync(JS));
     fs.writeFileSync(path.join(www, 'app.js.gz'), zlib.gzipSync(JS));
     fs.writeFileSync(path.join(www, '.env'), 'SECRET=1\n');
+    fs.writeFileSync(path.join(www, 'caf\u00e9 menu+1.txt'), 'menu\n');
     fs.writeFileSync(path.join(www, '.git', 'config'), '[core]\n');
     fs.writeFileSync(path.join(www, '.well-known', 'security.txt'), 'Contact: ops@example.com\n');
     fs.writeFileSync(path.join(outside, 'secret.txt'), 'outside the root\n');
@@ -142,6 +143,12 @@ describe('static files (integration)', function () {
       const r = await get('idx.test', '/dir/');
       expect(r.status).to.equal(200);
       expect(r.body.toString()).to.equal('via the regex location');
+    });
+
+    it('finds names with UTF-8, spaces and plus signs from their escaped forms', async () => {
+      const r = await get('s.test', '/caf%C3%A9%20menu+1.txt');
+      expect(r.status).to.equal(200);
+      expect(r.body.toString()).to.equal('menu\n');
     });
 
     it('refuses other methods with 405 and Allow', async () => {
