@@ -44,6 +44,7 @@ const route = {
     root: text,
     index: { ...textList, minItems: 1 },
     tryFiles: { type: 'array', items: text, minItems: 2, expect: 'a list: files to try, then a fallback' },
+    symlinks: { type: 'string', enum: ['inside', 'follow', 'refuse'] },
     return: { type: ['integer', 'string'], expect: 'CODE, "CODE TEXT-OR-URL" or a URL' },
     headers,
     cache: duration,
@@ -183,6 +184,7 @@ export interface RawRoute {
   root?: string;
   index?: RawText;
   tryFiles?: string[];
+  symlinks?: 'inside' | 'follow' | 'refuse';
   return?: number | string;
   headers?: RawHeaders;
   cache?: string | number;

@@ -106,6 +106,8 @@ export interface RouteConfig {
   root?: string;
   index: string[];
   tryFiles?: string[];
+  /** Static files: symlinks whose target is outside the root are refused unless `follow` (default `inside`). */
+  symlinks?: 'inside' | 'follow' | 'refuse';
   return?: ReturnConfig;
   headers?: HeadersConfig;
   cacheMs?: number;
