@@ -1,0 +1,105 @@
+// Gauges filled at scrape time from state other rooms own: upstream server stats (UpstreamPool.stats())
+// and certificate expiry. They are reset on each scrape, so servers and names that left the config
+// leave the output too.
+import { Gauge } from 'prom-client';
+import type { Snapshot } from '../snapshot.js';
+import type { UpstreamServerStats } from '../upstream/stats.js';
+import type { CertRow } from '../tls/acme/inventory.js';
+import { registry } from './metrics.js';
+
+export interface ScrapeSources {
+  snapshot(): Snapshot;
+  certificates(): CertRow[];
+}
+
+let sources: ScrapeSources | undefined;
+
+export function setScrapeSources(s: ScrapeSources | undefined): void {
+  sources = s;
+}
+
+export function upstreamStats(snap: Snapshot): UpstreamServerStats[] {
+  return [...snap.pools.values()].flatMap((p) => p.stats());
+}
+
+// Across pm2 workers (cluster.ts) each process has its own passive health view and in-flight count:
+// in-flight sums, a server is up only if every worker sees it up, latency is the workers' mean.
+const serverUp = new Gauge({
+  name: 'gatehouse_upstream_server_up',
+  help: '1 while the upstream server is in rotation, 0 while passive or active health checks hold it down.',
+  labelNames: ['upstream', 'server'] as const,
+  registers: [registry],
+  aggregator: 'min',
+  collect() {
+    fillUpstreams();
+  },
+});
+
+const serverActive = new Gauge({
+  name: 'gatehouse_upstream_server_in_flight',
+  help: 'Requests in flight to the upstream server now.',
+  labelNames: ['upstream', 'server'] as const,
+  registers: [registry],
+});
+
+const serverFails = new Gauge({
+  name: 'gatehouse_upstream_server_fails',
+  help: 'Failures counted in the current failTimeout window (maxFails marks the server down).',
+  labelNames: ['upstream', 'server'] as const,
+  registers: [registry],
+  aggregator: 'max',
+});
+
+const serverLatency = new Gauge({
+  name: 'gatehouse_upstream_server_latency_seconds',
+  help: 'Smoothed time to the response head from the upstream server (absent before its first response).',
+  labelNames: ['upstream', 'server'] as const,
+  registers: [registry],
+  aggregator: 'average',
+});
+
+const certExpiry = new Gauge({
+  name: 'gatehouse_certificate_expiry_seconds',
+  help: 'Seconds until the certificate serving this name expires (negative once expired).',
+  labelNames: ['name', 'source'] as const,
+  registers: [registry],
+  aggregator: 'min',
+  collect() {
+    fillCertificates();
+  },
+});
+
+const certNotAfter = new Gauge({
+  name: 'gatehouse_certificate_not_after_timestamp_seconds',
+  help: 'Expiry time (Unix seconds) of the certificate serving this name.',
+  labelNames: ['name', 'source'] as const,
+  registers: [registry],
+  aggregator: 'min',
+});
+
+function fillUpstreams(): void {
+  for (const g of [serverUp, serverActive, serverFails, serverLatency]) g.reset();
+  if (!sources) return;
+  for (const s of upstreamStats(sources.snapshot())) {
+    const labels = { upstream: s.upstream, server: s.url };
+    serverUp.set(labels, s.up ? 1 : 0);
+    serverActive.set(labels, s.active);
+    serverFails.set(labels, s.fails);
+    if (s.latencyMs !== undefined) serverLatency.set(labels, s.latencyMs / 1000);
+  }
+}
+
+function fillCertificates(): void {
+  certExpiry.reset();
+  certNotAfter.reset();
+  if (!sources) return;
+  const now = Date.now();
+  for (const row of sources.certificates()) {
+    if (row.notAfter === null) continue;
+    const notAfter = Date.parse(row.notAfter);
+    for (const name of row.names) {
+      certExpiry.set({ name, source: row.source }, Math.round((notAfter - now) / 1000));
+      certNotAfter.set({ name, source: row.source }, notAfter / 1000);
+    }
+  }
+}
