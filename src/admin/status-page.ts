@@ -21,9 +21,6 @@ code{font-size:.92em}
 
 export const STATUS_CSP = `default-src 'none'; style-src 'sha256-${createHash('sha256').update(CSS).digest('base64')}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
-/** A certificate bar spans this many days: Let's Encrypt's 90-day lifetime. */
-const BAR_DAYS = 90;
-
 function esc(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -37,11 +34,19 @@ function table(head: string[], rows: string[][], empty: string): string {
 const td = (v: unknown, cls?: string): string => `<td${cls ? ` class="${cls}"` : ''}>${esc(v)}</td>`;
 const raw = (html: string, cls?: string): string => `<td${cls ? ` class="${cls}"` : ''}>${html}</td>`;
 
-function daysBar(days: number | null): string {
-  if (days === null) return '<span class="muted">no certificate yet</span>';
-  const v = Math.max(0, Math.min(BAR_DAYS, days));
-  // meter colours: >= high green, between low and high amber, < low red.
-  return `<meter min="0" max="${BAR_DAYS}" low="14" high="30" optimum="${BAR_DAYS}" value="${v}" title="${days} days">${days} days</meter> ${esc(days)} d`;
+const DAY_MS = 86_400_000;
+
+/**
+ * Days left as a bar over the certificate's lifetime, coloured like the renewal schedule (SPEC §4):
+ * green while more than a third is left, amber once renewal is due, red in the last sixth.
+ */
+function daysBar(c: StatusData['certificates'][number]): string {
+  if (c.daysLeft === null || c.notBefore === null || c.notAfter === null) return '<span class="muted">no certificate yet</span>';
+  const lifetime = Math.max(1, Math.round((Date.parse(c.notAfter) - Date.parse(c.notBefore)) / DAY_MS));
+  const v = Math.max(0, Math.min(lifetime, c.daysLeft));
+  const high = lifetime / 3;
+  const low = lifetime / 6;
+  return `<meter min="0" max="${lifetime}" low="${low}" high="${high}" optimum="${lifetime}" value="${v}" title="${c.daysLeft} of ${lifetime} days">${c.daysLeft} days</meter> ${esc(c.daysLeft)} d`;
 }
 
 function certificates(d: StatusData): string {
@@ -52,7 +57,7 @@ function certificates(d: StatusData): string {
       td(c.names.join(', ')),
       td(c.source),
       td(c.status, statusCls),
-      raw(daysBar(c.daysLeft)),
+      raw(daysBar(c)),
       td(c.notAfter ? c.notAfter.slice(0, 16).replace('T', ' ') : '-'),
       raw(c.lastError ? `<span class="err">${esc(c.lastError.at.slice(0, 16).replace('T', ' '))} ${esc(c.lastError.challenge ?? 'order')}: ${esc(c.lastError.detail)}</span>` : '<span class="muted">none</span>'),
     ]);
