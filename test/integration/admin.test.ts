@@ -193,9 +193,14 @@ describe('admin listener (integration)', function () {
       const certRows = page.locator('h2:has-text("Certificates") + table tbody tr');
       expect(await certRows.count()).to.equal(2);
       expect(await certRows.allInnerTexts()).to.satisfy((rows: string[]) => rows.some((t) => t.includes('a.test') && t.includes('valid') && t.includes('29 d')));
-      // Days left as <meter>: 29 of 90 days is in the amber band (below high=30).
-      const meters = await page.locator('h2:has-text("Certificates") + table meter').evaluateAll((els) => els.map((e) => (e as HTMLMeterElement).value));
-      expect(meters).to.deep.equal([29, 29]);
+      // Days left as <meter> over the 30-day internal lifetime: 29 days is in the green band (>= high).
+      const meters = await page
+        .locator('h2:has-text("Certificates") + table meter')
+        .evaluateAll((els) => els.map((e) => [(e as HTMLMeterElement).value, (e as HTMLMeterElement).max, (e as HTMLMeterElement).value >= (e as HTMLMeterElement).high]));
+      expect(meters).to.deep.equal([
+        [29, 30, true],
+        [29, 30, true],
+      ]);
       // The inline style applied (CSP allowed it by hash): table headers have the grey background.
       const th = await page.locator('th').first().evaluate((e) => getComputedStyle(e).backgroundColor);
       expect(th).to.equal('rgb(238, 241, 245)');
