@@ -2,7 +2,7 @@
 // pinned to the proxy core with 100 sites (each its own internal certificate, a proxied route to one of
 // 10 upstreams and a return route), sends traffic so every site has request, latency, upstream and
 // certificate series, then times sequential scrapes over one keep-alive connection.
-// Usage: node scripts/bench/metrics.mjs [--sites N] [--scrapes N] [-v]
+// Usage: node scripts/bench/metrics.mjs [--sites N] [--scrapes N] [-v]   (BENCH_NODE_ARGS: extra node flags for the proxy)
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -19,6 +19,8 @@ const SITES = Number(opts.sites);
 const SCRAPES = Number(opts.scrapes);
 const TARGET_MS = 5;
 const UPSTREAMS = 10;
+// e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the proxy while it is scraped.
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 function get(agent, options) {
   return new Promise((resolve, reject) => {
@@ -56,7 +58,7 @@ async function main() {
   ];
   const config = path.join(dir, 'gatehouse.yaml');
   fs.writeFileSync(config, `${lines.join('\n')}\n`);
-  const proc = spawnPinned('gatehouse', PROXY_CORE, process.execPath, [path.join(ROOT, 'bin/gatehouse.js'), 'run', '-c', config], path.join(dir, 'gatehouse.log'));
+  const proc = spawnPinned('gatehouse', PROXY_CORE, process.execPath, [...nodeArgs, path.join(ROOT, 'bin/gatehouse.js'), 'run', '-c', config], path.join(dir, 'gatehouse.log'));
   try {
     await waitReady(proc, [adminPort], 60_000);
     log(`gatehouse up with ${SITES} sites; sending traffic to every site...`);
@@ -71,7 +73,8 @@ async function main() {
     tlsAgent.destroy();
 
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const scrape = (p) => get(agent, { protocol: 'http:', host: '127.0.0.1', port: adminPort, path: p });
+    // As Prometheus scrapes: Accept-Encoding gzip.
+    const scrape = (p) => get(agent, { protocol: 'http:', host: '127.0.0.1', port: adminPort, path: p, headers: { 'accept-encoding': 'gzip' } });
     const first = await scrape('/metrics');
     const text = await new Promise((resolve) => http.get({ host: '127.0.0.1', port: adminPort, path: '/metrics' }, (res) => {
       let body = '';
@@ -99,8 +102,8 @@ async function main() {
     }
     agent.destroy();
 
-    log(`\n/metrics with ${SITES} sites: ${series} samples, ${fmt(first.size / 1024)} KiB (first scrape ${fmt(first.ms, 2)} ms)`);
-    log(`${'path'.padEnd(14)}${'bytes'.padStart(9)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'max ms'.padStart(9)}${'cpu ms'.padStart(9)}`);
+    log(`\n/metrics with ${SITES} sites: ${series} samples, ${fmt(text.length / 1024)} KiB of text, ${fmt(first.size / 1024)} KiB gzipped (first scrape ${fmt(first.ms, 2)} ms)`);
+    log(`${'path'.padEnd(14)}${'gz bytes'.padStart(9)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'max ms'.padStart(9)}${'cpu ms'.padStart(9)}`);
     for (const r of rows) log(`${r.path.padEnd(14)}${String(r.size).padStart(9)}${fmt(r.p50, 2).padStart(9)}${fmt(r.p95, 2).padStart(9)}${fmt(r.max, 2).padStart(9)}${fmt(r.cpu, 2).padStart(9)}`);
     log(`load average while measuring: ${os.loadavg().map((l) => fmt(l, 1)).join(' ')} on ${os.cpus().length} cores`);
     const m = rows[0];

@@ -9,8 +9,10 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import { registry, traffic } from './metrics.js';
+import { AggregatorRegistry } from 'prom-client';
+import { metricsJson, metricsText } from './exposition.js';
+import { traffic } from './metrics.js';
+import type { MetricJson } from './preformatted.js';
 import type { MinuteCounts, RecentError } from './traffic.js';
 
 const PUBLISH_MS = 1_000;
@@ -19,12 +21,10 @@ const STALE_MS = 5_000;
 /** Files of dead workers are removed once this old. */
 const REMOVE_MS = 60_000;
 
-type MetricsJson = Array<MetricObjectWithValues<MetricValue<string>>>;
-
 export interface ProcessReport {
   pid: number;
   at: number;
-  metrics: MetricsJson;
+  metrics: MetricJson[];
   minutes: MinuteCounts[];
   errors: RecentError[];
 }
@@ -38,7 +38,7 @@ export function runtimeDir(key: string, env = process.env): string | undefined {
 }
 
 async function localReport(): Promise<ProcessReport> {
-  return { pid: process.pid, at: Date.now(), metrics: await registry.getMetricsAsJSON(), minutes: traffic.minutes(), errors: traffic.recentErrors() };
+  return { pid: process.pid, at: Date.now(), metrics: await metricsJson(), minutes: traffic.minutes(), errors: traffic.recentErrors() };
 }
 
 export class ClusterMetrics {
@@ -106,10 +106,11 @@ export class ClusterMetrics {
 
   /** Prometheus text for all processes. A lone process skips the JSON round trip. */
   async metricsText(): Promise<string> {
-    if (!this.dir) return registry.metrics();
+    if (!this.dir) return metricsText();
     const reports = await this.reports();
-    if (reports.length === 1) return registry.metrics();
-    return AggregatorRegistry.aggregate(reports.map((r) => r.metrics)).metrics();
+    if (reports.length === 1) return metricsText();
+    type Aggregatable = Parameters<typeof AggregatorRegistry.aggregate>[0];
+    return AggregatorRegistry.aggregate(reports.map((r) => r.metrics) as unknown as Aggregatable).metrics();
   }
 
   async stop(): Promise<void> {

@@ -6,6 +6,7 @@ import type { Snapshot } from '../snapshot.js';
 import type { UpstreamServerStats } from '../upstream/stats.js';
 import type { CertRow } from '../tls/acme/inventory.js';
 import { registry } from './metrics.js';
+import { PreformattedGauge, type GaugeCell } from './preformatted.js';
 
 export interface ScrapeSources {
   snapshot(): Snapshot;
@@ -58,24 +59,46 @@ const serverLatency = new Gauge({
   aggregator: 'average',
 });
 
-const certExpiry = new Gauge({
-  name: 'gatehouse_certificate_expiry_seconds',
-  help: 'Seconds until the certificate serving this name expires (negative once expired).',
-  labelNames: ['name', 'source'] as const,
-  registers: [registry],
-  aggregator: 'min',
-  collect() {
-    fillCertificates();
-  },
-});
+// Certificate gauges are preformatted (preformatted.ts): one label set per name, rebuilt only when
+// the certificate list is re-read, values recomputed per scrape.
+const certExpiry = new PreformattedGauge(
+  'gatehouse_certificate_expiry_seconds',
+  'Seconds until the certificate serving this name expires (negative once expired).',
+  'min',
+);
 
-const certNotAfter = new Gauge({
-  name: 'gatehouse_certificate_not_after_timestamp_seconds',
-  help: 'Expiry time (Unix seconds) of the certificate serving this name.',
-  labelNames: ['name', 'source'] as const,
-  registers: [registry],
-  aggregator: 'min',
-});
+const certNotAfter = new PreformattedGauge(
+  'gatehouse_certificate_not_after_timestamp_seconds',
+  'Expiry time (Unix seconds) of the certificate serving this name.',
+  'min',
+);
+
+let certRows: CertRow[] | undefined;
+let certCells: Array<{ notAfter: number; expiry: GaugeCell; notAfterCell: GaugeCell }> = [];
+
+function fillCertificates(): void {
+  const rows = sources?.certificates() ?? [];
+  if (rows !== certRows) {
+    certRows = rows;
+    const named = rows.flatMap((row) =>
+      row.notAfter === null ? [] : row.names.map((name) => ({ labels: { name, source: row.source }, notAfter: Date.parse(row.notAfter!) })),
+    );
+    const expiry = certExpiry.replace(named.map((n) => n.labels));
+    const notAfter = certNotAfter.replace(named.map((n) => n.labels));
+    certCells = named.map((n, i) => ({ notAfter: n.notAfter, expiry: expiry[i]!, notAfterCell: notAfter[i]! }));
+  }
+  const now = Date.now();
+  for (const c of certCells) {
+    c.expiry.value = Math.round((c.notAfter - now) / 1000);
+    c.notAfterCell.value = c.notAfter / 1000;
+  }
+}
+
+/** The certificate families, as text and as JSON (for merging across workers). */
+export function certificateFamilies(): PreformattedGauge[] {
+  fillCertificates();
+  return [certExpiry, certNotAfter];
+}
 
 function fillUpstreams(): void {
   for (const g of [serverUp, serverActive, serverFails, serverLatency]) g.reset();
@@ -89,17 +112,3 @@ function fillUpstreams(): void {
   }
 }
 
-function fillCertificates(): void {
-  certExpiry.reset();
-  certNotAfter.reset();
-  if (!sources) return;
-  const now = Date.now();
-  for (const row of sources.certificates()) {
-    if (row.notAfter === null) continue;
-    const notAfter = Date.parse(row.notAfter);
-    for (const name of row.names) {
-      certExpiry.set({ name, source: row.source }, Math.round((notAfter - now) / 1000));
-      certNotAfter.set({ name, source: row.source }, notAfter / 1000);
-    }
-  }
-}

@@ -2,9 +2,10 @@
 // hot paths call. Label sets are bounded by the config: site = its first host, route = the location
 // as written (never the URL), status = the code sent; label children are cached per compiled site
 // and route, so a request costs a map lookup and two increments.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { RequestContext } from '../handler/context.js';
 import type { CompiledRoute, CompiledSite } from '../router/types.js';
+import { PreformattedCounter, PreformattedHistogram, type CounterCell, type HistogramCell } from './preformatted.js';
 import { TrafficRing } from './traffic.js';
 
 export const registry = new Registry();
@@ -16,20 +17,17 @@ export function setRecording(on: boolean): void {
   recording = on;
 }
 
-const requests = new Counter({
-  name: 'gatehouse_requests_total',
-  help: 'Requests answered, by site (its first host), route (the location as configured) and status code.',
-  labelNames: ['site', 'route', 'status'] as const,
-  registers: [registry],
-});
+// The per-request families are preformatted (preformatted.ts); the rest are prom-client metrics.
+export const requests = new PreformattedCounter(
+  'gatehouse_requests_total',
+  'Requests answered, by site (its first host), route (the location as configured) and status code.',
+);
 
-const duration = new Histogram({
-  name: 'gatehouse_request_duration_seconds',
-  help: 'Time from the request head to the end of the response, by site.',
-  labelNames: ['site'] as const,
-  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-  registers: [registry],
-});
+export const duration = new PreformattedHistogram(
+  'gatehouse_request_duration_seconds',
+  'Time from the request head to the end of the response, by site.',
+  [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+);
 
 const handshakes = new Counter({
   name: 'gatehouse_tls_handshakes_total',
@@ -52,20 +50,17 @@ const connections = new Gauge({
   registers: [registry],
 });
 
-type CounterChild = ReturnType<typeof requests.labels>;
-type HistogramChild = ReturnType<typeof duration.labels>;
-
 /** Requests that never matched a location (404 without a route, 421, 400) count under this route. */
 export const NO_ROUTE = 'none';
 
-const byRoute = new WeakMap<object, Map<number, CounterChild>>();
-const bySite = new WeakMap<CompiledSite, HistogramChild>();
+const byRoute = new WeakMap<object, Map<number, CounterCell>>();
+const bySite = new WeakMap<CompiledSite, HistogramCell>();
 
 function siteName(site: CompiledSite): string {
   return site.config.hosts[0] ?? '';
 }
 
-function counterFor(site: CompiledSite, route: CompiledRoute | undefined, status: number): CounterChild {
+function counterFor(site: CompiledSite, route: CompiledRoute | undefined, status: number): CounterCell {
   const key: object = route ?? site;
   let statuses = byRoute.get(key);
   if (!statuses) {
@@ -74,16 +69,16 @@ function counterFor(site: CompiledSite, route: CompiledRoute | undefined, status
   }
   let child = statuses.get(status);
   if (!child) {
-    child = requests.labels(siteName(site), route ? route.config.location : NO_ROUTE, String(status));
+    child = requests.cell({ site: siteName(site), route: route ? route.config.location : NO_ROUTE, status: String(status) });
     statuses.set(status, child);
   }
   return child;
 }
 
-function histogramFor(site: CompiledSite): HistogramChild {
+function histogramFor(site: CompiledSite): HistogramCell {
   let child = bySite.get(site);
   if (!child) {
-    child = duration.labels(siteName(site));
+    child = duration.cell({ site: siteName(site) });
     bySite.set(site, child);
   }
   return child;

@@ -212,6 +212,16 @@ describe('admin listener (integration)', function () {
     }
   });
 
+  it('gzips /metrics for scrapers that send Accept-Encoding: gzip, as Prometheus does', async () => {
+    const plain = await curl([`${admin}/metrics`]);
+    const gz = await curl(['--compressed', `${admin}/metrics`]);
+    expect(plain.headers['content-encoding']).to.equal(undefined);
+    expect(gz.headers['content-encoding']?.[0]).to.equal('gzip');
+    expect(gz.headers.vary?.[0]).to.equal('Accept-Encoding');
+    const m = metricsOf(gz.body.toString());
+    expect(sample(m, 'gatehouse_requests_total', { site: 'b.test', route: '/', status: '204' })).to.equal(2);
+  });
+
   it('answers 404 for unknown paths and 405 for other methods', async () => {
     expect((await curl([`${admin}/nope`])).status).to.equal(404);
     const post = await curl(['-X', 'POST', `${admin}/metrics`]);
