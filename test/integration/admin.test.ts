@@ -116,7 +116,7 @@ describe('admin listener (integration)', function () {
     expect(line('gatehouse_request_duration_seconds_count{site="b.test"}')).to.equal(2);
   });
 
-  it('reports upstream server health and latency, certificate expiry and TLS handshakes', async () => {
+  it('reports upstream server health and in-flight requests, certificate expiry and TLS handshakes', async () => {
     const m = metricsOf((await curl([`${admin}/metrics`])).body.toString());
     const server = { server: backend.url };
     expect(sample(m, 'gatehouse_upstream_server_up', server)).to.equal(1);
