@@ -124,11 +124,12 @@ export class App {
       this.logger.error(`reload failed, keeping the running config:\n${(err as Error).message}`);
       return false;
     }
+    let snapshot: Snapshot | undefined;
     try {
       await this.certs.reload(next);
       await this.acme.apply(next);
       const accessLog = new AccessLog(next.log);
-      const snapshot = buildSnapshot(next, this.logger, accessLog);
+      snapshot = buildSnapshot(next, this.logger, accessLog);
       await this.syncListeners(next);
       const was = this.snapshot.config.admin;
       if ((was ? formatListen(was) : '') !== (next.admin ? formatListen(next.admin) : '') || String(was?.allow) !== String(next.admin?.allow)) {
@@ -143,6 +144,8 @@ export class App {
       this.logger.info('configuration reloaded');
       return true;
     } catch (err) {
+      // A snapshot built but never served still runs health checks: stop them.
+      void snapshot?.dispose();
       this.logger.error(`reload failed, keeping the running config: ${(err as Error).message}`);
       return false;
     }

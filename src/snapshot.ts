@@ -56,7 +56,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
   const poolFor = (key: string, make: () => UpstreamConfig): UpstreamPool => {
     let pool = pools.get(key);
     if (!pool) {
-      pool = new UpstreamPool(make());
+      pool = new UpstreamPool(make(), logger);
       pools.set(key, pool);
     }
     return pool;
