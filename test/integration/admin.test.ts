@@ -116,11 +116,13 @@ describe('admin listener (integration)', function () {
     expect(line('gatehouse_request_duration_seconds_count{site="b.test"}')).to.equal(2);
   });
 
-  it('reports upstream server health and in-flight requests, certificate expiry and TLS handshakes', async () => {
+  it('reports upstream server health, in-flight requests and latency, certificate expiry and TLS handshakes', async () => {
     const m = metricsOf((await curl([`${admin}/metrics`])).body.toString());
     const server = { server: backend.url };
     expect(sample(m, 'gatehouse_upstream_server_up', server)).to.equal(1);
     expect(sample(m, 'gatehouse_upstream_server_in_flight', server)).to.equal(0);
+    expect(sample(m, 'gatehouse_upstream_server_fails', server)).to.equal(0);
+    expect(sample(m, 'gatehouse_upstream_server_latency_seconds', server)).to.be.greaterThan(0).and.lessThan(2);
     for (const name of ['a.test', 'b.test', 'www.b.test']) {
       const left = sample(m, 'gatehouse_certificate_expiry_seconds', { name, source: 'internal' });
       // Internal certificates live 30 days (src/tls/internal-ca.ts).
@@ -171,7 +173,8 @@ describe('admin listener (integration)', function () {
       ['b.test,www.b.test', 'internal', 'valid', 29],
     ]);
     expect(d.upstreams).to.have.length(1);
-    expect(d.upstreams[0].servers[0]).to.include({ url: backend.url, up: true });
+    expect(d.upstreams[0].servers[0]).to.include({ url: backend.url, up: true, active: 0 });
+    expect(d.upstreams[0].servers[0].latencyMs).to.be.a('number').greaterThan(0);
     const total = d.traffic.reduce((n: number, m: { requests: number }) => n + m.requests, 0);
     const errors = d.traffic.reduce((n: number, m: { serverErrors: number }) => n + m.serverErrors, 0);
     expect([total, errors]).to.deep.equal([7, 1]);
