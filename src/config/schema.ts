@@ -151,7 +151,13 @@ export const configSchema = {
   required: ['sites'],
   properties: {
     listen: { type: 'object', additionalProperties: false, properties: { http: listenList, https: listenList } },
-    admin: listenOne,
+    admin: {
+      type: ['integer', 'string', 'object'],
+      expect: 'a port, "host:port", or { listen: ADDRESS, allow: [CIDRs] }',
+      additionalProperties: false,
+      required: ['listen'],
+      properties: { listen: listenOne, allow: textList },
+    },
     drainTimeout: duration,
     storage: text,
     trustedProxies: textList,
@@ -234,7 +240,7 @@ export interface RawAcme {
 
 export interface RawConfig {
   listen?: { http?: RawListen; https?: RawListen };
-  admin?: string | number;
+  admin?: string | number | { listen: string | number; allow?: RawText };
   drainTimeout?: string | number;
   storage?: string;
   trustedProxies?: RawText;
