@@ -36,10 +36,14 @@ function compressSync(coding: Coding, body: Buffer): Buffer {
   return zlib.gzipSync(body, { level: 5 });
 }
 
+/** How long the source must be quiet before what the encoder holds is sent (see flushIdle). */
+const IDLE_FLUSH_MS = 10;
+
 export class CompressingExchange implements Exchange {
   private z: zlib.BrotliCompress | zlib.Gzip | undefined;
-  private flushScheduled = false;
-  private wroteSinceFlush = false;
+  /** Bytes went into the encoder since its last flush. */
+  private pending = false;
+  private idle: NodeJS.Timeout | undefined;
 
   /** `coding` is what the client accepts (compress-negotiate.ts), or undefined for identity. */
   constructor(
@@ -122,6 +126,7 @@ export class CompressingExchange implements Exchange {
     });
     z.on('error', () => this.inner.abort());
     this.inner.onClose((aborted) => {
+      clearTimeout(this.idle);
       if (aborted) z.destroy();
     });
   }
@@ -130,28 +135,25 @@ export class CompressingExchange implements Exchange {
     const z = this.z;
     if (z === undefined) return this.inner.write(chunk);
     if (z.destroyed) return true;
-    this.wroteSinceFlush = true;
-    this.scheduleFlush();
+    this.pending = true;
+    if (this.idle === undefined) this.idle = setTimeout(this.flushIdle, IDLE_FLUSH_MS).unref();
+    else this.idle.refresh();
     return z.write(chunk);
   }
 
   /**
    * Server-sent events and long polls need each chunk the source delivers to reach the client
-   * without waiting for more: once the source has gone quiet for a turn of the event loop, what
-   * the encoder holds is flushed (a sync flush costs a few bytes, not the dictionary). A busy
-   * stream reaches this between socket reads, so flushes never happen more often than reads.
+   * without waiting for more: once the source has been quiet for IDLE_FLUSH_MS, what the encoder
+   * holds is flushed (a sync flush costs a few bytes, not the dictionary). A busy stream never
+   * goes quiet that long, so it is not flushed chunk by chunk: each flush is one more trip to
+   * the zlib thread pool and, for brotli, a metablock boundary that costs ratio.
    */
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      const z = this.z;
-      if (z === undefined || z.destroyed || z.writableEnded || !this.wroteSinceFlush) return;
-      this.wroteSinceFlush = false;
-      z.flush(this.coding === 'br' ? Z.BROTLI_OPERATION_FLUSH : Z.Z_SYNC_FLUSH);
-    });
-  }
+  private readonly flushIdle = (): void => {
+    const z = this.z;
+    if (!this.pending || z === undefined || z.destroyed || z.writableEnded) return;
+    this.pending = false;
+    z.flush(this.coding === 'br' ? Z.BROTLI_OPERATION_FLUSH : Z.Z_SYNC_FLUSH);
+  };
 
   end(trailers?: IncomingHttpHeaders): void {
     const z = this.z;
@@ -160,6 +162,7 @@ export class CompressingExchange implements Exchange {
       return;
     }
     if (z.destroyed) return;
+    clearTimeout(this.idle);
     z.once('end', () => {
       if (!this.inner.closed) this.inner.end(trailers);
     });
