@@ -33,8 +33,9 @@ const noop = (): void => undefined;
 /** nginx's large_client_header_buffers is 4 x 8k: past this a request gets 431, over HTTP/1.1 and HTTP/2. */
 const MAX_HEADER_BYTES = 32 * 1024;
 /**
- * What nghttp2 accepts before it resets the stream (RST_STREAM ENHANCE_YOUR_CALM, no response),
- * also advertised as SETTINGS_MAX_HEADER_LIST_SIZE. Between the two limits the client gets a 431.
+ * Advertised as SETTINGS_MAX_HEADER_LIST_SIZE. Past it Node's HTTP/2 layer refuses the stream
+ * (RST_STREAM REFUSED_STREAM, no response) and closes the session, so the 431 is given below it:
+ * between the two limits the client gets a 431 and the connection keeps serving.
  */
 const MAX_HEADER_LIST_BYTES = 2 * MAX_HEADER_BYTES;
 
