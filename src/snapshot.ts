@@ -5,6 +5,10 @@ import type { Config, RouteConfig, SiteConfig, UpstreamConfig } from './config/t
 import type { AccessLog } from './log/access-log.js';
 import type { Logger } from './log/types.js';
 import { compileHeaderOps } from './middleware/header-ops.js';
+import { withBodyLimit } from './middleware/body-limit.js';
+import { withCompression } from './middleware/compress.js';
+import { RateLimiter } from './middleware/rate-limit.js';
+import { withRateLimit } from './middleware/rate-limit-route.js';
 import { compileTrust, type TrustCheck } from './middleware/trusted-proxies.js';
 import { compileSiteTable } from './router/site-table.js';
 import { upstreamPath } from './router/proxy-uri.js';
@@ -67,6 +71,8 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
   const handlers = new Map<CompiledRoute, RouteHandler>();
   for (const site of table.sites) {
     const hsts = hstsValue(site.config);
+    // A site's limit is one bucket per client across the routes that have no limit of their own.
+    const siteLimiter = site.config.rateLimit && new RateLimiter(site.config.rateLimit);
     for (const route of site.routes) {
       const rc = route.config;
       if (rc.return) {
@@ -127,6 +133,12 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
         const rt: StaticRuntime = { files: new StaticFiles(rc.root, rc.symlinks ?? 'inside'), index: rc.index, hsts };
         const serve: RouteHandler = (ctx) => handleStatic(ctx, rt);
         handlers.set(route, rc.tryFiles ? withTryFiles(compileTryFiles(rc.tryFiles), rt.files, serve) : serve);
+      }
+      const handler = handlers.get(route);
+      if (handler) {
+        const limiter = rc.rateLimit ? new RateLimiter(rc.rateLimit) : siteLimiter;
+        const inner = route.proxy ? handler : withBodyLimit(handler, rc.maxBody ?? site.config.maxBody);
+        handlers.set(route, withRateLimit(withCompression(inner, site.config.compress), limiter));
       }
     }
   }

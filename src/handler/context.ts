@@ -5,7 +5,8 @@ import type { CompiledRoute, CompiledSite, LocationMatch } from '../router/types
 import type { Snapshot } from '../snapshot.js';
 
 export interface RequestContext {
-  readonly ex: Exchange;
+  /** Route middleware may wrap it (compression); handlers read it from here, never keep their own. */
+  ex: Exchange;
   readonly snap: Snapshot;
   /** Host without port, lower-case ('' when the client sent none). */
   readonly host: string;

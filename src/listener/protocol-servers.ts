@@ -31,6 +31,26 @@ function infoFor(socket: Socket, secure: boolean): ConnectionInfo {
 
 const noop = (): void => undefined;
 
+/** nginx's large_client_header_buffers is 4 x 8k: past this a request gets 431, over HTTP/1.1 and HTTP/2. */
+const MAX_HEADER_BYTES = 32 * 1024;
+/**
+ * Advertised as SETTINGS_MAX_HEADER_LIST_SIZE. Past it Node's HTTP/2 layer refuses the stream
+ * (RST_STREAM REFUSED_STREAM, no response) and closes the session, so the 431 is given below it:
+ * between the two limits the client gets a 431 and the connection keeps serving.
+ */
+const MAX_HEADER_LIST_BYTES = 2 * MAX_HEADER_BYTES;
+
+/** A header list's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it: name + value + 32 per field (RFC 9113 §6.5.2). */
+function headerListSize(headers: http2.IncomingHttpHeaders): number {
+  let size = 0;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) size += name.length + String(v).length + 32;
+  }
+  return size;
+}
+
 /** How long a session told GOAWAY may take to flush its last frames before it is destroyed. */
 const SESSION_CLOSE_GRACE_MS = 5_000;
 
@@ -86,7 +106,7 @@ export class ProtocolServers {
   ) {
     this.h1 = http.createServer({
       // nginx's large_client_header_buffers is 4 x 8k; Node's parser answers 431 past this.
-      maxHeaderSize: 32 * 1024,
+      maxHeaderSize: MAX_HEADER_BYTES,
       keepAliveTimeout: 60_000,
       headersTimeout: 60_000,
       // Uploads may be long; slow-loris on headers is covered by headersTimeout.
@@ -103,7 +123,12 @@ export class ProtocolServers {
       this.h2 = http2.createServer({
         maxSessionMemory: 32,
         // enableConnectProtocol: WebSockets over HTTP/2 (RFC 8441 §3).
-        settings: { maxConcurrentStreams: 256, initialWindowSize: 1 << 20, enableConnectProtocol: true },
+        settings: {
+          maxConcurrentStreams: 256,
+          initialWindowSize: 1 << 20,
+          enableConnectProtocol: true,
+          maxHeaderListSize: MAX_HEADER_LIST_BYTES,
+        },
       });
       this.h2.on('session', (session: Http2Session) => {
         this.sessions.add(session);
@@ -135,6 +160,11 @@ export class ProtocolServers {
     const socket = stream.session?.socket as Socket | undefined;
     if (!socket) {
       stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    if (headerListSize(headers) > MAX_HEADER_BYTES) {
+      stream.respond({ ':status': 431, 'content-type': 'text/plain; charset=utf-8' });
+      stream.end('431 Request Header Fields Too Large\n');
       return;
     }
     const conn = infoFor(socket, true);

@@ -1,0 +1,23 @@
+// SPEC §2 `maxBody` for routes that do not read the body (static files, `return`): a declared
+// Content-Length over the limit is refused with 413 as nginx's client_max_body_size does for every
+// location. Proxy routes (HTTP and CGI) check in the proxy handler, which also counts chunked bodies.
+import type { RequestContext } from '../handler/context.js';
+import { sendStatus } from '../handler/respond.js';
+import type { RouteHandler } from '../snapshot.js';
+
+export function withBodyLimit(handler: RouteHandler, maxBody: number | undefined): RouteHandler {
+  if (maxBody === undefined) return handler;
+  return (ctx) => {
+    const declared = Number(ctx.ex.headers['content-length'] ?? 0);
+    if (declared > maxBody) {
+      refuseBody(ctx);
+      return;
+    }
+    return handler(ctx);
+  };
+}
+
+/** 413; over HTTP/1.1 the connection closes, since the unread body would be read as the next request. */
+export function refuseBody(ctx: RequestContext): void {
+  sendStatus(ctx, 413, ctx.ex.protocol === 'HTTP/2.0' ? undefined : { connection: 'close' });
+}
