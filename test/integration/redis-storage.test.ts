@@ -1,0 +1,188 @@
+// Several gatehouse instances sharing one real redis-server and one Pebble (SPEC §4, §5): one order per
+// name, a renewal by one (or by cron) served by all within seconds through the change notification, a lock
+// holder killed mid-order taken over after its lease, and a Redis outage that never stops HTTPS.
+import { expect } from 'chai';
+import http from 'node:http';
+import https from 'node:https';
+import { acmeBlock, certsJson, eventually, orderCount, probe, runCli, servedByPebble } from '../helpers/acme.js';
+import { startGatehouse, type Gatehouse } from '../helpers/gatehouse.js';
+import { startPebble, type Pebble } from '../helpers/pebble.js';
+import { freePort } from '../helpers/ports.js';
+import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { issueLockName, issuerKeyFromDirectory } from '../../src/storage/keys.js';
+
+const site = (hosts: string[]) => ({ hosts, tls: 'acme', routes: [{ location: '/', return: '200 ok' }] });
+/**
+ * The renewal loop (and with it the fallback storage poll, every min(1m, loop)) is slow here on purpose:
+ * whatever an instance picks up within seconds came through the Redis notification.
+ */
+const SLOW_POLL_ENV = { GATEHOUSE_RENEW_CHECK_INTERVAL: '10m', GATEHOUSE_ACME_POLL: '50ms' };
+
+describe('Redis storage shared by several instances (integration)', function () {
+  this.timeout(90_000);
+  let pebble: Pebble;
+  let redis: RedisServer;
+  let httpPort: number;
+  let tlsPort: number;
+  let n = 0;
+  const running: Gatehouse[] = [];
+
+  before(async () => {
+    httpPort = await freePort();
+    tlsPort = await freePort();
+    [pebble, redis] = await Promise.all([startPebble({ httpPort, tlsPort }), startRedis()]);
+  });
+  after(async () => {
+    await Promise.all([pebble?.stop(), redis?.stop()]);
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((g) => g.stop()));
+  });
+
+  /** One deployment per test: its own key prefix on the shared Redis. */
+  const storageUrl = (server = redis) => `${server.url}?prefix=it${++n}`;
+
+  /** An instance on Pebble's validation ports, or on `ports`. */
+  async function instance(config: Record<string, unknown>, opts: { ports?: { http: number; https: number }; env?: NodeJS.ProcessEnv } = {}): Promise<Gatehouse> {
+    const ports = opts.ports ?? { http: httpPort, https: tlsPort };
+    const g = await startGatehouse(() => ({ listen: { http: `127.0.0.1:${ports.http}`, https: `127.0.0.1:${ports.https}` }, ...config }), {
+      env: opts.env ?? SLOW_POLL_ENV,
+    });
+    running.push(g);
+    return g;
+  }
+  const otherPorts = async () => ({ http: await freePort(), https: await freePort() });
+
+  it('two instances on one Redis order a name once and both serve it; certs lists it from Redis', async () => {
+    const storage = storageUrl();
+    const config = { storage, acme: acmeBlock(pebble), sites: [site(['two.example.test'])] };
+    const before = orderCount(pebble);
+    const other = await otherPorts();
+    const [a, b] = await Promise.all([instance(config), instance(config, { ports: other })]);
+    const servedA = await servedByPebble(tlsPort, 'two.example.test');
+    const servedB = await servedByPebble(other.https, 'two.example.test');
+    expect(servedB.serial).to.equal(servedA.serial);
+    await new Promise((r) => setTimeout(r, 1000)); // a second order would show by now
+    const logs = a.peer.output() + b.peer.output();
+    expect(logs.match(/certificate obtained/g) ?? []).to.have.length(1);
+    // A challenge that fails under load makes the orderer retry with the other challenge (a new order, logged).
+    const fallbacks = (logs.match(/challenge failed for two\.example\.test; trying/g) ?? []).length;
+    expect(orderCount(pebble) - before).to.equal(1 + fallbacks);
+
+    const [row] = (await certsJson(b.configFile)).filter((r) => r.names.includes('two.example.test'));
+    expect(row).to.include({ source: 'acme', status: 'valid', serial: servedA.serial, lastError: null });
+    const table = await runCli(['certs', '-c', a.configFile]);
+    expect(table.stdout.split('\n')[0]).to.equal(`storage: redis://127.0.0.1:${redis.port}/0?prefix=it${n}`);
+  });
+
+  it('renew --force on one instance is served by every instance within seconds (notification, not the poll)', async () => {
+    const storage = storageUrl();
+    const config = { storage, acme: acmeBlock(pebble), sites: [site(['renewed.example.test'])] };
+    const other = await otherPorts();
+    const a = await instance(config);
+    const first = await servedByPebble(tlsPort, 'renewed.example.test');
+    const b = await instance(config, { ports: other });
+    expect((await servedByPebble(other.https, 'renewed.example.test')).serial).to.equal(first.serial);
+
+    const r = await runCli(['renew', '--force', '-c', a.configFile]);
+    expect(r.code, r.stderr).to.equal(0);
+    const done = Date.now();
+    const [onA, onB] = await Promise.all([
+      servedByPebble(tlsPort, 'renewed.example.test', 5000, first.serial),
+      servedByPebble(other.https, 'renewed.example.test', 5000, first.serial),
+    ]);
+    expect(onA.serial).to.equal(onB.serial);
+    expect(r.stdout).to.include(onA.serial);
+    expect(Date.now() - done, 'both serve the renewed certificate').to.be.below(5000);
+    expect(b.peer.output()).to.match(/serving a certificate another process stored/);
+    expect(a.peer.output()).to.include('LetsEncrypt-Pebble-VA'); // the proxy answered renew's challenge from Redis
+  });
+
+  it('kill -9 of the instance holding the order lock: another instance takes the name over after the lease', async () => {
+    const name = 'orphan.example.test';
+    const storage = storageUrl();
+    const prefix = new URL(storage).searchParams.get('prefix')!;
+    const lockKey = `${prefix}:lock:${issueLockName(issuerKeyFromDirectory(pebble.directory), name)}`;
+    const env = { ...SLOW_POLL_ENV, GATEHOUSE_STORAGE_LEASE: '4s' };
+    const config = { storage, acme: acmeBlock(pebble, { challenges: ['http-01'] }), sites: [site([name])] };
+
+    // Pebble's HTTP-01 validation goes to a server that never answers: the first instance's order stalls
+    // there, lock held, until it is killed.
+    let validating: () => void = () => undefined;
+    const reached = new Promise<void>((r) => (validating = r));
+    const tarpit = http.createServer((req) => {
+      if (req.url?.startsWith('/.well-known/acme-challenge/')) validating();
+    });
+    await new Promise<void>((r) => tarpit.listen(httpPort, '127.0.0.1', r));
+    let a: Gatehouse;
+    try {
+      a = await instance(config, { ports: await otherPorts(), env });
+      await reached;
+      expect(redis.cli('GET', lockKey)).to.match(/:\d+:[0-9a-f]+$/);
+      await a.stop('SIGKILL');
+    } finally {
+      tarpit.closeAllConnections();
+      await new Promise((r) => tarpit.close(r));
+    }
+    const killedAt = Date.now();
+    const leaseLeft = Number(redis.cli('PTTL', lockKey));
+    expect(leaseLeft, 'the dead holder\'s lock is still there').to.be.within(1, 4000);
+
+    const b = await instance(config, { env });
+    const served = await servedByPebble(tlsPort, name, 30_000);
+    expect(Date.now() - killedAt, 'taken over only after the lease ran out').to.be.at.least(leaseLeft - 250);
+    expect(b.peer.output()).to.match(/certificate obtained .*orphan\.example\.test/);
+    expect(served.subjectAltName).to.include(`DNS:${name}`);
+  });
+
+  it('Redis stopped and restarted: HTTPS is served from memory throughout, then storage work resumes', async () => {
+    const own = await startRedis();
+    try {
+      const config = { storage: storageUrl(own), acme: acmeBlock(pebble), sites: [site(['outage.example.test'])] };
+      const g = await instance(config);
+      const first = await servedByPebble(tlsPort, 'outage.example.test');
+
+      await own.stop({ keepData: true });
+      const agent = new https.Agent({ rejectUnauthorized: false, servername: 'outage.example.test' });
+      const served: string[] = [];
+      const outageEnds = Date.now() + 3000;
+      while (Date.now() < outageEnds) {
+        served.push((await probe(tlsPort, 'outage.example.test')).serial);
+        expect(await get(tlsPort, agent)).to.deep.equal({ status: 200, body: 'ok' });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(served.length).to.be.at.least(10);
+      expect(new Set(served)).to.deep.equal(new Set([first.serial]));
+      // A storage command during the outage fails with a clear error instead of hanging.
+      const certs = await runCli(['certs', '-c', g.configFile]);
+      expect(certs.code).to.equal(1);
+      expect(certs.stderr).to.match(new RegExp(`Redis storage redis://127\\.0\\.0\\.1:${own.port}/0\\?prefix=it\\d+ is unavailable: .*ECONNREFUSED`));
+      expect(g.peer.output().match(/lost the connection to the Redis storage/g), 'one line per outage').to.have.length(1);
+
+      await own.restart();
+      await eventually('the reconnect', async () => (/Redis storage .* is reachable again/.test(g.peer.output()) ? true : undefined), 10_000);
+      const r = await runCli(['renew', '--force', '-c', g.configFile]);
+      expect(r.code, r.stderr).to.equal(0);
+      const second = await servedByPebble(tlsPort, 'outage.example.test', 5000, first.serial);
+      expect(r.stdout).to.include(second.serial);
+      agent.destroy();
+    } finally {
+      await Promise.all(running.splice(0).map((g) => g.stop()));
+      await own.stop();
+    }
+  });
+});
+
+function get(port: number, agent: https.Agent): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get({ host: '127.0.0.1', port, path: '/', agent, headers: { host: 'outage.example.test' }, timeout: 3000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 3 s')));
+    req.on('error', reject);
+  });
+}
+
