@@ -172,8 +172,9 @@ function clientOptions(target: RedisTarget, connectTimeoutMs: number, commandTim
   };
   if (target.username !== undefined) options.username = target.username;
   if (target.password !== undefined) options.password = target.password;
-  // rediss://: verified against the system roots plus NODE_EXTRA_CA_CERTS, with SNI for a host name.
-  if (target.tls) options.tls = /^[\d.]+$|:/.test(target.host) ? {} : { servername: target.host };
+  // rediss://: Node's TLS checks the certificate against the host (SNI too) with the system roots plus
+  // NODE_EXTRA_CA_CERTS, as for any other TLS client gatehouse makes.
+  if (target.tls) options.tls = {};
   return options;
 }
 

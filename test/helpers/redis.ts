@@ -23,15 +23,19 @@ export interface RedisServer {
 export interface RedisOptions {
   /** Extra redis-server arguments, e.g. ['--requirepass', 'secret'] or ['--rename-command', 'KEYS', '']. */
   args?: string[];
+  /** TLS only (rediss://): the port is a TLS port, plain TCP is off. Clients are not asked for certificates. */
+  tls?: { cert: string; key: string; ca: string };
 }
 
 export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = tempDir('gh-redis-');
+  const tls = options.tls;
   let peer: Peer | undefined;
   const start = async (): Promise<void> => {
     const p = startPeer('/usr/bin/redis-server', [
-      '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no',
+      '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no',
+      ...(tls ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no'] : ['--port', String(port)]),
       ...(options.args ?? []),
     ], { cwd: dir });
     peer = p;
@@ -45,11 +49,11 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
   await start();
   const password = (options.args ?? []).includes('--requirepass') ? options.args![options.args!.indexOf('--requirepass') + 1] : undefined;
   const cli = (...args: string[]): string =>
-    execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...(password ? ['--no-auth-warning', '-a', password] : []), ...args], { cwd: dir }).toString().trim();
+    execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...(tls ? ['--tls', '--cacert', tls.ca] : []), ...(password ? ['--no-auth-warning', '-a', password] : []), ...args], { cwd: dir }).toString().trim();
   return {
     port,
     dir,
-    url: `redis://127.0.0.1:${port}/0`,
+    url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}/0`,
     pid: () => peer!.pid,
     cli,
     async stop(o = {}) {

@@ -2,12 +2,15 @@
 // name, a renewal by one (or by cron) served by all within seconds through the change notification, a lock
 // holder killed mid-order taken over after its lease, and a Redis outage that never stops HTTPS.
 import { expect } from 'chai';
+import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import path from 'node:path';
 import { acmeBlock, certsJson, eventually, orderCount, probe, runCli, servedByPebble } from '../helpers/acme.js';
-import { startGatehouse, type Gatehouse } from '../helpers/gatehouse.js';
-import { startPebble, type Pebble } from '../helpers/pebble.js';
+import { CLI, startGatehouse, tempDir, type Gatehouse } from '../helpers/gatehouse.js';
+import { pebbleListenerCerts, startPebble, type Pebble } from '../helpers/pebble.js';
 import { freePort } from '../helpers/ports.js';
+import { startPeer } from '../helpers/process.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { issueLockName, issuerKeyFromDirectory } from '../../src/storage/keys.js';
 
@@ -170,6 +173,42 @@ describe('Redis storage shared by several instances (integration)', function () 
       await Promise.all(running.splice(0).map((g) => g.stop()));
       await own.stop();
     }
+  });
+  it('rediss://: TLS to Redis checked like any TLS client (NODE_EXTRA_CA_CERTS); an untrusted server is refused with the reason', async () => {
+    const certs = pebbleListenerCerts(); // a test-only CA and a certificate for 127.0.0.1
+    const secure = await startRedis({ tls: certs });
+    try {
+      const storage = storageUrl(secure);
+      expect(storage).to.match(/^rediss:/);
+      const ports = await otherPorts();
+      const g = await instance({ storage, sites: [{ hosts: ['tls-redis.test'], routes: [{ location: '/', return: '200 ok' }] }] }, {
+        ports,
+        env: { NODE_EXTRA_CA_CERTS: certs.ca },
+      });
+      // The internal CA was created in the storage, over TLS.
+      expect(secure.cli('GET', `it${n}:data:internal-ca/root.crt`)).to.include('BEGIN CERTIFICATE');
+      expect((await probe(ports.https, 'tls-redis.test')).issuer).to.match(/gatehouse Local CA/);
+      const trusted = await runCli(['certs', '-c', g.configFile], { NODE_EXTRA_CA_CERTS: certs.ca });
+      expect(trusted.code, trusted.stderr).to.equal(0);
+      expect(trusted.stdout.split('\n')[0]).to.equal(`storage: rediss://127.0.0.1:${secure.port}/0?prefix=it${n}`);
+      const untrusted = await runCli(['certs', '-c', g.configFile]);
+      expect(untrusted.code).to.equal(1);
+      expect(untrusted.stderr).to.match(/is unavailable: .*(self[- ]signed|unable to (get|verify))/i);
+    } finally {
+      await Promise.all(running.splice(0).map((g) => g.stop()));
+      await secure.stop();
+    }
+  });
+
+  it('gatehouse run with Redis unreachable does not start: exit 1 naming the storage and the cause', async () => {
+    const dir = tempDir();
+    const closed = await freePort();
+    const configFile = path.join(dir, 'gatehouse.yaml');
+    fs.writeFileSync(configFile, JSON.stringify({ listen: { https: `127.0.0.1:${await freePort()}` }, storage: `redis://127.0.0.1:${closed}/0`, sites: [{ hosts: ['down.test'], routes: [{ location: '/', return: '200 ok' }] }] }));
+    const run = startPeer(process.execPath, [CLI, 'run', '-c', configFile], { cwd: dir });
+    const { code } = await run.exited;
+    expect(code).to.equal(1);
+    expect(run.output()).to.match(new RegExp(`cannot start: Redis storage redis://127\\.0\\.0\\.1:${closed}/0 is unavailable: .*ECONNREFUSED`));
   });
 });
 
