@@ -174,6 +174,30 @@ describe('Redis storage shared by several instances (integration)', function () 
       await own.stop();
     }
   });
+  it('a renewal that falls due while Redis is away runs as soon as Redis is back, not after the one-minute retry', async () => {
+    // Its own Pebble: 16 s certificates are due at half-life (SPEC §4), and its own validation ports.
+    const ports = await otherPorts();
+    const [shortPebble, own] = await Promise.all([startPebble({ httpPort: ports.http, tlsPort: ports.https, validitySeconds: 16 }), startRedis()]);
+    try {
+      const config = { storage: storageUrl(own), acme: acmeBlock(shortPebble), sites: [site(['due.example.test'])] };
+      const g = await instance(config, { ports, env: { GATEHOUSE_RENEW_CHECK_INTERVAL: '1s', GATEHOUSE_ACME_POLL: '50ms' } });
+      const first = await servedByPebble(ports.https, 'due.example.test');
+      await own.stop({ keepData: true });
+      await eventually('a renewal attempt during the outage', async () => (/ACME: renew for due\.example\.test failed: Redis storage .* is unavailable/.test(g.peer.output()) ? true : undefined), 20_000);
+      expect((await probe(ports.https, 'due.example.test')).serial).to.equal(first.serial);
+
+      await own.restart();
+      const back = Date.now();
+      const second = await servedByPebble(ports.https, 'due.example.test', 10_000, first.serial);
+      expect(Date.now() - back, 'renewed right after the reconnect').to.be.below(10_000);
+      expect(g.peer.output().match(/ACME: renew for due\.example\.test failed/g), 'one failed attempt, no retry storm').to.have.length(1);
+      expect(second.serial).to.not.equal(first.serial);
+    } finally {
+      await Promise.all(running.splice(0).map((g) => g.stop()));
+      await Promise.all([shortPebble.stop(), own.stop()]);
+    }
+  });
+
   it('rediss://: TLS to Redis checked like any TLS client (NODE_EXTRA_CA_CERTS); an untrusted server is refused with the reason', async () => {
     const certs = pebbleListenerCerts(); // a test-only CA and a certificate for 127.0.0.1
     const secure = await startRedis({ tls: certs });
