@@ -12,7 +12,9 @@ import { startRedis, type RedisServer } from '../../helpers/redis.js';
 import { storageConformance } from './conformance.js';
 import { killHard, startChild } from './fixtures/child.js';
 
-const LEASE = { leaseMs: 600, heartbeatMs: 100, pollMs: 20 };
+// Longer than FileStorage's test lease: a starved redis-server on a loaded machine answers late, and a
+// heartbeat that comes after the lease has (rightly) lost the lock.
+const LEASE = { leaseMs: 2000, heartbeatMs: 200, pollMs: 20 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let redis: RedisServer;
@@ -23,6 +25,17 @@ before(async () => {
 after(async () => {
   await redis?.stop();
 });
+
+/** Resolves once `count` connections subscribe to the change channel of `prefix` in database `db`. */
+async function subscribed(server: RedisServer, prefix: string, count = 1, db = 0): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  const channel = `${prefix}:changed@${db}`;
+  while (Number(server.cli('PUBSUB', 'NUMSUB', channel).split('\n')[1]) < count) {
+    if (Date.now() > deadline) throw new Error(`nobody subscribed to ${channel}`);
+    await sleep(20);
+  }
+}
+const prefixOf = (url: string): string => new URL(url).searchParams.get('prefix')!;
 
 /** A fresh prefix per use: tests never see each other's keys. */
 const freshUrl = (base = redis.url) => `${base}?prefix=t${process.pid}-${++n}`;
@@ -88,7 +101,8 @@ describe('RedisStorage (Redis-specific)', function () {
     let woken = 0;
     b.watch('k', () => woken++);
     c.watch('k', () => woken++);
-    await sleep(100); // subscribed
+    await subscribed(redis, 'staging');
+    await subscribed(redis, 'prod', 1, 1);
     await a.store('k', 'prod value');
     expect(await b.exists('k')).to.equal(false);
     expect(await c.exists('k')).to.equal(false);
@@ -103,7 +117,7 @@ describe('RedisStorage (Redis-specific)', function () {
 
   it('a lock is extended and released only by the holder that took it (token-checked Lua)', async () => {
     const url = freshUrl();
-    const prefix = new URL(url).searchParams.get('prefix')!;
+    const prefix = prefixOf(url);
     const a = make(url);
     const b = make(url);
     const unlockA = await a.lock('stolen');
@@ -129,11 +143,11 @@ describe('RedisStorage (Redis-specific)', function () {
     const b = make(url);
     const heard: string[] = [];
     const stop = b.watch('acme/x/changed', () => heard.push('changed'));
-    await sleep(100);
+    await subscribed(redis, prefixOf(url));
     await a.store('acme/x/changed', 'one');
     await a.store('acme/x/other', 'ignored');
     await a.delete('acme/x/changed');
-    const deadline = Date.now() + 2000;
+    const deadline = Date.now() + 5000;
     while (heard.length < 2 && Date.now() < deadline) await sleep(10);
     expect(heard).to.deep.equal(['changed', 'changed']);
     stop();
@@ -177,7 +191,7 @@ describe('RedisStorage (Redis-specific)', function () {
       await s.store('k', 'kept');
       let resyncs = 0;
       peer.watch('k', () => resyncs++);
-      await sleep(100);
+      await subscribed(own, 'gatehouse');
       resyncs = 0;
 
       await own.stop({ keepData: true });
@@ -213,7 +227,7 @@ describe('RedisStorage (Redis-specific)', function () {
 
   it('stores raw bytes under prefix:data:key, readable by any Redis client', async () => {
     const url = freshUrl();
-    const prefix = new URL(url).searchParams.get('prefix')!;
+    const prefix = prefixOf(url);
     const s = make(url);
     const bytes = Buffer.from([0, 0xff, 0x80, 0x0d, 0x0a, 0x7f]);
     await s.store('certificates/b/b.key', bytes);
