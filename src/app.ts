@@ -60,8 +60,14 @@ export class App {
   static async start(config: Config): Promise<App> {
     const logger = createErrorLogger(config.log);
     const accessLog = new AccessLog(config.log);
-    const storage = openStorage(config.storage);
-    const certs = await CertManager.create(config, storage, logger);
+    const storage = openStorage(config.storage, { logger });
+    let certs: CertManager;
+    try {
+      certs = await CertManager.create(config, storage, logger);
+    } catch (err) {
+      await storage.close();
+      throw err;
+    }
     const acme = new AcmeService(storage, certs, logger);
     // Serves the ACME certificates already in the storage; ordering happens in the background after
     // the listeners are up, so start-up never waits for the CA.
@@ -69,6 +75,7 @@ export class App {
       await acme.apply(config);
     } catch (err) {
       certs.close();
+      await storage.close();
       throw err;
     }
     const app = new App(config, logger, accessLog, storage, certs, acme);

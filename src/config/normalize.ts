@@ -16,6 +16,7 @@ import type { Path } from './source.js';
 import type { AdminConfig, Config, ListenAddress, LogTarget } from './types.js';
 import { parseDuration } from './units.js';
 import { upstreamsConfig } from './upstreams.js';
+import { parseRedisUrl } from '../storage/redis-url.js';
 
 export function normalize(ctx: Ctx, raw: RawConfig): Config {
   const listen = listenConfig(ctx, raw);
@@ -99,13 +100,7 @@ function storage(ctx: Ctx, value: string | undefined): string {
   if (scheme !== 'redis' && scheme !== 'rediss') {
     ctx.error(['storage'], `storage "${text}" must be a folder or a redis:// (rediss://) URL`);
   } else {
-    ctx.attempt(['storage'], () => {
-      try {
-        new URL(text);
-      } catch {
-        throw new Error(`storage "${text}" is not a valid URL`);
-      }
-    });
+    ctx.attempt(['storage'], () => parseRedisUrl(text));
   }
   return text;
 }

@@ -116,7 +116,7 @@ export class FileStorage implements Storage {
  * Splits and checks a key: relative, '/'-separated, no empty, `.` or `..` segments, no segment starting
  * with a dot, no backslashes or NULs (so a key can never name a path outside the root).
  */
-function parseKey(key: string, checkReserved = true): string[] {
+export function parseKey(key: string, checkReserved = true): string[] {
   if (key === '' || key.startsWith('/') || /^[A-Za-z]:/.test(key)) throw invalidKey(key, 'must be a relative path');
   if (key.includes('\\') || key.includes('\0')) throw invalidKey(key, 'contains a backslash or NUL');
   const segments = key.split('/');

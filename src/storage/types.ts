@@ -8,6 +8,11 @@ export class StorageNotFoundError extends Error {
   }
 }
 
+/** The backing store cannot be reached (Redis down): the operation failed at once instead of queueing. */
+export class StorageUnavailableError extends Error {
+  readonly code = 'ESTORAGE_UNAVAILABLE';
+}
+
 export type Unlock = () => Promise<void>;
 
 export interface StoreOptions {
@@ -33,5 +38,11 @@ export interface Storage {
    * Rejects with the signal's reason when `signal` aborts while waiting.
    */
   lock(name: string, signal?: AbortSignal): Promise<Unlock>;
+  /**
+   * Optional (shared storages): calls `onChange` soon after any process stores or deletes `key`, and after
+   * a lost connection comes back (changes may have been missed). Returns a function that stops watching.
+   * Without it, callers poll.
+   */
+  watch?(key: string, onChange: () => void): () => void;
   close(): Promise<void>;
 }

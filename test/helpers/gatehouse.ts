@@ -31,6 +31,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Do not wait for `ready` (for tests of start-up failures). */
   noWait?: boolean;
+  /** How long to wait for `ready`; default 15 s. */
+  readyTimeoutMs?: number;
 }
 
 export function tempDir(prefix = 'gh-test-'): string {
@@ -58,7 +60,12 @@ export async function startGatehouse(
   });
   if (!options.noWait) {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`gatehouse not ready after 15 s:\n${peer.output()}`)), 15_000);
+      const waitMs = options.readyTimeoutMs ?? 15_000;
+      // Not ready: stopped here, since the caller never gets the peer to stop (it would outlive the test run).
+      const timer = setTimeout(() => {
+        reject(new Error(`gatehouse not ready after ${waitMs} ms:\n${peer.output()}`));
+        void peer.stop('SIGKILL');
+      }, waitMs);
       peer.proc.on('message', (m) => {
         if (m === 'ready') {
           clearTimeout(timer);

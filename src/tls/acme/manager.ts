@@ -20,6 +20,7 @@ import type { AcmeKnobs } from './knobs.js';
 import { ObtainError, Obtainer } from './obtain.js';
 import { OnDemandGate } from './on-demand.js';
 import { limiter } from './limiter.js';
+import { acmeChangedKey } from '../../storage/keys.js';
 import { dueTime } from './schedule.js';
 
 /** Where certificates go to be served (the CertManager). */
@@ -42,6 +43,8 @@ interface Managed {
   state?: NameState;
   ariNextFetch: number;
   busy?: Promise<void>;
+  /** The last attempt failed because the storage was unreachable: retried as soon as it is back. */
+  storageWait?: boolean;
 }
 
 const ORDER_DEADLINE_MS = 5 * 60_000;
@@ -66,6 +69,9 @@ export class AcmeManager {
   private readonly closing = new AbortController();
   private timers: NodeJS.Timeout[] = [];
   private marker: string | undefined;
+  private unwatch: (() => void) | undefined;
+  private syncing: Promise<void> | undefined;
+  private syncAgain = false;
   private ariBase: string | undefined | null = null;
   /** Orders in flight are bounded; so are renewalInfo fetches (1,000 certificates poll every few hours). */
   private readonly orders = limiter(MAX_CONCURRENT_ORDERS);
@@ -113,12 +119,20 @@ export class AcmeManager {
       this.timers.push(t);
     };
     every(this.o.knobs.checkIntervalMs, () => this.check());
-    every(this.o.knobs.syncIntervalMs, () => void this.sync().catch((err: unknown) => this.o.logger.warn('ACME: reading the storage failed', { error: (err as Error).message })));
+    every(this.o.knobs.syncIntervalMs, () => this.requestSync());
+    // A shared storage announces stores (another instance, `gatehouse renew`): look at once; the interval
+    // above stays as the fallback for storages without notifications and for missed ones.
+    this.unwatch = this.o.issuer.storage.watch?.(acmeChangedKey(this.o.issuer.key), () => {
+      this.requestSync();
+      this.retryStorageWaits();
+    });
     void this.refreshAriBase();
     this.check();
   }
 
   close(): void {
+    this.unwatch?.();
+    this.unwatch = undefined;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.closing.abort(new Error('gatehouse is stopping'));
@@ -139,6 +153,26 @@ export class AcmeManager {
       }
     }
     return started;
+  }
+
+  /** sync(), one at a time; a request during a run runs it once more after. */
+  requestSync(): void {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    this.syncing = this.sync()
+      .catch((err: unknown) => {
+        // An unreachable storage has logged its outage once already.
+        if ((err as { code?: string }).code !== 'ESTORAGE_UNAVAILABLE') this.o.logger.warn('ACME: reading the storage failed', { error: (err as Error).message });
+      })
+      .finally(() => {
+        this.syncing = undefined;
+        if (this.syncAgain) {
+          this.syncAgain = false;
+          this.requestSync();
+        }
+      });
   }
 
   /** Picks up certificates other processes stored (cheap when the change marker is unchanged). */
@@ -295,9 +329,21 @@ export class AcmeManager {
         });
       } else {
         m.nextAttempt = this.now() + 60_000;
+        m.storageWait = (err as { code?: string }).code === 'ESTORAGE_UNAVAILABLE';
         this.o.logger.error(`ACME: ${why} for ${m.names.join(', ')} failed: ${(err as Error).message}`);
       }
     }
+  }
+
+  private retryStorageWaits(): void {
+    let any = false;
+    for (const m of this.records.values()) {
+      if (!m.storageWait) continue;
+      m.storageWait = false;
+      m.nextAttempt = 0;
+      any = true;
+    }
+    if (any) this.check();
   }
 
   private async refreshAriBase(): Promise<void> {

@@ -1,39 +1,13 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, stat, mkdir, chmod, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FileStorage } from '../../../src/storage/file-storage.js';
-import { openStorage } from '../../../src/storage/index.js';
 import { StorageNotFoundError } from '../../../src/storage/types.js';
 import { storageConformance } from './conformance.js';
+import { killHard, startChild } from './fixtures/child.js';
 
-const CHILD = fileURLToPath(new URL('./fixtures/storage-child.ts', import.meta.url));
 const LEASE = { leaseMs: 600, heartbeatMs: 100, pollMs: 20 };
-
-/** Starts the fixture child and resolves once it printed `line`. */
-function startChild(args: string[], line: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(line)) resolve(child);
-    });
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => reject(new Error(`child exited (${code}) before "${line}": ${err}`)));
-  });
-}
-
-function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
 
 async function tempRoot(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'gatehouse-storage-'));
@@ -136,15 +110,5 @@ describe('FileStorage (file-specific)', function () {
     }
     // kill -9 may leave temporary files behind (they start with a dot); list never shows them.
     expect(await s.list('certificates')).to.deep.equal([...keys].sort());
-  });
-});
-
-describe('openStorage', () => {
-  it('opens a folder path as FileStorage', () => {
-    expect(openStorage(join(tmpdir(), 'gatehouse-never-created'))).to.be.instanceOf(FileStorage);
-  });
-
-  it('refuses redis:// with a clear message', () => {
-    expect(() => openStorage('redis://127.0.0.1:6379/0')).to.throw(/redis storage is not available yet/);
   });
 });
