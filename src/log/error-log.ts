@@ -12,6 +12,33 @@ function transportFor(target: LogTarget): winston.transport | undefined {
   return new winston.transports.File({ filename: target.file });
 }
 
+/**
+ * When the reader of stdout/stderr goes away (a parent that died, a pm2 daemon killed), every write
+ * fails with EPIPE. Unhandled, that error reaches the uncaughtException handler, which logs it to the
+ * same dead stream, which fails again: a busy loop at 100% CPU. A broken stream is therefore muted
+ * once, and the proxy keeps serving (nginx likewise keeps running when its log target fails).
+ */
+const brokenStdio = new Set<NodeJS.WriteStream>();
+const muteHooks = new Map<NodeJS.WriteStream, Set<() => void>>();
+let stdioGuarded = false;
+function onStdioBroken(stream: NodeJS.WriteStream, mute: () => void): () => void {
+  if (!stdioGuarded) {
+    stdioGuarded = true;
+    for (const s of [process.stdout, process.stderr]) {
+      s.on('error', () => {
+        if (brokenStdio.has(s)) return;
+        brokenStdio.add(s);
+        for (const hook of muteHooks.get(s) ?? []) hook();
+      });
+    }
+  }
+  if (brokenStdio.has(stream)) mute();
+  let hooks = muteHooks.get(stream);
+  if (!hooks) muteHooks.set(stream, (hooks = new Set()));
+  hooks.add(mute);
+  return () => hooks.delete(mute);
+}
+
 export function createErrorLogger(log: Pick<LogConfig, 'error' | 'level'>): Logger & { close(): void } {
   const transport = transportFor(log.error);
   const logger = winston.createLogger({
@@ -26,11 +53,20 @@ export function createErrorLogger(log: Pick<LogConfig, 'error' | 'level'>): Logg
     ),
     transports: transport ? [transport] : [new winston.transports.Console({ silent: true })],
   });
+  const unhook =
+    log.error === 'stdout' || log.error === 'stderr'
+      ? onStdioBroken(log.error === 'stdout' ? process.stdout : process.stderr, () => {
+          logger.silent = true;
+        })
+      : undefined;
   return {
     error: (m, meta) => logger.error(m, meta),
     warn: (m, meta) => logger.warn(m, meta),
     info: (m, meta) => logger.info(m, meta),
     debug: (m, meta) => logger.debug(m, meta),
-    close: () => logger.close(),
+    close: () => {
+      unhook?.();
+      logger.close();
+    },
   };
 }
