@@ -14,6 +14,7 @@ import { CGI_SCHEMES, cgiRequest, compileCgiRoute, scriptExists } from './handle
 import { handleProxy, type ProxyRuntime } from './handler/proxy.js';
 import { compileReturn } from './handler/return.js';
 import { handleStatic } from './handler/static.js';
+import { upstreamScheme } from './config/upstreams.js';
 import { UpstreamPool } from './upstream/pool.js';
 
 export type RouteHandler = (ctx: RequestContext) => void | Promise<void>;
@@ -103,7 +104,8 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
           handleProxy(ctx, rt);
         };
         // FastCGI / uwsgi / SCGI: the CGI params ride on the request; tryFiles may check the script.
-        const cgi = CGI_SCHEMES.has(target.scheme) ? compileCgiRoute(target.scheme, rc, rt.requestHeaders.ops) : undefined;
+        const scheme = (upstreamConfig && upstreamScheme(upstreamConfig)) ?? target.scheme;
+        const cgi = CGI_SCHEMES.has(scheme) ? compileCgiRoute(scheme, rc, rt.requestHeaders.ops) : undefined;
         if (cgi) {
           rt.decorate = (ctx, req) => {
             req.cgi = cgiRequest(ctx, cgi);
