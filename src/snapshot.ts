@@ -21,6 +21,7 @@ import { handleStatic, type StaticRuntime } from './handler/static.js';
 import { StaticFiles } from './handler/static-files.js';
 import { compileTryFiles, withTryFiles } from './handler/try-files.js';
 import { wrapCachedRoute } from './cache/index.js';
+import { upstreamScheme } from './config/upstreams.js';
 import { UpstreamPool } from './upstream/pool.js';
 
 export type RouteHandler = (ctx: RequestContext) => void | Promise<void>;
@@ -112,7 +113,8 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
           handleProxy(ctx, rt);
         };
         // FastCGI / uwsgi / SCGI: the CGI params ride on the request; tryFiles may check the script.
-        const cgi = CGI_SCHEMES.has(target.scheme) ? compileCgiRoute(target.scheme, rc, rt.requestHeaders.ops) : undefined;
+        const scheme = (upstreamConfig && upstreamScheme(upstreamConfig)) ?? target.scheme;
+        const cgi = CGI_SCHEMES.has(scheme) ? compileCgiRoute(scheme, rc, rt.requestHeaders.ops) : undefined;
         if (cgi) {
           rt.decorate = (ctx, req) => {
             req.cgi = cgiRequest(ctx, cgi);

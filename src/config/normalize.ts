@@ -15,13 +15,14 @@ import { sitesConfig } from './sites.js';
 import type { Path } from './source.js';
 import type { AdminConfig, Config, ListenAddress, LogTarget } from './types.js';
 import { parseDuration } from './units.js';
-import { upstreamsConfig } from './upstreams.js';
+import { checkRouteUpstreamSchemes, upstreamsConfig } from './upstreams.js';
 import { parseRedisUrl } from '../storage/redis-url.js';
 
 export function normalize(ctx: Ctx, raw: RawConfig): Config {
   const listen = listenConfig(ctx, raw);
   const upstreams = upstreamsConfig(ctx, raw.upstreams);
   const sites = sitesConfig(ctx, raw.sites ?? [], new Set(Object.keys(raw.upstreams ?? {})));
+  checkRouteUpstreamSchemes(ctx, raw.sites, upstreams);
   const config: Config = {
     file: ctx.file,
     origin: 'native',

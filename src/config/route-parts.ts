@@ -1,5 +1,5 @@
 // Settings shared by sites and routes (headers, rateLimit) and the `return` directive.
-import { compileTemplate } from '../middleware/variables.js';
+import { compileTemplate, VARIABLE_NAMES } from '../middleware/variables.js';
 import type { Ctx } from './context.js';
 import { didYouMean } from './suggest.js';
 import type { RawHeaderOps, RawHeaders, RawRateLimit, RawText } from './schema.js';
@@ -13,8 +13,6 @@ export function list(value: RawText | undefined): string[] {
 }
 
 // Only for "did you mean" hints; compileTemplate in middleware/ decides what is valid.
-const VARIABLES = ['host', 'remote_addr', 'remote_port', 'scheme', 'https', 'server_port', 'server_name', 'request_uri', 'uri',
-  'document_uri', 'args', 'query_string', 'is_args', 'proxy_host', 'proxy_add_x_forwarded_for'];
 
 /** Reports `unknown variable "$x"` (nginx's own check) at the value; true when it compiles. */
 export function checkTemplate(ctx: Ctx, at: Path, source: string): boolean {
@@ -24,7 +22,7 @@ export function checkTemplate(ctx: Ctx, at: Path, source: string): boolean {
   } catch (err) {
     const message = (err as Error).message;
     const name = /unknown variable "\$([^"]+)"/.exec(message)?.[1];
-    const hint = name !== undefined ? didYouMean(name, VARIABLES).replace(/"(?=[a-z])/, '"$') : '';
+    const hint = name !== undefined ? didYouMean(name, VARIABLE_NAMES).replace(/"(?=[a-z])/, '"$') : '';
     ctx.error(at, `${message}${hint}`);
     return false;
   }

@@ -7,23 +7,34 @@ import type { UpstreamConfig, UpstreamServerConfig } from './types.js';
 import { parseDuration } from './units.js';
 
 const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443, h2c: 80, h2: 443 };
+/** FastCGI, uwsgi and SCGI have no standard port (nginx: "no port in upstream"), and may be unix sockets. */
+const CGI_SCHEMES = new Set(['fastcgi', 'uwsgi', 'scgi']);
+const ALL_SCHEMES = 'http://, https://, h2c://, h2://, fastcgi://, uwsgi://, scgi:// or fastcgi+unix:/path';
 
 /**
- * `scheme://host[:port]`, normalised to always carry the port. Throws with a config-ready message.
- * FastCGI, uwsgi and SCGI addresses go straight into a route's `proxy:`; they are not balanced.
+ * `scheme://host[:port]`, normalised to always carry the port; `fastcgi+unix:/path` (also uwsgi,
+ * scgi, and the `+unix:///path` spelling) as `scheme+unix:/path`. Throws with a config-ready message.
  */
 export function parseServerUrl(text: string): string {
+  const unix = /^([a-z]+)\+unix:(?:\/\/)?(\/.*)$/i.exec(text.trim());
+  if (unix) {
+    const scheme = (unix[1] ?? '').toLowerCase();
+    if (!CGI_SCHEMES.has(scheme)) throw new Error(`upstream server "${text}": unix sockets work with fastcgi, uwsgi and scgi`);
+    return `${scheme}+unix:${unix[2] ?? ''}`;
+  }
   const m = /^([a-z0-9+]+):\/\/([^/?#]*)(.*)$/i.exec(text.trim());
   if (!m) throw new Error(`upstream server "${text}" must be a URL like http://127.0.0.1:8080`);
   const scheme = (m[1] ?? '').toLowerCase();
+  const cgi = CGI_SCHEMES.has(scheme);
   const port = DEFAULT_PORTS[scheme];
-  if (port === undefined) throw new Error(`upstream server "${text}" must use http://, https://, h2c:// or h2://`);
+  if (port === undefined && !cgi) throw new Error(`upstream server "${text}" must use ${ALL_SCHEMES}`);
   if ((m[3] ?? '') !== '' && m[3] !== '/') {
     throw new Error(`upstream server "${text}" cannot have a path; put it in the route's proxy (http://NAME/path/)`);
   }
   const hp = /^(\[[0-9a-f:.]+\]|[^:[\]@\s]+)(?::(\d{1,5}))?$/i.exec(m[2] ?? '');
   if (!hp) throw new Error(`upstream server "${text}" needs a host (and optionally a port)`);
-  const p = hp[2] !== undefined ? Number(hp[2]) : port;
+  if (hp[2] === undefined && port === undefined) throw new Error(`upstream server "${text}" needs a port (${scheme}:// has no default one)`);
+  const p = hp[2] !== undefined ? Number(hp[2]) : (port as number);
   if (p < 1 || p > 65535) throw new Error(`upstream server "${text}" has port ${p} out of range`);
   return `${scheme}://${(hp[1] ?? '').toLowerCase()}:${p}`;
 }
@@ -86,10 +97,48 @@ function upstreamConfig(ctx: Ctx, at: Path, name: string, ru: RawUpstream): Upst
   return up;
 }
 
+/** `fastcgi` for `fastcgi://…` and `fastcgi+unix:/…`, `http` for `http://…`: the protocol the servers speak. */
+export function serverScheme(url: string): string {
+  return (/^([a-z0-9]+)(?:\+unix:|:)/i.exec(url)?.[1] ?? '').toLowerCase();
+}
+
+/** The protocol of an upstream's servers; servers() refuses a mix, so the first one tells. */
+export function upstreamScheme(up: UpstreamConfig): string | undefined {
+  const first = up.servers[0];
+  return first ? serverScheme(first.url) : undefined;
+}
+
+/**
+ * A route's `proxy` names the upstream; the upstream's servers say which protocol it speaks. A URL
+ * with an upstream's name as host (`fastcgi://php`) must use that protocol: `http://php` over
+ * FastCGI servers would send HTTP to php-fpm. Errors at the route's `proxy` value.
+ */
+export function checkRouteUpstreamSchemes(ctx: Ctx, rawSites: unknown, upstreams: Record<string, UpstreamConfig>): void {
+  if (!Array.isArray(rawSites)) return;
+  rawSites.forEach((site: { routes?: unknown } | undefined, i) => {
+    if (!site || !Array.isArray(site.routes)) return;
+    site.routes.forEach((route: { proxy?: unknown } | undefined, j) => {
+      const proxy = route?.proxy;
+      if (typeof proxy !== 'string') return;
+      const m = /^([a-z0-9]+):\/\/([A-Za-z0-9_.-]+)(?:[/?#]|$)/i.exec(proxy.trim());
+      const up = m ? upstreams[m[2] ?? ''] : undefined;
+      const want = up ? upstreamScheme(up) : undefined;
+      const have = (m?.[1] ?? '').toLowerCase();
+      if (!up || want === undefined || want === have) return;
+      const cgi = CGI_SCHEMES.has(want) || CGI_SCHEMES.has(have);
+      // http/https/h2c/h2 towards HTTP servers is the route's choice only when both are HTTP-style;
+      // any pairing with a CGI protocol is a mismatch.
+      if (!cgi) return;
+      ctx.error(['sites', i, 'routes', j, 'proxy'], `upstream "${up.name}" has ${want}:// servers; write proxy: ${up.name} or ${want}://${up.name}`);
+    });
+  });
+}
+
 function servers(ctx: Ctx, at: Path, raw: RawServer | RawServer[]): UpstreamServerConfig[] {
   if (raw === undefined || !ctx.shaped(at)) return [];
   const items = Array.isArray(raw) ? raw.map((s, i) => ({ s, at: [...at, i] })) : [{ s: raw, at }];
   const out: UpstreamServerConfig[] = [];
+  let firstScheme: string | undefined;
   for (const { s, at: sat } of items) {
     if (!ctx.shaped(sat)) continue;
     const text = typeof s === 'string' ? s : s.url;
@@ -99,6 +148,15 @@ function servers(ctx: Ctx, at: Path, raw: RawServer | RawServer[]): UpstreamServ
     if (url === undefined) continue;
     const weight = typeof s === 'object' && s.weight !== undefined && ctx.clean([...sat, 'weight']) ? s.weight : 1;
     const backup = typeof s === 'object' && s.backup === true;
+    // A CGI upstream speaks one protocol, as an nginx upstream is used by one *_pass; with a mix a
+    // retry would send a FastCGI request's params to an HTTP server or the other way round.
+    // http/https/h2c/h2 servers may mix: each carries the same HTTP request.
+    const scheme = serverScheme(url);
+    firstScheme ??= scheme;
+    if (scheme !== firstScheme && (CGI_SCHEMES.has(scheme) || CGI_SCHEMES.has(firstScheme))) {
+      ctx.error(urlAt, `upstream servers must all use one protocol: this one is ${scheme}, the first is ${firstScheme}; make a second upstream`);
+      continue;
+    }
     out.push({ url, weight, backup });
   }
   return out;

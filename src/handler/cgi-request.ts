@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { RouteConfig } from '../config/types.js';
 import { applyHeaderOps, type CompiledHeaderOps } from '../middleware/header-ops.js';
-import { headerPairs, PHP_PATH_INFO } from '../transport/cgi/params.js';
+import { fastcgiScript, headerPairs } from '../transport/cgi/params.js';
 import type { CgiUpstreamOptions } from '../transport/cgi-options.js';
 import type { RequestContext } from './context.js';
 import { sendStatus } from './respond.js';
@@ -40,7 +40,7 @@ export function compileCgiRoute(scheme: string, rc: RouteConfig, ops: CompiledHe
   const tf = rc.tryFiles;
   const fallback = tf && tf.length >= 2 ? /^=(\d{3})$/.exec(tf[tf.length - 1] ?? '') : null;
   const checks = fallback !== null && (tf?.[0] === '$uri' || tf?.[0] === '$fastcgi_script_name');
-  return {
+  const route: CgiRoute = {
     scheme,
     root: rc.root,
     index: fastcgi ? (defaultIndex ? 'index.php' : rc.index[0]) : undefined,
@@ -48,13 +48,26 @@ export function compileCgiRoute(scheme: string, rc: RouteConfig, ops: CompiledHe
     missingScriptStatus: fastcgi && checks && rc.root !== undefined ? Number(fallback[1]) : undefined,
     ops,
   };
+  cgiRoutes.set(rc, route);
+  return route;
 }
 
 /** $fastcgi_script_name: the path up to `.php` (PATH_INFO split off), with the index for a "/". */
 export function scriptName(path: string, route: CgiRoute): string {
-  PHP_PATH_INFO.lastIndex = 0;
-  const name = route.splitPathInfo ? (PHP_PATH_INFO.exec(path)?.[1] ?? path) : path;
-  return route.index && name.endsWith('/') ? name + route.index : name;
+  return fastcgiScript(path, route.splitPathInfo, route.index).scriptName;
+}
+
+/** The CGI settings of each CGI route, for the variables a template may read ($fastcgi_script_name). */
+const cgiRoutes = new WeakMap<RouteConfig, CgiRoute>();
+
+/**
+ * $fastcgi_script_name and $fastcgi_path_info of a request: split as its FastCGI route splits them;
+ * on any other route the script name is $uri and the path info is empty, as in nginx without
+ * fastcgi_split_path_info.
+ */
+export function fastcgiPathVars(path: string, rc: RouteConfig | undefined): { scriptName: string; pathInfo: string } {
+  const route = rc ? cgiRoutes.get(rc) : undefined;
+  return route ? fastcgiScript(path, route.splitPathInfo, route.index) : { scriptName: path, pathInfo: '' };
 }
 
 /** Answers `missingScriptStatus` and returns false when the script is not a regular file. */

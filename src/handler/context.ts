@@ -1,5 +1,6 @@
 // Per-request state shared by the handlers, and the nginx variables computed from it on demand.
 import type { Exchange } from '../listener/exchange.js';
+import { fastcgiPathVars } from './cgi-request.js';
 import type { VarSource } from '../middleware/vars-types.js';
 import type { CompiledRoute, CompiledSite, LocationMatch } from '../router/types.js';
 import type { Snapshot } from '../snapshot.js';
@@ -68,6 +69,35 @@ export class RequestVars implements VarSource {
   }
   header(name: string): string | undefined {
     return headerValue(this.ctx.ex, name);
+  }
+  // Variables of nginx's fastcgi.conf, for `headers` and other templates (middleware/variables.ts).
+  get method(): string {
+    return this.ctx.ex.method;
+  }
+  get serverAddr(): string {
+    return this.ctx.ex.conn.localAddress;
+  }
+  get serverProtocol(): string {
+    return this.ctx.ex.protocol;
+  }
+  get contentType(): string {
+    return headerValue(this.ctx.ex, 'content-type') ?? '';
+  }
+  get contentLength(): string {
+    return headerValue(this.ctx.ex, 'content-length') ?? '';
+  }
+  get documentRoot(): string {
+    const root = this.ctx.route?.config.root ?? '';
+    return root.endsWith('/') ? root.slice(0, -1) : root;
+  }
+  get requestFilename(): string {
+    return this.documentRoot + this.ctx.path;
+  }
+  get fastcgiScriptName(): string {
+    return fastcgiPathVars(this.ctx.path, this.ctx.route?.config).scriptName;
+  }
+  get fastcgiPathInfo(): string {
+    return fastcgiPathVars(this.ctx.path, this.ctx.route?.config).pathInfo;
   }
 }
 

@@ -19,9 +19,22 @@ const GETTERS: Record<string, Getter> = {
   args: (v) => v.args,
   query_string: (v) => v.args,
   is_args: (v) => (v.args ? '?' : ''),
+  request_method: (v) => v.method ?? '',
+  server_addr: (v) => v.serverAddr ?? '',
+  server_protocol: (v) => v.serverProtocol ?? '',
+  request_scheme: (v) => v.scheme,
+  content_type: (v) => v.contentType ?? '',
+  content_length: (v) => v.contentLength ?? '',
+  document_root: (v) => v.documentRoot ?? '',
+  request_filename: (v) => v.requestFilename ?? '',
+  fastcgi_script_name: (v) => v.fastcgiScriptName ?? v.uri,
+  fastcgi_path_info: (v) => v.fastcgiPathInfo ?? '',
   proxy_host: (v) => v.proxyHost,
   proxy_add_x_forwarded_for: (v) => v.proxyAddXForwardedFor,
 };
+
+/** Every plain variable name (not $http_*, $cookie_*, $arg_*, $1..$9), for config hints. */
+export const VARIABLE_NAMES: readonly string[] = Object.keys(GETTERS);
 
 function getterFor(name: string): Getter {
   const known = GETTERS[name];

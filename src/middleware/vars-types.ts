@@ -20,4 +20,22 @@ export interface VarSource {
   header(name: string): string | undefined;
   /** Regex captures of the matched location, $1..$9. */
   captures?: string[];
+  // The rest are read by fastcgi-style templates (`SCRIPT_FILENAME $document_root$fastcgi_script_name`);
+  // optional so that a partial source (tests, a proxy URI without a request) still compiles.
+  /** $request_method. */
+  method?: string;
+  /** $server_addr: the listener's local address. */
+  serverAddr?: string;
+  /** $server_protocol: HTTP/1.0, HTTP/1.1 or HTTP/2.0. */
+  serverProtocol?: string;
+  /** $content_type / $content_length: the request headers, '' when absent. */
+  contentType?: string;
+  contentLength?: string;
+  /** $document_root: the route's `root` without a trailing "/", '' without one. */
+  documentRoot?: string;
+  /** $request_filename: root + $uri. */
+  requestFilename?: string;
+  /** $fastcgi_script_name / $fastcgi_path_info: $uri split as fastcgi_split_path_info does on a FastCGI route. */
+  fastcgiScriptName?: string;
+  fastcgiPathInfo?: string;
 }

@@ -14,7 +14,7 @@ import { FastCgiRecordParser, type FastCgiRecord } from './cgi/fastcgi-record-pa
 import { headerRecord } from './cgi/response-head.js';
 import type { PreparedBody } from './cgi-body.js';
 import { CgiCall } from './cgi-call.js';
-import { encodeRequestHead, refusal, REQUEST_ID, stderrText } from './cgi-fastcgi-request.js';
+import { encodeRequestHead, refusal, REQUEST_ID, setKeepConn, stderrText } from './cgi-fastcgi-request.js';
 import { upstreamError } from './cgi-socket.js';
 import type { FastCgiTransport } from './fastcgi.js';
 import { UpstreamError, type ResponseSink, type UpstreamRequest } from './types.js';
@@ -28,6 +28,8 @@ export class FastCgiCall extends CgiCall {
   private requestHead: Buffer | undefined;
   // Per connection:
   private reused = false;
+  /** FCGI_KEEP_CONN was asked for on this connection. */
+  private keepConn = false;
   private waitingFirstByte = false;
   private gotBytes = false;
   private records: FastCgiRecordParser | undefined;
@@ -82,6 +84,8 @@ export class FastCgiCall extends CgiCall {
   private run(socket: Socket, reused: boolean): void {
     this.socket = socket;
     this.reused = reused;
+    this.keepConn = reused || this.transport.keepFresh();
+    setKeepConn(this.requestHead!, this.keepConn);
     this.gotBytes = false;
     this.requestSent = false;
     this.head = new CgiResponseParser();
@@ -180,7 +184,7 @@ export class FastCgiCall extends CgiCall {
     }
     this.done = true;
     const socket = this.socket!;
-    const reusable = this.transport.keepConn && this.requestSent && this.records!.atBoundary && !this.afterEnd;
+    const reusable = this.keepConn && this.requestSent && this.records!.atBoundary && !this.afterEnd;
     this.detachSocket();
     if (reusable) this.transport.release(socket);
     else socket.destroy();

@@ -48,6 +48,18 @@ export function encodeRequestHead(
   return Buffer.concat(parts);
 }
 
+/** Byte of FCGI_BEGIN_REQUEST's flags in the head (8-byte record header, then role u16): §5.1. */
+const BEGIN_FLAGS_OFFSET = 8 + 2;
+
+/**
+ * Sets or clears FCGI_KEEP_CONN in a head from encodeRequestHead(). Whether a connection is kept
+ * is only known once the call has a connection (a kept one, or a fresh one under overload), after
+ * the head was built.
+ */
+export function setKeepConn(head: Buffer, keepConn: boolean): void {
+  head[BEGIN_FLAGS_OFFSET] = keepConn ? 1 : 0;
+}
+
 const STATUS_NAMES: Record<number, string> = {
   [FcgiProtocolStatus.CANT_MPX_CONN]: 'FCGI_CANT_MPX_CONN',
   [FcgiProtocolStatus.OVERLOADED]: 'FCGI_OVERLOADED',

@@ -3,6 +3,11 @@
 // is a plain HTTP/1.x head (or a CGI head) and a body that runs until the server closes the
 // connection — uWSGI closes after every response, and SCGI has no other framing. The head goes
 // through HttpResponseHeadParser; a garbled or missing head is EPROTO (502).
+//
+// When the head carries a Content-Length, the response ends as soon as that many body bytes are in,
+// as nginx's uwsgi and scgi modules do (u->length from the header), without waiting for the server's
+// FIN: uWSGI sends the close only after its after-request work, and waiting for it put one more
+// event-loop turn and the server's teardown into every request's latency.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { HttpResponseHeadParser } from './cgi/http-response-head.js';
@@ -114,14 +119,28 @@ class StreamCall extends CgiCall {
     const headers = headerRecord(head.headers);
     const cl = headers['content-length'];
     const noBody = this.req.method === 'HEAD' || head.status === 204 || head.status === 304 || head.status < 200;
-    if (!noBody && typeof cl === 'string' && /^\d+$/.test(cl)) this.expected = Number(cl);
+    if (noBody) this.expected = 0;
+    else if (typeof cl === 'string' && /^\d+$/.test(cl)) this.expected = Number(cl);
     this.sink.onHeaders(head.status, headers as IncomingHttpHeaders, head.statusText);
-    if (head.body.length > 0 && !this.done) this.deliver(head.body);
+    if (this.done) return;
+    if (head.body.length > 0 || this.expected === 0) this.deliver(head.body);
   };
 
   private deliver(chunk: Buffer): void {
-    this.received += chunk.length;
-    if (!this.sink.onData(chunk)) this.pause();
+    const left = this.expected === undefined ? chunk.length : this.expected - this.received;
+    // Bytes past Content-Length are dropped, as nginx does ("upstream sent more data than specified").
+    const piece = chunk.length > left ? chunk.subarray(0, left) : chunk;
+    this.received += piece.length;
+    const more = piece.length === 0 || this.sink.onData(piece);
+    if (this.done) return;
+    if (this.expected !== undefined && this.received >= this.expected) this.complete();
+    else if (!more) this.pause();
+  }
+
+  private complete(): void {
+    this.done = true;
+    this.teardown();
+    this.sink.onEnd(undefined);
   }
 
   /** The server closed its side: that ends the response. */
@@ -140,9 +159,7 @@ class StreamCall extends CgiCall {
       this.fail(new UpstreamError('ERESET', `upstream closed the connection after ${this.received} of ${this.expected} body bytes`));
       return;
     }
-    this.done = true;
-    this.teardown();
-    this.sink.onEnd(undefined);
+    this.complete();
   };
 
   private readonly onClose = (): void => {

@@ -8,8 +8,14 @@
 // new connection can sit in php-fpm's listen backlog while the workers idle on connections kept
 // here, and it would wait for ever. To rule that out, a finished connection is closed, not kept,
 // while any request on a new connection is still waiting for its first byte: closing frees the
-// worker, which then accepts the waiting connection. Under light load connections are reused; under
-// overload the transport degrades to nginx's default of one connection per request.
+// worker, which then accepts the waiting connection.
+//
+// Under overload a new connection does not ask for FCGI_KEEP_CONN at all (keepFresh()): php-fpm
+// then closes it itself right after FCGI_END_REQUEST and accepts the next connection at once. With
+// FCGI_KEEP_CONN the worker would wait for this process to read the response and close, a round
+// trip through a busy event loop per request (measured: 0.25x nginx's requests/s at 16 clients
+// on 4 workers, scripts/bench/cgi.mjs). So under light load connections are reused; under
+// overload the transport is nginx's default, one connection per request closed by php-fpm.
 import type { Socket } from 'node:net';
 import type { UpstreamConfig } from '../config/types.js';
 import { FastCgiCall } from './cgi-fastcgi-call.js';
@@ -67,6 +73,11 @@ export class FastCgiTransport implements Transport {
   release(socket: Socket): void {
     if (this.waitingFresh > 0 || this.closed) socket.destroy();
     else this.idle.put(socket);
+  }
+
+  /** Whether a new connection should ask for FCGI_KEEP_CONN: not while others wait in the backlog. */
+  keepFresh(): boolean {
+    return this.keepConn && this.waitingFresh === 0 && !this.closed;
   }
 
   freshStarted(): void {

@@ -1,6 +1,7 @@
 // HTTP/2 upstreams: `h2://` (TLS, ALPN h2) and `h2c://` (cleartext, prior knowledge). One stream
 // per request on pooled, multiplexed sessions (h2-session-pool.ts); bodies stream both ways with
 // flow-control back-pressure, and response trailers (gRPC's grpc-status) reach the sink.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http2, { type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from 'node:http2';
 import type { UpstreamConfig } from '../config/types.js';
@@ -91,7 +92,7 @@ class H2Call implements UpstreamCall {
     private readonly headers: OutgoingHttpHeaders,
     private readonly readTimeoutMs: number,
   ) {
-    if (req.upgrade) {
+    if (req.upgrade && req.upgrade.toLowerCase() !== 'websocket') {
       queueMicrotask(() => this.fail(new UpstreamError('EPROTO', `an HTTP/2 upstream cannot take an Upgrade to ${req.upgrade}`)));
       return;
     }
@@ -117,6 +118,10 @@ class H2Call implements UpstreamCall {
   }
 
   private open(lease: SessionLease): void {
+    if (this.req.upgrade) {
+      this.openWebSocket(lease);
+      return;
+    }
     let stream: ClientHttp2Stream;
     try {
       stream = lease.session.request(this.headers, { endStream: this.req.body === undefined });
@@ -144,6 +149,53 @@ class H2Call implements UpstreamCall {
     stream.on('error', () => undefined);
     stream.on('close', () => this.onClose(stream, lease));
     if (this.req.body) this.pumpBody(this.req.body, stream);
+  }
+
+  /**
+   * A WebSocket (the client's HTTP/1.1 Upgrade, or its RFC 8441 CONNECT already turned into one by
+   * H2WebSocketExchange) as an extended CONNECT stream on the upstream session, when the server
+   * offered SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3); otherwise EPROTO, a 502 with the reason
+   * logged. The upstream's 200 is handed on as the 101 the client side expects, with the
+   * Sec-WebSocket-Accept of the request's key (RFC 8441 §5 drops key and accept on HTTP/2), and the
+   * stream itself is the tunnel.
+   */
+  private openWebSocket(lease: SessionLease): void {
+    if (!lease.session.remoteSettings.enableConnectProtocol) {
+      this.fail(new UpstreamError('EPROTO', 'the HTTP/2 upstream does not offer SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441), so it cannot take a WebSocket'));
+      return;
+    }
+    let stream: ClientHttp2Stream;
+    try {
+      stream = lease.session.request(webSocketConnectHeaders(this.headers));
+    } catch (err) {
+      lease.retire();
+      this.fail(new UpstreamError('EPROTO', `cannot open an HTTP/2 stream: ${(err as Error).message}`, { cause: err }));
+      return;
+    }
+    this.stream = stream;
+    this.pool.track(lease, stream);
+    this.armTimer();
+    stream.on('error', () => undefined);
+    stream.once('response', (headers: IncomingHttpHeaders & IncomingHttpStatusHeader) => {
+      if (this.done) return;
+      const status = Number(headers[':status']);
+      this.gotResponse = true;
+      if (status < 200 || status >= 300 || !this.sink.onUpgrade) {
+        // A refusal (403, 404...) is an ordinary response.
+        stream.on('data', (chunk: Buffer) => {
+          if (!this.done && !this.sink.onData(chunk)) this.pause();
+        });
+        stream.on('end', () => this.finish());
+        this.sink.onHeaders(status, withoutPseudo(headers), '');
+        return;
+      }
+      this.done = true;
+      this.clearTimer();
+      const key = this.req.headers['sec-websocket-key'];
+      const accept = crypto.createHash('sha1').update(`${typeof key === 'string' ? key : ''}${WS_GUID}`).digest('base64');
+      this.sink.onUpgrade(101, { ...withoutPseudo(headers), connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-accept': accept }, stream);
+    });
+    stream.on('close', () => this.onClose(stream, lease));
   }
 
   private onResponse(headers: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number): void {
@@ -268,6 +320,17 @@ class H2Call implements UpstreamCall {
     this.stream?.resume();
     this.armTimer();
   }
+}
+
+/** RFC 6455 §1.3. */
+const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+/** RFC 8441 §4-5: `:method CONNECT` with `:protocol websocket`, without the HTTP/1.1 handshake's key. */
+function webSocketConnectHeaders(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = { ...headers, ':method': 'CONNECT', ':protocol': 'websocket' };
+  delete out['sec-websocket-key'];
+  delete out.te;
+  return out;
 }
 
 function withoutPseudo(headers: IncomingHttpHeaders): IncomingHttpHeaders {

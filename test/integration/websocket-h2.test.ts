@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { startGatehouse, type Gatehouse } from '../helpers/gatehouse.js';
+import { startH2WsEcho, type H2WsEcho } from '../helpers/h2-ws-echo.js';
 import { freePort, loopbackLookup } from '../helpers/ports.js';
 
 /** A client frame (RFC 6455 §5.2): FIN set, masked, payload under 64 KiB. */
@@ -217,5 +218,95 @@ describe('WebSockets over HTTP/2, RFC 8441 (integration)', function () {
     });
     ws.close();
     expect(reply).to.equal('echo:h1');
+  });
+});
+
+describe('WebSockets to HTTP/2 upstreams: extended CONNECT on h2c:// (integration)', function () {
+  this.timeout(30_000);
+  let echo: H2WsEcho;
+  let noConnect: H2WsEcho;
+  let gh: Gatehouse;
+  let session: ClientHttp2Session;
+
+  before(async () => {
+    [echo, noConnect] = await Promise.all([startH2WsEcho(true), startH2WsEcho(false)]);
+    gh = await startGatehouse(() => ({
+      log: { access: 'off' },
+      sites: [
+        {
+          hosts: ['w.test'],
+          routes: [
+            { location: '/ws', proxy: `h2c://127.0.0.1:${echo.port}` },
+            { location: '/old', proxy: `h2c://127.0.0.1:${noConnect.port}` },
+          ],
+        },
+      ],
+    }));
+    session = http2.connect(`https://w.test:${gh.httpsPort}`, { ca: fs.readFileSync(gh.caFile), lookup: loopbackLookup });
+    session.on('error', () => undefined);
+    await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+  });
+
+  after(async () => {
+    session?.close();
+    await gh?.stop();
+    await Promise.all([echo?.close(), noConnect?.close()]);
+  });
+
+  const wsOpen = (p: string) => new WebSocket(`wss://w.test:${gh.httpsPort}${p}`, ['chat'], { ca: fs.readFileSync(gh.caFile), lookup: loopbackLookup });
+
+  it('bridges an HTTP/1.1 Upgrade (ws client) to an extended CONNECT stream: text, binary, close', async () => {
+    const before = echo.connects.length;
+    const ws = wsOpen('/ws?room=2');
+    const got: Array<string | Buffer> = [];
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => ws.send('hello'));
+      ws.on('message', (data, isBinary) => {
+        got.push(isBinary ? (data as Buffer) : String(data));
+        if (got.length === 1) ws.send(Buffer.from([1, 2, 3]));
+        else ws.close(1000);
+      });
+      ws.on('close', () => resolve());
+      ws.on('error', reject);
+    });
+    expect(got[0]).to.equal('echo:hello');
+    expect(Buffer.isBuffer(got[1]) && (got[1] as Buffer).equals(Buffer.from([1, 2, 3]))).to.equal(true);
+    expect(ws.protocol).to.equal('chat');
+    const head = echo.connects[before];
+    expect(head).to.include({ ':method': 'CONNECT', ':protocol': 'websocket', ':path': '/ws?room=2', 'sec-websocket-protocol': 'chat' });
+    expect(head?.['sec-websocket-key']).to.equal(undefined);
+  });
+
+  it('bridges an RFC 8441 CONNECT from an HTTP/2 client to the upstream', async () => {
+    const stream = session.request({
+      ':method': 'CONNECT',
+      ':protocol': 'websocket',
+      ':scheme': 'https',
+      ':path': '/ws',
+      ':authority': `w.test:${gh.httpsPort}`,
+      'sec-websocket-version': '13',
+    });
+    stream.on('error', () => undefined);
+    const reader = new FrameReader(stream);
+    const head = await new Promise<IncomingHttpHeaders>((resolve) => stream.once('response', resolve));
+    expect(head[':status']).to.equal(200);
+    stream.write(clientFrame(0x1, Buffer.from('over h2 twice')));
+    expect((await reader.next()).payload.toString()).to.equal('echo:over h2 twice');
+    stream.write(clientFrame(0x8, Buffer.from([0x03, 0xe8])));
+    expect((await reader.next()).opcode).to.equal(0x8);
+    stream.end();
+    await new Promise<void>((resolve) => stream.once('close', () => resolve()));
+  });
+
+  it('answers 502 when the upstream does not offer SETTINGS_ENABLE_CONNECT_PROTOCOL, and logs why', async () => {
+    const ws = wsOpen('/old');
+    const status = await new Promise<number>((resolve, reject) => {
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => reject(new Error('opened')));
+      ws.on('error', () => undefined);
+    });
+    expect(status).to.equal(502);
+    expect(noConnect.connects).to.have.length(0);
+    await gh.peer.waitForOutput(/SETTINGS_ENABLE_CONNECT_PROTOCOL/);
   });
 });

@@ -143,15 +143,25 @@ function contentLength(info: CgiRequestInfo): string {
   return info.contentLength !== undefined ? String(info.contentLength) : (firstHeader(info, 'content-length') ?? '');
 }
 
-/** ngx_http_fastcgi_split: no regex or no match → the whole $uri is the script name and PATH_INFO is empty. */
-function splitPath(uri: string, split: boolean | RegExp | undefined): { scriptName: string; pathInfo: string } {
+/**
+ * $fastcgi_script_name and $fastcgi_path_info (ngx_http_fastcgi_split): no regex or no match → the
+ * whole $uri is the script name and PATH_INFO is empty; fastcgi_index is appended to a script name
+ * that ends with "/".
+ */
+export function fastcgiScript(uri: string, split: boolean | RegExp | undefined, index: string | undefined): { scriptName: string; pathInfo: string } {
   const re = split === true ? PHP_PATH_INFO : split instanceof RegExp ? split : undefined;
+  let scriptName = uri;
+  let pathInfo = '';
   if (re) {
     re.lastIndex = 0;
     const m = re.exec(uri);
-    if (m) return { scriptName: m[1] ?? '', pathInfo: m[2] ?? '' };
+    if (m) {
+      scriptName = m[1] ?? '';
+      pathInfo = m[2] ?? '';
+    }
   }
-  return { scriptName: uri, pathInfo: '' };
+  if (index && scriptName.endsWith('/')) scriptName += index;
+  return { scriptName, pathInfo };
 }
 
 /**
@@ -171,10 +181,8 @@ function remoteUser(info: CgiRequestInfo): string {
 export function fastcgiParams(info: CgiRequestInfo, options: FastCgiParamOptions): CgiParams {
   const uri = utf8ByteString(info.path);
   const root = documentRoot(options.root);
-  const split = splitPath(uri, options.splitPathInfo);
-  // $fastcgi_script_name: fastcgi_index is appended when the script name ends with "/".
-  const index = options.index ? utf8ByteString(options.index) : '';
-  const scriptName = index && split.scriptName.endsWith('/') ? split.scriptName + index : split.scriptName;
+  const split = fastcgiScript(uri, options.splitPathInfo, options.index ? utf8ByteString(options.index) : '');
+  const scriptName = split.scriptName;
   const params: CgiParams = [];
   if (options.splitPathInfo) params.push(['PATH_INFO', split.pathInfo]);
   params.push(

@@ -251,7 +251,7 @@ describe('config/errors', () => {
       expectErrorAt(L, 'letsencrypt-stagin', 'acme.directory (letsencrypt, letsencrypt-staging or a URL) "letsencrypt-stagin" is not a URL');
       expectErrorAt(L, '"ftp://x"', 'acme.onDemand.ask "ftp://x" must be an http:// or https:// URL');
       expectErrorAt(L, '"http://a:1/x"', 'cannot have a path');
-      expectErrorAt(L, '"fastcgi://', 'must use http://, https://, h2c:// or h2://');
+      expectErrorAt(L, '"http://b:1"', 'upstream servers must all use one protocol: this one is http, the first is fastcgi');
       expectErrorAt(L, '"bad name"', 'upstream name "bad name" may only contain');
     });
   });
