@@ -57,8 +57,19 @@ export class TicketKeys {
 
   /** Loads (or creates) the current slot's key and switches at every slot boundary until close(). */
   async start(): Promise<void> {
-    await this.refresh();
-    this.schedule();
+    try {
+      await this.refresh();
+      this.schedule();
+    } catch (err) {
+      // Serving must not depend on it: Node's per-context random key works, only across workers not.
+      this.logger.warn(`TLS ticket keys unavailable, resuming sessions only on this process; retrying in a minute: ${(err as Error).message}`);
+      this.retry();
+    }
+  }
+
+  private retry(): void {
+    this.timer = setTimeout(() => void this.start(), 60_000);
+    this.timer.unref();
   }
 
   /** The key in use now (48 bytes). */
@@ -94,8 +105,7 @@ export class TicketKeys {
         (err: unknown) => {
           // Keep the old key (resumption still works among processes that kept it too) and retry soon.
           this.logger.warn(`TLS ticket key rotation failed, keeping the current key: ${(err as Error).message}`);
-          this.timer = setTimeout(() => void this.start().catch(() => undefined), 60_000);
-          this.timer.unref();
+          this.retry();
         },
       );
     }, wait);
