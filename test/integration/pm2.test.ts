@@ -1,6 +1,6 @@
 // gatehouse under pm2 as users run it: the repository's ecosystem.config.js in cluster mode (2 workers)
 // with a private PM2_HOME, Pebble as the CA. Proves: both workers serve; a certificate is ordered once
-// for the cluster and served by both; a TLS session from one worker resumes on the other (shared
+// for the cluster and served by both, and a renewal stored by another process reaches both; a TLS session from one worker resumes on the other (shared
 // ticket keys); `pm2 reload` under load drops no request (HTTP/2 and HTTP/1.1); the cron app renews
 // a certificate while the cluster answers its challenge, and exits 0.
 import { expect } from 'chai';
@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import { stringify } from 'yaml';
-import { acmeBlock, certsJson, eventually, orderCount, servedByPebble } from '../helpers/acme.js';
+import { acmeBlock, certsJson, eventually, orderCount, probe, runCli, servedByPebble } from '../helpers/acme.js';
 import { tempDir } from '../helpers/gatehouse.js';
 import { startLoad, type LoadResult } from '../helpers/load-client.js';
 import { startPebble, type Pebble } from '../helpers/pebble.js';
@@ -119,6 +119,24 @@ describe('pm2 cluster (integration)', function () {
     expect([...byWorker.values()]).to.deep.equal([first.serial, first.serial]);
     // The storage lock lets one worker order; the other waits and then loads what was stored.
     expect(orderCount(pebble)).to.equal(1);
+  });
+
+  it('a certificate renewed by another process is swapped in by both workers without a restart', async () => {
+    const before = await probe(httpsPort, 'cluster.example.test');
+    const r = await runCli(['renew', '--force', '--name', 'cluster.example.test', '-c', proxyConfig]);
+    expect(r.code, r.stdout + r.stderr).to.equal(0);
+    const renewed = /renewed cluster\.example\.test: serial (\w+)/.exec(r.stdout)?.[1];
+    expect(renewed).to.be.a('string');
+    expect(renewed!.toUpperCase()).to.not.equal(before.serial.toUpperCase());
+    // Each worker looks in the storage every minute (syncIntervalMs); no signal, no reload.
+    const pids = (await pm2.list()).filter((p) => p.name === APP).map((p) => p.pid);
+    const fresh = new Set<number>();
+    await eventually('both workers serving the renewed certificate', async () => {
+      const v = await visit('cluster.example.test');
+      if (v.serial.toUpperCase().replace(/^0+/, '') === renewed!.toUpperCase().replace(/^0+/, '')) fresh.add(v.worker);
+      return fresh.size === 2 ? true : undefined;
+    }, 75_000, 500);
+    expect((await pm2.list()).filter((p) => p.name === APP).map((p) => p.pid)).to.deep.equal(pids);
   });
 
   it('a TLS session from one worker resumes on the other (shared ticket keys)', async () => {
