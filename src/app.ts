@@ -3,7 +3,9 @@
 // every connection open.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { AdminServer } from './admin/server.js';
 import { loadConfig } from './config/index.js';
+import { formatListen } from './config/listen.js';
 import type { Config, ListenAddress } from './config/types.js';
 import { AccessLog } from './log/access-log.js';
 import { createErrorLogger } from './log/error-log.js';
@@ -29,6 +31,7 @@ export class App {
   private readonly tlsServers: ProtocolServers;
   private readonly plainServers: ProtocolServers;
   private stopping: Promise<void> | undefined;
+  private admin: AdminServer | undefined;
 
   private constructor(
     config: Config,
@@ -76,6 +79,8 @@ export class App {
     const app = new App(config, logger, accessLog, storage, certs, acme, ticketKeys);
     try {
       await app.syncListeners(config);
+      // After the listeners, so /healthz answering means the proxy is listening.
+      if (config.admin) app.admin = await AdminServer.start({ address: config.admin, snapshot: () => app.snapshot, storage, logger });
     } catch (err) {
       await app.stop(0);
       throw err;
@@ -87,6 +92,11 @@ export class App {
 
   get config(): Config {
     return this.snapshot.config;
+  }
+
+  /** The admin listener's bound port, if one is configured. */
+  get adminPort(): number | undefined {
+    return this.admin?.port;
   }
 
   /** Bound ports by kind, in config order (tests use port 0). */
@@ -119,12 +129,17 @@ export class App {
       this.logger.error(`reload failed, keeping the running config:\n${(err as Error).message}`);
       return false;
     }
+    let snapshot: Snapshot | undefined;
     try {
       await this.certs.reload(next);
       await this.acme.apply(next);
       const accessLog = new AccessLog(next.log);
-      const snapshot = buildSnapshot(next, this.logger, accessLog);
+      snapshot = buildSnapshot(next, this.logger, accessLog);
       await this.syncListeners(next);
+      const was = this.snapshot.config.admin;
+      if ((was ? formatListen(was) : '') !== (next.admin ? formatListen(next.admin) : '') || String(was?.allow) !== String(next.admin?.allow)) {
+        this.logger.warn('the admin address or allow list changed: it takes effect at the next restart');
+      }
       const old = this.snapshot;
       const oldAccessLog = this.accessLog;
       this.snapshot = snapshot;
@@ -134,6 +149,8 @@ export class App {
       this.logger.info('configuration reloaded');
       return true;
     } catch (err) {
+      // A snapshot built but never served still runs health checks: stop them.
+      void snapshot?.dispose();
       this.logger.error(`reload failed, keeping the running config: ${(err as Error).message}`);
       return false;
     }
@@ -146,6 +163,7 @@ export class App {
   }
 
   private async drain(timeoutMs: number): Promise<void> {
+    this.admin?.startDrain();
     await Promise.all([...this.listeners.values()].map((l) => l.stopAccepting()));
     this.tlsServers.startDrain();
     this.plainServers.startDrain();
@@ -161,6 +179,7 @@ export class App {
       this.tlsServers.destroyAll();
       this.plainServers.destroyAll();
     }
+    await this.admin?.stop();
     await this.snapshot.dispose();
     this.acme.close();
     this.certs.close();

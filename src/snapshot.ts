@@ -13,7 +13,9 @@ import type { RequestContext } from './handler/context.js';
 import { CGI_SCHEMES, cgiRequest, compileCgiRoute, scriptExists } from './handler/cgi-request.js';
 import { handleProxy, type ProxyRuntime } from './handler/proxy.js';
 import { compileReturn } from './handler/return.js';
-import { handleStatic } from './handler/static.js';
+import { handleStatic, type StaticRuntime } from './handler/static.js';
+import { StaticFiles } from './handler/static-files.js';
+import { compileTryFiles, withTryFiles } from './handler/try-files.js';
 import { UpstreamPool } from './upstream/pool.js';
 
 export type RouteHandler = (ctx: RequestContext) => void | Promise<void>;
@@ -56,7 +58,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
   const poolFor = (key: string, make: () => UpstreamConfig): UpstreamPool => {
     let pool = pools.get(key);
     if (!pool) {
-      pool = new UpstreamPool(make());
+      pool = new UpstreamPool(make(), logger);
       pools.set(key, pool);
     }
     return pool;
@@ -86,7 +88,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
         const rt: ProxyRuntime = {
           pool,
           path: (ctx) =>
-            upstreamPath(route, ctx.match ?? { route }, { rawTarget: ctx.ex.rawTarget, path: ctx.path, args: ctx.args }, ctx.vars),
+            upstreamPath(route, ctx.match ?? { route }, { rawTarget: ctx.ex.rawTarget, path: ctx.path, args: ctx.args, internal: ctx.internal }, ctx.vars),
           requestHeaders: {
             style: config.origin,
             proxyHost: target.proxyHost,
@@ -113,12 +115,16 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
           handlers.set(route, async (ctx) => {
             if (await scriptExists(ctx, cgi)) proxy(ctx);
           });
+        } else if (rc.tryFiles && rc.root !== undefined) {
+          // nginx try_files before proxy_pass: a hit forwards the found URI, else the fallback runs.
+          handlers.set(route, withTryFiles(compileTryFiles(rc.tryFiles), new StaticFiles(rc.root, rc.symlinks ?? 'inside'), proxy));
         } else {
           handlers.set(route, proxy);
         }
       } else if (rc.root !== undefined) {
-        const rt = { root: rc.root, index: rc.index, hsts };
-        handlers.set(route, (ctx) => handleStatic(ctx, rt));
+        const rt: StaticRuntime = { files: new StaticFiles(rc.root, rc.symlinks ?? 'inside'), index: rc.index, hsts };
+        const serve: RouteHandler = (ctx) => handleStatic(ctx, rt);
+        handlers.set(route, rc.tryFiles ? withTryFiles(compileTryFiles(rc.tryFiles), rt.files, serve) : serve);
       }
     }
   }

@@ -9,10 +9,10 @@ import { acmeConfig } from './acme.js';
 import type { Ctx } from './context.js';
 import { formatListen, listenConflict, parseListenAddress } from './listen.js';
 import { list } from './route-parts.js';
-import type { RawConfig, RawListen } from './schema.js';
+import type { RawConfig, RawListen, RawText } from './schema.js';
 import { sitesConfig } from './sites.js';
 import type { Path } from './source.js';
-import type { Config, ListenAddress, LogTarget } from './types.js';
+import type { AdminConfig, Config, ListenAddress, LogTarget } from './types.js';
 import { parseDuration } from './units.js';
 import { upstreamsConfig } from './upstreams.js';
 
@@ -36,7 +36,7 @@ export function normalize(ctx: Ctx, raw: RawConfig): Config {
     upstreams,
     sites,
   };
-  const admin = adminAddress(ctx, raw, listen);
+  const admin = adminConfig(ctx, raw, listen);
   if (admin) config.admin = admin;
   const acme = acmeConfig(ctx, raw.acme, sites.some((s) => s.tls.kind === 'acme'));
   if (acme) config.acme = acme;
@@ -73,11 +73,17 @@ function listenConfig(ctx: Ctx, raw: RawConfig): Config['listen'] {
   return { http: http.map((a) => a.addr), https: https.map((a) => a.addr) };
 }
 
-function adminAddress(ctx: Ctx, raw: RawConfig, listen: Config['listen']): ListenAddress | undefined {
-  if (raw.admin === undefined || !ctx.clean(['admin'])) return undefined;
-  const addr = ctx.attempt(['admin'], () => parseListenAddress(raw.admin as string | number));
+/** `admin: ADDRESS` or `admin: { listen: ADDRESS, allow: [CIDRs] }`. */
+function adminConfig(ctx: Ctx, raw: RawConfig, listen: Config['listen']): AdminConfig | undefined {
+  const value = raw.admin;
+  if (value === undefined || !ctx.shaped(['admin'])) return undefined;
+  const long = typeof value === 'object';
+  const at: Path = long ? ['admin', 'listen'] : ['admin'];
+  if (!ctx.clean(at)) return undefined;
+  const addr: AdminConfig | undefined = ctx.attempt(at, () => parseListenAddress(long ? value.listen : value));
   const clash = addr && [...listen.http, ...listen.https].find((l) => listenConflict(addr, l));
-  if (addr && clash) ctx.error(['admin'], `admin address ${formatListen(addr)} clashes with listen address ${formatListen(clash)}`);
+  if (addr && clash) ctx.error(at, `admin address ${formatListen(addr)} clashes with listen address ${formatListen(clash)}`);
+  if (addr && long && value.allow !== undefined) addr.allow = addressList(ctx, ['admin', 'allow'], value.allow, 'admin allow');
   return addr;
 }
 
@@ -103,14 +109,20 @@ function storage(ctx: Ctx, value: string | undefined): string {
 
 /** CIDRs or single addresses, checked the way compileTrust in middleware/ will read them. */
 function trustedProxies(ctx: Ctx, raw: RawConfig): string[] {
-  if (raw.trustedProxies === undefined || !ctx.shaped(['trustedProxies'])) return [];
-  const single = typeof raw.trustedProxies === 'string';
-  return list(raw.trustedProxies).flatMap((entry, i) => {
-    if (!ctx.clean(single ? ['trustedProxies'] : ['trustedProxies', i])) return [];
+  if (raw.trustedProxies === undefined) return [];
+  return addressList(ctx, ['trustedProxies'], raw.trustedProxies, 'trustedProxies');
+}
+
+function addressList(ctx: Ctx, at: Path, value: RawText, what: string): string[] {
+  if (!ctx.shaped(at)) return [];
+  const single = typeof value === 'string';
+  return list(value).flatMap((entry, i) => {
+    const here = single ? at : [...at, i];
+    if (!ctx.clean(here)) return [];
     const text = entry.trim();
     const ok = text.includes('/') ? validCidr(text) : validAddress(text);
     if (ok) return [text];
-    ctx.error(single ? ['trustedProxies'] : ['trustedProxies', i], `trustedProxies entry "${text}" is not an IP address or CIDR (like 10.0.0.0/8)`);
+    ctx.error(here, `${what} entry "${text}" is not an IP address or CIDR (like 10.0.0.0/8)`);
     return [];
   });
 }

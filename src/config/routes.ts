@@ -68,6 +68,10 @@ function routeConfig(ctx: Ctx, at: Path, raw: RawRoute, loc: CompiledLocation | 
   if (ok('root')) route.root = ctx.resolve(raw.root as string);
   if (ok('index')) route.index = list(raw.index);
   if (ok('tryFiles')) route.tryFiles = tryFiles(ctx, at, raw, env.named);
+  if (ok('symlinks')) {
+    if (raw.root === undefined) ctx.error([...at, 'symlinks'], 'symlinks applies to static files; this route has no root');
+    else route.symlinks = raw.symlinks as RouteConfig['symlinks'];
+  }
   if (ok('return')) {
     const ret = ctx.attempt([...at, 'return'], () => parseReturn(raw.return as number | string));
     if (ret && (ret.text === undefined || checkTemplate(ctx, [...at, 'return'], ret.text))) route.return = ret;

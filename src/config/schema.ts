@@ -44,6 +44,7 @@ const route = {
     root: text,
     index: { ...textList, minItems: 1 },
     tryFiles: { type: 'array', items: text, minItems: 2, expect: 'a list: files to try, then a fallback' },
+    symlinks: { type: 'string', enum: ['inside', 'follow', 'refuse'] },
     return: { type: ['integer', 'string'], expect: 'CODE, "CODE TEXT-OR-URL" or a URL' },
     headers,
     cache: duration,
@@ -150,7 +151,13 @@ export const configSchema = {
   required: ['sites'],
   properties: {
     listen: { type: 'object', additionalProperties: false, properties: { http: listenList, https: listenList } },
-    admin: listenOne,
+    admin: {
+      type: ['integer', 'string', 'object'],
+      expect: 'a port, "host:port", or { listen: ADDRESS, allow: [CIDRs] }',
+      additionalProperties: false,
+      required: ['listen'],
+      properties: { listen: listenOne, allow: textList },
+    },
     drainTimeout: duration,
     storage: text,
     trustedProxies: textList,
@@ -183,6 +190,7 @@ export interface RawRoute {
   root?: string;
   index?: RawText;
   tryFiles?: string[];
+  symlinks?: 'inside' | 'follow' | 'refuse';
   return?: number | string;
   headers?: RawHeaders;
   cache?: string | number;
@@ -232,7 +240,7 @@ export interface RawAcme {
 
 export interface RawConfig {
   listen?: { http?: RawListen; https?: RawListen };
-  admin?: string | number;
+  admin?: string | number | { listen: string | number; allow?: RawText };
   drainTimeout?: string | number;
   storage?: string;
   trustedProxies?: RawText;

@@ -15,6 +15,11 @@ export interface ListenAddress {
   port: number;
 }
 
+/** The admin listener (SPEC §6): loopback clients are always let in, `allow` adds CIDRs or addresses. */
+export interface AdminConfig extends ListenAddress {
+  allow?: string[];
+}
+
 export type LogTarget = 'stdout' | 'stderr' | 'off' | { file: string };
 
 export interface LogConfig {
@@ -106,6 +111,8 @@ export interface RouteConfig {
   root?: string;
   index: string[];
   tryFiles?: string[];
+  /** Static files: symlinks whose target is outside the root are refused unless `follow` (default `inside`). */
+  symlinks?: 'inside' | 'follow' | 'refuse';
   return?: ReturnConfig;
   headers?: HeadersConfig;
   cacheMs?: number;
@@ -137,7 +144,7 @@ export interface Config {
   /** `native` for YAML/JSON, `nginx` when read through the nginx adapter (changes some defaults, SPEC §3). */
   origin: 'native' | 'nginx';
   listen: { http: ListenAddress[]; https: ListenAddress[] };
-  admin?: ListenAddress;
+  admin?: AdminConfig;
   drainTimeoutMs: number;
   /** Absolute folder path, or a `redis://` URL. */
   storage: string;

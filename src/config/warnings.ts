@@ -10,8 +10,12 @@ import type { Config, RouteConfig, SiteConfig } from './types.js';
 
 export function lint(ctx: Ctx, config: Config, raw: RawConfig): void {
   trustEveryone(ctx, config, raw);
-  if (config.admin && !isLoopback(config.admin)) {
-    ctx.warn(['admin'], 'admin (metrics and status) is reachable from other machines; bind it to 127.0.0.1 unless that is intended');
+  if (config.admin && !isLoopback(config.admin) && !config.admin.allow?.length) {
+    // The admin listener answers 403 to non-loopback clients without an allow list (src/admin/access.ts).
+    ctx.warn(
+      typeof raw.admin === 'object' ? ['admin', 'listen'] : ['admin'],
+      'admin listens beyond loopback but lets only loopback clients in (403 for others); bind it to 127.0.0.1, or add allow: [CIDRs] for the scrapers',
+    );
   }
   unusedUpstreams(ctx, config);
   config.sites.forEach((site, i) => lintSite(ctx, config, site, raw, ['sites', i]));

@@ -15,6 +15,8 @@ export interface RequestContext {
   /** Normalised path and raw args. */
   path: string;
   args: string;
+  /** Set by an internal redirect or a tryFiles hit that changed the path (nginx's r->internal). */
+  internal?: boolean;
   upstreamAddr?: string;
   upstreamStartedAt?: number;
   upstreamTime?: number;

@@ -6,6 +6,7 @@ import type { Snapshot } from '../snapshot.js';
 import { RequestVars, headerValue, hostOf, type RequestContext } from './context.js';
 import { sendRedirect, sendStatus } from './respond.js';
 import { escapeUriPath } from '../router/uri-bytes.js';
+import { recordRequest } from '../admin/metrics.js';
 
 function logAccess(ctx: RequestContext): void {
   const { ex, snap } = ctx;
@@ -38,7 +39,10 @@ export function createContext(snap: Snapshot, ex: Exchange): RequestContext {
 /** The context of a new request, logged to the access log when it ends. */
 export function startRequest(snap: Snapshot, ex: Exchange): RequestContext {
   const ctx = createContext(snap, ex);
-  ex.onClose(() => logAccess(ctx));
+  ex.onClose(() => {
+    recordRequest(ctx);
+    logAccess(ctx);
+  });
   return ctx;
 }
 

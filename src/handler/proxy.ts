@@ -10,6 +10,7 @@ import type { RequestContext } from './context.js';
 import { clientResponseHeaders, upstreamRequestHeaders, type RequestHeaderPolicy } from './proxy-headers.js';
 import { sendStatus } from './respond.js';
 import { statusForUpstreamError } from './upstream-errors.js';
+import { BodyGate, countsAsServerFailure, mayRetry } from './proxy-retry.js';
 import { UpgradeExchange, rawHead } from '../listener/upgrade-exchange.js';
 import { H2WebSocketExchange } from '../listener/h2-websocket.js';
 
@@ -22,13 +23,11 @@ export interface ProxyRuntime {
   hsts: string | undefined;
   maxBody: number | undefined;
   readTimeoutMs: number | undefined;
-  /** Extra attempts on another server when nothing reached the first (SPEC §2 `retries`). */
+  /** Extra attempts on other servers (SPEC §2 `retries`; the rules are in proxy-retry.ts). */
   retries: number;
   /** Adds protocol-specific values (FastCGI/uwsgi/SCGI params) to the upstream request. */
   decorate?(ctx: RequestContext, req: UpstreamRequest): void;
 }
-
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 class BodyLimit extends Transform {
   private seen = 0;
@@ -70,6 +69,9 @@ export function handleProxy(ctx: RequestContext, rt: ProxyRuntime): void {
   if (ex instanceof UpgradeExchange) req.upgrade = ex.upgradeProtocol;
   else if (ex instanceof H2WebSocketExchange) ex.prepareUpstream(req);
   rt.decorate?.(ctx, req);
+  const source = req.body;
+  // ip-hash keys on $remote_addr, as nginx's ip_hash does.
+  const pick = { clientKey: ctx.vars.remoteAddr };
   const tried = new Set<UpstreamServer>();
   let call: UpstreamCall | undefined;
   let finished = false;
@@ -79,12 +81,25 @@ export function handleProxy(ctx: RequestContext, rt: ProxyRuntime): void {
 
   const attempt = (server: UpstreamServer): void => {
     tried.add(server);
+    // Only a request that may be retried pays for the gate (proxy-retry.ts).
+    const gate = source && rt.retries > 0 ? new BodyGate(source) : undefined;
+    req.body = gate ?? source;
+    // least-conn and random-two weigh this; it drops when the response ends or fails.
+    server.inFlight += 1;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      server.inFlight -= 1;
+    };
+    const startedAt = performance.now();
     ctx.upstreamAddr = server.transport.address;
-    ctx.upstreamStartedAt = performance.now();
+    ctx.upstreamStartedAt = startedAt;
     call = server.transport.request(req, {
       onHeaders(status, headers: IncomingHttpHeaders) {
-        ctx.upstreamTime = (performance.now() - (ctx.upstreamStartedAt ?? 0)) / 1000;
-        rt.pool.reportSuccess(server);
+        const headMs = performance.now() - startedAt;
+        ctx.upstreamTime = headMs / 1000;
+        rt.pool.reportResponse(server, headMs);
         if (ex.closed) return;
         ex.respond(status, clientResponseHeaders(headers, ctx, rt.responseOps, rt.hsts));
       },
@@ -95,11 +110,14 @@ export function handleProxy(ctx: RequestContext, rt: ProxyRuntime): void {
         return false;
       },
       onEnd(trailers) {
+        release();
         finished = true;
         if (!ex.closed) ex.end(trailers);
       },
       onUpgrade(status, headers, upstreamSocket) {
-        ctx.upstreamTime = (performance.now() - (ctx.upstreamStartedAt ?? 0)) / 1000;
+        ctx.upstreamTime = (performance.now() - startedAt) / 1000;
+        // A tunnel is load on the server for as long as it is open (nginx least_conn counts it too).
+        upstreamSocket.once('close', release);
         if (ex instanceof H2WebSocketExchange && !ex.closed) {
           finished = true;
           if (!ex.bridge(status, headers, clientResponseHeaders(headers, ctx, rt.responseOps, rt.hsts), upstreamSocket)) {
@@ -116,33 +134,38 @@ export function handleProxy(ctx: RequestContext, rt: ProxyRuntime): void {
         finished = true;
       },
       onError(err) {
+        release();
         finished = true;
+        // The client went away (we aborted the call): not the server's fault, nobody to answer.
         if (ex.closed) return;
         if (overLimit) {
           tooLarge(ctx);
           return;
         }
         const code = err instanceof UpstreamError ? err.code : 'ERESET';
-        const nothingSent = code === 'ECONNECT' || code === 'ECONNECTTIMEOUT';
-        if (code !== 'EBODY') rt.pool.reportFailure(server);
-        if (!ex.headersSent && nothingSent && !req.body && IDEMPOTENT.has(req.method) && tried.size <= rt.retries) {
-          const next = rt.pool.pick(tried);
-          if (next) {
-            finished = false;
-            attempt(next);
-            return;
-          }
-        }
-        ctx.snap.logger.warn(`upstream ${server.transport.address}: ${err.message}`, {
+        if (countsAsServerFailure(code)) rt.pool.reportFailure(server, err.message);
+        const meta = { code, site: ctx.site.config.hosts[0], uri: ex.rawTarget };
+        const retry = mayRetry({
           code,
-          site: ctx.site.config.hosts[0],
-          uri: ex.rawTarget,
+          method: req.method,
+          headersSent: ex.headersSent,
+          bodyRead: gate?.bodyRead ?? source !== undefined,
+          attempts: tried.size,
+          retries: rt.retries,
         });
+        const next = retry ? rt.pool.pick(pick, tried) : undefined;
+        if (next) {
+          ctx.snap.logger.warn(`upstream ${server.transport.address}: ${err.message}; trying ${next.transport.address}`, meta);
+          finished = false;
+          attempt(next);
+          return;
+        }
+        ctx.snap.logger.warn(`upstream ${server.transport.address}: ${err.message}`, meta);
         sendStatus(ctx, statusForUpstreamError(err));
       },
     });
   };
-  const first = rt.pool.pick(tried);
+  const first = rt.pool.pick(pick, tried);
   if (first) attempt(first);
   else sendStatus(ctx, 503);
 }

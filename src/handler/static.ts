@@ -1,121 +1,102 @@
 // Static files under a route's `root`: GET/HEAD, index files, the directory trailing-slash
-// redirect, MIME types, validators and conditional GET. The path is already normalised by the
-// router (no `..` can survive), and symlinks are resolved and checked against the root.
-import fs from 'node:fs';
-import path from 'node:path';
-import mime from 'mime-types';
+// redirect, precompressed `.br`/`.gz` files, validators, conditional requests and ranges.
+// Finding the file (and keeping out of the root) is static-files.ts's job.
+//
+// Content-Type comes from mime-types, with `; charset=utf-8` on text types (text/*, JavaScript,
+// JSON...) as Caddy sends; nginx sends no charset unless `charset utf-8;` is configured, and
+// browsers then guess, which is how UTF-8 pages end up shown as Latin-1.
 import type { ResponseHeaders } from '../listener/exchange.js';
+import { escapeUriPath } from '../router/uri-bytes.js';
 import type { RequestContext } from './context.js';
 import { sendRedirect, sendStatus } from './respond.js';
-import { escapeUriPath } from '../router/uri-bytes.js';
+import { evaluatePreconditions, ifRangeHolds } from './static-conditional.js';
+import { chooseEncoding } from './static-encoding.js';
+import type { Lookup, StaticFile, StaticFiles } from './static-files.js';
+import { parseRange } from './static-range.js';
+import { sendMultipart, sendRange, sendWhole } from './static-send.js';
+import { internalRedirect } from './try-files.js';
 
 export interface StaticRuntime {
-  root: string;
+  files: StaticFiles;
   index: string[];
   hsts: string | undefined;
 }
 
-interface Found {
-  file: string;
-  stat: fs.Stats;
-}
-
-async function resolveInRoot(root: string, rel: string): Promise<Found | 'dir' | undefined> {
-  const candidate = path.join(root, rel);
-  let real: string;
-  try {
-    real = await fs.promises.realpath(candidate);
-  } catch {
-    return undefined;
-  }
-  const realRoot = await fs.promises.realpath(root).catch(() => root);
-  if (real !== realRoot && !real.startsWith(realRoot + path.sep)) return undefined;
-  const stat = await fs.promises.stat(real).catch(() => undefined);
-  if (!stat) return undefined;
-  if (stat.isDirectory()) return 'dir';
-  return stat.isFile() ? { file: real, stat } : undefined;
-}
-
-/** nginx's ETag: hex mtime (seconds) and hex size. */
-function etagOf(stat: fs.Stats): string {
-  return `"${Math.floor(stat.mtimeMs / 1000).toString(16)}-${stat.size.toString(16)}"`;
-}
-
-function notModified(ctx: RequestContext, etag: string, mtime: Date): boolean {
-  const inm = ctx.ex.headers['if-none-match'];
-  if (inm !== undefined) {
-    return inm.split(',').some((t) => {
-      const tag = t.trim();
-      return tag === '*' || tag === etag || tag === `W/${etag}`;
-    });
-  }
-  const ims = ctx.ex.headers['if-modified-since'];
-  if (ims !== undefined) {
-    const since = Date.parse(ims);
-    return !Number.isNaN(since) && Math.floor(mtime.getTime() / 1000) * 1000 <= since;
-  }
-  return false;
-}
-
-export async function handleStatic(ctx: RequestContext, rt: StaticRuntime): Promise<void> {
+export function handleStatic(ctx: RequestContext, rt: StaticRuntime): void | Promise<void> {
   const { ex } = ctx;
   if (ex.method !== 'GET' && ex.method !== 'HEAD') {
     sendStatus(ctx, 405, { allow: 'GET, HEAD' });
     return;
   }
-  let found = await resolveInRoot(rt.root, ctx.path);
-  if (found === 'dir') {
-    if (!ctx.path.endsWith('/')) {
-      sendRedirect(ctx, 301, `${escapeUriPath(ctx.path)}/${ctx.args ? `?${ctx.args}` : ''}`);
-      return;
-    }
-    found = undefined;
-    for (const name of rt.index) {
-      const hit = await resolveInRoot(rt.root, ctx.path + name);
-      if (hit && hit !== 'dir') {
-        found = hit;
-        break;
-      }
-    }
-    if (!found) {
-      sendStatus(ctx, 403);
+  const r = rt.files.lookup(ctx.path);
+  if (r instanceof Promise) return r.then((found) => serve(ctx, rt, found));
+  return serve(ctx, rt, r);
+}
+
+function serve(ctx: RequestContext, rt: StaticRuntime, found: Lookup): void | Promise<void> {
+  if (ctx.ex.closed) return;
+  if (found.kind === 'error') sendStatus(ctx, found.status);
+  else if (found.kind === 'file') sendFile(ctx, rt, found);
+  else if (!ctx.path.endsWith('/')) sendRedirect(ctx, 301, `${escapeUriPath(ctx.path)}/${ctx.args ? `?${ctx.args}` : ''}`);
+  else return serveIndex(ctx, rt);
+}
+
+/**
+ * nginx's index module: the first index name that is a file becomes an internal redirect, so a
+ * `~ \.php$` location gets `/dir/index.php`; with none, 403 (nginx without autoindex).
+ */
+async function serveIndex(ctx: RequestContext, rt: StaticRuntime): Promise<void> {
+  for (const name of rt.index) {
+    const uri = ctx.path + name;
+    const r = rt.files.lookup(uri);
+    const found = r instanceof Promise ? await r : r;
+    if (found.kind === 'file') {
+      internalRedirect(ctx, uri);
       return;
     }
   }
-  if (!found) {
-    sendStatus(ctx, 404);
-    return;
-  }
-  if (ex.closed) return;
-  const { file, stat } = found;
-  const etag = etagOf(stat);
+  sendStatus(ctx, 403);
+}
+
+function sendFile(ctx: RequestContext, rt: StaticRuntime, file: StaticFile): void {
+  const { ex } = ctx;
+  const coding = chooseEncoding(ex.headers['accept-encoding'], file.available);
+  const rep = coding ? (file.encoded.get(coding) ?? file) : file;
   const headers: ResponseHeaders = {
-    'last-modified': stat.mtime.toUTCString(),
-    etag,
+    etag: rep.etag,
+    'last-modified': rep.lastModified,
     'accept-ranges': 'bytes',
   };
+  // Any response for a file with encoded siblings depends on Accept-Encoding (RFC 9110 §12.5.5).
+  if (file.available.size > 0) headers.vary = 'Accept-Encoding';
   if (rt.hsts !== undefined && ex.conn.secure) headers['strict-transport-security'] = rt.hsts;
-  if (notModified(ctx, etag, stat.mtime)) {
-    ex.respond(304, headers, '');
+
+  const pre = evaluatePreconditions(ex.method, ex.headers, rep);
+  if (pre === 412) {
+    sendStatus(ctx, 412);
     return;
   }
-  headers['content-type'] = mime.contentType(path.extname(file)) || 'application/octet-stream';
-  headers['content-length'] = stat.size;
-  ex.respond(200, headers);
-  if (ex.method === 'HEAD' || stat.size === 0) {
+  if (pre === 304) {
+    // No Content-Length: in a 304 it would have to be the 200's (RFC 9110 §8.6).
+    ex.respond(304, headers);
     ex.end();
     return;
   }
-  const stream = fs.createReadStream(file, { highWaterMark: 64 * 1024 });
-  ex.onClose((aborted) => {
-    if (aborted) stream.destroy();
-  });
-  stream.on('data', (chunk) => {
-    if (!ex.write(chunk as Buffer)) {
-      stream.pause();
-      ex.onDrain(() => stream.resume());
-    }
-  });
-  stream.on('end', () => ex.end());
-  stream.on('error', () => ex.abort());
+  headers['content-type'] = file.contentType;
+  if (coding) headers['content-encoding'] = coding;
+
+  // RFC 9110 §14.2: Range is defined for GET only.
+  const rangeHeader = ex.method === 'GET' ? ex.headers.range : undefined;
+  const range = rangeHeader !== undefined && ifRangeHolds(ex.headers, rep) ? parseRange(rangeHeader, rep.size) : undefined;
+  if (range?.kind === 'unsatisfiable') {
+    sendStatus(ctx, 416, { 'content-range': `bytes */${rep.size}` });
+  } else if (range?.kind === 'ranges' && range.ranges.length === 1) {
+    sendRange(ex, headers, rep, range.ranges[0] as (typeof range.ranges)[0]);
+  } else if (range?.kind === 'ranges' && !coding) {
+    sendMultipart(ex, headers, rep, range.ranges, file.contentType);
+  } else {
+    // Several ranges of an encoded file would need a Content-Encoding per part, which HTTP has
+    // not got; RFC 9110 §14.2 lets us ignore Range instead.
+    sendWhole(ex, headers, rep);
+  }
 }

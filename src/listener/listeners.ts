@@ -7,6 +7,7 @@ import type { Logger } from '../log/types.js';
 import type { AcmeTlsHooks, CertEntry, CertificateSelector } from '../tls/types.js';
 import { MAX_HELLO_BYTES, parseClientHello, type ClientHello } from './client-hello.js';
 import type { ProtocolServers } from './protocol-servers.js';
+import { recordHandshake, recordHandshakeFailure } from '../admin/metrics.js';
 
 export interface Listener {
   readonly address: ListenAddress;
@@ -105,6 +106,7 @@ export async function listenTls(
   web.on('secureConnection', (socket: TaggedSocket) => {
     // The handshake saw this name; selecting again is two Map lookups and also sees an on-demand issue.
     socket.gatehouseCert = certs.select(socket.servername || undefined);
+    recordHandshake(socket.getProtocol());
     servers.accept(socket, socket.alpnProtocol === 'h2' ? 'h2' : 'http/1.1');
   });
   let validators: HandOffServer | undefined;
@@ -121,11 +123,15 @@ export async function listenTls(
     }
     return validators;
   };
-  web.on('tlsClientError', (err) => logger.debug(`TLS handshake failed: ${err.message}`));
+  web.on('tlsClientError', (err) => {
+    recordHandshakeFailure('error');
+    logger.debug(`TLS handshake failed: ${err.message}`);
+  });
 
   const startTls = (raw: Socket, choice: TlsChoice | undefined): void => {
     if (!choice || raw.destroyed) {
       // Nothing to serve for this name (e.g. no challenge open): fail at once, never hang.
+      if (!choice) recordHandshakeFailure('no_certificate');
       raw.destroy();
       return;
     }

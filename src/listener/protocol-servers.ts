@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { Snapshot } from '../snapshot.js';
 import { H1Exchange, H2Exchange, connectionInfo, type ConnectionInfo, type Exchange } from './exchange.js';
 import { H2WebSocketExchange, isWebSocketConnect } from './h2-websocket.js';
+import { trackConnection } from '../admin/metrics.js';
 
 export interface ProtocolHandlers {
   current(): Snapshot;
@@ -152,6 +153,7 @@ export class ProtocolServers {
 
   /** Hands an accepted socket to the server for its protocol. */
   accept(socket: Socket, protocol: 'h2' | 'http/1.1'): void {
+    trackConnection(socket, this.secure ? 'https' : 'http', protocol);
     if (protocol === 'h2' && this.h2) this.h2.emit('connection', socket);
     else this.h1.emit('connection', socket);
   }

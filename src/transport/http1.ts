@@ -1,10 +1,12 @@
-// HTTP/1.1 (and https://) upstreams over an undici Pool: keep-alive connections per server,
+// HTTP/1.1 (and https://) upstreams over undici: keep-alive connections per server capped at
+// `keepalive` idle ones (http1-keepalive.ts),
 // streamed bodies with back-pressure (controller.pause/resume), abort carried through.
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import fs from 'node:fs';
 import type { UpstreamConfig } from '../config/types.js';
+import { KeepAlivePool } from './http1-keepalive.js';
 import { systemSocketError } from './socket-errors.js';
 import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from './types.js';
 
@@ -16,20 +18,20 @@ export interface Http1Options {
 
 export class Http1Transport implements Transport {
   readonly address: string;
-  private readonly pool: Pool;
+  private readonly pool: KeepAlivePool;
 
   constructor(origin: URL, options: Http1Options) {
     this.address = origin.host;
     const tls = options.tls;
-    this.pool = new Pool(origin.origin, {
-      connections: null,
-      pipelining: 1,
-      keepAliveTimeout: 60_000,
-      keepAliveMaxTimeout: 600_000,
-      headersTimeout: options.timeouts.readMs,
-      bodyTimeout: options.timeouts.readMs,
-      connectTimeout: options.timeouts.connectMs,
-      connect: {
+    this.pool = new KeepAlivePool(
+      origin.origin,
+      {
+        keepAliveTimeout: 60_000,
+        keepAliveMaxTimeout: 600_000,
+        headersTimeout: options.timeouts.readMs,
+        bodyTimeout: options.timeouts.readMs,
+      },
+      {
         timeout: options.timeouts.connectMs,
         ...(origin.protocol === 'https:'
           ? {
@@ -39,7 +41,8 @@ export class Http1Transport implements Transport {
             }
           : {}),
       },
-    });
+      options.keepalive,
+    );
   }
 
   request(req: UpstreamRequest, sink: ResponseSink): UpstreamCall {

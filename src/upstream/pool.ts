@@ -1,82 +1,86 @@
-// A group of upstream servers: which one takes the next request, and which are down.
-// Balancing here is nginx's smooth weighted round-robin; backups are used only when every
-// primary is down. Passive health: `maxFails` failures within `failTimeout` mark a server down
-// for `failTimeout` (nginx's max_fails/fail_timeout).
+// A group of upstream servers: which one takes the next request (a Balancer, balancers/), which are
+// down (passive failures and active probes, server.ts / active-check.ts), and what the admin side
+// reads (stats.ts). Backups are used only when no primary is up (nginx `backup`).
 import type { UpstreamConfig } from '../config/types.js';
+import type { Logger } from '../log/types.js';
+import { silentLogger } from '../log/types.js';
 import { createTransport } from '../transport/index.js';
-import type { Transport } from '../transport/types.js';
+import { ActiveChecker } from './active-check.js';
+import type { Balancer, PickContext } from './balancer.js';
+import { createBalancer } from './balancers/index.js';
+import { UpstreamServer } from './server.js';
 import type { UpstreamServerStats } from './stats.js';
 
-export interface UpstreamServer {
-  readonly url: string;
-  readonly weight: number;
-  readonly backup: boolean;
-  readonly transport: Transport;
-  /** Smooth weighted round-robin state (nginx ngx_http_upstream_get_peer). */
-  currentWeight: number;
-  fails: number;
-  firstFailAt: number;
-  downUntil: number;
-}
+export { UpstreamServer } from './server.js';
 
 export class UpstreamPool {
   readonly servers: UpstreamServer[];
+  private readonly balancer: Balancer;
+  private readonly checker: ActiveChecker | undefined;
 
-  constructor(readonly config: UpstreamConfig) {
+  constructor(
+    readonly config: UpstreamConfig,
+    private readonly logger: Logger = silentLogger,
+    balancer?: Balancer,
+  ) {
     this.servers = config.servers.map((s) => {
       // `fastcgi+unix:/run/php.sock` (also uwsgi, scgi): the address is the socket path.
       const unix = /^([a-z0-9]+)\+unix:(\/.*)$/i.exec(s.url);
       const url = unix ? undefined : new URL(s.url);
       const scheme = unix ? (unix[1] ?? '').toLowerCase() : url!.protocol.slice(0, -1);
-      return {
-        url: s.url,
-        weight: s.weight,
-        backup: s.backup,
-        transport: createTransport(scheme, unix ? (unix[2] ?? '') : url!.host, config),
-        currentWeight: 0,
-        fails: 0,
-        firstFailAt: 0,
-        downUntil: 0,
-      };
+      const transport = createTransport(scheme, unix ? (unix[2] ?? '') : url!.host, config);
+      return new UpstreamServer(s.url, s.weight, s.backup, transport, scheme);
     });
-  }
-
-  /** The next server to try, skipping those already tried for this request; undefined when none is up. */
-  pick(exclude?: ReadonlySet<UpstreamServer>): UpstreamServer | undefined {
-    const now = Date.now();
-    return this.pickFrom(false, now, exclude) ?? this.pickFrom(true, now, exclude);
-  }
-
-  private pickFrom(backup: boolean, now: number, exclude?: ReadonlySet<UpstreamServer>): UpstreamServer | undefined {
-    let best: UpstreamServer | undefined;
-    let total = 0;
-    for (const s of this.servers) {
-      if (s.backup !== backup || s.downUntil > now || exclude?.has(s)) continue;
-      s.currentWeight += s.weight;
-      total += s.weight;
-      if (!best || s.currentWeight > best.currentWeight) best = s;
+    this.balancer = balancer ?? createBalancer(config.balance);
+    if (config.health) {
+      this.checker = new ActiveChecker(this.servers, config.health, (server, failure) => this.probeResult(server, failure));
+      this.checker.start();
     }
-    if (best) best.currentWeight -= total;
-    return best;
   }
 
-  reportFailure(server: UpstreamServer): void {
+  /**
+   * The server for the next attempt, leaving out those already tried for this request; undefined
+   * when none is up (the caller answers 503).
+   */
+  pick(ctx: PickContext, exclude?: ReadonlySet<UpstreamServer>): UpstreamServer | undefined {
+    const now = Date.now();
+    // The common case (`proxy: http://host:port`, one server) allocates nothing per request.
+    if (this.servers.length === 1) {
+      const only = this.servers[0]!;
+      return only.isUp(now) && !exclude?.has(only) ? only : undefined;
+    }
+    const candidates = this.candidates(false, now, exclude);
+    const tier = candidates.length > 0 ? candidates : this.candidates(true, now, exclude);
+    return tier.length > 0 ? this.balancer.pick(tier, ctx) : undefined;
+  }
+
+  private candidates(backup: boolean, now: number, exclude: ReadonlySet<UpstreamServer> | undefined): UpstreamServer[] {
+    return this.servers.filter((s) => s.backup === backup && s.isUp(now) && !exclude?.has(s));
+  }
+
+  /** A failure that counts (nginx proxy_next_upstream "error timeout"): connect, reset, timeout, invalid response. */
+  reportFailure(server: UpstreamServer, message: string): void {
     const { maxFails, failTimeoutMs } = this.config;
-    if (maxFails <= 0) return;
-    const now = Date.now();
-    if (now - server.firstFailAt > failTimeoutMs) {
-      server.firstFailAt = now;
-      server.fails = 0;
-    }
-    server.fails += 1;
-    if (server.fails >= maxFails) {
-      server.downUntil = now + failTimeoutMs;
-      server.fails = 0;
+    if (server.recordFailure(message, { maxFails, failTimeoutMs })) {
+      this.logger.warn(`upstream ${this.config.name}: ${server.url} marked down for ${failTimeoutMs} ms after ${maxFails} failure(s): ${message}`);
     }
   }
 
-  reportSuccess(server: UpstreamServer): void {
-    if (server.fails !== 0) server.fails = 0;
+  reportResponse(server: UpstreamServer, headMs: number): void {
+    server.recordResponse(headMs);
+  }
+
+  private probeResult(server: UpstreamServer, failure: string | undefined): void {
+    // Logged on a change only, not once per probe.
+    if (failure === undefined) {
+      const wasDown = !server.isUp();
+      server.probePassed();
+      if (wasDown) this.logger.info(`upstream ${this.config.name}: ${server.url} is up (health check passed)`);
+    } else {
+      const wasProbeDown = server.probeDown;
+      server.probeFailed(failure);
+      if (!wasProbeDown) this.logger.warn(`upstream ${this.config.name}: ${server.url} is down: ${failure}`);
+    }
   }
 
   /** Copies of the servers' state for metrics and the status page. */
@@ -87,15 +91,17 @@ export class UpstreamPool {
       url: s.url,
       weight: s.weight,
       backup: s.backup,
-      up: s.downUntil <= now,
-      active: 0,
+      up: s.isUp(now),
+      active: s.inFlight,
       fails: s.fails,
-      latencyMs: undefined,
-      lastError: undefined,
+      latencyMs: s.latencyMs,
+      lastError: s.lastError,
     }));
   }
 
+  /** Stops the probes, then closes connections once requests in flight are done. */
   async close(): Promise<void> {
+    this.checker?.stop();
     await Promise.all(this.servers.map((s) => s.transport.close()));
   }
 }

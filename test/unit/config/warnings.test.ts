@@ -45,11 +45,15 @@ describe('config/warnings', () => {
     expectWarningAt(L, '"::/0"', 'trustedProxies "::/0" trusts every address');
   });
 
-  it('warns when admin listens beyond loopback', () => {
+  it('warns when admin listens beyond loopback with no allow list', () => {
     const L = ['listen: { https: 8443 }', 'admin: 2019', 'sites:', '  - hosts: [a.test]', OK_ROUTES];
-    expectWarningAt(L, '2019', 'admin (metrics and status) is reachable from other machines');
+    expectWarningAt(L, '2019', 'admin listens beyond loopback but lets only loopback clients in (403 for others)');
+    const long = ['listen: { https: 8443 }', 'admin: { listen: "0.0.0.0:2019" }', 'sites:', '  - hosts: [a.test]', OK_ROUTES];
+    expectWarningAt(long, '"0.0.0.0:2019"', 'add allow: [CIDRs]');
     const quiet = parseConfig(lines('listen: { https: 8443 }', 'admin: "[::1]:2019"', 'sites:', '  - hosts: [a.test]', OK_ROUTES), FILE);
     expect(quiet.warnings).to.deep.equal([]);
+    const allowed = parseConfig(lines('listen: { https: 8443 }', 'admin: { listen: 2019, allow: [10.0.0.0/8] }', 'sites:', '  - hosts: [a.test]', OK_ROUTES), FILE);
+    expect(allowed.warnings).to.deep.equal([]);
   });
 
   it('warns about an upstream no route uses, at its name', () => {

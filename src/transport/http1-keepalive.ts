@@ -1,0 +1,89 @@
+// Connections to one HTTP/1.1 server with nginx's `keepalive N` semantics: as many connections as
+// there are concurrent requests (never a queue), and at most N of them kept open while idle; a
+// connection that goes idle when N are already idle is closed. undici's Pool has no such cap —
+// its `connections` limits concurrency (requests queue behind it) and idle sockets live until the
+// keep-alive timeout — so each connection here is one undici Client (pipelining 1 = one socket),
+// and idle Clients sit on a LIFO stack: the most recently used socket is the least likely to have
+// been closed by the server's own idle timeout.
+import { Client, buildConnector, type Dispatcher } from 'undici';
+
+export type ClientOptions = Omit<Client.Options, 'connect'>;
+
+export class KeepAlivePool {
+  private readonly idle: Client[] = [];
+  private readonly open = new Set<Client>();
+  private readonly connect: buildConnector.connector;
+  private closed = false;
+
+  constructor(
+    private readonly origin: string,
+    private readonly options: ClientOptions,
+    connect: buildConnector.BuildOptions,
+    /** Idle connections kept (SPEC §2 `keepalive`); 0 closes each connection after its response. */
+    private readonly maxIdle: number,
+  ) {
+    // One connector for all Clients, so TLS sessions are resumed across connections (as in undici's Pool).
+    this.connect = buildConnector(connect);
+  }
+
+  /** Sends on an idle connection, or a new one; the handler's end, error or upgrade gives it back. */
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
+    const client = this.idle.pop() ?? this.newClient();
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.release(client);
+    };
+    client.dispatch(opts, {
+      ...handler,
+      // Always present: undici reads a handler without onRequestStart as its legacy (onConnect) kind.
+      onRequestStart: (c, context) => handler.onRequestStart?.(c, context),
+      onResponseEnd: (c, trailers) => {
+        release();
+        handler.onResponseEnd?.(c, trailers);
+      },
+      onResponseError: (c, err) => {
+        release();
+        handler.onResponseError?.(c, err);
+      },
+      onRequestUpgrade: (c, status, headers, socket) => {
+        // The socket now belongs to the tunnel; the Client opens a new one for its next request.
+        release();
+        handler.onRequestUpgrade?.(c, status, headers, socket);
+      },
+    });
+  }
+
+  /** Connections open now, busy or idle (for tests and stats). */
+  get size(): number {
+    return this.open.size;
+  }
+
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.idle.length = 0;
+    await Promise.all([...this.open].map((c) => c.close()));
+  }
+
+  private newClient(): Client {
+    const client = new Client(this.origin, { ...this.options, pipelining: 1, connect: this.connect });
+    this.open.add(client);
+    return client;
+  }
+
+  private release(client: Client): void {
+    if (client.closed || client.destroyed) {
+      this.open.delete(client);
+    } else if (!this.closed && this.idle.length < this.maxIdle) {
+      this.idle.push(client);
+    } else {
+      this.open.delete(client);
+      void client.close();
+    }
+  }
+}
