@@ -65,10 +65,10 @@ export class App {
     const storage = openStorage(config.storage);
     const certs = await CertManager.create(config, storage, logger);
     const acme = new AcmeService(storage, certs, logger);
-    // Serves the ACME certificates already in the storage; ordering happens in the background after
-    // the listeners are up, so start-up never waits for the CA.
     // Session tickets that every worker of a cluster (and every instance on the storage) can decrypt.
     const ticketKeys = new TicketKeys(storage, logger);
+    // Serves the ACME certificates already in the storage; ordering happens in the background after
+    // the listeners are up, so start-up never waits for the CA.
     try {
       await acme.apply(config);
       await ticketKeys.start();
