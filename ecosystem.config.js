@@ -21,14 +21,16 @@ export const apps = [
   {
     // The cron side of ACME (SPEC §6): one renewal pass a day. The proxy's own loop normally keeps
     // certificates fresh, so this is quiet; it matters when the proxy was down. pm2 starts it once and
-    // then at each cron_restart; autorestart off keeps pm2 from looping it after it exits.
+    // then at each cron_restart (pm2 7 re-runs a stopped app on schedule); autorestart off keeps pm2
+    // from looping it after it exits. GATEHOUSE_RENEW_CRON picks another time (5 fields, or 6 with
+    // seconds first), e.g. to spread many machines over the hour.
     name: 'gatehouse-renew',
     script: './bin/gatehouse.js',
     args: 'renew',
     exec_mode: 'fork',
     instances: 1,
     autorestart: false,
-    cron_restart: '17 3 * * *',
+    cron_restart: process.env.GATEHOUSE_RENEW_CRON || '17 3 * * *',
     env,
   },
 ];

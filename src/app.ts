@@ -21,6 +21,7 @@ import { openStorage } from './storage/index.js';
 import type { Storage } from './storage/types.js';
 import { CertManager } from './tls/cert-manager.js';
 import { AcmeService } from './tls/acme/service.js';
+import { TicketKeys } from './tls/ticket-keys.js';
 
 const addrKey = (kind: string, a: ListenAddress): string => `${kind} ${a.host ?? '*'}:${a.port}`;
 
@@ -39,6 +40,7 @@ export class App {
     readonly storage: Storage,
     readonly certs: CertManager,
     readonly acme: AcmeService,
+    private readonly ticketKeys: TicketKeys,
   ) {
     this.snapshot = buildSnapshot(config, logger, accessLog);
     const current = (): Snapshot => this.snapshot;
@@ -69,16 +71,19 @@ export class App {
       throw err;
     }
     const acme = new AcmeService(storage, certs, logger);
+    // Session tickets that every worker of a cluster (and every instance on the storage) can decrypt.
+    const ticketKeys = new TicketKeys(storage, logger);
     // Serves the ACME certificates already in the storage; ordering happens in the background after
     // the listeners are up, so start-up never waits for the CA.
     try {
       await acme.apply(config);
+      await ticketKeys.start();
     } catch (err) {
       certs.close();
       await storage.close();
       throw err;
     }
-    const app = new App(config, logger, accessLog, storage, certs, acme);
+    const app = new App(config, logger, accessLog, storage, certs, acme, ticketKeys);
     try {
       await app.syncListeners(config);
       // After the listeners, so /healthz answering means the proxy is listening.
@@ -109,7 +114,7 @@ export class App {
   /** Opens listeners the config names and closes those it no longer names. */
   private async syncListeners(config: Config): Promise<void> {
     const wanted = new Map<string, () => Promise<Listener>>();
-    for (const a of config.listen.https) wanted.set(addrKey('https', a), () => listenTls(a, this.certs, this.tlsServers, this.logger, this.acme.tlsHooks));
+    for (const a of config.listen.https) wanted.set(addrKey('https', a), () => listenTls(a, this.certs, this.tlsServers, this.logger, this.acme.tlsHooks, this.ticketKeys));
     for (const a of config.listen.http) wanted.set(addrKey('http', a), () => listenPlain(a, this.plainServers));
     for (const [key, open] of wanted) {
       if (!this.listeners.has(key)) this.listeners.set(key, await open());
@@ -185,6 +190,7 @@ export class App {
     await this.snapshot.dispose();
     this.acme.close();
     this.certs.close();
+    this.ticketKeys.close();
     await this.storage.close();
     this.accessLog.close();
     this.logger.close();

@@ -100,6 +100,7 @@ export async function listenTls(
   servers: ProtocolServers,
   logger: Logger,
   acme?: AcmeTlsHooks,
+  ticketKeys?: { apply(context: tls.SecureContext): void },
 ): Promise<Listener> {
   const web = handOffServer(['h2', 'http/1.1']);
   web.on('secureConnection', (socket: TaggedSocket) => {
@@ -135,6 +136,8 @@ export async function listenTls(
       return;
     }
     const target = choice.acmeTls ? validatorServer() : web;
+    // Ticket keys live in each SecureContext (one per certificate, renewed ones included).
+    if (!choice.acmeTls) ticketKeys?.apply(choice.context);
     target._sharedCreds = choice.context;
     target.emit('connection', raw);
   };

@@ -8,6 +8,7 @@
 //   acme/<issuerKey>/changed                 (rewritten after every stored certificate: others re-read)
 //   challenges/http-01/<token>
 //   challenges/tls-alpn-01/<name>.json
+//   tls/ticket-keys.json                     (session ticket keys of this and the next slot, secret)
 //
 // Lock names are keys too; each Storage decides where a lock lives (FileStorage: `locks/<name>.lock`).
 
@@ -113,3 +114,9 @@ export function accountLockName(issuerKey: string, email: string): string {
 export function internalCaLockName(): string {
   return 'internal-ca';
 }
+
+/** TLS session ticket keys shared by every process (src/tls/ticket-keys.ts). */
+export const TICKET_KEYS_KEY = 'tls/ticket-keys.json';
+
+/** Lock held while ticket keys for a new slot are created. */
+export const TICKET_KEYS_LOCK = 'tls-ticket-keys';
