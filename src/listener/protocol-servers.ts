@@ -53,6 +53,9 @@ function headerListSize(headers: http2.IncomingHttpHeaders): number {
 
 /** How long a session told GOAWAY may take to flush its last frames before it is destroyed. */
 const SESSION_CLOSE_GRACE_MS = 5_000;
+/** 2^31-1: the largest HTTP/2 stream id, for the first GOAWAY of a graceful close. */
+const MAX_STREAM_ID = 2 ** 31 - 1;
+const GOAWAY_PING_WAIT_MS = 1_000;
 
 /**
  * GOAWAY, let open streams finish, then make sure the session really goes: Node's session.close()
@@ -66,14 +69,32 @@ const closing = new WeakSet<Http2Session>();
 function closeSession(session: Http2Session): void {
   if (session.destroyed || closing.has(session)) return;
   closing.add(session);
-  session.close();
+  // RFC 9113 §6.8 graceful shutdown: a first GOAWAY with the highest stream id refuses nothing, so
+  // requests the client sent before it saw the GOAWAY still run; once a PING round trip proves the
+  // client has read it, close() sends the real last stream id. Closing in one step refuses the
+  // streams in flight towards us, and clients such as h2load count those as failed (pm2 reload).
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    if (!session.destroyed && !session.closed) session.close();
+    setTimeout(check, SESSION_CLOSE_GRACE_MS).unref();
+  };
   const check = (): void => {
     if (session.destroyed) return;
     // Streams still in flight keep the session until they end (or the drain deadline destroys all).
     if ((openStreams.get(session) ?? 0) === 0) session.destroy();
     else setTimeout(check, SESSION_CLOSE_GRACE_MS).unref();
   };
-  setTimeout(check, SESSION_CLOSE_GRACE_MS).unref();
+  try {
+    session.goaway(http2.constants.NGHTTP2_NO_ERROR, MAX_STREAM_ID);
+    if (!session.ping(() => finish())) finish();
+  } catch {
+    finish();
+    return;
+  }
+  // A client that never answers the PING gets the real GOAWAY anyway.
+  setTimeout(finish, GOAWAY_PING_WAIT_MS).unref();
 }
 
 /**

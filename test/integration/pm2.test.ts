@@ -58,7 +58,7 @@ describe('pm2 cluster (integration)', function () {
     pebble = await startPebble({ httpPort, tlsPort: httpsPort, validitySeconds: 20 });
     proxyConfig = writeConfig(path.join(dir, 'gatehouse.yaml'), [site(['localhost'], 'internal'), site(['cluster.example.test'], 'acme')]);
     // The proxies' renewal loop stays out of the way (1 h); the cron app does the renewing here.
-    pm2 = startPm2({ GATEHOUSE_ACME_POLL: '50ms', GATEHOUSE_RENEW_CHECK_INTERVAL: '1h' });
+    pm2 = startPm2({ GATEHOUSE_ACME_POLL: '50ms', GATEHOUSE_RENEW_CHECK_INTERVAL: '1h', GATEHOUSE_STORAGE_SYNC_INTERVAL: '2s' });
     await pm2.run(['start', ECOSYSTEM, '--only', APP, '-i', '2'], { GATEHOUSE_CONFIG: proxyConfig });
   });
 
@@ -128,14 +128,15 @@ describe('pm2 cluster (integration)', function () {
     const renewed = /renewed cluster\.example\.test: serial (\w+)/.exec(r.stdout)?.[1];
     expect(renewed).to.be.a('string');
     expect(renewed!.toUpperCase()).to.not.equal(before.serial.toUpperCase());
-    // Each worker looks in the storage every minute (syncIntervalMs); no signal, no reload.
+    // Each worker looks in the storage every 2 s here (GATEHOUSE_STORAGE_SYNC_INTERVAL; a minute by
+    // default); no signal, no reload.
     const pids = (await pm2.list()).filter((p) => p.name === APP).map((p) => p.pid);
     const fresh = new Set<number>();
     await eventually('both workers serving the renewed certificate', async () => {
       const v = await visit('cluster.example.test');
       if (v.serial.toUpperCase().replace(/^0+/, '') === renewed!.toUpperCase().replace(/^0+/, '')) fresh.add(v.worker);
       return fresh.size === 2 ? true : undefined;
-    }, 75_000, 500);
+    }, 20_000, 250);
     expect((await pm2.list()).filter((p) => p.name === APP).map((p) => p.pid)).to.deep.equal(pids);
   });
 

@@ -8,7 +8,8 @@ export interface AcmeKnobs {
   checkIntervalMs: number;
   /**
    * How often a running proxy looks in the storage for certificates that another process (`gatehouse
-   * renew`, another instance) stored: min(1 minute, the check interval).
+   * renew`, another instance) stored (GATEHOUSE_STORAGE_SYNC_INTERVAL, default min(1 minute, the check
+   * interval)). Redis storage also announces changes, so there this is only the fallback.
    */
   syncIntervalMs: number;
   /** First wait while polling an order or challenge (GATEHOUSE_ACME_POLL, default 250ms; doubles up to 5 s). */
@@ -32,7 +33,7 @@ export function readKnobs(env: NodeJS.ProcessEnv = process.env): AcmeKnobs {
   const checkIntervalMs = duration(env, 'GATEHOUSE_RENEW_CHECK_INTERVAL', 10 * 60_000);
   return {
     checkIntervalMs,
-    syncIntervalMs: Math.min(60_000, checkIntervalMs),
+    syncIntervalMs: duration(env, 'GATEHOUSE_STORAGE_SYNC_INTERVAL', Math.min(60_000, checkIntervalMs)),
     pollMinMs: duration(env, 'GATEHOUSE_ACME_POLL', 250),
   };
 }
