@@ -7,11 +7,11 @@
 // shared machine is the proxy's own CPU time (utime+stime of its whole process tree, from /proc/PID/stat) per
 // completed request, so that is what the targets are checked against, as ratios within this one run.
 //
-//   node scripts/bench.mjs [--quick] [--runs N] [--only h1,h2,big,handshake,idle] [--idle-conns N]
+//   node scripts/bench.mjs [--quick] [--runs N] [--only h1,h2,big,handshake,idle,static,cache,compress,cgi,cluster,metrics] [--idle-conns N]
 //                          [--build] [--keep] [--verbose]
 //
 // Results: a table per step on stdout and .bench/results.json; proxy logs are copied to .bench/logs/.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -57,14 +57,19 @@ import {
   which,
 } from './bench/lib.mjs';
 
-const STEPS = ['h1', 'h2', 'big', 'handshake', 'idle'];
+const CORE_STEPS = ['h1', 'h2', 'big', 'handshake', 'idle'];
+// Per-topic benchmarks, each a standalone script in scripts/bench/ (run after the core steps, with their
+// own contenders and verdict lines): static files, the HTTP cache, compression memory, php-fpm/uWSGI,
+// the pm2 cluster, /metrics latency.
+const TOPICS = ['static', 'cache', 'compress', 'cgi', 'cluster', 'metrics'];
+const STEPS = [...CORE_STEPS, ...TOPICS];
 const HANDSHAKE_CLIENTS = 4; // parallel `openssl s_time` processes
 
 // ---------------------------------------------------------------------------------------------------- options
 
 function usage(msg) {
   if (msg) console.error(`bench: ${msg}`);
-  console.error('usage: node scripts/bench.mjs [--quick] [--runs N] [--only h1,h2,big,handshake,idle] [--idle-conns N] [--build] [--keep] [--verbose]');
+  console.error(`usage: node scripts/bench.mjs [--quick] [--runs N] [--only ${STEPS.join(',')}] [--idle-conns N] [--build] [--keep] [--verbose]`);
   process.exit(msg ? 2 : 0);
 }
 
@@ -106,7 +111,8 @@ function parseArgs(argv) {
 const opts = parseArgs(process.argv.slice(2));
 const CFG = {
   runs: opts.runs ?? (opts.quick ? 1 : 3),
-  steps: opts.only ? STEPS.filter((s) => opts.only.includes(s)) : STEPS,
+  steps: opts.only ? CORE_STEPS.filter((s) => opts.only.includes(s)) : CORE_STEPS,
+  topics: opts.only ? TOPICS.filter((s) => opts.only.includes(s)) : TOPICS,
   d: opts.quick ? 2 : 5,
   dBig: opts.quick ? 2 : 4,
   handshakeSecs: opts.quick ? 2 : 3,
@@ -727,7 +733,35 @@ async function main() {
   return ghError ? 1 : 0;
 }
 
-main().then(
+/** Runs each selected topic script in turn, its output shown as it comes; returns its verdict lines. */
+async function runTopics() {
+  const verdicts = [];
+  for (const topic of CFG.topics) {
+    log(`\n================================================================ ${topic} (scripts/bench/${topic}.mjs)`);
+    const args = [path.join(ROOT, 'scripts', 'bench', `${topic}.mjs`)];
+    if (opts.build && ['cache', 'compress', 'static'].includes(topic)) args.push('--build');
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines = readline.createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      console.log(line);
+      if (/\b(PASS|MISS)\b/.test(line)) verdicts.push(`${topic}: ${line.trim()}`);
+    });
+    const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+    if (code !== 0) verdicts.push(`${topic}: exited ${code}`);
+  }
+  return verdicts;
+}
+
+async function mainWithTopics() {
+  const code = CFG.steps.length ? await main() : 0;
+  if (!CFG.topics.length) return code;
+  const verdicts = await runTopics();
+  log('\n== topic verdicts');
+  for (const v of verdicts) log(`  ${v}`);
+  return code;
+}
+
+mainWithTopics().then(
   (code) => { process.exitCode = code; },
   async (err) => {
     console.error(`bench: ${err.stack || err.message}`);
