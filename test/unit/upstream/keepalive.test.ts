@@ -86,4 +86,26 @@ describe('KeepAlivePool', () => {
       await pool.close();
     }
   });
+
+  it('a burst of responses above the cap does not close the connections the next burst reuses', async () => {
+    // Node hands over a burst of responses in one turn, before the next requests arrive; closing the
+    // excess at once made every burst open new connections (a connect per request under load).
+    const pool = new KeepAlivePool(origin, {}, {}, 2);
+    try {
+      connections = 0;
+      for (let burst = 0; burst < 3; burst++) {
+        hold = 20;
+        const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => get(pool, `/b${burst}-${i}`)));
+        expect(statuses.every((s) => s === 200)).to.equal(true);
+      }
+      hold = 0;
+      expect(connections, 'connections opened over three bursts of 20').to.equal(20);
+      // Once idle for a while, the excess above the cap is closed.
+      await waitFor(() => open === 2);
+      expect(open).to.equal(2);
+      expect(pool.idleCount).to.equal(2);
+    } finally {
+      await pool.close();
+    }
+  });
 });
