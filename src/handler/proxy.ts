@@ -9,6 +9,7 @@ import { UpstreamError, type UpstreamCall, type UpstreamRequest } from '../trans
 import type { RequestContext } from './context.js';
 import { clientResponseHeaders, upstreamRequestHeaders, type RequestHeaderPolicy } from './proxy-headers.js';
 import { sendStatus } from './respond.js';
+import { refuseBody } from '../middleware/body-limit.js';
 import { statusForUpstreamError } from './upstream-errors.js';
 import { BodyGate, countsAsServerFailure, mayRetry } from './proxy-retry.js';
 import { UpgradeExchange, rawHead } from '../listener/upgrade-exchange.js';
@@ -48,7 +49,7 @@ export function handleProxy(ctx: RequestContext, rt: ProxyRuntime): void {
   if (rt.maxBody !== undefined && body) {
     const declared = Number(ex.headers['content-length'] ?? NaN);
     if (declared > rt.maxBody) {
-      tooLarge(ctx);
+      refuseBody(ctx);
       return;
     }
     if (Number.isNaN(declared)) {
@@ -139,7 +140,7 @@ export function handleProxy(ctx: RequestContext, rt: ProxyRuntime): void {
         // The client went away (we aborted the call): not the server's fault, nobody to answer.
         if (ex.closed) return;
         if (overLimit) {
-          tooLarge(ctx);
+          refuseBody(ctx);
           return;
         }
         const code = err instanceof UpstreamError ? err.code : 'ERESET';
@@ -187,9 +188,4 @@ function bridgeUpgrade(ex: UpgradeExchange, status: number, headers: IncomingHtt
   client.on('close', close);
   upstream.pipe(client);
   client.pipe(upstream);
-}
-
-function tooLarge(ctx: RequestContext): void {
-  // The unread body would otherwise be read (or fail) on a kept-alive HTTP/1.1 connection.
-  sendStatus(ctx, 413, ctx.ex.protocol === 'HTTP/2.0' ? undefined : { connection: 'close' });
 }

@@ -46,3 +46,13 @@ export interface Storage {
   watch?(key: string, onChange: () => void): () => void;
   close(): Promise<void>;
 }
+
+/** The value of `key` as UTF-8 text, or undefined when the key does not exist (other errors throw). */
+export async function loadText(storage: Pick<Storage, 'load'>, key: string): Promise<string | undefined> {
+  try {
+    return (await storage.load(key)).toString('utf8');
+  } catch (err) {
+    if (err instanceof StorageNotFoundError) return undefined;
+    throw err;
+  }
+}

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import type { SecureContext } from 'node:tls';
 import type { Logger } from '../log/types.js';
 import { TICKET_KEYS_KEY, TICKET_KEYS_LOCK } from '../storage/keys.js';
-import { StorageNotFoundError, type Storage } from '../storage/types.js';
+import { loadText, type Storage } from '../storage/types.js';
 
 /** 16-byte key name + 16-byte HMAC secret + 16-byte AES key: the layout Node's setTicketKeys expects. */
 export const TICKET_KEY_BYTES = 48;
@@ -133,13 +133,8 @@ export class TicketKeys {
   }
 
   private async read(): Promise<StoredKeys | undefined> {
-    let text: string;
-    try {
-      text = (await this.storage.load(TICKET_KEYS_KEY)).toString('utf8');
-    } catch (err) {
-      if (err instanceof StorageNotFoundError) return undefined;
-      throw err;
-    }
+    const text = await loadText(this.storage, TICKET_KEYS_KEY);
+    if (text === undefined) return undefined;
     try {
       const parsed = JSON.parse(text) as StoredKeys;
       return typeof parsed?.keys === 'object' && parsed.keys !== null ? parsed : undefined;

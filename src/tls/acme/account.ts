@@ -4,7 +4,7 @@
 import acme from 'acme-client';
 import type { Logger } from '../../log/types.js';
 import { accountLockName, acmeAccountKeys } from '../../storage/keys.js';
-import { StorageNotFoundError, type Storage } from '../../storage/types.js';
+import { loadText, type Storage } from '../../storage/types.js';
 import { newCertificateKey } from './keys.js';
 
 export interface AccountParams {
@@ -101,15 +101,7 @@ function newClient(p: AccountParams, accountKey: string, accountUrl?: string): a
 
 async function loadStored(p: AccountParams): Promise<{ key?: string; account?: StoredAccount }> {
   const keys = acmeAccountKeys(p.issuerKey, p.email ?? '');
-  const read = async (k: string): Promise<string | undefined> => {
-    try {
-      return (await p.storage.load(k)).toString();
-    } catch (err) {
-      if (err instanceof StorageNotFoundError) return undefined;
-      throw err;
-    }
-  };
-  const [key, json] = await Promise.all([read(keys.key), read(keys.json)]);
+  const [key, json] = await Promise.all([loadText(p.storage, keys.key), loadText(p.storage, keys.json)]);
   let account: StoredAccount | undefined;
   try {
     account = json ? (JSON.parse(json) as StoredAccount) : undefined;

@@ -7,7 +7,7 @@
 // the certificate itself.
 import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { acmeChangedKey, acmeStateKey, certificateKeys, certificatesPrefix } from '../../storage/keys.js';
-import { StorageNotFoundError, type Storage } from '../../storage/types.js';
+import { loadText, type Storage } from '../../storage/types.js';
 
 export interface CertMeta {
   names: string[];
@@ -72,10 +72,10 @@ export class AcmeCertStore {
   async load(primary: string): Promise<StoredPair | undefined> {
     const keys = certificateKeys(this.issuerKey, primary);
     const [cert, key, metaText, pending] = await Promise.all([
-      read(this.storage, keys.cert),
-      read(this.storage, keys.key),
-      read(this.storage, keys.meta),
-      read(this.storage, keys.pending),
+      loadText(this.storage, keys.cert),
+      loadText(this.storage, keys.key),
+      loadText(this.storage, keys.meta),
+      loadText(this.storage, keys.pending),
     ]);
     // Without `pending`, the last save() finished: cert and key belong together (checked again by
     // createCertEntry before serving). Only after a crash is the pair compared.
@@ -104,7 +104,7 @@ export class AcmeCertStore {
 
   /** The stored chain alone (one read), to notice a change cheaply. */
   async loadCertPem(primary: string): Promise<string | undefined> {
-    return read(this.storage, certificateKeys(this.issuerKey, primary).cert);
+    return loadText(this.storage, certificateKeys(this.issuerKey, primary).cert);
   }
 
   async save(primary: string, pair: { certPem: string; keyPem: string }, meta: CertMeta): Promise<void> {
@@ -118,7 +118,7 @@ export class AcmeCertStore {
   }
 
   async loadState(primary: string): Promise<NameState | undefined> {
-    const text = await read(this.storage, acmeStateKey(this.issuerKey, primary));
+    const text = await loadText(this.storage, acmeStateKey(this.issuerKey, primary));
     if (!text) return undefined;
     try {
       return JSON.parse(text) as NameState;
@@ -133,7 +133,7 @@ export class AcmeCertStore {
 
   /** Changes whenever any certificate of this issuer was stored (by any process). */
   async changedMarker(): Promise<string | undefined> {
-    return read(this.storage, acmeChangedKey(this.issuerKey));
+    return loadText(this.storage, acmeChangedKey(this.issuerKey));
   }
 
   /** Primary names of the certificates stored for this issuer. */
@@ -146,15 +146,6 @@ export class AcmeCertStore {
       if (m) out.push(m[1]!);
     }
     return out;
-  }
-}
-
-async function read(storage: Storage, key: string): Promise<string | undefined> {
-  try {
-    return (await storage.load(key)).toString();
-  } catch (err) {
-    if (err instanceof StorageNotFoundError) return undefined;
-    throw err;
   }
 }
 

@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../../config/types.js';
 import { certificateKeys, certificatesPrefix, INTERNAL_ISSUER, issuerKeyFromDirectory, safeName } from '../../storage/keys.js';
-import { StorageNotFoundError, type Storage } from '../../storage/types.js';
+import { loadText, type Storage } from '../../storage/types.js';
 import { certNamesForSite, normalizeName, parseSubjectAltName } from '../names.js';
 import { renewalTime } from '../renewal.js';
 import { AcmeCertStore, type NameState } from './cert-store.js';
@@ -47,7 +47,7 @@ export async function inventory(config: Config, storage: Storage, now = Date.now
     if (!m) continue;
     const [, issuerKey, name] = m as unknown as [string, string, string];
     if (issuerKey === INTERNAL_ISSUER) {
-      const pem = await read(storage, certificateKeys(INTERNAL_ISSUER, name).cert);
+      const pem = await loadText(storage, certificateKeys(INTERNAL_ISSUER, name).cert);
       if (pem) rows.push(fromCert(pem, 'internal', now, (x) => renewalTime(validity(x).notBefore, validity(x).notAfter).getTime()));
       continue;
     }
@@ -145,13 +145,4 @@ function withState(row: InventoryRow, state: NameState | undefined, now: number)
     nextAttempt: state.nextAttempt ?? row.nextAttempt ?? new Date(now).toISOString(),
     hint,
   };
-}
-
-async function read(storage: Storage, key: string): Promise<string | undefined> {
-  try {
-    return (await storage.load(key)).toString();
-  } catch (err) {
-    if (err instanceof StorageNotFoundError) return undefined;
-    throw err;
-  }
 }
