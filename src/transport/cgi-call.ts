@@ -108,6 +108,20 @@ export abstract class CgiCall implements UpstreamCall {
     if (!this.paused) this.socket?.setTimeout(this.timeoutMs());
   }
 
+  /**
+   * The server ended the response: a head that never completed is a 502 (nginx: "upstream
+   * prematurely closed connection while reading response header"). False when it failed the call.
+   */
+  protected headEnded(head: { finish(): unknown }): boolean {
+    try {
+      head.finish();
+      return true;
+    } catch (err) {
+      this.fail(upstreamError(err));
+      return false;
+    }
+  }
+
   /** The body is ready: connect and send. */
   protected abstract useBody(body: PreparedBody): void;
   protected abstract fail(err: UpstreamError): void;

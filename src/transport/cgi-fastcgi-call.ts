@@ -174,14 +174,7 @@ export class FastCgiCall extends CgiCall {
       this.fail(refusal(end.protocolStatus));
       return;
     }
-    if (!this.headDone) {
-      try {
-        this.head.finish();
-      } catch (err) {
-        this.fail(upstreamError(err));
-        return;
-      }
-    }
+    if (!this.headDone && !this.headEnded(this.head)) return;
     this.done = true;
     const socket = this.socket!;
     const reusable = this.keepConn && this.requestSent && this.records!.atBoundary && !this.afterEnd;

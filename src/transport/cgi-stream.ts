@@ -146,14 +146,7 @@ class StreamCall extends CgiCall {
   /** The server closed its side: that ends the response. */
   private readonly onEnd = (): void => {
     if (this.done) return;
-    if (!this.headDone) {
-      try {
-        this.head.finish();
-      } catch (err) {
-        this.fail(upstreamError(err));
-        return;
-      }
-    }
+    if (!this.headDone && !this.headEnded(this.head)) return;
     if (this.expected !== undefined && this.received < this.expected) {
       // nginx: "upstream prematurely closed connection while reading upstream".
       this.fail(new UpstreamError('ERESET', `upstream closed the connection after ${this.received} of ${this.expected} body bytes`));
