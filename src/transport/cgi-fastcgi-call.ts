@@ -17,20 +17,23 @@ import { CgiCall } from './cgi-call.js';
 import { encodeRequestHead, refusal, REQUEST_ID, setKeepConn, stderrText } from './cgi-fastcgi-request.js';
 import { upstreamError } from './cgi-socket.js';
 import type { FastCgiTransport } from './fastcgi.js';
+import type { FreshConnection } from './fastcgi-worker-estimate.js';
 import { UpstreamError, type ResponseSink, type UpstreamRequest } from './types.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 export class FastCgiCall extends CgiCall {
   private retried = false;
-  private connecting: Socket | undefined;
+  /** While waiting for a connection: kept, new, or a place in the transport's queue. */
+  private waiter: { cancel(): void } | undefined;
   private body: PreparedBody | undefined;
   private requestHead: Buffer | undefined;
   // Per connection:
   private reused = false;
-  /** FCGI_KEEP_CONN was asked for on this connection. */
-  private keepConn = false;
-  private waitingFirstByte = false;
+  /** When the request went out on this connection. */
+  private startedAt = 0;
+  /** A new connection that has not answered yet. */
+  private fresh: FreshConnection | undefined;
   private gotBytes = false;
   private records: FastCgiRecordParser | undefined;
   private head = new CgiResponseParser();
@@ -67,25 +70,20 @@ export class FastCgiCall extends CgiCall {
     this.connect(false);
   }
 
-  private connect(fresh: boolean): void {
-    const kept = fresh ? undefined : this.transport.takeIdle();
-    if (kept) {
-      this.run(kept, true);
-      return;
-    }
-    this.connecting = this.transport.connect((err, socket) => {
-      this.connecting = undefined;
-      if (this.done) socket.destroy();
-      else if (err) this.fail(err);
-      else this.run(socket, false);
+  private connect(replace: boolean): void {
+    this.waiter = this.transport.acquire(replace, (err, socket, reused, probe) => {
+      this.waiter = undefined;
+      if (this.done) socket?.destroy();
+      else if (err || !socket) this.fail(err ?? new UpstreamError('ECONNECT', 'no FastCGI connection'));
+      else this.run(socket, reused, probe);
     });
   }
 
-  private run(socket: Socket, reused: boolean): void {
+  private run(socket: Socket, reused: boolean, probe: boolean): void {
     this.socket = socket;
     this.reused = reused;
-    this.keepConn = reused || this.transport.keepFresh();
-    setKeepConn(this.requestHead!, this.keepConn);
+    this.startedAt = performance.now();
+    setKeepConn(this.requestHead!, this.transport.keepConn);
     this.gotBytes = false;
     this.requestSent = false;
     this.head = new CgiResponseParser();
@@ -93,10 +91,7 @@ export class FastCgiCall extends CgiCall {
     this.endRecord = undefined;
     this.afterEnd = false;
     this.records = new FastCgiRecordParser((r) => this.onRecord(r));
-    if (!reused) {
-      this.waitingFirstByte = true;
-      this.transport.freshStarted();
-    }
+    if (!reused) this.fresh = this.transport.freshStarted(this.startedAt, probe);
     socket.on('data', this.onData);
     socket.on('end', this.onClose);
     socket.on('close', this.onClose);
@@ -114,7 +109,7 @@ export class FastCgiCall extends CgiCall {
   private readonly onData = (chunk: Buffer): void => {
     if (this.done) return;
     this.gotBytes = true;
-    this.firstByteSeen();
+    this.freshEnded(true);
     try {
       this.records!.push(chunk);
     } catch (err) {
@@ -177,9 +172,9 @@ export class FastCgiCall extends CgiCall {
     if (!this.headDone && !this.headEnded(this.head)) return;
     this.done = true;
     const socket = this.socket!;
-    const reusable = this.keepConn && this.requestSent && this.records!.atBoundary && !this.afterEnd;
+    const reusable = this.transport.keepConn && this.requestSent && this.records!.atBoundary && !this.afterEnd;
     this.detachSocket();
-    if (reusable) this.transport.release(socket);
+    if (reusable) this.transport.release(socket, this.startedAt);
     else socket.destroy();
     this.body?.dispose();
     this.sink.onEnd(undefined);
@@ -226,17 +221,17 @@ export class FastCgiCall extends CgiCall {
     this.sink.onError(err);
   }
 
-  private firstByteSeen(): void {
-    if (!this.waitingFirstByte) return;
-    this.waitingFirstByte = false;
-    this.transport.freshAnswered();
+  private freshEnded(answered: boolean): void {
+    if (!this.fresh) return;
+    this.transport.freshEnded(this.fresh, answered);
+    this.fresh = undefined;
   }
 
   /** Removes this call's listeners; the socket is left open. */
   private detachSocket(): void {
     const socket = this.socket;
     if (!socket) return;
-    this.firstByteSeen();
+    this.freshEnded(false);
     socket.off('data', this.onData);
     socket.off('end', this.onClose);
     socket.off('close', this.onClose);
@@ -249,8 +244,8 @@ export class FastCgiCall extends CgiCall {
 
   protected teardown(): void {
     this.reading?.abort();
-    this.connecting?.destroy();
-    this.connecting = undefined;
+    this.waiter?.cancel();
+    this.waiter = undefined;
     const socket = this.socket;
     this.detachSocket();
     if (socket) {

@@ -1,27 +1,23 @@
 // FastCGI upstreams (php-fpm and friends) over TCP or a unix socket. One request per connection at
 // a time: php-fpm answers FCGI_GET_VALUES with FCGI_MPXS_CONNS=0, so there is no multiplexing, and
-// requestId is always 1. With `keepalive` > 0 requests ask for FCGI_KEEP_CONN and a connection is
-// kept for the next request after a clean FCGI_END_REQUEST (cgi-fastcgi-call.ts says when).
+// requestId is always 1. With `keepalive` > 0 every request asks for FCGI_KEEP_CONN and a connection
+// is reused after a clean FCGI_END_REQUEST (cgi-fastcgi-call.ts says when); with 0 each request has
+// its own connection, closed by the server, as with nginx's default.
 //
 // A kept connection pins a php-fpm worker: the worker waits on it for the next request and accepts
-// no other connection meanwhile. So when more requests are in flight than php-fpm has workers, a
-// new connection can sit in php-fpm's listen backlog while the workers idle on connections kept
-// here, and it would wait for ever. To rule that out, a finished connection is closed, not kept,
-// while any request on a new connection is still waiting for its first byte: closing frees the
-// worker, which then accepts the waiting connection.
-//
-// Under overload a new connection does not ask for FCGI_KEEP_CONN at all (keepFresh()): php-fpm
-// then closes it itself right after FCGI_END_REQUEST and accepts the next connection at once. With
-// FCGI_KEEP_CONN the worker would wait for this process to read the response and close, a round
-// trip through a busy event loop per request (measured: 0.25x nginx's requests/s at 16 clients
-// on 4 workers, scripts/bench/cgi.mjs). So under light load connections are reused; under
-// overload the transport is nginx's default, one connection per request closed by php-fpm.
+// no other connection meanwhile. So the transport keeps no more connections than the server has
+// workers, as far as it can tell (fastcgi-worker-estimate.ts), and requests beyond that wait here
+// for the next free connection instead of in php-fpm's backlog — where they would wait for ever
+// behind idle kept connections. When a new connection is seen waiting in the backlog anyway, the
+// connection that just finished is closed rather than kept, which frees a worker to accept it.
+
 import type { Socket } from 'node:net';
 import type { UpstreamConfig } from '../config/types.js';
 import { FastCgiCall } from './cgi-fastcgi-call.js';
 import { IdleSockets } from './cgi-idle-pool.js';
 import { connectSocket, parseEndpoint, type Endpoint } from './cgi-socket.js';
-import type { ResponseSink, Transport, UpstreamCall, UpstreamError, UpstreamRequest } from './types.js';
+import { WorkerEstimate, type FreshConnection } from './fastcgi-worker-estimate.js';
+import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from './types.js';
 
 export interface CgiTransportOptions {
   timeouts: UpstreamConfig['timeouts'];
@@ -36,14 +32,40 @@ export interface CgiTransportOptions {
  */
 const IDLE_MS = 500;
 
+/**
+ * Gets a connection: `reused` when it is a kept one, else a new one (or why none could be had);
+ * `probe` when the new one is over the worker estimate.
+ */
+export type ConnectionHandler = (err: UpstreamError | undefined, socket: Socket | undefined, reused: boolean, probe: boolean) => void;
+
+/** A request waiting for a connection; cancel() gives up (the handler is then never called). */
+class Waiter {
+  connecting: Socket | undefined;
+  cancelled = false;
+  probe = false;
+
+  constructor(readonly handler: ConnectionHandler, readonly since: number) {}
+
+  cancel(): void {
+    this.cancelled = true;
+    this.connecting?.destroy();
+  }
+}
+
 export class FastCgiTransport implements Transport {
   readonly address: string;
   readonly keepConn: boolean;
   readonly timeouts: UpstreamConfig['timeouts'];
   private readonly endpoint: Endpoint;
   private readonly idle: IdleSockets;
-  /** Requests on new connections that have not received a byte yet (maybe still in the backlog). */
-  private waitingFresh = 0;
+  private readonly workers: WorkerEstimate;
+  /** Connections open to the server: connecting, serving a request, or idle. */
+  private open = 0;
+  private readonly queue: Waiter[] = [];
+  private readonly fresh = new Set<FreshConnection>();
+  private queueTimer: NodeJS.Timeout | undefined;
+  /** Kept connections still to close, one per new connection seen waiting in the backlog. */
+  private freesOwed = 0;
   private closed = false;
 
   constructor(address: string, options: CgiTransportOptions) {
@@ -51,7 +73,9 @@ export class FastCgiTransport implements Transport {
     this.endpoint = parseEndpoint(address);
     this.timeouts = options.timeouts;
     this.keepConn = options.keepalive > 0;
-    this.idle = new IdleSockets(options.keepalive, IDLE_MS);
+    // The worker estimate is the cap; the idle list needs no cap of its own.
+    this.idle = new IdleSockets(Number.POSITIVE_INFINITY, IDLE_MS);
+    this.workers = new WorkerEstimate(options.keepalive);
   }
 
   request(req: UpstreamRequest, sink: ResponseSink): UpstreamCall {
@@ -60,35 +84,120 @@ export class FastCgiTransport implements Transport {
     return call;
   }
 
-  /** A kept connection, or undefined. */
-  takeIdle(): Socket | undefined {
-    return this.idle.take();
+  /** How many workers the server is believed to have: the cap on connections to it. */
+  get workerEstimate(): number {
+    return this.workers.value;
   }
 
-  connect(done: (err: UpstreamError | undefined, socket: Socket) => void): Socket {
-    return connectSocket(this.endpoint, this.timeouts.connectMs, done);
+  /**
+   * A kept connection (the handler runs at once), a new one, or a place in the queue. `replace`:
+   * the caller's kept connection turned out dead, so it takes a new one in its place.
+   */
+  acquire(replace: boolean, handler: ConnectionHandler): { cancel(): void } {
+    const waiter = new Waiter(handler, performance.now());
+    if (!replace) {
+      const kept = this.idle.take();
+      if (kept) {
+        handler(undefined, kept, true, false);
+        return waiter;
+      }
+      if (this.keepConn && this.open >= this.workers.value) {
+        if (this.workers.probeDue(waiter.since)) {
+          this.workers.probeStarted(waiter.since);
+          waiter.probe = true;
+          this.openFor(waiter);
+          return waiter;
+        }
+        this.queue.push(waiter);
+        this.armQueueTimer();
+        return waiter;
+      }
+    }
+    this.openFor(waiter);
+    return waiter;
   }
 
-  /** A connection whose request ended cleanly with FCGI_KEEP_CONN. */
-  release(socket: Socket): void {
-    if (this.waitingFresh > 0 || this.closed) socket.destroy();
+  /** The call sent its request on a new connection: watched until the first byte comes back. */
+  freshStarted(sentAt: number, probe: boolean): FreshConnection {
+    const f: FreshConnection = { sentAt, probe, seenStuck: false };
+    this.fresh.add(f);
+    return f;
+  }
+
+  /** The new connection got its first byte (`answered`), or failed or was given up before. */
+  freshEnded(f: FreshConnection, answered: boolean): void {
+    if (this.fresh.delete(f)) this.workers.ended(f, answered);
+  }
+
+  /** A connection whose request (started at `startedAt`) ended cleanly with FCGI_KEEP_CONN. */
+  release(socket: Socket, startedAt: number): void {
+    if (this.fresh.size > 0) {
+      const { newly, pending } = this.workers.stuck(this.fresh, startedAt, performance.now(), this.open);
+      // Each connection waiting in the backlog needs one worker freed: close one kept connection
+      // for each, not one per release for as long as any waits (it may be accepted already).
+      this.freesOwed = Math.min(this.freesOwed + newly, pending);
+      if (this.freesOwed > 0) {
+        this.freesOwed -= 1;
+        socket.destroy();
+        return;
+      }
+    } else {
+      this.freesOwed = 0;
+    }
+    for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+      if (next.cancelled) continue;
+      next.handler(undefined, socket, true, false);
+      return;
+    }
+    if (this.closed) socket.destroy();
     else this.idle.put(socket);
   }
 
-  /** Whether a new connection should ask for FCGI_KEEP_CONN: not while others wait in the backlog. */
-  keepFresh(): boolean {
-    return this.keepConn && this.waitingFresh === 0 && !this.closed;
+  private openFor(waiter: Waiter): void {
+    this.open += 1;
+    const socket = connectSocket(this.endpoint, this.timeouts.connectMs, (err, s) => {
+      waiter.connecting = undefined;
+      if (waiter.cancelled) s.destroy();
+      else waiter.handler(err, err ? undefined : s, false, waiter.probe);
+    });
+    waiter.connecting = socket;
+    socket.once('close', this.onConnectionClosed);
   }
 
-  freshStarted(): void {
-    this.waitingFresh += 1;
+  private readonly onConnectionClosed = (): void => {
+    this.open -= 1;
+    this.drainQueue();
+  };
+
+  /** Requests waiting while connections are under the estimate (one closed, or the estimate grew). */
+  private drainQueue(): void {
+    while (this.queue.length > 0 && this.open < this.workers.value) {
+      const next = this.queue.shift()!;
+      if (!next.cancelled) this.openFor(next);
+    }
   }
 
-  freshAnswered(): void {
-    this.waitingFresh -= 1;
+  /**
+   * A request waits for a connection no longer than the read timeout: the same bound it would
+   * have met waiting in php-fpm's backlog for its answer.
+   */
+  private armQueueTimer(): void {
+    if (this.queueTimer) return;
+    this.queueTimer = setInterval(() => {
+      const limit = performance.now() - this.timeouts.readMs;
+      while (this.queue.length > 0 && this.queue[0]!.since <= limit) {
+        const w = this.queue.shift()!;
+        if (!w.cancelled) w.handler(new UpstreamError('ETIMEOUT', 'upstream timed out: no FastCGI connection became free'), undefined, false, false);
+      }
+      if (this.queue.length === 0) {
+        clearInterval(this.queueTimer);
+        this.queueTimer = undefined;
+      }
+    }, Math.min(1000, this.timeouts.readMs));
+    this.queueTimer.unref();
   }
 
-  /** Closes kept connections; requests in flight finish, and their connections are closed then. */
+  /** Closes kept connections; requests in flight and queued finish, and their connections close then. */
   async close(): Promise<void> {
     this.closed = true;
     this.idle.closeAll();

@@ -13,6 +13,7 @@ import { curl } from '../helpers/curl.js';
 import { FLOOD_BYTES, startFakeFastCgi, type FakeFastCgi } from '../helpers/fake-fastcgi.js';
 import { startGatehouse, tempDir, type Gatehouse } from '../helpers/gatehouse.js';
 import { freePort } from '../helpers/ports.js';
+import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 import type { Peer } from '../helpers/process.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/php');
@@ -28,6 +29,7 @@ describe('FastCGI (php-fpm, integration)', function () {
   let fpm: Peer;
   let fpmPort: number;
   let fake: FakeFastCgi;
+  let relay: TcpRelay;
   let gh: Gatehouse;
 
   before(async () => {
@@ -45,6 +47,7 @@ describe('FastCGI (php-fpm, integration)', function () {
       ]),
       startFakeFastCgi(),
     ]);
+    relay = await startTcpRelay(fpmPort);
     const php = (proxy: string) => ({ location: '~ \\.php(/|$)', proxy, root: www, tryFiles: ['$uri', '=404'] });
     gh = await startGatehouse(
       () => ({
@@ -60,6 +63,7 @@ describe('FastCGI (php-fpm, integration)', function () {
             ],
           },
           { hosts: ['u.test'], routes: [php(`fastcgi+unix:${sock}`)] },
+          { hosts: ['c.test'], routes: [php(`fastcgi://127.0.0.1:${relay.port}`)] },
           {
             hosts: ['g.test'],
             routes: [
@@ -75,7 +79,7 @@ describe('FastCGI (php-fpm, integration)', function () {
 
   after(async () => {
     await gh?.stop();
-    await Promise.all([fpm?.stop(), fake?.close()]);
+    await Promise.all([fpm?.stop(), fake?.close(), relay?.close()]);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -267,6 +271,20 @@ describe('FastCGI (php-fpm, integration)', function () {
         }
       };
       await Promise.all(Array.from({ length: 6 }, client));
+    });
+
+    it('reuses connections when there are more clients than workers (requests wait in gatehouse, not in the backlog)', async () => {
+      const before = relay.connections;
+      const client = async () => {
+        for (let i = 0; i < 6; i++) {
+          const r = await get('c.test', '/sleep.php?ms=5', ['--max-time', '8']);
+          expect(r.status).to.equal(200);
+        }
+      };
+      // 8 clients × 6 requests on 2 workers (through a relay that counts gatehouse's connections).
+      // One connection per request would be 48.
+      await Promise.all(Array.from({ length: 8 }, client));
+      expect(relay.connections - before).to.be.at.most(16);
     });
   });
 

@@ -1,14 +1,14 @@
 // How the CGI transports use their connections, against loopback servers that misbehave on
 // purpose: a uwsgi response with Content-Length ends without the server's FIN (nginx's u->length),
-// extra bytes are dropped; FastCGI asks FCGI_KEEP_CONN on a new connection only while no other new
-// connection waits for its first byte (overload: php-fpm closes each connection itself).
+// extra bytes are dropped; FastCGI keeps at most as many connections as the server has workers and
+// queues the other requests (fastcgi-worker-estimate.ts), against a fake with php-fpm's worker model.
 import { expect } from 'chai';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { FastCgiTransport } from '../../../src/transport/fastcgi.js';
 import { UwsgiTransport } from '../../../src/transport/uwsgi.js';
 import type { CgiUpstreamOptions } from '../../../src/transport/cgi-options.js';
-import type { ResponseSink, Transport } from '../../../src/transport/types.js';
+import type { ResponseSink, Transport, UpstreamError } from '../../../src/transport/types.js';
 
 const options = { timeouts: { connectMs: 1000, readMs: 2000, sendMs: 1000 }, keepalive: 4 };
 
@@ -76,42 +76,117 @@ describe('CGI transports: connection use', () => {
     }
   });
 
-  it('FastCGI: asks FCGI_KEEP_CONN only on a new connection while no other new one waits for an answer', async () => {
-    const flags: number[] = [];
-    const pending: Array<() => void> = [];
-    const { server, address } = await listen((s) => {
-      let buf = Buffer.alloc(0);
-      s.on('data', (c: Buffer) => {
-        buf = Buffer.concat([buf, c]);
-        // BEGIN_REQUEST: 8-byte header, role u16, flags at byte 10. The request is complete once the
-        // empty STDIN record (type 5, length 0) has come.
-        if (buf.indexOf(Buffer.from([1, 5, 0, 1, 0, 0, 0, 0])) === -1) return;
-        flags.push(buf[10] as number);
-        buf = Buffer.alloc(0);
-        const stdout = Buffer.from('Content-Type: text/plain\r\n\r\nok');
-        const header = (type: number, len: number) => Buffer.from([1, type, 0, 1, len >> 8, len & 0xff, 0, 0]);
-        const reply = Buffer.concat([header(6, stdout.length), stdout, header(6, 0), header(3, 8), Buffer.alloc(8)]);
-        pending.push(() => (flags.at(-1) ? s.write(reply) : s.end(reply)));
-        if (pending.length === 3) for (const answer of pending.splice(0)) answer();
-      });
-      s.on('error', () => undefined);
-    });
-    const t = new FastCgiTransport(address, options);
+  it('FastCGI: keeps no more connections than the server has workers; the other requests wait here', async () => {
+    const fpm = await fakeFpm(2, 3);
+    const t = new FastCgiTransport(fpm.address, { ...options, keepalive: 32 });
     try {
-      const results = await Promise.all([fetch(t), fetch(t), fetch(t)]);
-      expect(results.map((r) => r.body)).to.deep.equal(['ok', 'ok', 'ok']);
-      // Three at once on new connections: the first asks to keep its connection, the two that
-      // started while it waited do not.
-      expect([...flags].sort()).to.deep.equal([0, 0, 1]);
-      // Alone again: a kept connection is reused with FCGI_KEEP_CONN.
-      const next = fetch(t);
-      await new Promise((r) => setTimeout(r, 100));
-      for (const answer of pending.splice(0)) answer();
-      expect((await next).body).to.equal('ok');
-      expect(flags[3]).to.equal(1);
+      const client = async () => {
+        for (let i = 0; i < 10; i++) expect((await fetch(t)).body).to.equal('ok');
+      };
+      await Promise.all(Array.from({ length: 8 }, client));
+      // The first burst opens one connection per client; the ones left in the backlog are seen,
+      // the estimate drops to the 2 workers, and from then on connections are reused.
+      expect(fpm.connections).to.be.at.most(14);
+      expect(t.workerEstimate).to.equal(2);
+      expect(fpm.keepConnFlags.every((f) => f === 1)).to.equal(true);
     } finally {
       await t.close();
-      server.close();
+      await fpm.close();
+    }
+  });
+
+  it('FastCGI: a probe over the estimate finds workers the pool gained (pm = dynamic)', async function () {
+    this.timeout(10_000);
+    const fpm = await fakeFpm(3, 5);
+    // Starts believing in one worker: only probes (one a second while requests queue) can raise it.
+    const t = new FastCgiTransport(fpm.address, { ...options, keepalive: 1 });
+    try {
+      const until = Date.now() + 2600;
+      const client = async () => {
+        while (Date.now() < until) expect((await fetch(t)).body).to.equal('ok');
+      };
+      await Promise.all(Array.from({ length: 6 }, client));
+      expect(t.workerEstimate).to.equal(3);
+    } finally {
+      await t.close();
+      await fpm.close();
+    }
+  });
+
+  it('FastCGI: a request that waits for a connection longer than the read timeout gets ETIMEOUT', async () => {
+    const fpm = await fakeFpm(1, 60_000);
+    const t = new FastCgiTransport(fpm.address, { timeouts: { connectMs: 1000, readMs: 300, sendMs: 1000 }, keepalive: 1 });
+    try {
+      const first = fetch(t).catch((e: Error) => e);
+      // The second finds the one connection busy; the probe has gone to the first, so it queues.
+      const second = await fetch(t).catch((e: Error) => e);
+      expect(second).to.be.instanceOf(Error);
+      expect((second as UpstreamError).code).to.equal('ETIMEOUT');
+      expect((await first as UpstreamError).code).to.equal('ETIMEOUT');
+    } finally {
+      await t.close();
+      await fpm.close();
     }
   });
 });
+
+/**
+ * A FastCGI server with php-fpm's worker model: `workers` workers, each serving one connection at a
+ * time for as long as it stays open (FCGI_KEEP_CONN); a connection no worker has taken waits
+ * unread, as in a listen backlog. Each request is answered after `delayMs`.
+ */
+async function fakeFpm(workers: number, delayMs: number) {
+  let connections = 0;
+  let free = workers;
+  const backlog: net.Socket[] = [];
+  const all = new Set<net.Socket>();
+  const keepConnFlags: number[] = [];
+  const serve = (s: net.Socket): void => {
+    let buf = Buffer.alloc(0);
+    s.on('data', (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+      // The request is complete once the empty STDIN record (type 5, length 0) has come.
+      if (buf.indexOf(Buffer.from([1, 5, 0, 1, 0, 0, 0, 0])) === -1) return;
+      const keep = buf[10] as number;
+      keepConnFlags.push(keep);
+      buf = Buffer.alloc(0);
+      const stdout = Buffer.from('Content-Type: text/plain\r\n\r\nok');
+      const header = (type: number, len: number) => Buffer.from([1, type, 0, 1, len >> 8, len & 0xff, 0, 0]);
+      const reply = Buffer.concat([header(6, stdout.length), stdout, header(6, 0), header(3, 8), Buffer.alloc(8)]);
+      setTimeout(() => (keep ? s.write(reply) : s.end(reply)), delayMs);
+    });
+    s.resume();
+  };
+  const take = (): void => {
+    while (free > 0 && backlog.length > 0) {
+      const s = backlog.shift()!;
+      if (s.destroyed) continue;
+      free -= 1;
+      s.once('close', () => {
+        free += 1;
+        take();
+      });
+      serve(s);
+    }
+  };
+  const { server, address } = await listen((s) => {
+    connections += 1;
+    all.add(s);
+    s.on('close', () => all.delete(s));
+    s.on('error', () => undefined);
+    s.pause();
+    backlog.push(s);
+    take();
+  });
+  return {
+    address,
+    keepConnFlags,
+    get connections() {
+      return connections;
+    },
+    close: async () => {
+      for (const s of all) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
