@@ -1,12 +1,14 @@
 // HTTP/1.1 (and https://) upstreams over undici: keep-alive connections per server capped at
 // `keepalive` idle ones (http1-keepalive.ts),
-// streamed bodies with back-pressure (controller.pause/resume), abort carried through.
+// streamed bodies with back-pressure (controller.pause/resume), abort carried through. undici has
+// no send timeout; `timeouts.send` is a watchdog on the request body (send-timeout.ts).
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import fs from 'node:fs';
 import type { UpstreamConfig } from '../config/types.js';
 import { KeepAlivePool } from './http1-keepalive.js';
+import { SendWatchdog } from './send-timeout.js';
 import { systemSocketError } from './socket-errors.js';
 import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from './types.js';
 
@@ -19,9 +21,11 @@ export interface Http1Options {
 export class Http1Transport implements Transport {
   readonly address: string;
   private readonly pool: KeepAlivePool;
+  private readonly sendMs: number;
 
   constructor(origin: URL, options: Http1Options) {
     this.address = origin.host;
+    this.sendMs = options.timeouts.sendMs;
     const tls = options.tls;
     this.pool = new KeepAlivePool(
       origin.origin,
@@ -48,8 +52,11 @@ export class Http1Transport implements Transport {
   request(req: UpstreamRequest, sink: ResponseSink): UpstreamCall {
     let controller: Dispatcher.DispatchController | undefined;
     let pendingAbort: Error | undefined;
+    // Only a request with a body has anything to send (0 turns the limit off, as in the CGI transports).
+    let watchdog: SendWatchdog | undefined;
     const call: UpstreamCall = {
       abort: (reason) => {
+        watchdog?.stop();
         const err = reason ?? new Error('aborted');
         if (controller) controller.abort(err);
         else pendingAbort = err;
@@ -69,12 +76,15 @@ export class Http1Transport implements Transport {
         if (!sink.onData(chunk)) c.pause();
       },
       onResponseEnd(_c, trailers) {
+        watchdog?.stop();
         sink.onEnd(Object.keys(trailers).length > 0 ? (trailers as IncomingHttpHeaders) : undefined);
       },
       onResponseError(_c, err) {
+        watchdog?.stop();
         sink.onError(mapError(err));
       },
       onRequestUpgrade(_c, status, headers, socket: Duplex) {
+        watchdog?.stop();
         sink.onUpgrade?.(status, headers as IncomingHttpHeaders, socket);
       },
     };
@@ -86,9 +96,11 @@ export class Http1Transport implements Transport {
       ...(req.readTimeoutMs !== undefined ? { headersTimeout: req.readTimeoutMs, bodyTimeout: req.readTimeoutMs } : {}),
       ...(req.upgrade ? { upgrade: req.upgrade } : {}),
     };
+    if (req.body && this.sendMs > 0) watchdog = new SendWatchdog(req.body, this.sendMs, call.abort);
     try {
       this.pool.dispatch(opts, handler);
     } catch (err) {
+      watchdog?.stop();
       // undici validates headers synchronously; report it like any other failure, never throw.
       queueMicrotask(() => sink.onError(new UpstreamError('EPROTO', (err as Error).message, { cause: err })));
     }
