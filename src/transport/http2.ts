@@ -1,11 +1,14 @@
 // HTTP/2 upstreams: `h2://` (TLS, ALPN h2) and `h2c://` (cleartext, prior knowledge). One stream
 // per request on pooled, multiplexed sessions (h2-session-pool.ts); bodies stream both ways with
 // flow-control back-pressure, and response trailers (gRPC's grpc-status) reach the sink.
+// `timeouts.send` is the same watchdog on the request body as for HTTP/1.1 (send-timeout.ts): the
+// body is paused while the stream's flow-control window is exhausted.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http2, { type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from 'node:http2';
 import type { UpstreamConfig } from '../config/types.js';
 import { H2SessionPool, mapConnectError, type SessionLease, type Waiter } from './h2-session-pool.js';
+import { SendWatchdog } from './send-timeout.js';
 import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from './types.js';
 
 export interface Http2Options {
@@ -46,7 +49,8 @@ export class Http2Transport implements Transport {
   }
 
   request(req: UpstreamRequest, sink: ResponseSink): UpstreamCall {
-    return new H2Call(this.pool, req, sink, this.requestHeaders(req), req.readTimeoutMs ?? this.options.timeouts.readMs);
+    const timeouts = this.options.timeouts;
+    return new H2Call(this.pool, req, sink, this.requestHeaders(req), req.readTimeoutMs ?? timeouts.readMs, timeouts.sendMs);
   }
 
   private requestHeaders(req: UpstreamRequest): OutgoingHttpHeaders {
@@ -83,6 +87,8 @@ class H2Call implements UpstreamCall {
   private attempts = 0;
   private paused = false;
   private timer: NodeJS.Timeout | undefined;
+  /** While the body is being written to the current stream (and `sendMs` > 0). */
+  private watchdog: SendWatchdog | undefined;
   private trailers: IncomingHttpHeaders | undefined;
 
   constructor(
@@ -91,6 +97,7 @@ class H2Call implements UpstreamCall {
     private readonly sink: ResponseSink,
     private readonly headers: OutgoingHttpHeaders,
     private readonly readTimeoutMs: number,
+    private readonly sendMs: number,
   ) {
     if (req.upgrade && req.upgrade.toLowerCase() !== 'websocket') {
       queueMicrotask(() => this.fail(new UpstreamError('EPROTO', `an HTTP/2 upstream cannot take an Upgrade to ${req.upgrade}`)));
@@ -212,11 +219,13 @@ class H2Call implements UpstreamCall {
     if (this.done) return;
     this.done = true;
     this.clearTimer();
+    this.stopWatchdog();
     this.sink.onEnd(this.trailers);
   }
 
   private onClose(stream: ClientHttp2Stream, lease: SessionLease): void {
     this.clearTimer();
+    this.stopWatchdog();
     if (this.done) return;
     if (stream.readableEnded) {
       this.finish();
@@ -240,7 +249,12 @@ class H2Call implements UpstreamCall {
     );
   }
 
-  /** Request body → stream, pausing the body while the stream's flow-control window is full. */
+  /**
+   * Request body → stream, pausing the body while the stream's flow-control window is full: write()
+   * returns false once the bytes the server has no window for pass the stream's highWaterMark, and
+   * 'drain' comes with its WINDOW_UPDATE. So a paused body is exactly what SendWatchdog watches for;
+   * a client that is slow to send leaves it flowing, as does a quiet gRPC stream.
+   */
   private pumpBody(body: NonNullable<UpstreamRequest['body']>, stream: ClientHttp2Stream): void {
     const onData = (chunk: Buffer): void => {
       // Counted even when it cannot be written: a consumed chunk rules out a retry.
@@ -259,9 +273,15 @@ class H2Call implements UpstreamCall {
       onEnd();
       return;
     }
+    const watchdog = this.sendMs > 0 ? new SendWatchdog(body, this.sendMs, (err) => this.fail(err)) : undefined;
+    this.watchdog = watchdog;
     body.on('data', onData);
     body.once('end', onEnd);
     stream.once('close', () => {
+      // Before the pause below, which holds the body for a retry and is no wait for the server.
+      // Only this stream's: a retry may already have opened the next stream, with its own.
+      watchdog?.stop();
+      if (this.watchdog === watchdog) this.watchdog = undefined;
       body.off('data', onData);
       body.off('end', onEnd);
       // Retried on another stream: hold the body for it. Otherwise read the rest away, so an
@@ -290,10 +310,18 @@ class H2Call implements UpstreamCall {
     }
   }
 
+  private stopWatchdog(): void {
+    if (this.watchdog) {
+      this.watchdog.stop();
+      this.watchdog = undefined;
+    }
+  }
+
   private fail(err: Error): void {
     if (this.done) return;
     this.done = true;
     this.clearTimer();
+    this.stopWatchdog();
     if (this.waiter) this.waiter.cancelled = true;
     const stream = this.stream;
     if (stream && !stream.closed) stream.close(NGHTTP2_CANCEL);
@@ -304,6 +332,7 @@ class H2Call implements UpstreamCall {
     if (this.done) return;
     this.done = true;
     this.clearTimer();
+    this.stopWatchdog();
     if (this.waiter) this.waiter.cancelled = true;
     if (this.stream && !this.stream.closed) this.stream.close(NGHTTP2_CANCEL);
   }

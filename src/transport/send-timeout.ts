@@ -1,4 +1,5 @@
-// nginx's proxy_send_timeout for a body that a consumer (undici) writes to the upstream socket:
+// nginx's proxy_send_timeout for a body that a consumer (undici, or H2Call in http2.ts) writes to
+// the upstream socket or HTTP/2 stream:
 // "set only between two successive write operations, not for the whole request. If the proxied
 // server does not receive anything within this time, the connection is closed."
 //
@@ -9,6 +10,10 @@
 // granularity: a TCP socket is reported writable again only once about a third of its send buffer
 // is free (the same wake-up nginx's write events wait for), so a server reading less than that per
 // `send` period looks stalled.
+//
+// H2Call pauses the body the same way when its ClientHttp2Stream's write() returns false and resumes
+// it on 'drain': there the bytes wait for the server's flow-control window, not for the kernel, and
+// a wait ends once the server's WINDOW_UPDATEs have let every waiting byte out.
 //
 // A fast upload pauses at almost every chunk, so a pause only notes the time; one timer per period
 // re-checks when it fires instead of a setTimeout/clearTimeout per pause.

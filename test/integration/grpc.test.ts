@@ -52,10 +52,12 @@ describe('gRPC passthrough (integration)', function () {
       log: { access: 'off' },
       upstreams: {
         grpcs: { servers: [`h2://127.0.0.1:${secure.port}`], tls: { ca: ca.caFile, servername: 'grpc.internal' } },
+        quick: { servers: [`h2c://127.0.0.1:${clear.port}`], timeouts: { send: '1s' } },
       },
       sites: [
         { hosts: ['g.test'], routes: [{ location: '/', proxy: `h2c://127.0.0.1:${clear.port}` }] },
         { hosts: ['gs.test'], routes: [{ location: '/', proxy: 'grpcs' }] },
+        { hosts: ['gq.test'], routes: [{ location: '/', proxy: 'quick' }] },
       ],
     }));
   });
@@ -153,4 +155,28 @@ describe('gRPC passthrough (integration)', function () {
       });
     });
   }
+
+  it('timeouts.send (1 s) leaves a bidi stream alone while nothing waits to be sent (1.5 s pauses)', async () => {
+    const quick = connect('gq.test');
+    try {
+      const call = (quick.chat as Fn).call(quick) as grpc.ClientDuplexStream<Msg, Msg>;
+      const failed = new Promise<Error>((resolve) => call.on('error', resolve));
+      const replies: string[] = [];
+      for (const word of ['one', 'two', 'three']) {
+        if (replies.length > 0) await new Promise((r) => setTimeout(r, 1_500));
+        const reply = new Promise<Msg>((resolve) => call.once('data', resolve));
+        call.write({ text: word });
+        const got = await Promise.race([reply, failed]);
+        if (got instanceof Error) throw got;
+        replies.push(got.text ?? '');
+      }
+      const ended = new Promise<void>((resolve) => call.on('end', resolve));
+      call.end();
+      const end = await Promise.race([ended, failed]);
+      if (end instanceof Error) throw end;
+      expect(replies).to.deep.equal(['re:one', 're:two', 're:three']);
+    } finally {
+      quick.close();
+    }
+  });
 });

@@ -1,13 +1,17 @@
-// `timeouts.send` on HTTP/1.1 upstreams (nginx's proxy_send_timeout): a server that stops taking the
-// request body gets its connection closed and the client a 504; a server that reads slowly, and a
-// client that sends slowly, do not trigger it. Real peers on loopback: the gatehouse process, a raw
-// `net` server that stops reading, and a Node HTTP server that hashes what it reads.
+// `timeouts.send` on HTTP/1.1 and HTTP/2 upstreams (nginx's proxy_send_timeout): a server that stops
+// taking the request body gets its connection (HTTP/2: its stream) closed and the client a 504; a
+// server that reads slowly, and a client that sends slowly, do not trigger it. Real peers on
+// loopback: the gatehouse process, a raw `net` server that stops reading, a Node HTTP server that
+// hashes what it reads, and Node HTTP/2 servers (h2c and h2 over TLS) that do either by path.
 import { expect } from 'chai';
 import crypto from 'node:crypto';
 import http from 'node:http';
+import http2, { type ServerHttp2Stream } from 'node:http2';
 import net from 'node:net';
+import path from 'node:path';
 import { patternChunk, patternSha256 } from '../helpers/echo-backend.js';
-import { startGatehouse, type Gatehouse } from '../helpers/gatehouse.js';
+import { startGatehouse, tempDir, type Gatehouse } from '../helpers/gatehouse.js';
+import { makeTestCa } from '../helpers/test-ca.js';
 
 // The "slow" reader's pace. Not slower: the kernel reports a socket writable again only once about a
 // third of its send buffer is free (tcp_poll → __sk_stream_is_writeable; the buffer autotunes to
@@ -222,6 +226,176 @@ describe('upstream timeouts.send on HTTP/1.1 (integration)', function () {
   it('200 when the client is the slow side (a 1.5 s pause mid-body)', async () => {
     const total = 4 * 1024 * 1024;
     const res = await upload(gh.httpPort, '/fast/upload', total, { at: total / 2, ms: 1_500 });
+    expect(res.status, res.text).to.equal(200);
+    expect(res.text).to.equal(`${total} ${patternSha256(total)}`);
+    expect(res.ms).to.be.greaterThan(1_500);
+  });
+});
+
+// The HTTP/2 "slow" reader's pace: it stops reading for this long after each 64 KiB. Its stream
+// window is the default 64 KiB, so gatehouse waits for a WINDOW_UPDATE at almost every pause.
+const H2_SLOW_READ_BYTES = 64 * 1024;
+const H2_SLOW_READ_EVERY_MS = 50;
+
+interface HeldStream {
+  path: string;
+  /** Resolves when the stream closes: its RST_STREAM code, and whether its session was still open then. */
+  closed: Promise<{ rstCode: number; sessionOpen: boolean }>;
+}
+
+interface H2SendBackend {
+  port: number;
+  sessions: number;
+  held: HeldStream[];
+  /** Pauses per `/slow` request. */
+  stalls: number[];
+  close(): Promise<void>;
+}
+
+/**
+ * A path ending in `/hold`: takes the request stream and never reads its body, nor answers.
+ * `/slow`: reads 64 KiB, then nothing for 50 ms, and again. Anything else: reads at full speed.
+ * Answers the body's length and sha256.
+ */
+async function startH2SendBackend(tls?: { key: Buffer; cert: Buffer }): Promise<H2SendBackend> {
+  // 65535 is the default; spelled out because the test depends on a small stream window.
+  const settings: http2.Settings = { initialWindowSize: 65535 };
+  const server = tls ? http2.createSecureServer({ ...tls, allowHTTP1: false, settings }) : http2.createServer({ settings });
+  const backend: H2SendBackend = { port: 0, sessions: 0, held: [], stalls: [], close: async () => undefined };
+  const open = new Set<http2.Http2Session>();
+  server.on('session', (session) => {
+    backend.sessions++;
+    open.add(session);
+    session.on('error', () => undefined);
+    session.once('close', () => open.delete(session));
+  });
+  server.on('stream', (stream: ServerHttp2Stream, headers) => {
+    stream.on('error', () => undefined);
+    const p = String(headers[':path']);
+    if (p.endsWith('/hold')) {
+      stream.pause();
+      const session = stream.session;
+      backend.held.push({
+        path: p,
+        closed: new Promise((resolve) =>
+          stream.once('close', () => resolve({ rstCode: stream.rstCode ?? -1, sessionOpen: session !== undefined && !session.closed && !session.destroyed })),
+        ),
+      });
+      return;
+    }
+    const slow = p.endsWith('/slow');
+    if (slow) backend.stalls.push(0);
+    const hash = crypto.createHash('sha256');
+    let bytes = 0;
+    let tick = 0;
+    stream.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      bytes += chunk.length;
+      tick += chunk.length;
+      if (slow && tick >= H2_SLOW_READ_BYTES) {
+        tick = 0;
+        backend.stalls[backend.stalls.length - 1]! += 1;
+        stream.pause();
+        setTimeout(() => stream.resume(), H2_SLOW_READ_EVERY_MS);
+      }
+    });
+    stream.on('end', () => {
+      if (stream.closed) return;
+      stream.respond({ ':status': 200, 'content-type': 'text/plain' });
+      stream.end(`${bytes} ${hash.digest('hex')}`);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  backend.port = (server.address() as net.AddressInfo).port;
+  backend.close = () =>
+    new Promise<void>((resolve) => {
+      for (const s of open) s.destroy();
+      server.close(() => resolve());
+    });
+  return backend;
+}
+
+describe('upstream timeouts.send on HTTP/2: h2c:// and h2:// (integration)', function () {
+  this.timeout(60_000);
+  let clear: H2SendBackend;
+  let secure: H2SendBackend;
+  let gh: Gatehouse;
+
+  before(async () => {
+    const ca = makeTestCa(path.join(tempDir('gh-send-h2-'), 'ca'));
+    const cert = ca.issue('backend', ['backend.internal']);
+    clear = await startH2SendBackend();
+    secure = await startH2SendBackend({ key: cert.key, cert: cert.cert });
+    gh = await startGatehouse(() => ({
+      log: { access: 'off' },
+      upstreams: {
+        // maxFails 0: a failure of one case must not mark the server down for the next.
+        h2c: { servers: [`h2c://127.0.0.1:${clear.port}`], maxFails: 0, timeouts: { send: '1s' } },
+        h2: { servers: [`h2://127.0.0.1:${secure.port}`], maxFails: 0, tls: { ca: ca.caFile, servername: 'backend.internal' }, timeouts: { send: '1s' } },
+      },
+      sites: [
+        {
+          hosts: ['send.test'],
+          tls: 'off',
+          routes: [
+            { location: '/h2c/', proxy: 'h2c' },
+            { location: '/h2/', proxy: 'h2' },
+          ],
+        },
+      ],
+    }));
+  });
+
+  after(async () => {
+    await gh?.stop();
+    await Promise.all([clear?.close(), secure?.close()]);
+  });
+
+  for (const [scheme, backend] of [
+    ['h2c', () => clear],
+    ['h2', () => secure],
+  ] as const) {
+    it(`${scheme}: 504 and only the upstream stream reset (CANCEL) when the server stops reading the body`, async () => {
+      const b = backend();
+      const heldBefore = b.held.length;
+      const total = 32 * 1024 * 1024;
+      const res = await upload(gh.httpPort, `/${scheme}/upload/hold`, total);
+      expect(res.status, res.text).to.equal(504);
+      expect(res.ms).to.be.lessThan(8_000);
+      expect(res.sent).to.be.lessThan(total);
+      expect(b.held.length).to.equal(heldBefore + 1);
+      const logged = new RegExp(`upstream 127\\.0\\.0\\.1:${b.port}: upstream send timed out.*/${scheme}/upload/hold`, 'g');
+      const deadline = Date.now() + 5_000;
+      while ((gh.peer.output().match(logged) ?? []).length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(gh.peer.output().match(logged), 'error log says why').to.have.length(1);
+      const closed = await Promise.race([b.held[b.held.length - 1]!.closed, new Promise<undefined>((r) => setTimeout(r, 5_000))]);
+      expect(closed, 'the server saw its stream closed').to.not.equal(undefined);
+      expect(closed?.rstCode).to.equal(http2.constants.NGHTTP2_CANCEL);
+      expect(closed?.sessionOpen, 'the session outlives the stream').to.equal(true);
+      // The next request goes over the same session.
+      const sessions = b.sessions;
+      const next = await upload(gh.httpPort, `/${scheme}/after`, 1024);
+      expect(next.status, next.text).to.equal(200);
+      expect(next.text).to.equal(`1024 ${patternSha256(1024)}`);
+      expect(b.sessions).to.equal(sessions);
+    });
+
+    it(`${scheme}: 200 with the whole body when the server reads slowly but steadily (50 ms pauses)`, async () => {
+      const b = backend();
+      const total = 4 * 1024 * 1024;
+      const res = await upload(gh.httpPort, `/${scheme}/upload/slow`, total);
+      expect(res.status, res.text).to.equal(200);
+      expect(res.text).to.equal(`${total} ${patternSha256(total)}`);
+      // About one pause per 64 KiB (fewer when DATA chunks overshoot a 64 KiB mark).
+      expect(b.stalls[b.stalls.length - 1]).to.be.at.least(total / H2_SLOW_READ_BYTES / 2);
+      // Twice the limit in total: the limit is per wait, not for the whole request.
+      expect(res.ms).to.be.greaterThan(2_000);
+    });
+  }
+
+  it('h2c: 200 when the client is the slow side (a 1.5 s pause mid-body)', async () => {
+    const total = 4 * 1024 * 1024;
+    const res = await upload(gh.httpPort, '/h2c/upload', total, { at: total / 2, ms: 1_500 });
     expect(res.status, res.text).to.equal(200);
     expect(res.text).to.equal(`${total} ${patternSha256(total)}`);
     expect(res.ms).to.be.greaterThan(1_500);
