@@ -277,6 +277,9 @@ class H2Call implements UpstreamCall {
     this.watchdog = watchdog;
     body.on('data', onData);
     body.once('end', onEnd);
+    // A retry's body was paused explicitly when the refused stream closed, and a 'data' listener
+    // does not resume an explicitly paused stream.
+    body.resume();
     stream.once('close', () => {
       // Before the pause below, which holds the body for a retry and is no wait for the server.
       // Only this stream's: a retry may already have opened the next stream, with its own.
@@ -284,10 +287,11 @@ class H2Call implements UpstreamCall {
       if (this.watchdog === watchdog) this.watchdog = undefined;
       body.off('data', onData);
       body.off('end', onEnd);
-      // Retried on another stream: hold the body for it. Otherwise read the rest away, so an
+      // Retried on another stream: hold the body for it (unless that stream already has it: the
+      // retry may have started before this listener ran). Otherwise read the rest away, so an
       // HTTP/1.1 client connection stays usable.
       if (this.done) body.resume();
-      else body.pause();
+      else if (this.stream === stream || this.stream === undefined) body.pause();
     });
   }
 
