@@ -2,11 +2,13 @@
 // HTTP/2 throughput of gatehouse as one process vs. the pm2 cluster from ecosystem.config.js (one
 // worker per core), on a 1 KiB static file. Target: cluster ≥ 1.6x the single process.
 //
-// Method: h2load (one thread, 32 connections × 10 streams, 2 s warm-up, 10 s measured) against the
-// same config, single and cluster alternating ROUNDS times; the ratio is taken from the medians. Nothing
-// is pinned: the cluster is meant to use every core, and h2load shares them with it in both setups, so
-// the ratio understates what a separate load generator would see. pm2 runs from node_modules with a
-// private PM2_HOME (never a global pm2). Usage: node scripts/bench/cluster.mjs [--rounds N] [--verbose]
+// Method: h2load with the shape of the core bench's HTTP/2 step (one thread, 16 connections × 32
+// streams, as in performance.md's anchors), 2 s warm-up, 10 s measured, against the same config;
+// single and cluster alternate ROUNDS times and the ratio is taken from the medians. Nothing is
+// pinned: the cluster is meant to use every core, and h2load shares them with it in both setups, so
+// the ratio understates what a separate load generator would see (at 32 × 10, h2load costs twice
+// the CPU per request and the ratio drops by about 0.1). pm2 runs from node_modules with a private
+// PM2_HOME (never a global pm2). Usage: node scripts/bench/cluster.mjs [--rounds N] [--verbose]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,7 +20,7 @@ import {
 
 const TARGET = 1.6;
 const args = process.argv.slice(2);
-const ROUNDS = Number(args[args.indexOf('--rounds') + 1]) || 3;
+const ROUNDS = Number(args[args.indexOf('--rounds') + 1]) || 5;
 setVerbose(args.includes('--verbose'));
 
 const PM2 = path.join(ROOT, 'node_modules/pm2/bin/pm2');
@@ -51,7 +53,7 @@ sites:
 async function h2load(port, pids) {
   const t0 = Date.now();
   const c0 = cpuTicks(pids);
-  const r = await runToEnd('h2load', H2LOAD, ['-t', '1', '-c', '32', '-m', '10', '--warm-up-time', '2', '-D', '10', `https://127.0.0.1:${port}/1k`], 60_000);
+  const r = await runToEnd('h2load', H2LOAD, ['-t', '1', '-c', '16', '-m', '32', '--warm-up-time', '2', '-D', '10', `https://127.0.0.1:${port}/1k`], 60_000);
   const parsed = parseH2load(r.stdout);
   vlog(r.stdout.split('\n').filter((l) => /finished|requests:|status codes/.test(l)).join(' | '));
   if (!parsed.rps || parsed.failed) throw new Error(`h2load failed: ${r.stdout.slice(-800)}${r.stderr}`);
