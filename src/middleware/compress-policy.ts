@@ -51,14 +51,15 @@ export function headerString(headers: ResponseHeaders, name: string): string | u
  */
 export function mayCompress(status: number, headers: ResponseHeaders): boolean {
   if (status < 200 || status === 204 || status === 206 || status === 304) return false;
+  // Cheapest first: most small responses stop here.
+  const cl = headerString(headers, 'content-length');
+  if (cl !== undefined && Number(cl) < MIN_LENGTH) return false;
   if (!isCompressibleType(headerString(headers, 'content-type'))) return false;
   const ce = headerString(headers, 'content-encoding');
   if (ce !== undefined && ce.trim().toLowerCase() !== 'identity') return false;
   if (headers['content-range'] !== undefined) return false;
   const cc = headerString(headers, 'cache-control');
   if (cc !== undefined && /(?:^|,)\s*no-transform\s*(?:,|$)/i.test(cc)) return false;
-  const cl = headerString(headers, 'content-length');
-  if (cl !== undefined && Number(cl) < MIN_LENGTH) return false;
   return true;
 }
 

@@ -8,7 +8,8 @@ import type { SiteConfig } from '../config/types.js';
 export function normalizeName(name: string): string {
   let n = name.trim().toLowerCase();
   if (n.startsWith('[') && n.endsWith(']')) n = n.slice(1, -1);
-  if (isIP(n) === 6) return canonicalIpv6(n);
+  // Only a name with a colon can be IPv6: spares the per-request 421 check net.isIP's regexes.
+  if (n.includes(':') && isIP(n) === 6) return canonicalIpv6(n);
   return n.endsWith('.') ? n.slice(0, -1) : n;
 }
 
@@ -22,8 +23,13 @@ function canonicalIpv6(ip: string): string {
 }
 
 export function isIpName(name: string): boolean {
+  // An IPv6 address has a colon and an IPv4 address ends in a digit; most host names have neither,
+  // and then net.isIP's regexes are skipped.
+  if (!name.includes(':') && !DIGIT_AT_END.test(name)) return false;
   return isIP(name) !== 0;
 }
+
+const DIGIT_AT_END = /\d$/;
 
 /** The wildcard that would cover `host` (`a.example.com` → `*.example.com`), or undefined. */
 export function wildcardFor(host: string): string | undefined {
