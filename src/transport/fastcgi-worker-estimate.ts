@@ -51,6 +51,11 @@ export class WorkerEstimate {
     this.lastProbe = now;
   }
 
+  /** The probe never sent its request (the connect failed, or its request was given up first). */
+  probeAbandoned(): void {
+    this.probing = false;
+  }
+
   /** A new connection got its first byte (`answered`), or failed or was given up before that. */
   ended(fresh: FreshConnection, answered: boolean): void {
     if (!fresh.probe) return;

@@ -44,10 +44,16 @@ class Waiter {
   cancelled = false;
   probe = false;
 
-  constructor(readonly handler: ConnectionHandler, readonly since: number) {}
+  constructor(
+    readonly handler: ConnectionHandler,
+    readonly since: number,
+    /** A probe that never sent its request: the estimate may probe again. */
+    private readonly probeGone: () => void,
+  ) {}
 
   cancel(): void {
     this.cancelled = true;
+    if (this.connecting && this.probe) this.probeGone();
     this.connecting?.destroy();
   }
 }
@@ -94,7 +100,7 @@ export class FastCgiTransport implements Transport {
    * the caller's kept connection turned out dead, so it takes a new one in its place.
    */
   acquire(replace: boolean, handler: ConnectionHandler): { cancel(): void } {
-    const waiter = new Waiter(handler, performance.now());
+    const waiter = new Waiter(handler, performance.now(), this.probeGone);
     if (!replace) {
       const kept = this.idle.take();
       if (kept) {
@@ -157,12 +163,18 @@ export class FastCgiTransport implements Transport {
     this.open += 1;
     const socket = connectSocket(this.endpoint, this.timeouts.connectMs, (err, s) => {
       waiter.connecting = undefined;
-      if (waiter.cancelled) s.destroy();
-      else waiter.handler(err, err ? undefined : s, false, waiter.probe);
+      if (waiter.cancelled) {
+        s.destroy();
+        return;
+      }
+      if (err && waiter.probe) this.probeGone();
+      waiter.handler(err, err ? undefined : s, false, waiter.probe);
     });
     waiter.connecting = socket;
     socket.once('close', this.onConnectionClosed);
   }
+
+  private readonly probeGone = (): void => this.workers.probeAbandoned();
 
   private readonly onConnectionClosed = (): void => {
     this.open -= 1;

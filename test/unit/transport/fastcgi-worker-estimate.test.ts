@@ -62,6 +62,15 @@ describe('FastCGI worker estimate', () => {
     expect(w.value).to.equal(3);
   });
 
+  it('may probe again once a probe is abandoned before it sent anything', () => {
+    const w = new WorkerEstimate(2);
+    w.probeStarted(0);
+    expect(w.probeDue(PROBE_INTERVAL_MS)).to.equal(false);
+    w.probeAbandoned();
+    expect(w.probeDue(PROBE_INTERVAL_MS)).to.equal(true);
+    expect(w.value).to.equal(2);
+  });
+
   it('never goes below one', () => {
     const w = new WorkerEstimate(0);
     expect(w.value).to.equal(1);
