@@ -71,12 +71,16 @@ export class FastCgiCall extends CgiCall {
   }
 
   private connect(replace: boolean): void {
-    this.waiter = this.transport.acquire(replace, (err, socket, reused, probe) => {
-      this.waiter = undefined;
-      if (this.done) socket?.destroy();
-      else if (err || !socket) this.fail(err ?? new UpstreamError('ECONNECT', 'no FastCGI connection'));
-      else this.run(socket, reused, probe);
-    });
+    this.waiter = this.transport.acquire(
+      replace,
+      (err, socket, reused, probe) => {
+        this.waiter = undefined;
+        if (this.done) socket?.destroy();
+        else if (err || !socket) this.fail(err ?? new UpstreamError('ECONNECT', 'no FastCGI connection'));
+        else this.run(socket, reused, probe);
+      },
+      this.req.readTimeoutMs,
+    );
   }
 
   private run(socket: Socket, reused: boolean, probe: boolean): void {

@@ -32,6 +32,9 @@ export interface CgiTransportOptions {
  */
 const IDLE_MS = 500;
 
+/** How often queued requests are checked against their deadlines. */
+const QUEUE_CHECK_MS = 100;
+
 /**
  * Gets a connection: `reused` when it is a kept one, else a new one (or why none could be had);
  * `probe` when the new one is over the worker estimate.
@@ -47,6 +50,8 @@ class Waiter {
   constructor(
     readonly handler: ConnectionHandler,
     readonly since: number,
+    /** performance.now() past which a queued request gives up. */
+    readonly deadline: number,
     /** A probe that never sent its request: the estimate may probe again. */
     private readonly probeGone: () => void,
   ) {}
@@ -99,8 +104,9 @@ export class FastCgiTransport implements Transport {
    * A kept connection (the handler runs at once), a new one, or a place in the queue. `replace`:
    * the caller's kept connection turned out dead, so it takes a new one in its place.
    */
-  acquire(replace: boolean, handler: ConnectionHandler): { cancel(): void } {
-    const waiter = new Waiter(handler, performance.now(), this.probeGone);
+  acquire(replace: boolean, handler: ConnectionHandler, readTimeoutMs?: number): { cancel(): void } {
+    const now = performance.now();
+    const waiter = new Waiter(handler, now, now + (readTimeoutMs ?? this.timeouts.readMs), this.probeGone);
     if (!replace) {
       const kept = this.idle.take();
       if (kept) {
@@ -190,22 +196,26 @@ export class FastCgiTransport implements Transport {
   }
 
   /**
-   * A request waits for a connection no longer than the read timeout: the same bound it would
-   * have met waiting in php-fpm's backlog for its answer.
+   * A request waits for a connection no longer than its read timeout (the route's `timeout`, else
+   * the upstream's): the same bound it would have met waiting in php-fpm's backlog for its answer.
+   * Checked every QUEUE_CHECK_MS at most, so a timeout is late by up to that much.
    */
   private armQueueTimer(): void {
     if (this.queueTimer) return;
     this.queueTimer = setInterval(() => {
-      const limit = performance.now() - this.timeouts.readMs;
-      while (this.queue.length > 0 && this.queue[0]!.since <= limit) {
-        const w = this.queue.shift()!;
-        if (!w.cancelled) w.handler(new UpstreamError('ETIMEOUT', 'upstream timed out: no FastCGI connection became free'), undefined, false, false);
+      const now = performance.now();
+      const expired = this.queue.filter((w) => w.deadline <= now);
+      if (expired.length > 0) {
+        this.queue.splice(0, this.queue.length, ...this.queue.filter((w) => w.deadline > now && !w.cancelled));
+        for (const w of expired) {
+          if (!w.cancelled) w.handler(new UpstreamError('ETIMEOUT', 'upstream timed out: no FastCGI connection became free'), undefined, false, false);
+        }
       }
       if (this.queue.length === 0) {
         clearInterval(this.queueTimer);
         this.queueTimer = undefined;
       }
-    }, Math.min(1000, this.timeouts.readMs));
+    }, QUEUE_CHECK_MS);
     this.queueTimer.unref();
   }
 

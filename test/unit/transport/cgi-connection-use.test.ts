@@ -23,7 +23,7 @@ const cgi: CgiUpstreamOptions = {
 
 interface Result { status: number; body: string; ms: number }
 
-function fetch(transport: Transport, method = 'GET'): Promise<Result> {
+function fetch(transport: Transport, method = 'GET', readTimeoutMs?: number): Promise<Result> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
     let status = 0;
@@ -34,7 +34,7 @@ function fetch(transport: Transport, method = 'GET'): Promise<Result> {
       onEnd: () => resolve({ status, body: Buffer.concat(chunks).toString(), ms: Date.now() - t0 }),
       onError: reject,
     };
-    transport.request({ method, path: '/a.php', headers: {}, body: undefined, cgi: { ...cgi, info: { ...cgi.info, method } } }, sink);
+    transport.request({ method, path: '/a.php', headers: {}, body: undefined, cgi: { ...cgi, info: { ...cgi.info, method } }, ...(readTimeoutMs ? { readTimeoutMs } : {}) }, sink);
   });
 }
 
@@ -107,6 +107,23 @@ describe('CGI transports: connection use', () => {
       };
       await Promise.all(Array.from({ length: 6 }, client));
       expect(t.workerEstimate).to.equal(3);
+    } finally {
+      await t.close();
+      await fpm.close();
+    }
+  });
+
+  it("FastCGI: a queued request gives up after the route's read timeout, not the upstream's", async () => {
+    const fpm = await fakeFpm(1, 60_000);
+    const t = new FastCgiTransport(fpm.address, { timeouts: { connectMs: 1000, readMs: 30_000, sendMs: 1000 }, keepalive: 1 });
+    try {
+      // The first takes the only connection; the probe goes to the second; the third queues.
+      void fetch(t, 'GET', 60_000).catch(() => undefined);
+      void fetch(t, 'GET', 60_000).catch(() => undefined);
+      const t0 = Date.now();
+      const third = await fetch(t, 'GET', 300).catch((e: Error) => e);
+      expect((third as UpstreamError).code).to.equal('ETIMEOUT');
+      expect(Date.now() - t0).to.be.within(250, 1500);
     } finally {
       await t.close();
       await fpm.close();
