@@ -32,6 +32,15 @@ export interface CgiTransportOptions {
  */
 const IDLE_MS = 500;
 
+/**
+ * A kept connection is closed once this old, at the end of a request. Other processes may share the
+ * php-fpm pool (the workers of a pm2 cluster, another server), and their new connections wait in
+ * the backlog until some worker is freed: retiring connections rotates the workers among everyone
+ * (nginx has keepalive_time for the same reason), at the cost of one new connection per
+ * connection and interval.
+ */
+const MAX_CONNECTION_AGE_MS = 500;
+
 /** How often queued requests are checked against their deadlines. */
 const QUEUE_CHECK_MS = 100;
 
@@ -74,6 +83,8 @@ export class FastCgiTransport implements Transport {
   private open = 0;
   private readonly queue: Waiter[] = [];
   private readonly fresh = new Set<FreshConnection>();
+  /** When each connection was opened (performance.now()). */
+  private readonly openedAt = new WeakMap<Socket, number>();
   private queueTimer: NodeJS.Timeout | undefined;
   /** Kept connections still to close, one per new connection seen waiting in the backlog. */
   private freesOwed = 0;
@@ -143,6 +154,10 @@ export class FastCgiTransport implements Transport {
 
   /** A connection whose request (started at `startedAt`) ended cleanly with FCGI_KEEP_CONN. */
   release(socket: Socket, startedAt: number): void {
+    if (performance.now() - (this.openedAt.get(socket) ?? 0) > MAX_CONNECTION_AGE_MS) {
+      socket.destroy();
+      return;
+    }
     if (this.fresh.size > 0) {
       const { newly, pending } = this.workers.stuck(this.fresh, startedAt, performance.now(), this.open);
       // Each connection waiting in the backlog needs one worker freed: close one kept connection
@@ -177,6 +192,7 @@ export class FastCgiTransport implements Transport {
       waiter.handler(err, err ? undefined : s, false, waiter.probe);
     });
     waiter.connecting = socket;
+    this.openedAt.set(socket, performance.now());
     socket.once('close', this.onConnectionClosed);
   }
 
