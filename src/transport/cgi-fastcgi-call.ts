@@ -73,20 +73,24 @@ export class FastCgiCall extends CgiCall {
   private connect(replace: boolean): void {
     this.waiter = this.transport.acquire(
       replace,
-      (err, socket, reused, probe) => {
+      (err, socket, fresh) => {
         this.waiter = undefined;
-        if (this.done) socket?.destroy();
-        else if (err || !socket) this.fail(err ?? new UpstreamError('ECONNECT', 'no FastCGI connection'));
-        else this.run(socket, reused, probe);
+        if (this.done) {
+          if (fresh) this.transport.freshEnded(fresh, false);
+          socket?.destroy();
+        } else if (err || !socket) this.fail(err ?? new UpstreamError('ECONNECT', 'no FastCGI connection'));
+        else this.run(socket, fresh);
       },
       this.req.readTimeoutMs,
     );
   }
 
-  private run(socket: Socket, reused: boolean, probe: boolean): void {
+  /** `fresh`: a new connection, watched by the transport until it answers; undefined for a kept one. */
+  private run(socket: Socket, fresh: FreshConnection | undefined): void {
     this.socket = socket;
-    this.reused = reused;
-    this.startedAt = performance.now();
+    this.reused = fresh === undefined;
+    this.fresh = fresh;
+    this.startedAt = fresh?.sentAt ?? performance.now();
     setKeepConn(this.requestHead!, this.transport.keepConn);
     this.gotBytes = false;
     this.requestSent = false;
@@ -95,7 +99,6 @@ export class FastCgiCall extends CgiCall {
     this.endRecord = undefined;
     this.afterEnd = false;
     this.records = new FastCgiRecordParser((r) => this.onRecord(r));
-    if (!reused) this.fresh = this.transport.freshStarted(this.startedAt, probe);
     socket.on('data', this.onData);
     socket.on('end', this.onClose);
     socket.on('close', this.onClose);

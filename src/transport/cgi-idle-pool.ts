@@ -13,14 +13,8 @@ interface Idle {
 export class IdleSockets {
   private readonly idle: Idle[] = [];
 
-  constructor(
-    private readonly max: number,
-    private readonly idleMs: number,
-  ) {}
-
-  get size(): number {
-    return this.idle.length;
-  }
+  /** The caller caps how many connections exist (fastcgi.ts: the worker estimate); this list keeps them all. */
+  constructor(private readonly idleMs: number) {}
 
   /** An idle connection, detached from the pool's watchers; undefined when none is kept. */
   take(): Socket | undefined {
@@ -36,9 +30,9 @@ export class IdleSockets {
     }
   }
 
-  /** Keeps a connection for reuse, or closes it when the pool is full. */
+  /** Keeps a connection for reuse (a destroyed one is dropped). */
   put(socket: Socket): void {
-    if (this.idle.length >= this.max || socket.destroyed) {
+    if (socket.destroyed) {
       socket.destroy();
       return;
     }

@@ -45,10 +45,13 @@ const MAX_CONNECTION_AGE_MS = 500;
 const QUEUE_CHECK_MS = 100;
 
 /**
- * Gets a connection: `reused` when it is a kept one, else a new one (or why none could be had);
- * `probe` when the new one is over the worker estimate.
+ * Gets a connection, or why none could be had. A new connection comes with its FreshConnection,
+ * watched until its first byte (the caller ends it with freshEnded()); a kept one without.
  */
-export type ConnectionHandler = (err: UpstreamError | undefined, socket: Socket | undefined, reused: boolean, probe: boolean) => void;
+export type ConnectionHandler = (err: UpstreamError | undefined, socket: Socket | undefined, fresh: FreshConnection | undefined) => void;
+
+/** A kept connection was handed over at once: there is nothing to give up. */
+const HANDED_OVER = { cancel: (): void => undefined };
 
 /** A request waiting for a connection; cancel() gives up (the handler is then never called). */
 class Waiter {
@@ -58,7 +61,6 @@ class Waiter {
 
   constructor(
     readonly handler: ConnectionHandler,
-    readonly since: number,
     /** performance.now() past which a queued request gives up. */
     readonly deadline: number,
     /** A probe that never sent its request: the estimate may probe again. */
@@ -95,8 +97,7 @@ export class FastCgiTransport implements Transport {
     this.endpoint = parseEndpoint(address);
     this.timeouts = options.timeouts;
     this.keepConn = options.keepalive > 0;
-    // The worker estimate is the cap; the idle list needs no cap of its own.
-    this.idle = new IdleSockets(Number.POSITIVE_INFINITY, IDLE_MS);
+    this.idle = new IdleSockets(IDLE_MS);
     this.workers = new WorkerEstimate(options.keepalive);
   }
 
@@ -116,17 +117,19 @@ export class FastCgiTransport implements Transport {
    * the caller's kept connection turned out dead, so it takes a new one in its place.
    */
   acquire(replace: boolean, handler: ConnectionHandler, readTimeoutMs?: number): { cancel(): void } {
-    const now = performance.now();
-    const waiter = new Waiter(handler, now, now + (readTimeoutMs ?? this.timeouts.readMs), this.probeGone);
     if (!replace) {
       const kept = this.idle.take();
       if (kept) {
-        handler(undefined, kept, true, false);
-        return waiter;
+        handler(undefined, kept, undefined);
+        return HANDED_OVER;
       }
+    }
+    const now = performance.now();
+    const waiter = new Waiter(handler, now + (readTimeoutMs ?? this.timeouts.readMs), this.probeGone);
+    if (!replace) {
       if (this.keepConn && this.open >= this.workers.value) {
-        if (this.workers.probeDue(waiter.since)) {
-          this.workers.probeStarted(waiter.since);
+        if (this.workers.probeDue(now)) {
+          this.workers.probeStarted(now);
           waiter.probe = true;
           this.openFor(waiter);
           return waiter;
@@ -140,13 +143,6 @@ export class FastCgiTransport implements Transport {
     return waiter;
   }
 
-  /** The call sent its request on a new connection: watched until the first byte comes back. */
-  freshStarted(sentAt: number, probe: boolean): FreshConnection {
-    const f: FreshConnection = { sentAt, probe, seenStuck: false };
-    this.fresh.add(f);
-    return f;
-  }
-
   /** The new connection got its first byte (`answered`), or failed or was given up before. */
   freshEnded(f: FreshConnection, answered: boolean): void {
     if (this.fresh.delete(f)) this.workers.ended(f, answered);
@@ -154,12 +150,13 @@ export class FastCgiTransport implements Transport {
 
   /** A connection whose request (started at `startedAt`) ended cleanly with FCGI_KEEP_CONN. */
   release(socket: Socket, startedAt: number): void {
-    if (performance.now() - (this.openedAt.get(socket) ?? 0) > MAX_CONNECTION_AGE_MS) {
+    const now = performance.now();
+    if (now - (this.openedAt.get(socket) ?? 0) > MAX_CONNECTION_AGE_MS) {
       socket.destroy();
       return;
     }
     if (this.fresh.size > 0) {
-      const { newly, pending } = this.workers.stuck(this.fresh, startedAt, performance.now(), this.open);
+      const { newly, pending } = this.workers.stuck(this.fresh, startedAt, now, this.open);
       // Each connection waiting in the backlog needs one worker freed: close one kept connection
       // for each, not one per release for as long as any waits (it may be accepted already).
       this.freesOwed = Math.min(this.freesOwed + newly, pending);
@@ -173,7 +170,7 @@ export class FastCgiTransport implements Transport {
     }
     for (let next = this.queue.shift(); next; next = this.queue.shift()) {
       if (next.cancelled) continue;
-      next.handler(undefined, socket, true, false);
+      next.handler(undefined, socket, undefined);
       return;
     }
     if (this.closed) socket.destroy();
@@ -188,8 +185,15 @@ export class FastCgiTransport implements Transport {
         s.destroy();
         return;
       }
-      if (err && waiter.probe) this.probeGone();
-      waiter.handler(err, err ? undefined : s, false, waiter.probe);
+      if (err) {
+        if (waiter.probe) this.probeGone();
+        waiter.handler(err, undefined, undefined);
+        return;
+      }
+      // The caller writes its request at once: the wait for the first byte starts now.
+      const fresh: FreshConnection = { sentAt: performance.now(), probe: waiter.probe, seenStuck: false };
+      this.fresh.add(fresh);
+      waiter.handler(undefined, s, fresh);
     });
     waiter.connecting = socket;
     this.openedAt.set(socket, performance.now());
@@ -224,7 +228,7 @@ export class FastCgiTransport implements Transport {
       if (expired.length > 0) {
         this.queue.splice(0, this.queue.length, ...this.queue.filter((w) => w.deadline > now && !w.cancelled));
         for (const w of expired) {
-          if (!w.cancelled) w.handler(new UpstreamError('ETIMEOUT', 'upstream timed out: no FastCGI connection became free'), undefined, false, false);
+          if (!w.cancelled) w.handler(new UpstreamError('ETIMEOUT', 'upstream timed out: no FastCGI connection became free'), undefined, undefined);
         }
       }
       if (this.queue.length === 0) {
