@@ -157,7 +157,11 @@ describe('ACME with Pebble (integration)', function () {
     const before = orderCount(pebble);
     const config = { storage: path.join(dir, 'certs'), acme: acmeBlock(pebble), sites: [site(['shared.example.test'])] };
     const other = { http: await freePort(), https: await freePort() };
-    const [a, b] = await Promise.all([gatehouse(config, { dir }), gatehouse(config, { dir: tempDir(), ports: other })]);
+    // The CA validates on a's ports only, so a must be listening before b can order: started together,
+    // b sometimes won the lock first and both of its challenges were refused (a real failed order).
+    // b starts right after, while a is ordering or has just stored the certificate; either way b must not order.
+    const a = await gatehouse(config, { dir });
+    const b = await gatehouse(config, { dir: tempDir(), ports: other });
     const servedA = await servedByPebble(tlsPort, 'shared.example.test');
     const servedB = await servedByPebble(other.https, 'shared.example.test');
     expect(servedB.serial).to.equal(servedA.serial);
