@@ -57,6 +57,8 @@ import {
   which,
 } from './bench/lib.mjs';
 
+// Node flags for the gatehouse processes only, to size a tuning option (GATEHOUSE_NODE_ARGS="--max-semi-space-size=32").
+const GATEHOUSE_NODE_ARGS = (process.env.GATEHOUSE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const CORE_STEPS = ['h1', 'h2', 'big', 'handshake', 'idle'];
 // Per-topic benchmarks, each a standalone script in scripts/bench/ (run after the core steps, with their
 // own contenders and verdict lines): static files, the HTTP cache, compression memory, php-fpm/uWSGI,
@@ -258,7 +260,7 @@ class GatehouseContender {
 
   async startKind(kind) {
     const p = spawnPinned(`gatehouse-${kind}`, PROXY_CORE, process.execPath,
-      [path.join(ROOT, 'bin', 'gatehouse.js'), 'run', '-c', `${this.dir}/gatehouse-${kind}.yaml`],
+      [...GATEHOUSE_NODE_ARGS, path.join(ROOT, 'bin', 'gatehouse.js'), 'run', '-c', `${this.dir}/gatehouse-${kind}.yaml`],
       `${this.dir}/gatehouse-${kind}.log`);
     this.procs[kind] = p;
     await waitReady(p, [this.ports[kind]]);

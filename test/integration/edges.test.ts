@@ -99,6 +99,24 @@ describe('proxy core edges (integration)', function () {
     expect(combined.peer.output()).to.not.match(/uncaught exception|unhandled rejection/);
   });
 
+  it('answers a malformed pipelined request only after the response in flight, whole', async () => {
+    const ca = fs.readFileSync(combined.caFile);
+    // nginx reads a pipelined request only once the one before it is answered; Node's parser sees the
+    // bad one at once, while the first response is still on its way.
+    const out = await rawTls(combined.httpsPort, 'e.test', ca, 'GET /slow/300 HTTP/1.1\r\nHost: e.test\r\n\r\nGARBAGE\r\n\r\n');
+    const first = /^HTTP\/1\.1 200 [^]*?\r\n\r\nslow\n/.exec(out);
+    expect(first, out).to.not.equal(null);
+    expect(out.slice(first![0].length)).to.match(/^HTTP\/1\.1 400 Bad Request\r\n/);
+  });
+
+  it('answers 400 at once to a request whose chunked body is malformed', async () => {
+    const ca = fs.readFileSync(combined.caFile);
+    const t0 = Date.now();
+    const out = await rawTls(combined.httpsPort, 'e.test', ca, 'POST /echo HTTP/1.1\r\nHost: e.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nZZ\r\n');
+    expect(out).to.match(/^HTTP\/1\.1 400 /);
+    expect(Date.now() - t0).to.be.below(3000);
+  });
+
   it('serves an RSA site its own certificate behind an ECDSA default site', async () => {
     // Regression: Node's SNICallback adds the chosen certificate next to the default one (one per
     // key type), so clients preferring ECDSA used to get the default site's certificate.
