@@ -3,8 +3,8 @@
 // variant its CachePolicy object, Vary fields and body length) followed by the bodies. The total
 // size is bounded: an LRU index of file sizes, rebuilt from the folder at start (oldest mtime
 // first), unlinks the least recently used files. Processes sharing the folder (pm2 cluster) read
-// each other's files; each bounds what it knows of, so the folder may grow to workers x diskSize. A file that cannot be read back is deleted and
-// treated as a miss, never served.
+// each other's files; each bounds what it knows of, so the folder may grow to workers x diskSize.
+// A file that cannot be read back is deleted and treated as a miss, never served.
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import type { Variant } from './variant.js';
 
 const FORMAT = 1;
 const SUFFIX = '.entry';
+const STALE_TEMP_MS = 10 * 60_000;
 
 interface StoredMeta {
   v: number;
@@ -49,12 +50,14 @@ export class DiskStore {
     const found: Array<{ name: string; size: number; mtime: number }> = [];
     for (const name of await readdir(this.dir)) {
       const path = join(this.dir, name);
+      const st = await stat(path).catch(() => undefined);
       if (name.startsWith('.') && name.endsWith('.tmp')) {
-        await rm(path, { force: true });
+        // Another worker sharing the folder may be writing it right now (a pm2 reload starts workers
+        // next to running ones): only a file no write has touched for a while is a crash's leftover.
+        if (st && Date.now() - st.mtimeMs > STALE_TEMP_MS) await rm(path, { force: true });
         continue;
       }
       if (!name.endsWith(SUFFIX)) continue;
-      const st = await stat(path).catch(() => undefined);
       if (st?.isFile()) found.push({ name, size: st.size, mtime: st.mtimeMs });
     }
     found.sort((a, b) => a.mtime - b.mtime);

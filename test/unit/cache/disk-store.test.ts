@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DiskStore, decode, encode } from '../../../src/cache/disk-store.js';
@@ -51,11 +51,15 @@ describe('cache/disk-store', () => {
     expect(decode(Buffer.from('not json\n'), 'https://a.test/x')).to.equal(undefined);
   });
 
-  it('removes temporary files a crashed write left behind', async () => {
-    await writeFile(join(dir, '.abc.entry.123456.tmp'), 'partial');
+  it('removes temporary files a crashed write left behind, not those another worker is writing', async () => {
+    const old = join(dir, '.abc.entry.123456.tmp');
+    await writeFile(old, 'partial');
+    const anHourAgo = new Date(Date.now() - 3600_000);
+    await utimes(old, anHourAgo, anHourAgo);
+    await writeFile(join(dir, '.def.entry.654321.tmp'), 'being written');
     const store = open();
     await store.get('https://a.test/x');
-    expect(await readdir(dir)).to.deep.equal([]);
+    expect(await readdir(dir)).to.deep.equal(['.def.entry.654321.tmp']);
   });
 
   it('stays under its size by unlinking the least recently used files', async () => {
