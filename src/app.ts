@@ -16,7 +16,9 @@ import type { ConnectionInfo, Exchange } from './listener/exchange.js';
 import { listenPlain, listenTls, type Listener } from './listener/listeners.js';
 import { ProtocolServers } from './listener/protocol-servers.js';
 import { UpgradeExchange } from './listener/upgrade-exchange.js';
+import { SharedLimits } from './middleware/rate-limit-share.js';
 import { buildSnapshot, type Snapshot } from './snapshot.js';
+import { runtimeDir } from './storage/runtime-dir.js';
 import { openStorage } from './storage/index.js';
 import type { Storage } from './storage/types.js';
 import { CertManager } from './tls/cert-manager.js';
@@ -41,8 +43,9 @@ export class App {
     readonly certs: CertManager,
     readonly acme: AcmeService,
     private readonly ticketKeys: TicketKeys,
+    private readonly sharedLimits: SharedLimits | undefined,
   ) {
-    this.snapshot = buildSnapshot(config, logger, accessLog);
+    this.snapshot = buildSnapshot(config, logger, accessLog, sharedLimits);
     const current = (): Snapshot => this.snapshot;
     const upgrade = (secure: boolean) => (snap: Snapshot, req: IncomingMessage, socket: Duplex, head: Buffer, conn: ConnectionInfo) => {
       const ex = new UpgradeExchange(req, socket, head, conn);
@@ -83,7 +86,14 @@ export class App {
       await storage.close();
       throw err;
     }
-    const app = new App(config, logger, accessLog, storage, certs, acme, ticketKeys);
+    // Under pm2 cluster mode the workers count rate limits together, as nginx's workers share a zone.
+    let sharedLimits: SharedLimits | undefined;
+    try {
+      sharedLimits = await SharedLimits.start(runtimeDir(`limits|${config.file}`), logger);
+    } catch (err) {
+      logger.warn(`rate limits are counted per process: ${(err as Error).message}`);
+    }
+    const app = new App(config, logger, accessLog, storage, certs, acme, ticketKeys, sharedLimits);
     try {
       await app.syncListeners(config);
       // After the listeners, so /healthz answering means the proxy is listening.
@@ -141,7 +151,7 @@ export class App {
       await this.certs.reload(next);
       await this.acme.apply(next);
       const accessLog = new AccessLog(next.log);
-      snapshot = buildSnapshot(next, this.logger, accessLog);
+      snapshot = buildSnapshot(next, this.logger, accessLog, this.sharedLimits);
       await this.syncListeners(next);
       const was = this.snapshot.config.admin;
       if ((was ? formatListen(was) : '') !== (next.admin ? formatListen(next.admin) : '') || String(was?.allow) !== String(next.admin?.allow)) {
@@ -188,6 +198,7 @@ export class App {
     }
     await this.admin?.stop();
     await this.snapshot.dispose();
+    await this.sharedLimits?.close();
     this.acme.close();
     this.certs.close();
     this.ticketKeys.close();

@@ -1,7 +1,8 @@
 // One immutable, compiled view of a config: site table, route handlers, upstream pools, header
 // templates. Built once per (re)load and swapped atomically; requests in flight keep the one
 // they started with (Traefik-style: chains are built per config, never per request).
-import type { Config, RouteConfig, SiteConfig, UpstreamConfig } from './config/types.js';
+import { createHash } from 'node:crypto';
+import type { Config, RateLimitConfig, RouteConfig, SiteConfig, UpstreamConfig } from './config/types.js';
 import type { AccessLog } from './log/access-log.js';
 import type { Logger } from './log/types.js';
 import { compileHeaderOps } from './middleware/header-ops.js';
@@ -9,6 +10,7 @@ import { withBodyLimit } from './middleware/body-limit.js';
 import { withCompression } from './middleware/compress.js';
 import { RateLimiter } from './middleware/rate-limit.js';
 import { withRateLimit } from './middleware/rate-limit-route.js';
+import type { SharedLimits } from './middleware/rate-limit-share.js';
 import { compileTrust, type TrustCheck } from './middleware/trusted-proxies.js';
 import { compileSiteTable } from './router/site-table.js';
 import { upstreamPath } from './router/proxy-uri.js';
@@ -58,7 +60,17 @@ function hstsValue(site: SiteConfig): string | undefined {
   return site.hstsMs !== undefined ? `max-age=${Math.floor(site.hstsMs / 1000)}` : undefined;
 }
 
-export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessLog): Snapshot {
+/** The same limit in every process of a cluster, whatever else their configs differ in mid-reload. */
+function limitId(hosts: readonly string[], location: string | undefined, limit: RateLimitConfig): string {
+  return createHash('sha256').update(JSON.stringify([hosts, location ?? null, limit.ratePerSec, limit.burst])).digest('hex').slice(0, 16);
+}
+
+export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessLog, sharedLimits?: SharedLimits): Snapshot {
+  const limiter = (hosts: readonly string[], location: string | undefined, limit: RateLimitConfig): RateLimiter => {
+    const l = new RateLimiter(limit);
+    sharedLimits?.attach(limitId(hosts, location, limit), l);
+    return l;
+  };
   const table = compileSiteTable(config);
   const pools = new Map<string, UpstreamPool>();
   const poolFor = (key: string, make: () => UpstreamConfig): UpstreamPool => {
@@ -73,7 +85,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
   for (const site of table.sites) {
     const hsts = hstsValue(site.config);
     // A site's limit is one bucket per client across the routes that have no limit of their own.
-    const siteLimiter = site.config.rateLimit && new RateLimiter(site.config.rateLimit);
+    const siteLimiter = site.config.rateLimit && limiter(site.config.hosts, undefined, site.config.rateLimit);
     for (const route of site.routes) {
       const rc = route.config;
       if (rc.return) {
@@ -138,9 +150,9 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
       }
       const handler = handlers.get(route);
       if (handler) {
-        const limiter = rc.rateLimit ? new RateLimiter(rc.rateLimit) : siteLimiter;
+        const routeLimiter = rc.rateLimit ? limiter(site.config.hosts, rc.location, rc.rateLimit) : siteLimiter;
         const inner = route.proxy ? handler : withBodyLimit(handler, rc.maxBody ?? site.config.maxBody);
-        handlers.set(route, withRateLimit(withCompression(inner, site.config.compress), limiter));
+        handlers.set(route, withRateLimit(withCompression(inner, site.config.compress), routeLimiter));
       }
     }
   }

@@ -4,12 +4,10 @@
 // metrics as JSON to `<runtime dir>/<pid>.json` every PUBLISH_MS, and the worker that answers a
 // scrape merges the fresh files of its peers with its own live values (AggregatorRegistry.aggregate,
 // each metric's `aggregator` deciding sum/min/max/average).
-import cluster from 'node:cluster';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { AggregatorRegistry } from 'prom-client';
+import { ensurePrivateDir } from '../storage/runtime-dir.js';
 import { metricsJson, metricsText } from './exposition.js';
 import { traffic } from './metrics.js';
 import type { MetricJson } from './preformatted.js';
@@ -29,14 +27,6 @@ export interface ProcessReport {
   errors: RecentError[];
 }
 
-/** Shared only when clustered, or when a folder is given (GATEHOUSE_RUNTIME_DIR). */
-export function runtimeDir(key: string, env = process.env): string | undefined {
-  if (env.GATEHOUSE_RUNTIME_DIR) return env.GATEHOUSE_RUNTIME_DIR;
-  if (!cluster.isWorker) return undefined;
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  return path.join(os.tmpdir(), `gatehouse-${uid}-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`);
-}
-
 async function localReport(): Promise<ProcessReport> {
   return { pid: process.pid, at: Date.now(), metrics: await metricsJson(), minutes: traffic.minutes(), errors: traffic.recentErrors() };
 }
@@ -52,11 +42,7 @@ export class ClusterMetrics {
 
   async start(): Promise<void> {
     if (!this.dir) return;
-    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    // The folder may sit in a shared /tmp: only trust one we own and nobody else can write to.
-    const st = await fs.stat(this.dir);
-    const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;
-    if (st.uid !== uid || (st.mode & 0o022) !== 0) throw new Error(`runtime folder ${this.dir} is not private to this user`);
+    await ensurePrivateDir(this.dir);
     await this.publish();
     this.timer = setInterval(() => void this.publish(), PUBLISH_MS);
     this.timer.unref();

@@ -32,6 +32,8 @@ export class RateLimiter {
   private readonly buckets: LRUCache<string, Bucket>;
   private readonly perMs: number;
   private sweptAt = 0;
+  /** Set by SharedLimits: told of every accepted request, to tell the other processes. */
+  onAccept: ((key: string) => void) | undefined;
 
   constructor(
     readonly config: RateLimitConfig,
@@ -64,6 +66,18 @@ export class RateLimiter {
       // lru-cache drops an expired entry only when it is looked up or evicted.
       this.buckets.purgeStale();
     }
+    this.onAccept?.(key);
     return { ok: true };
+  }
+
+  /**
+   * Requests another process of the cluster accepted for this client: they fill this bucket as if
+   * they had come here (nginx's workers share one zone), leaked from now on.
+   */
+  addRemote(key: string, count: number): void {
+    const now = this.clock.now();
+    const prev = this.buckets.get(key);
+    const excess = prev === undefined ? count - 1 : Math.max(0, prev.excess - (now - prev.at) * this.perMs) + count;
+    this.buckets.set(key, { excess, at: now }, { ttl: Math.ceil((excess + 1) / this.perMs) });
   }
 }

@@ -1,7 +1,7 @@
 // gatehouse under pm2 as users run it: the repository's ecosystem.config.js in cluster mode (2 workers)
 // with a private PM2_HOME, Pebble as the CA. Proves: both workers serve; a certificate is ordered once
 // for the cluster and served by both, and a renewal stored by another process reaches both; a TLS session from one worker resumes on the other (shared
-// ticket keys); `pm2 reload` under load drops no request (HTTP/2 and HTTP/1.1); the cron app renews
+// ticket keys); a rate limit counts the requests of all workers together; `pm2 reload` under load drops no request (HTTP/2 and HTTP/1.1); the cron app renews
 // a certificate while the cluster answers its challenge, and exits 0.
 import { expect } from 'chai';
 import { randomBytes, X509Certificate } from 'node:crypto';
@@ -56,7 +56,11 @@ describe('pm2 cluster (integration)', function () {
     httpPort = await freePort();
     dir = tempDir('gh-pm2-test-');
     pebble = await startPebble({ httpPort, tlsPort: httpsPort, validitySeconds: 20 });
-    proxyConfig = writeConfig(path.join(dir, 'gatehouse.yaml'), [site(['localhost'], 'internal'), site(['cluster.example.test'], 'acme')]);
+    proxyConfig = writeConfig(path.join(dir, 'gatehouse.yaml'), [
+      site(['localhost'], 'internal'),
+      site(['cluster.example.test'], 'acme'),
+      { ...site(['limited.test'], 'internal'), rateLimit: { rate: '1r/m', burst: 3 } },
+    ]);
     // The proxies' renewal loop stays out of the way (1 h); the cron app does the renewing here.
     pm2 = startPm2({ GATEHOUSE_ACME_POLL: '50ms', GATEHOUSE_RENEW_CHECK_INTERVAL: '1h', GATEHOUSE_STORAGE_SYNC_INTERVAL: '2s' });
     await pm2.run(['start', ECOSYSTEM, '--only', APP, '-i', '2'], { GATEHOUSE_CONFIG: proxyConfig });
@@ -73,7 +77,7 @@ describe('pm2 cluster (integration)', function () {
   }
 
   /** One HTTP/1.1 request on a new TLS connection; the worker is found by a unique path in its access log. */
-  async function visit(servername: string, session?: Buffer): Promise<Visit> {
+  async function visit(servername: string, session?: Buffer, status = 200): Promise<Visit> {
     const marker = `/who-${randomBytes(6).toString('hex')}`;
     const seen = await new Promise<{ serial: string; reused: boolean; session: Buffer | undefined }>((resolve, reject) => {
       const socket = tls.connect({ host: '127.0.0.1', port: httpsPort, servername, session, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
@@ -89,7 +93,7 @@ describe('pm2 cluster (integration)', function () {
       });
       socket.on('data', (c: Buffer) => (response += c.toString()));
       socket.on('end', () => {
-        if (!response.startsWith('HTTP/1.1 200')) reject(new Error(`unexpected response: ${response.slice(0, 200)}`));
+        if (!response.startsWith(`HTTP/1.1 ${status}`)) reject(new Error(`unexpected response: ${response.slice(0, 200)}`));
         resolve({ serial, reused: socket.isSessionReused(), session: ticket });
       });
       socket.on('error', reject);
@@ -151,6 +155,25 @@ describe('pm2 cluster (integration)', function () {
       if (v.worker !== first.worker) others.push(v);
     }
     expect(others.length, 'resumptions on the other worker').to.be.greaterThan(0);
+  });
+
+  it('the workers count a rate limit together, as nginx workers share a limit_req zone', async () => {
+    // 1r/m, burst 3: four requests in all, whichever worker each new connection reaches; then 429.
+    // Without sharing, each worker would accept four. The pause lets a worker's 50 ms flush land.
+    await workers();
+    await new Promise((r) => setTimeout(r, 2500)); // workers look for each other every second
+    const served: Visit[] = [];
+    for (let i = 0; i < 4; i++) {
+      served.push(await visit('limited.test'));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const refused: Visit[] = [];
+    for (let i = 0; i < 4; i++) {
+      refused.push(await visit('limited.test', undefined, 429));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const ids = await workers();
+    for (const id of ids) expect([...served, ...refused].some((v) => v.worker === id), `worker ${id} got some of the requests`).to.equal(true);
   });
 
   for (const protocol of ['h2', 'http/1.1'] as const) {

@@ -75,3 +75,26 @@ describe('rate limiter (nginx limit_req, nodelay)', () => {
     expect(rl.size).to.equal(1000);
   });
 });
+
+describe('rate limiter: requests another process accepted (addRemote)', () => {
+  it('fills the bucket as if they had come here; the first of them is free, as a first request is', () => {
+    const clock = new FakeClock();
+    const rl = new RateLimiter({ ratePerSec: 1, burst: 3 }, 100, clock);
+    rl.addRemote('a', 2); // excess 1
+    expect(rl.take('a').ok).to.equal(true); // excess 2
+    expect(rl.take('a').ok).to.equal(true); // excess 3
+    expect(rl.take('a').ok).to.equal(false);
+    expect(rl.take('b').ok).to.equal(true); // another client is untouched
+  });
+
+  it('leaks what it was told from then on', () => {
+    const clock = new FakeClock();
+    const rl = new RateLimiter({ ratePerSec: 1, burst: 0 }, 100, clock);
+    expect(rl.take('a').ok).to.equal(true);
+    rl.addRemote('a', 1);
+    clock.t += 1000;
+    expect(rl.take('a').ok).to.equal(false);
+    clock.t += 1000;
+    expect(rl.take('a').ok).to.equal(true);
+  });
+});
