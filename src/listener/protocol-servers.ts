@@ -39,6 +39,7 @@ const MAX_HEADER_BYTES = 32 * 1024;
  * between the two limits the client gets a 431 and the connection keeps serving.
  */
 const MAX_HEADER_LIST_BYTES = 2 * MAX_HEADER_BYTES;
+const MAX_HEADER_FIELDS = 2000;
 
 /** A header list's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it: name + value + 32 per field (RFC 9113 §6.5.2). */
 function headerListSize(headers: http2.IncomingHttpHeaders): number {
@@ -166,6 +167,10 @@ export class ProtocolServers {
     if (secure) {
       this.h2 = http2.createServer({
         maxSessionMemory: 32,
+        // Fields are limited by size (above), as nginx does, not by count: Node's default of 128 pairs
+        // refuses a browser that sends each cookie as its own field (RFC 9113 §8.2.3). 2000 is
+        // Node's HTTP/1.1 maxHeadersCount.
+        maxHeaderListPairs: MAX_HEADER_FIELDS,
         // enableConnectProtocol: WebSockets over HTTP/2 (RFC 8441 §3).
         settings: {
           maxConcurrentStreams: 256,

@@ -185,7 +185,8 @@ export class H2SessionPool {
       }
       socket.once('error', (err) => fail(mapConnectError(err)));
       const authority = `${o.secure ? 'https' : 'http'}://${o.host}:${o.port}`;
-      const session = http2.connect(authority, { settings: SETTINGS, createConnection: () => socket });
+      // A backend's response fields are limited by size, not by Node's default count of 128 (see listener/protocol-servers.ts).
+      const session = http2.connect(authority, { settings: SETTINGS, maxHeaderListPairs: 2000, createConnection: () => socket });
       let markDisposed = (): void => undefined;
       const entry: Entry = {
         session,

@@ -97,6 +97,9 @@ export async function startH2Backend(options: H2BackendOptions = {}): Promise<H2
         stream.once('wantTrailers', () => stream.sendTrailers({ 'x-checksum': 'abc123', 'x-count': '2' }));
         stream.write('part one\n');
         stream.end('part two\n');
+      } else if (url.pathname.endsWith('/many-cookies')) {
+        stream.respond({ ':status': 200, 'set-cookie': Array.from({ length: 200 }, (_, i) => `c${i}=v${i}`) });
+        stream.end('ok\n');
       } else if (url.pathname.endsWith('/reset')) {
         stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       } else if (slow) {

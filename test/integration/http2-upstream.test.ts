@@ -195,6 +195,13 @@ describe('HTTP/2 upstreams: h2c:// and h2:// (integration)', function () {
         expect(r.trailers?.['x-count']).to.equal('2');
       });
 
+      it('passes a response with 200 Set-Cookie fields (fields are limited by size, not by Node\'s count of 128)', async () => {
+        const r = await curl(['--http1.1', ...gh.curlArgs('h.test', `${prefix}/many-cookies`)]);
+        expect(r.status).to.equal(200);
+        expect(r.headers['set-cookie']).to.have.length(200);
+        expect(r.headers['set-cookie']?.[199]).to.equal('c199=v199');
+      });
+
       it('serves HTTP/1.1 clients too (trailers dropped, body intact)', async () => {
         const r = await curl(['--http1.1', ...gh.curlArgs('h.test', `${prefix}/trailers`)]);
         expect(r.status).to.equal(200);

@@ -25,7 +25,7 @@ async function startBackend(): Promise<Backend> {
     seen.push(req.url ?? '');
     req.resume();
     if (req.url?.startsWith('/slow/hang')) return; // never answers
-    req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n'));
+    req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain' }).end(req.url === '/crumbs' ? String(req.headers.cookie) : 'ok\n'));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -161,6 +161,25 @@ describe('request limits (integration)', function () {
           });
         expect(await status({ ':path': '/ret', 'x-big': 'a'.repeat(40_000) })).to.equal(431);
         expect(await status({ ':path': '/ret' })).to.equal(200);
+      } finally {
+        session.close();
+      }
+    });
+    it('limits header fields by size, not count: 300 cookie crumbs over HTTP/2 reach the backend as one cookie', async () => {
+      // RFC 9113 §8.2.3 lets a client send each cookie as its own field; browsers do. Node's HTTP/2
+      // default of 128 fields per request refused such a request with ENHANCE_YOUR_CALM.
+      const session = http2.connect(`https://m.test:${gh.httpsPort}`, { ca: fs.readFileSync(gh.caFile), lookup: loopbackLookup });
+      try {
+        const cookies = Array.from({ length: 300 }, (_, i) => `c${i}=v${i}`);
+        const body = await new Promise<string>((resolve, reject) => {
+          const stream = session.request({ ':path': '/crumbs', cookie: cookies });
+          let text = '';
+          stream.setEncoding('utf8');
+          stream.on('data', (c: string) => (text += c));
+          stream.once('end', () => resolve(text));
+          stream.once('error', reject);
+        });
+        expect(body).to.equal(cookies.join('; '));
       } finally {
         session.close();
       }
