@@ -52,6 +52,45 @@ export interface Exchange {
   abort(): void;
 }
 
+/** nginx's lingering_time: how long an answered client may take to finish sending a body we discard. */
+const DISCARD_BODY_MS = 30_000;
+const noop = (): void => undefined;
+
+/**
+ * The response went out before the whole request body came in (a backend that answered early, a
+ * 413): read the rest and drop it, as nginx's discard_request_body does, so the client is not left
+ * stalled and the connection can serve its next request. Whoever was reading it (the upstream
+ * call) is done with it.
+ */
+function discardRestOfBody(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return;
+  req.unpipe();
+  req.removeAllListeners('data');
+  req.on('data', noop);
+  req.resume();
+  const timer = setTimeout(() => req.socket?.destroy(), DISCARD_BODY_MS).unref();
+  req.once('close', () => clearTimeout(timer));
+  req.once('end', () => clearTimeout(timer));
+}
+
+/** A request body that starts reading the request only when it is read itself (see expectContinue). */
+class RequestBody extends PassThrough {
+  private piped = false;
+
+  constructor(private readonly req: IncomingMessage) {
+    super();
+    req.once('error', (err) => this.destroy(err));
+  }
+
+  override _read(size: number): void {
+    if (!this.piped) {
+      this.piped = true;
+      this.req.pipe(this);
+    }
+    super._read(size);
+  }
+}
+
 function hasBody1(req: IncomingMessage): boolean {
   const cl = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
@@ -63,23 +102,52 @@ export class H1Exchange implements Exchange {
   readonly rawTarget: string;
   readonly authority: string | undefined;
   readonly headers: IncomingHttpHeaders;
-  readonly body: Readable | undefined;
+  readonly body: Readable | undefined = undefined;
   readonly startedAt = performance.now();
   bytesSent = 0;
   status = 0;
   closed = false;
 
+  /** `Expect: 100-continue` and no 100 sent yet (see expectContinue). */
+  private awaitingContinue = false;
+
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly conn: ConnectionInfo,
+    expectContinue = false,
   ) {
     this.protocol = req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
     this.method = req.method ?? 'GET';
     this.rawTarget = req.url ?? '/';
     this.headers = req.headers;
     this.authority = req.headers.host;
-    this.body = hasBody1(req) ? req : undefined;
+    if (hasBody1(req)) {
+      // Consumers (undici) destroy the body stream they were given once they are done with it, also
+      // before its end; destroying the request itself would leave its unread rest stuck on the
+      // connection. They get a stream fed from it instead, from their first read on.
+      this.body = new RequestBody(req);
+      if (expectContinue) this.expectContinue(req);
+      res.once('finish', () => discardRestOfBody(req));
+    }
+  }
+
+  /**
+   * RFC 9110 §10.1.1: the 100 goes out when something first reads the body (a proxy or CGI route
+   * forwarding it), as nginx and Go's net/http do; a request answered without its body (413 over
+   * maxBody, 404, a return route) never makes the client send it. Such an answer closes the
+   * connection, since the client may send the body anyway.
+   */
+  private expectContinue(req: IncomingMessage): void {
+    this.awaitingContinue = true;
+    const read = req._read;
+    req._read = (size: number): void => {
+      req._read = read;
+      // Node reads an unread body after the response to discard it: too late for a 100 then.
+      if (this.awaitingContinue && !this.res.headersSent) this.res.writeContinue();
+      this.awaitingContinue = false;
+      read.call(req, size);
+    };
   }
 
   get headersSent(): boolean {
@@ -88,6 +156,7 @@ export class H1Exchange implements Exchange {
 
   respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void {
     this.status = status;
+    if (this.awaitingContinue) this.res.shouldKeepAlive = false;
     if (body !== undefined) {
       const buf = typeof body === 'string' ? Buffer.from(body) : body;
       headers['content-length'] = buf.length;
@@ -127,7 +196,7 @@ export class H1Exchange implements Exchange {
   }
 }
 
-const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
+const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
 
 /** `te: trailers` (RFC 9113 §8.2.2: the only TE allowed in HTTP/2), sent by gRPC clients. */
 function acceptsTrailers(headers: IncomingHttpHeaders): boolean {
@@ -165,6 +234,10 @@ export class H2Exchange implements Exchange {
     // Http2Stream itself would also kill the response, so they get a PassThrough fed from it.
     // A CONNECT stream's data is a tunnel (RFC 8441 WebSocket), not a request body.
     this.body = stream.endAfterHeaders || this.method === 'CONNECT' ? undefined : stream.pipe(new PassThrough());
+    // Answered before the whole body came in (a backend that answered early, a 413): once the response
+    // is complete, RST_STREAM NO_ERROR asks the client to stop sending (RFC 9113 §8.1), as nginx does;
+    // otherwise the unread body fills the stream's window and the client waits to send the rest.
+    if (this.body) stream.once('finish', () => !stream.readableEnded && !stream.destroyed && stream.close(NGHTTP2_NO_ERROR));
   }
 
   get headersSent(): boolean {

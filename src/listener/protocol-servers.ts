@@ -159,6 +159,8 @@ export class ProtocolServers {
       requireHostHeader: true,
     });
     this.h1.on('request', (req: IncomingMessage, res: ServerResponse) => this.onH1Request(req, res));
+    // Without this listener Node answers every Expect: 100-continue with a 100 at once (see H1Exchange).
+    this.h1.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.onH1Request(req, res, true));
     this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => lingeringError(err, socket));
     this.h1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', noop);
@@ -191,11 +193,11 @@ export class ProtocolServers {
     }
   }
 
-  private onH1Request(req: IncomingMessage, res: ServerResponse): void {
+  private onH1Request(req: IncomingMessage, res: ServerResponse, expectContinue = false): void {
     req.on('error', noop);
     res.on('error', noop);
     if (this.draining) res.shouldKeepAlive = false;
-    const ex = new H1Exchange(req, res, infoFor(req.socket, this.secure));
+    const ex = new H1Exchange(req, res, infoFor(req.socket, this.secure), expectContinue);
     this.handlers.onExchange(this.handlers.current(), ex);
   }
 

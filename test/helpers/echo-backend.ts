@@ -57,6 +57,11 @@ export async function startEchoBackend(host = '127.0.0.1'): Promise<EchoBackend>
   const seen: SeenRequest[] = [];
   const aborted: string[] = [];
   const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/early') {
+      // Answers before reading the request body (an app that has seen enough of an upload).
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 6 }).end('early\n');
+      return;
+    }
     const hash = crypto.createHash('sha256');
     let length = 0;
     req.on('data', (c: Buffer) => {

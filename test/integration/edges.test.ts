@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import http2 from 'node:http2';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -31,7 +32,7 @@ describe('proxy core edges (integration)', function () {
 
   before(async () => {
     backend = await startEchoBackend();
-    const sites = [{ hosts: ['e.test'], routes: [{ location: '/', proxy: backend.url }] }];
+    const sites = [{ hosts: ['e.test'], routes: [{ location: '/limited/', proxy: backend.url, maxBody: '1m' }, { location: '/', proxy: backend.url }] }];
     combined = await startGatehouse(({ dir }) => ({ log: { access: path.join(dir, 'access.log'), format: 'combined' }, sites }));
     json = await startGatehouse(({ dir }) => ({ log: { access: path.join(dir, 'access.log'), format: 'json' }, sites }));
   });
@@ -115,6 +116,72 @@ describe('proxy core edges (integration)', function () {
     const out = await rawTls(combined.httpsPort, 'e.test', ca, 'POST /echo HTTP/1.1\r\nHost: e.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nZZ\r\n');
     expect(out).to.match(/^HTTP\/1\.1 400 /);
     expect(Date.now() - t0).to.be.below(3000);
+  });
+
+  describe('request bodies the response does not wait for', () => {
+    const upload = Buffer.alloc(8 * 1024 * 1024, 'u');
+    let file: string;
+    before(() => {
+      file = path.join(combined.dir, 'upload.bin');
+      fs.writeFileSync(file, upload);
+    });
+
+    it('HTTP/1.1: a backend that answers before the body is read; the rest is discarded and the connection serves the next request', async () => {
+      const t0 = Date.now();
+      const base = `https://e.test:${combined.httpsPort}`;
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(
+          'curl',
+          ['-sS', '--max-time', '30', '--http1.1', '--cacert', combined.caFile, '--resolve', `e.test:${combined.httpsPort}:127.0.0.1`,
+            '-H', 'Expect:', '--data-binary', `@${file}`, '-w', '%{http_code} %{num_connects}\n', '-o', '/dev/null', '-o', '/dev/null',
+            `${base}/early`, `${base}/after-early`],
+          (err, stdout) => (err ? reject(err) : resolve(stdout)),
+        ),
+      );
+      // Before the fix the client stalled with half its upload sent until a timeout (60 s).
+      expect(Date.now() - t0).to.be.below(10_000);
+      expect(out.trim().split('\n')).to.deep.equal(['200 1', '200 0']); // the second one reused the connection
+    });
+
+    it('HTTP/1.1 Expect: 100-continue: no 100 for a body over maxBody, so none is sent; a 100 when the proxy reads it', async () => {
+      const over = await curl([...combined.curlArgs('e.test', '/limited/x'), '--http1.1', '-H', 'Expect: 100-continue', '--data-binary', `@${file}`, '-v'], 20_000);
+      expect(over.status).to.equal(413);
+      expect(over.stderr).to.not.match(/< HTTP\/1\.1 100/);
+      expect(over.headers.connection).to.deep.equal(['close']);
+      const through = await curl([...combined.curlArgs('e.test', '/echo-100'), '--http1.1', '-H', 'Expect: 100-continue', '--data-binary', `@${file}`, '-v'], 20_000);
+      expect(through.status).to.equal(200);
+      expect(through.stderr).to.match(/< HTTP\/1\.1 100 Continue/);
+      const seen = backend.seen.find((s) => s.url === '/echo-100');
+      expect(seen?.bodyLength).to.equal(upload.length);
+    });
+
+    it('HTTP/2: the stream is ended with RST_STREAM NO_ERROR after the complete response; the connection keeps serving', async () => {
+      const session = http2.connect(`https://127.0.0.1:${combined.httpsPort}`, { ca: fs.readFileSync(combined.caFile), servername: 'e.test' });
+      try {
+        const result = await new Promise<{ status: number; body: string; rstCode: number }>((resolve, reject) => {
+          const stream = session.request({ ':method': 'POST', ':path': '/early', ':authority': 'e.test' });
+          let status = 0;
+          let body = '';
+          stream.on('response', (h) => (status = Number(h[':status'])));
+          stream.setEncoding('utf8');
+          stream.on('data', (c: string) => (body += c));
+          stream.on('error', () => undefined); // the write side sees the reset
+          stream.on('close', () => resolve({ status, body, rstCode: stream.rstCode ?? -1 }));
+          stream.end(upload);
+          setTimeout(() => reject(new Error('the stream did not close within 10 s')), 10_000).unref();
+        });
+        expect(result).to.deep.equal({ status: 200, body: 'early\n', rstCode: http2.constants.NGHTTP2_NO_ERROR });
+        const next = await new Promise<number>((resolve, reject) => {
+          const stream = session.request({ ':path': '/after-h2', ':authority': 'e.test' });
+          stream.on('response', (h) => resolve(Number(h[':status'])));
+          stream.on('error', reject);
+          stream.resume();
+        });
+        expect(next).to.equal(200);
+      } finally {
+        session.close();
+      }
+    });
   });
 
   it('serves an RSA site its own certificate behind an ECDSA default site', async () => {
