@@ -234,6 +234,7 @@ export class H2Exchange implements Exchange {
     // Http2Stream itself would also kill the response, so they get a PassThrough fed from it.
     // A CONNECT stream's data is a tunnel (RFC 8441 WebSocket), not a request body.
     this.body = stream.endAfterHeaders || this.method === 'CONNECT' ? undefined : stream.pipe(new PassThrough());
+    if (this.body && String(headers.expect).toLowerCase() === '100-continue') this.expectContinue(this.body);
     // Answered before the whole body came in (a backend that answered early, a 413): once the response
     // is complete, RST_STREAM NO_ERROR asks the client to stop sending (RFC 9113 §8.1), as nginx does;
     // otherwise the unread body fills the stream's window and the client waits to send the rest.
@@ -242,6 +243,16 @@ export class H2Exchange implements Exchange {
 
   get headersSent(): boolean {
     return this.committed || this.stream.headersSent;
+  }
+
+  /** As for HTTP/1.1 (H1Exchange): the 100 (RFC 9113 §8.1) goes out when a route first reads the body. */
+  private expectContinue(body: Readable): void {
+    const read = body._read;
+    body._read = (size: number): void => {
+      body._read = read;
+      if (!this.headersSent && !this.stream.destroyed) this.stream.additionalHeaders({ ':status': 100 });
+      read.call(body, size);
+    };
   }
 
   respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void {

@@ -155,6 +155,32 @@ describe('proxy core edges (integration)', function () {
       expect(seen?.bodyLength).to.equal(upload.length);
     });
 
+    it('HTTP/2 Expect: 100-continue: a 100 when the proxy reads the body, none before a 413', async () => {
+      const session = http2.connect(`https://127.0.0.1:${combined.httpsPort}`, { ca: fs.readFileSync(combined.caFile), servername: 'e.test' });
+      try {
+        const post = (p: string, body: Buffer) =>
+          new Promise<{ status: number; continued: boolean }>((resolve, reject) => {
+            const stream = session.request({ ':method': 'POST', ':path': p, ':authority': 'e.test', expect: '100-continue', 'content-length': body.length });
+            let continued = false;
+            let status = 0;
+            stream.on('continue', () => {
+              continued = true;
+              stream.end(body);
+            });
+            stream.on('response', (h) => (status = Number(h[':status'])));
+            stream.on('error', () => undefined);
+            stream.on('close', () => resolve({ status, continued }));
+            stream.resume();
+            setTimeout(() => reject(new Error(`no answer for ${p} within 5 s`)), 5000).unref();
+          });
+        expect(await post('/echo-h2-100', upload)).to.deep.equal({ status: 200, continued: true });
+        expect(backend.seen.find((s) => s.url === '/echo-h2-100')?.bodyLength).to.equal(upload.length);
+        expect(await post('/limited/h2-100', upload)).to.deep.equal({ status: 413, continued: false });
+      } finally {
+        session.close();
+      }
+    });
+
     it('HTTP/2: the stream is ended with RST_STREAM NO_ERROR after the complete response; the connection keeps serving', async () => {
       const session = http2.connect(`https://127.0.0.1:${combined.httpsPort}`, { ca: fs.readFileSync(combined.caFile), servername: 'e.test' });
       try {
