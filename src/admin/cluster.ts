@@ -7,17 +7,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AggregatorRegistry } from 'prom-client';
-import { ensurePrivateDir } from '../storage/runtime-dir.js';
+import { ensurePrivateDir, readPeerFiles, writePeerFile } from '../storage/runtime-dir.js';
 import { metricsJson, metricsText } from './exposition.js';
 import { traffic } from './metrics.js';
 import type { MetricJson } from './preformatted.js';
 import type { MinuteCounts, RecentError } from './traffic.js';
 
 const PUBLISH_MS = 1_000;
-/** A file not rewritten for this long belongs to a worker that is gone (or stuck): left out. */
-const STALE_MS = 5_000;
-/** Files of dead workers are removed once this old. */
-const REMOVE_MS = 60_000;
 
 export interface ProcessReport {
   pid: number;
@@ -50,9 +46,7 @@ export class ClusterMetrics {
 
   private publish(): Promise<void> {
     this.publishing ??= (async () => {
-      const tmp = `${this.file!}.tmp`;
-      await fs.writeFile(tmp, JSON.stringify(await localReport()), { mode: 0o600 });
-      await fs.rename(tmp, this.file!);
+      await writePeerFile(this.file!, JSON.stringify(await localReport()));
     })()
       .catch(() => undefined)
       .finally(() => {
@@ -65,29 +59,14 @@ export class ClusterMetrics {
   async reports(now = Date.now()): Promise<ProcessReport[]> {
     const own = await localReport();
     if (!this.dir) return [own];
-    let names: string[];
-    try {
-      names = await fs.readdir(this.dir);
-    } catch {
-      return [own];
-    }
-    const peers = await Promise.all(
-      names
-        .filter((n) => /^\d+\.json$/.test(n) && n !== `${process.pid}.json`)
-        .map(async (n): Promise<ProcessReport | undefined> => {
-          const file = path.join(this.dir!, n);
-          try {
-            const st = await fs.stat(file);
-            const age = now - st.mtimeMs;
-            if (age > REMOVE_MS) await fs.rm(file, { force: true });
-            if (age > STALE_MS) return undefined;
-            return JSON.parse(await fs.readFile(file, 'utf8')) as ProcessReport;
-          } catch {
-            return undefined; // renamed away or half-gone between readdir and read: skip this round
-          }
-        }),
-    );
-    return [own, ...peers.filter((p): p is ProcessReport => p !== undefined)];
+    const peers = (await readPeerFiles(this.dir, '.json', String(process.pid), now)).flatMap((text): ProcessReport[] => {
+      try {
+        return [JSON.parse(text) as ProcessReport];
+      } catch {
+        return [];
+      }
+    });
+    return [own, ...peers];
   }
 
   /** Prometheus text for all processes. A lone process skips the JSON round trip. */

@@ -73,22 +73,14 @@ function discardRestOfBody(req: IncomingMessage): void {
   req.once('end', () => clearTimeout(timer));
 }
 
-/** A request body that starts reading the request only when it is read itself (see expectContinue). */
-class RequestBody extends PassThrough {
-  private piped = false;
-
-  constructor(private readonly req: IncomingMessage) {
-    super();
-    req.once('error', (err) => this.destroy(err));
-  }
-
-  override _read(size: number): void {
-    if (!this.piped) {
-      this.piped = true;
-      this.req.pipe(this);
-    }
-    super._read(size);
-  }
+/** Runs `fn` once, just before a consumer first reads `stream` (undici's read(0) at dispatch counts). */
+function beforeFirstRead(stream: Readable, fn: () => void): void {
+  const read = stream._read;
+  stream._read = (size: number): void => {
+    stream._read = read;
+    fn();
+    read.call(stream, size);
+  };
 }
 
 function hasBody1(req: IncomingMessage): boolean {
@@ -108,7 +100,7 @@ export class H1Exchange implements Exchange {
   status = 0;
   closed = false;
 
-  /** `Expect: 100-continue` and no 100 sent yet (see expectContinue). */
+  /** `Expect: 100-continue` and no 100 sent yet (see the constructor). */
   private awaitingContinue = false;
 
   constructor(
@@ -126,28 +118,22 @@ export class H1Exchange implements Exchange {
       // Consumers (undici) destroy the body stream they were given once they are done with it, also
       // before its end; destroying the request itself would leave its unread rest stuck on the
       // connection. They get a stream fed from it instead, from their first read on.
-      this.body = new RequestBody(req);
-      if (expectContinue) this.expectContinue(req);
+      //
+      // The 100 of Expect: 100-continue goes out at that first read too (a proxy or CGI route
+      // forwarding the body), as nginx and Go's net/http do: a request answered without its body
+      // (413 over maxBody, 404, a return route) never makes the client send it, and such an answer
+      // closes the connection, since the client may send the body anyway (see respond()).
+      const body = new PassThrough();
+      this.awaitingContinue = expectContinue;
+      beforeFirstRead(body, () => {
+        if (this.awaitingContinue && !res.headersSent) res.writeContinue();
+        this.awaitingContinue = false;
+        req.pipe(body);
+      });
+      req.once('error', (err) => body.destroy(err));
+      this.body = body;
       res.once('finish', () => discardRestOfBody(req));
     }
-  }
-
-  /**
-   * RFC 9110 §10.1.1: the 100 goes out when something first reads the body (a proxy or CGI route
-   * forwarding it), as nginx and Go's net/http do; a request answered without its body (413 over
-   * maxBody, 404, a return route) never makes the client send it. Such an answer closes the
-   * connection, since the client may send the body anyway.
-   */
-  private expectContinue(req: IncomingMessage): void {
-    this.awaitingContinue = true;
-    const read = req._read;
-    req._read = (size: number): void => {
-      req._read = read;
-      // Node reads an unread body after the response to discard it: too late for a 100 then.
-      if (this.awaitingContinue && !this.res.headersSent) this.res.writeContinue();
-      this.awaitingContinue = false;
-      read.call(req, size);
-    };
   }
 
   get headersSent(): boolean {
@@ -234,7 +220,10 @@ export class H2Exchange implements Exchange {
     // Http2Stream itself would also kill the response, so they get a PassThrough fed from it.
     // A CONNECT stream's data is a tunnel (RFC 8441 WebSocket), not a request body.
     this.body = stream.endAfterHeaders || this.method === 'CONNECT' ? undefined : stream.pipe(new PassThrough());
-    if (this.body && String(headers.expect).toLowerCase() === '100-continue') this.expectContinue(this.body);
+    // As for HTTP/1.1 (H1Exchange): the 100 (RFC 9113 §8.1) goes out when a route first reads the body.
+    if (this.body && headers.expect?.toLowerCase() === '100-continue') {
+      beforeFirstRead(this.body, () => !this.headersSent && !stream.destroyed && stream.additionalHeaders({ ':status': 100 }));
+    }
     // Answered before the whole body came in (a backend that answered early, a 413): once the response
     // is complete, RST_STREAM NO_ERROR asks the client to stop sending (RFC 9113 §8.1), as nginx does;
     // otherwise the unread body fills the stream's window and the client waits to send the rest.
@@ -243,16 +232,6 @@ export class H2Exchange implements Exchange {
 
   get headersSent(): boolean {
     return this.committed || this.stream.headersSent;
-  }
-
-  /** As for HTTP/1.1 (H1Exchange): the 100 (RFC 9113 §8.1) goes out when a route first reads the body. */
-  private expectContinue(body: Readable): void {
-    const read = body._read;
-    body._read = (size: number): void => {
-      body._read = read;
-      if (!this.headersSent && !this.stream.destroyed) this.stream.additionalHeaders({ ':status': 100 });
-      read.call(body, size);
-    };
   }
 
   respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void {

@@ -9,20 +9,18 @@
 //
 // Peers find each other in the cluster's private runtime folder (storage/runtime-dir.ts): each
 // writes `<pid>.limits` with its UDP port and touches it every PEERS_MS; a file not touched for
-// PEER_STALE_MS belongs to a process that is gone. Datagrams carry a random secret kept in that
+// a few seconds belongs to a process that is gone (readPeerFiles). Datagrams carry a random secret kept in that
 // folder (0600), so another local user cannot fill a client's bucket by sending made-up counts.
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log/types.js';
-import { ensurePrivateDir } from '../storage/runtime-dir.js';
+import { ensurePrivateDir, readPeerFiles, writePeerFile } from '../storage/runtime-dir.js';
 import type { RateLimiter } from './rate-limit.js';
 
 const FLUSH_MS = 50;
 const PEERS_MS = 1_000;
-const PEER_STALE_MS = 5_000;
-const REMOVE_MS = 60_000;
 /** Well under the loopback MTU-free UDP limit (64 KiB) and the default socket buffers. */
 const MAX_DATAGRAM = 8_192;
 const MAGIC = 'gh-limits/1';
@@ -126,41 +124,15 @@ export class SharedLimits {
   private async announce(): Promise<void> {
     try {
       const now = new Date();
-      await fs.utimes(this.file, now, now).catch(async () => {
-        const tmp = `${this.file}.tmp`;
-        await fs.writeFile(tmp, String(this.socket.address().port), { mode: 0o600 });
-        await fs.rename(tmp, this.file);
-      });
+      await fs.utimes(this.file, now, now).catch(() => writePeerFile(this.file, String(this.socket.address().port)));
     } catch (err) {
       this.logger.debug(`rate-limit sharing: cannot write ${this.file}: ${(err as Error).message}`);
     }
   }
 
-  private async findPeers(now = Date.now()): Promise<void> {
-    let names: string[];
-    try {
-      names = await fs.readdir(this.dir);
-    } catch {
-      return;
-    }
-    const ports = await Promise.all(
-      names
-        .filter((n) => n.endsWith(SUFFIX) && n !== `${this.self}${SUFFIX}`)
-        .map(async (n): Promise<number | undefined> => {
-          const file = path.join(this.dir, n);
-          try {
-            const st = await fs.stat(file);
-            const age = now - st.mtimeMs;
-            if (age > REMOVE_MS) await fs.rm(file, { force: true });
-            if (age > PEER_STALE_MS) return undefined;
-            const port = Number(await fs.readFile(file, 'utf8'));
-            return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
-          } catch {
-            return undefined;
-          }
-        }),
-    );
-    this.peers = ports.filter((p): p is number => p !== undefined);
+  private async findPeers(): Promise<void> {
+    const ports = (await readPeerFiles(this.dir, SUFFIX, this.self)).map(Number);
+    this.peers = ports.filter((port) => Number.isInteger(port) && port > 0 && port < 65536);
   }
 
   async close(): Promise<void> {

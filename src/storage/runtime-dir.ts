@@ -22,3 +22,44 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
   const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;
   if (st.uid !== uid || (st.mode & 0o022) !== 0) throw new Error(`runtime folder ${dir} is not private to this user`);
 }
+
+/** A peer file not rewritten (or touched) for this long belongs to a process that is gone or stuck. */
+const PEER_STALE_MS = 5_000;
+/** Files of dead processes are removed once this old. */
+const PEER_REMOVE_MS = 60_000;
+
+/** Replaces this process's file in the folder (temp file + rename: peers never read half of it; no fsync, it is runtime state). */
+export async function writePeerFile(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp`;
+  await fs.writeFile(tmp, text, { mode: 0o600 });
+  await fs.rename(tmp, file);
+}
+
+/**
+ * The contents of the other processes' `<name><suffix>` files written in the last PEER_STALE_MS;
+ * files of processes gone for PEER_REMOVE_MS are deleted on the way. A file renamed away or half-gone
+ * between the listing and the read is skipped for this round.
+ */
+export async function readPeerFiles(dir: string, suffix: string, self: string, now = Date.now()): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return [];
+  }
+  const texts = await Promise.all(
+    names
+      .filter((n) => n.endsWith(suffix) && n !== `${self}${suffix}`)
+      .map(async (n): Promise<string | undefined> => {
+        const file = path.join(dir, n);
+        try {
+          const age = now - (await fs.stat(file)).mtimeMs;
+          if (age > PEER_REMOVE_MS) await fs.rm(file, { force: true });
+          return age > PEER_STALE_MS ? undefined : await fs.readFile(file, 'utf8');
+        } catch {
+          return undefined;
+        }
+      }),
+  );
+  return texts.filter((t): t is string => t !== undefined);
+}
