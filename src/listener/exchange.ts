@@ -2,7 +2,7 @@
 // (no compat Http2ServerRequest/Response objects: measured as the main per-request cost, see
 // shared/notes/performance.md); HTTP/1.x uses Node's http server objects.
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import http2, { type ServerHttp2Stream } from 'node:http2';
+import http2, { type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import { PassThrough, type Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { HOP_BY_HOP } from '../middleware/hop-by-hop.js';
@@ -50,6 +50,22 @@ export interface Exchange {
   onClose(cb: (aborted: boolean) => void): void;
   /** Tear the response down after a failure mid-body, so the client sees a broken response, not a short one. */
   abort(): void;
+}
+
+type CloseCallback = (aborted: boolean) => void;
+
+/**
+ * An exchange keeps its onClose callbacks itself behind one 'close' listener: a listener per
+ * callback (once() wraps each in a bound function) was measurable per request at 1 KiB.
+ */
+function addCloseCallback(list: CloseCallback[] | undefined, cb: CloseCallback): CloseCallback[] {
+  if (list === undefined) return [cb];
+  list.push(cb);
+  return list;
+}
+
+function runCloseCallbacks(list: CloseCallback[] | undefined, aborted: boolean): void {
+  if (list !== undefined) for (const cb of list) cb(aborted);
 }
 
 /** nginx's lingering_time: how long an answered client may take to finish sending a body we discard. */
@@ -102,6 +118,7 @@ export class H1Exchange implements Exchange {
 
   /** `Expect: 100-continue` and no 100 sent yet (see the constructor). */
   private awaitingContinue = false;
+  private closeCallbacks: CloseCallback[] | undefined;
 
   constructor(
     readonly req: IncomingMessage,
@@ -114,6 +131,10 @@ export class H1Exchange implements Exchange {
     this.rawTarget = req.url ?? '/';
     this.headers = req.headers;
     this.authority = req.headers.host;
+    res.on('close', () => {
+      this.closed = true;
+      runCloseCallbacks(this.closeCallbacks, !res.writableFinished);
+    });
     if (hasBody1(req)) {
       // Consumers (undici) destroy the body stream they were given once they are done with it, also
       // before its end; destroying the request itself would leave its unread rest stuck on the
@@ -170,11 +191,8 @@ export class H1Exchange implements Exchange {
     this.res.once('drain', cb);
   }
 
-  onClose(cb: (aborted: boolean) => void): void {
-    this.res.once('close', () => {
-      this.closed = true;
-      cb(!this.res.writableFinished);
-    });
+  onClose(cb: CloseCallback): void {
+    this.closeCallbacks = addCloseCallback(this.closeCallbacks, cb);
   }
 
   abort(): void {
@@ -183,6 +201,13 @@ export class H1Exchange implements Exchange {
 }
 
 const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
+
+/** Exchanges (requests, WebSocket tunnels) still running per HTTP/2 session, for a graceful close. */
+const openPerSession = new WeakMap<Http2Session, number>();
+
+export function openExchanges(session: Http2Session): number {
+  return openPerSession.get(session) ?? 0;
+}
 
 /** `te: trailers` (RFC 9113 §8.2.2: the only TE allowed in HTTP/2), sent by gRPC clients. */
 function acceptsTrailers(headers: IncomingHttpHeaders): boolean {
@@ -206,6 +231,7 @@ export class H2Exchange implements Exchange {
   private pendingHead: OutgoingHttpHeaders | undefined;
   private committed = false;
   private trailers: IncomingHttpHeaders | undefined;
+  private closeCallbacks: CloseCallback[] | undefined;
 
   constructor(
     readonly stream: ServerHttp2Stream,
@@ -216,6 +242,13 @@ export class H2Exchange implements Exchange {
     this.rawTarget = (headers[':path'] as string | undefined) ?? '/';
     this.authority = (headers[':authority'] as string | undefined) ?? headers.host;
     this.wantsTrailers = acceptsTrailers(headers);
+    const session = stream.session;
+    if (session) openPerSession.set(session, (openPerSession.get(session) ?? 0) + 1);
+    stream.on('close', () => {
+      this.closed = true;
+      if (session) openPerSession.set(session, (openPerSession.get(session) ?? 1) - 1);
+      runCloseCallbacks(this.closeCallbacks, stream.rstCode !== 0 || !stream.writableFinished);
+    });
     // Consumers (undici) destroy a body stream once they are done with it; destroying the
     // Http2Stream itself would also kill the response, so they get a PassThrough fed from it.
     // A CONNECT stream's data is a tunnel (RFC 8441 WebSocket), not a request body.
@@ -303,11 +336,8 @@ export class H2Exchange implements Exchange {
     this.stream.once('drain', cb);
   }
 
-  onClose(cb: (aborted: boolean) => void): void {
-    this.stream.once('close', () => {
-      this.closed = true;
-      cb(this.stream.rstCode !== 0 || !this.stream.writableFinished);
-    });
+  onClose(cb: CloseCallback): void {
+    this.closeCallbacks = addCloseCallback(this.closeCallbacks, cb);
   }
 
   abort(): void {

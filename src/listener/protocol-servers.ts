@@ -6,7 +6,7 @@ import http2, { type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { Snapshot } from '../snapshot.js';
-import { H1Exchange, H2Exchange, connectionInfo, type ConnectionInfo, type Exchange } from './exchange.js';
+import { H1Exchange, H2Exchange, connectionInfo, openExchanges, type ConnectionInfo, type Exchange } from './exchange.js';
 import { H2WebSocketExchange, isWebSocketConnect } from './h2-websocket.js';
 import { trackConnection } from '../admin/metrics.js';
 
@@ -47,7 +47,9 @@ function headerListSize(headers: http2.IncomingHttpHeaders): number {
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) size += name.length + String(v).length + 32;
+    if (typeof value === 'string') size += name.length + value.length + 32;
+    else if (Array.isArray(value)) for (const v of value) size += name.length + v.length + 32;
+    else size += name.length + String(value).length + 32;
   }
   return size;
 }
@@ -64,7 +66,6 @@ const GOAWAY_PING_WAIT_MS = 1_000;
  * a drain open for its whole timeout. Streams still running keep it open until they end or the drain
  * deadline passes.
  */
-const openStreams = new WeakMap<Http2Session, number>();
 const closing = new WeakSet<Http2Session>();
 
 function closeSession(session: Http2Session): void {
@@ -84,7 +85,7 @@ function closeSession(session: Http2Session): void {
   const check = (): void => {
     if (session.destroyed) return;
     // Streams still in flight keep the session until they end (or the drain deadline destroys all).
-    if ((openStreams.get(session) ?? 0) === 0) session.destroy();
+    if (openExchanges(session) === 0) session.destroy();
     else setTimeout(check, SESSION_CLOSE_GRACE_MS).unref();
   };
   try {
@@ -203,11 +204,6 @@ export class ProtocolServers {
 
   private onH2Stream(stream: ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     stream.on('error', noop);
-    const session = stream.session;
-    if (session) {
-      openStreams.set(session, (openStreams.get(session) ?? 0) + 1);
-      stream.once('close', () => openStreams.set(session, (openStreams.get(session) ?? 1) - 1));
-    }
     const socket = stream.session?.socket as Socket | undefined;
     if (!socket) {
       stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
