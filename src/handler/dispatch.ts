@@ -31,7 +31,23 @@ function logAccess(ctx: RequestContext): void {
 
 export function createContext(snap: Snapshot, ex: Exchange): RequestContext {
   const host = hostOf(ex.authority);
-  const ctx = { ex, snap, host, site: snap.table.matchHost(host), path: '/', args: '' } as RequestContext;
+  // Every field is set here, so that all contexts share one object shape (V8 hidden class): fields
+  // added later by the handlers would give each request path a shape of its own.
+  const ctx: RequestContext = {
+    ex,
+    snap,
+    host,
+    site: snap.table.matchHost(host),
+    route: undefined,
+    match: undefined,
+    path: '/',
+    args: '',
+    internal: undefined,
+    upstreamAddr: undefined,
+    upstreamStartedAt: undefined,
+    upstreamTime: undefined,
+    vars: undefined as unknown as RequestVars,
+  };
   ctx.vars = new RequestVars(ctx);
   return ctx;
 }
