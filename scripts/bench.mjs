@@ -746,7 +746,7 @@ async function runTopics() {
     const lines = readline.createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       console.log(line);
-      if (/\b(PASS|MISS)\b/.test(line)) verdicts.push(`${topic}: ${line.trim()}`);
+      if (/\b(PASS|MISS)\b|no target/.test(line)) verdicts.push(`${topic}: ${line.trim()}`);
     });
     const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
     if (code !== 0) verdicts.push(`${topic}: exited ${code}`);
