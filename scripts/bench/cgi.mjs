@@ -10,7 +10,7 @@
 // ratios within one run much less so.
 //
 // Two placements, each with freshly started processes:
-// - own: each proxy alone on core 0, the backend on core 1 with h2load. This is the situation the
+// - own: each proxy alone on core 0, the backend on the other core, with h2load. This is the situation the
 //   target describes ("php-fpm is the bottleneck; the adapter must not be"): the backend's core
 //   limits the rate, and a proxy that costs too much per request becomes the limit instead, which
 //   the ratio then shows. Target: gatehouse ≥ 0.9x nginx's requests/s.
@@ -33,7 +33,7 @@ const TARGET = 0.9;
 const WORKERS = 4;
 /** Where the backends run; the proxies always run on PROXY_CORE, h2load on LOAD_CORE. */
 const PLACEMENTS = {
-  own: { backendCore: LOAD_CORE, label: 'backend on its own core', target: TARGET },
+  own: { backendCore: LOAD_CORE, label: 'backend on the other core', target: TARGET },
   shared: { backendCore: PROXY_CORE, label: 'backend on the proxy\'s core', target: undefined },
 };
 
