@@ -66,7 +66,12 @@ describe('Redis storage shared by several instances (integration)', function () 
     const config = { storage, acme: acmeBlock(pebble), sites: [site(['two.example.test'])] };
     const before = orderCount(pebble);
     const other = await otherPorts();
-    const [a, b] = await Promise.all([instance(config), instance(config, { ports: other })]);
+    // The CA validates on a's ports only, so a must be listening before b can order (as in acme.test.ts's
+    // two-process test): started together, b sometimes won the lock first and its challenges were
+    // refused (CI: http-01 "connection refused", one order more than logged). b starts right after,
+    // while a is ordering or has just stored the certificate; either way b must not order.
+    const a = await instance(config);
+    const b = await instance(config, { ports: other });
     const servedA = await servedByPebble(tlsPort, 'two.example.test', 60_000);
     const servedB = await servedByPebble(other.https, 'two.example.test', 60_000);
     expect(servedB.serial).to.equal(servedA.serial);
