@@ -148,32 +148,7 @@ export function contention(before, after, proxyTicks, backendTicks) {
   return r;
 }
 
-// Ports handed out so far: bind(0) may return a port just closed, and two peers picked one after the
-// other would then collide (see test/helpers/ports.ts).
-const handedOut = new Set();
-
-function bindZero() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-export async function freePort() {
-  for (let attempt = 0; attempt < 1000; attempt++) {
-    const port = await bindZero();
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-  throw new Error('no free port that this run has not handed out already');
-}
+export { freePort } from '../free-port.mjs';
 
 export function portOpen(port) {
   return new Promise((resolve) => {
