@@ -23,6 +23,10 @@ const args = process.argv.slice(2);
 const ROUNDS = Number(args[args.indexOf('--rounds') + 1]) || 5;
 setVerbose(args.includes('--verbose'));
 
+// Each setup runs as shipped: the single process with Node's defaults, the cluster with the node_args
+// of ecosystem.config.js (--single-threaded-gc). GATEHOUSE_NODE_ARGS, when set, replaces both, so a
+// tuning flag is compared on equal terms.
+const NODE_ARGS = (process.env.GATEHOUSE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const PM2 = path.join(ROOT, 'node_modules/pm2/bin/pm2');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-bench-cluster-'));
 const pm2Home = path.join(dir, 'pm2');
@@ -66,7 +70,7 @@ async function sane(port) {
 }
 
 async function single({ port, config }) {
-  const p = new Proc('gatehouse', process.execPath, [path.join(ROOT, 'bin/gatehouse.js'), 'run', '-c', config], { logFile: path.join(dir, 'single.log') });
+  const p = new Proc('gatehouse', process.execPath, [...NODE_ARGS, path.join(ROOT, 'bin/gatehouse.js'), 'run', '-c', config], { logFile: path.join(dir, 'single.log') });
   try {
     await waitReady(p, [port], 30_000);
     await sane(port);
