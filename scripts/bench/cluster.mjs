@@ -14,11 +14,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  H2LOAD, Proc, ROOT, cleanup, cpuTicks, elapsed, ensureBuilt, fmt, freePort, log, makeCerts, median, onInterrupt, parseH2load,
+  H2LOAD, Proc, ROOT, cleanup, coreTicks, cpuTicks, elapsed, ensureBuilt, fmt, freePort, log, makeCerts, median, onInterrupt, parseH2load,
   runToEnd, setVerbose, ticksToUs, tlsGet, treePids, vlog, waitReady,
 } from './lib.mjs';
 
 const TARGET = 1.6;
+/** Cores: a cluster using less than this more than the single process, with less than this idle, had no spare core. */
+const CONTENDED_MARGIN = 0.25;
 const args = process.argv.slice(2);
 const ROUNDS = Number(args[args.indexOf('--rounds') + 1]) || 5;
 setVerbose(args.includes('--verbose'));
@@ -57,11 +59,16 @@ sites:
 async function h2load(port, pids) {
   const t0 = Date.now();
   const c0 = cpuTicks(pids);
+  const m0 = coreTicks();
   const r = await runToEnd('h2load', H2LOAD, ['-t', '1', '-c', '16', '-m', '32', '--warm-up-time', '2', '-D', '10', `https://127.0.0.1:${port}/1k`], 60_000);
   const parsed = parseH2load(r.stdout);
   vlog(r.stdout.split('\n').filter((l) => /finished|requests:|status codes/.test(l)).join(' | '));
   if (!parsed.rps || parsed.failed) throw new Error(`h2load failed: ${r.stdout.slice(-800)}${r.stderr}`);
-  return { ...parsed, cores: ticksToUs(cpuTicks(pids) - c0) / 1000 / (Date.now() - t0) };
+  const wallMs = Date.now() - t0;
+  const m1 = coreTicks();
+  // Cores the whole machine left idle meanwhile: tells "no core was free" from "a core was free and unused".
+  const idleTicks = Object.keys(m1).reduce((sum, k) => sum + (m1[k].total - m1[k].busy) - ((m0[k]?.total ?? 0) - (m0[k]?.busy ?? 0)), 0);
+  return { ...parsed, cores: ticksToUs(cpuTicks(pids) - c0) / 1000 / wallMs, idleCores: ticksToUs(idleTicks) / 1000 / wallMs };
 }
 
 async function sane(port) {
@@ -104,8 +111,8 @@ async function main() {
   for (let i = 0; i < ROUNDS; i++) {
     const s = await single(setupInfo);
     const c = await cluster(setupInfo);
-    rows.push({ single: s.rps, cluster: c.rps, workers: c.workers, singleCores: s.cores, clusterCores: c.cores });
-    log(`${elapsed()} round ${i + 1}: single ${fmt(s.rps, 0)} req/s on ${fmt(s.cores, 2)} cores, cluster of ${c.workers} ${fmt(c.rps, 0)} req/s on ${fmt(c.cores, 2)} cores (${fmt(c.rps / s.rps, 2)}x); load average ${fmt(os.loadavg()[0], 1)}`);
+    rows.push({ single: s.rps, cluster: c.rps, workers: c.workers, singleCores: s.cores, clusterCores: c.cores, idleCores: c.idleCores });
+    log(`${elapsed()} round ${i + 1}: single ${fmt(s.rps, 0)} req/s on ${fmt(s.cores, 2)} cores, cluster of ${c.workers} ${fmt(c.rps, 0)} req/s on ${fmt(c.cores, 2)} cores with ${fmt(c.idleCores, 2)} idle (${fmt(c.rps / s.rps, 2)}x); load average ${fmt(os.loadavg()[0], 1)}`);
   }
   const ms = median(rows.map((r) => r.single));
   const mc = median(rows.map((r) => r.cluster));
@@ -121,7 +128,16 @@ async function main() {
   // cluster runs are back to back, so machine drift between rounds cancels out.
   const ratio = median(rows.map((r) => r.cluster / r.single));
   log(`ratio of the medians ${fmt(mc / ms, 2)}`);
-  log(`ratio cluster/single ${fmt(ratio, 2)} target ${fmt(TARGET, 2)} ${ratio >= TARGET ? 'PASS' : 'MISS'}`);
+  // On this VM the host sometimes gives the guest about one core for minutes: both setups then run
+  // on under one core and the ratio says nothing about scaling. Such rounds stay in the ratio
+  // (nothing is dropped); the verdict notes them. A cluster that left a core idle is not excused.
+  const starved = rows.filter((r) => r.workers >= 2 && r.clusterCores < r.singleCores + CONTENDED_MARGIN && r.idleCores < CONTENDED_MARGIN);
+  if (starved.length) {
+    log(`! in ${starved.length} of ${rows.length} rounds the cluster got no more CPU than the single process, and no core was idle ` +
+      `(cluster vs single: ${starved.map((r) => `${fmt(r.clusterCores, 2)} vs ${fmt(r.singleCores, 2)}`).join(', ')} cores): the machine had no second core to give`);
+  }
+  const note = starved.length ? ` (machine short of CPU in ${starved.length} of ${rows.length} rounds; run again)` : '';
+  log(`ratio cluster/single ${fmt(ratio, 2)} target ${fmt(TARGET, 2)} ${ratio >= TARGET ? 'PASS' : 'MISS'}${note}`);
 }
 
 main()
