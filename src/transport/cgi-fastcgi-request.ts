@@ -2,7 +2,7 @@
 // nginx's fastcgi.conf as PARAMS records and their empty end record, and the empty STDIN record
 // right away when there is no body. Also the names of END_REQUEST refusals, for error messages.
 import { encodeBeginRequest, encodeParams, encodeStdinEnd, FcgiProtocolStatus, FcgiRole } from './cgi/fastcgi-codec.js';
-import { fastcgiParams } from './cgi/params.js';
+import { fastcgiParams, withContentLength } from './cgi/params.js';
 import type { CgiUpstreamOptions } from './cgi-options.js';
 import { UpstreamError } from './types.js';
 
@@ -26,7 +26,7 @@ export function encodeRequestHead(
   keepConn: boolean,
 ): Buffer {
   const params = fastcgiParams(
-    contentLength !== undefined ? { ...opts.info, contentLength } : opts.info,
+    withContentLength(opts.info, contentLength),
     {
       root: opts.root ?? '',
       ...(opts.index !== undefined ? { index: opts.index } : {}),

@@ -81,7 +81,8 @@ export class HttpResponseHeadParser {
     // With a status line, Status and Location do not decide the status (nginx reads Status only
     // when there was no status line); Status is still dropped, as ngx_http_scgi_hide_headers hides it.
     const headers = this.headers.filter(([name]) => name.toLowerCase() !== 'status');
-    return { ...this.statusLine, headers, body };
+    // Fields written out rather than `{ ...this.statusLine, headers, body }`: see cgiHead().
+    return { status: this.statusLine.status, statusText: this.statusLine.statusText, headers, body };
   }
 
   private reset(): void {

