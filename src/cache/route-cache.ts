@@ -153,6 +153,14 @@ function storableHead(l: Lookup, status: number, headers: ResponseHeaders): Vari
   return { secondary, vary, status, policy, cappedUntil: Date.now() + l.opts.ttlMs };
 }
 
+/**
+ * The stored entry, fields written out: V8 11 (Node 20) builds `{ ...head, body }` on a slow runtime
+ * path (docs/performance.md, "The spread fix").
+ */
+function variantOf(head: VariantHead, body: Buffer): Variant {
+  return { secondary: head.secondary, vary: head.vary, status: head.status, policy: head.policy, cappedUntil: head.cappedUntil, body };
+}
+
 function commit(l: Lookup, v: Variant): void {
   void l.opts.store.set(l.key, withVariant(l.opts.store.memory.get(l.key), v));
 }
@@ -172,7 +180,7 @@ function fill(l: Lookup, fwd: ForwardReason, lead: boolean): void {
     },
     dropped: release,
     done(outcome) {
-      if (head && outcome.body) commit(l, { ...head, body: outcome.body });
+      if (head && outcome.body) commit(l, variantOf(head, outcome.body));
       release();
     },
   });
@@ -207,7 +215,9 @@ function revalidate(l: Lookup, v: Variant, headers: CachePolicy.Headers, client:
       if (status === 304) {
         const { policy, modified } = v.policy.revalidatedPolicy(l.req, res);
         if (!modified) {
-          refreshed = { ...v, policy, cappedUntil: Date.now() + l.opts.ttlMs };
+          refreshed = variantOf(v, v.body);
+          refreshed.policy = policy;
+          refreshed.cappedUntil = Date.now() + l.opts.ttlMs;
           commit(l, refreshed);
           release();
           return { client: undefined, keep: false };
@@ -225,7 +235,7 @@ function revalidate(l: Lookup, v: Variant, headers: CachePolicy.Headers, client:
     },
     dropped: release,
     done(outcome) {
-      if (head && outcome.body) commit(l, { ...head, body: outcome.body });
+      if (head && outcome.body) commit(l, variantOf(head, outcome.body));
       release();
       if (!client) return;
       if (refreshed) serve(client, refreshed, { fwd: 'stale', fwdStatus: 304, stored: true, ttl: variantTtl(refreshed) });
