@@ -19,8 +19,8 @@ export const apps = [
     // Every core runs a worker, so V8's parallel GC helper threads can only run on time taken from
     // the other workers, and the main thread waits for them. With the GC on each worker's own
     // thread, a cluster of 2 on 2 cores served more HTTP/2 requests/s in 15 of 16 paired runs,
-    // about 10% more at the median (docs/performance.md). A single `gatehouse run` keeps V8's default: there the helpers use
-    // the spare core. GATEHOUSE_NODE_ARGS replaces these flags ("" for none).
+    // about 10% more at the median (docs/performance.md). A single `gatehouse run` keeps V8's
+    // default: there the helpers use the spare core. GATEHOUSE_NODE_ARGS replaces these flags ("" for none).
     node_args: process.env.GATEHOUSE_NODE_ARGS ?? '--single-threaded-gc',
     env,
   },

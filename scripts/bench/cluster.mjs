@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  H2LOAD, Proc, ROOT, cleanup, coreTicks, cpuTicks, elapsed, ensureBuilt, fmt, freePort, log, makeCerts, median, onInterrupt, parseH2load,
+  H2LOAD, Proc, ROOT, cleanup, coreTicks, cpuTicks, elapsed, idleCores, ensureBuilt, fmt, freePort, log, makeCerts, median, onInterrupt, parseH2load,
   runToEnd, setVerbose, ticksToUs, tlsGet, treePids, vlog, waitReady,
 } from './lib.mjs';
 
@@ -65,10 +65,8 @@ async function h2load(port, pids) {
   vlog(r.stdout.split('\n').filter((l) => /finished|requests:|status codes/.test(l)).join(' | '));
   if (!parsed.rps || parsed.failed) throw new Error(`h2load failed: ${r.stdout.slice(-800)}${r.stderr}`);
   const wallMs = Date.now() - t0;
-  const m1 = coreTicks();
-  // Cores the whole machine left idle meanwhile: tells "no core was free" from "a core was free and unused".
-  const idleTicks = Object.keys(m1).reduce((sum, k) => sum + (m1[k].total - m1[k].busy) - ((m0[k]?.total ?? 0) - (m0[k]?.busy ?? 0)), 0);
-  return { ...parsed, cores: ticksToUs(cpuTicks(pids) - c0) / 1000 / wallMs, idleCores: ticksToUs(idleTicks) / 1000 / wallMs };
+  // The idle cores tell "no core was free" from "a core was free and the cluster did not use it".
+  return { ...parsed, cores: ticksToUs(cpuTicks(pids) - c0) / 1000 / wallMs, idleCores: idleCores(m0, coreTicks(), wallMs) };
 }
 
 async function sane(port) {

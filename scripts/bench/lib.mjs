@@ -133,6 +133,13 @@ export function coreTicks() {
   return out;
 }
 
+/** Cores the whole machine left idle between two coreTicks() readings `wallMs` apart. */
+export function idleCores(before, after, wallMs) {
+  let idle = 0;
+  for (const [core, t] of Object.entries(after)) idle += (t.total - t.busy) - (before[core].total - before[core].busy);
+  return ticksToUs(idle) / 1000 / wallMs;
+}
+
 // Share of the proxy core's time used by anything other than the proxy and the backend during a step.
 export function contention(before, after, proxyTicks, backendTicks) {
   const a = before[PROXY_CORE];
