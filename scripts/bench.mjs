@@ -65,6 +65,9 @@ const CORE_STEPS = ['h1', 'h2', 'big', 'handshake', 'idle'];
 // the pm2 cluster, /metrics latency.
 const TOPICS = ['static', 'cache', 'compress', 'cgi', 'cluster', 'metrics'];
 const STEPS = [...CORE_STEPS, ...TOPICS];
+// Steps that also measure Node's floor (scripts/bench/node-floor.mjs: a bare Node server answering from
+// memory), the steps whose targets sit near what Node itself reaches.
+const FLOOR_STEPS = new Set(['handshake', 'idle']);
 const HANDSHAKE_CLIENTS = 4; // parallel `openssl s_time` processes
 const HANDSHAKE_WARMUP_SECS = 2;
 
@@ -276,10 +279,34 @@ class GatehouseContender {
   logFiles() { return Object.keys(this.procs).map((k) => `${this.dir}/gatehouse-${k}.log`); }
 }
 
+/**
+ * Node's floor: bare https servers (ECDSA and RSA) in one process, answering /1k's bytes from memory
+ * whatever the path. Not a proxy, so its cost is a lower bound for any Node proxy's.
+ */
+class NodeFloorContender {
+  constructor(dir, ports) {
+    this.name = 'node';
+    this.dir = dir;
+    this.ports = ports;
+    this.logFile = `${dir}/node-floor.log`;
+  }
+
+  async start() {
+    const listen = ['ecdsa', 'rsa'].flatMap((k) => ['--h1', `${this.ports[k]}:${this.dir}/${k}.crt:${this.dir}/${k}.key`]);
+    this.proc = spawnPinned('node-floor', PROXY_CORE, process.execPath,
+      [path.join(ROOT, 'scripts', 'bench', 'node-floor.mjs'), `${this.dir}/www/1k`, ...listen], this.logFile);
+    await waitReady(this.proc, [this.ports.ecdsa, this.ports.rsa]);
+  }
+
+  async stop() { if (this.proc) await this.proc.stop(); }
+  procFor() { return this.proc; }
+  logFiles() { return [this.logFile]; }
+}
+
 async function sanityCheck(c, kinds) {
   const problems = [];
   for (const kind of kinds) {
-    for (const [p, len] of [['/1k', 1024], ['/256k', 262144]]) {
+    for (const [p, len] of c.name === 'node' ? [['/1k', 1024]] : [['/1k', 1024], ['/256k', 262144]]) {
       const r = await tlsGet(c.ports[kind], p);
       if (r.error) problems.push(`${kind} ${p}: ${r.error}`);
       else if (r.status !== 200 || r.body.length !== len) {
@@ -467,8 +494,8 @@ async function runIdle(c) {
 // ---------------------------------------------------------------------------------------------------- reporting
 
 function summarize(stepKey, runs) {
-  // runs: [{ nginx: result, gatehouse: result }, ...]
-  const names = ['nginx', 'gatehouse'];
+  // runs: [{ nginx: result, gatehouse: result, node?: result }, ...]
+  const names = contenderNames(runs);
   const med = {};
   for (const n of names) {
     med[n] = {};
@@ -477,10 +504,15 @@ function summarize(stepKey, runs) {
       if (v != null) med[n][k] = v;
     }
   }
-  // ratios within a run (gatehouse / nginx of the same run), then the median over runs
-  const ratio = (k) => median(runs.map((r) => (r.nginx?.[k] && r.gatehouse?.[k] != null && !r.nginx.error && !r.gatehouse.error ? r.gatehouse[k] / r.nginx[k] : null)));
+  // ratios within a run (a / b of the same run), then the median over runs
+  const ratio = (k, a = 'gatehouse', b = 'nginx') => median(runs.map((r) => (r[b]?.[k] && r[a]?.[k] != null && !r[b].error && !r[a].error ? r[a][k] / r[b][k] : null)));
   const thrKey = stepKey === 'big' ? 'mibps' : stepKey.startsWith('handshake') ? 'perSec' : 'rps';
   const ratios = { cpu: ratio('cpuUsPerReq'), throughput: ratio(thrKey), memory: ratio('kibPerConn') };
+  // Node's floor against nginx, and gatehouse against the floor (null when the floor was not measured)
+  const floor = names.includes('node')
+    ? { cpu: ratio('cpuUsPerReq', 'node'), throughput: ratio(thrKey, 'node'), memory: ratio('kibPerConn', 'node'),
+      overCpu: ratio('cpuUsPerReq', 'gatehouse', 'node'), overMemory: ratio('kibPerConn', 'gatehouse', 'node') }
+    : null;
   const t = TARGETS[stepKey] || {};
   let verdict = null;
   let targetText = '';
@@ -492,7 +524,30 @@ function summarize(stepKey, runs) {
     const v = med.gatehouse.kibPerConn;
     verdict = v == null ? 'n/a' : v <= t.kibPerConn ? 'PASS' : 'MISS';
   }
-  return { medians: med, ratios, target: targetText || null, verdict, throughputKey: thrKey };
+  return { medians: med, ratios, floor, target: targetText || null, verdict, throughputKey: thrKey };
+}
+
+/** The contenders measured in a step's runs, in report order. */
+function contenderNames(runs) {
+  return ['nginx', 'node', 'gatehouse'].filter((n) => runs.some((r) => r[n]));
+}
+
+/** Whether a target the floor itself misses or just meets (within 10%) can be reached on Node at all. */
+function floorNote(stepKey, sum) {
+  const f = sum.floor;
+  if (!f) return null;
+  const t = TARGETS[stepKey] || {};
+  if (t.cpuRatio && f.cpu != null) {
+    const reach = f.cpu > t.cpuRatio ? 'above the target: no Node server reaches it'
+      : f.cpu > t.cpuRatio * 0.9 ? 'within 10% of the target: Node itself barely reaches it' : 'under the target';
+    return `Node's floor (a bare Node server answering from memory): ${fmt(f.cpu, 2)}x nginx's CPU, ${reach}; gatehouse ${fmt(f.overCpu, 2)}x the floor`;
+  }
+  if (t.kibPerConn && sum.medians.node?.kibPerConn != null) {
+    const v = sum.medians.node.kibPerConn;
+    const reach = v > t.kibPerConn ? 'above the target: no Node server reaches it' : v > t.kibPerConn * 0.9 ? 'within 10% of the target' : 'under the target';
+    return `Node's floor (a bare Node https server, same request): ${fmt(v, 1)} KiB per connection, ${reach}; gatehouse ${fmt(f.overMemory, 2)}x the floor`;
+  }
+  return null;
 }
 
 function table(rows) {
@@ -511,7 +566,8 @@ const STEP_TITLES = {
 
 function printStep(stepKey, runs, sum) {
   log(`\n== ${STEP_TITLES[stepKey]} — medians of ${runs.length} run(s)`);
-  const names = ['nginx', 'gatehouse'];
+  const names = contenderNames(runs);
+  const ratioOfFloor = (k) => (sum.floor?.[k] == null ? '' : `${fmt(sum.floor[k], 2)}x`);
   const errs = [];
   for (const [i, r] of runs.entries()) {
     for (const n of names) {
@@ -529,6 +585,7 @@ function printStep(stepKey, runs, sum) {
       rows.push([n, fmt(m.held, 0), fmt(m.kibPerConn, 1), fmt(m.pssKibPerConn, 1), last ? `${fmt(last.rssBeforeKiB / 1024, 1)} → ${fmt(last.rssAfterKiB / 1024, 1)} MiB` : '—']);
     }
     rows.push(['gatehouse/nginx', '', ratioOf('memory'), '', '']);
+    if (sum.floor) rows.push(['node/nginx', '', ratioOfFloor('memory'), '', ''], ['gatehouse/node', '', ratioOfFloor('overMemory'), '', '']);
   } else if (stepKey.startsWith('handshake')) {
     rows = [['contender', 'handshakes/s', 'p50', 'p99', 'CPU µs/handshake']];
     for (const n of names) {
@@ -536,6 +593,7 @@ function printStep(stepKey, runs, sum) {
       rows.push([n, fmt(m.perSec, 0), '—', '—', fmt(m.cpuUsPerReq, 1)]);
     }
     rows.push(['gatehouse/nginx', ratioOf('throughput'), '', '', ratioOf('cpu')]);
+    if (sum.floor) rows.push(['node/nginx', ratioOfFloor('throughput'), '', '', ratioOfFloor('cpu')], ['gatehouse/node', '', '', '', ratioOfFloor('overCpu')]);
   } else {
     const big = stepKey === 'big';
     rows = [['contender', big ? 'MiB/s' : 'req/s', 'p50', 'p99', 'CPU µs/req', 'proxy CPU use']];
@@ -546,10 +604,13 @@ function printStep(stepKey, runs, sum) {
     rows.push(['gatehouse/nginx', ratioOf('throughput'), '', '', ratioOf('cpu'), '']);
   }
   log(table(rows));
-  const others = ['nginx', 'gatehouse'].map((n) => sum.medians[n]?.proxyCoreOthers).filter((x) => x != null);
-  if (others.length) log(`  other processes on core ${PROXY_CORE} during the step: ${others.map((x) => `${fmt(x * 100, 0)} %`).join(' / ')} (nginx / gatehouse)${Math.max(...others) > 0.1 ? ' — contended: absolute numbers are low' : ''}`);
-  const gen = ['nginx', 'gatehouse'].filter((n) => (sum.medians[n]?.loadCoreBusy ?? 0) > 0.95);
+  const measured = names.filter((n) => sum.medians[n]?.proxyCoreOthers != null);
+  const others = measured.map((n) => sum.medians[n].proxyCoreOthers);
+  if (others.length) log(`  other processes on core ${PROXY_CORE} during the step: ${others.map((x) => `${fmt(x * 100, 0)} %`).join(' / ')} (${measured.join(' / ')})${Math.max(...others) > 0.1 ? ' — contended: absolute numbers are low' : ''}`);
+  const gen = names.filter((n) => (sum.medians[n]?.loadCoreBusy ?? 0) > 0.95);
   if (gen.length) log(`  the load generator's core ${LOAD_CORE} was saturated against ${gen.join(' and ')}: its throughput is the client's limit, read the CPU per request`);
+  const note = floorNote(stepKey, sum);
+  if (note) log(`  ${note}`);
   if (sum.target) log(`  target: ${sum.target} → ${sum.verdict}${sum.verdict === 'PASS' || sum.verdict === 'MISS' ? (stepKey === 'idle' ? ` (${fmt(sum.medians.gatehouse.kibPerConn, 1)} KiB)` : ` (${fmt(sum.ratios.cpu, 2)}x)`) : ''}`);
   for (const e of errs) log(`  ! ${e}`);
 }
@@ -603,7 +664,11 @@ async function main() {
   }
 
   const backendPort = await freePort();
-  const ports = { nginx: { ecdsa: await freePort(), rsa: await freePort() }, gatehouse: { ecdsa: await freePort(), rsa: await freePort() } };
+  const ports = {
+    nginx: { ecdsa: await freePort(), rsa: await freePort() },
+    gatehouse: { ecdsa: await freePort(), rsa: await freePort() },
+    node: { ecdsa: await freePort(), rsa: await freePort() },
+  };
   fs.writeFileSync(`${WORK}/backend.conf`, backendConf(WORK, backendPort));
   const backend = backendProc = spawnPinned('backend', PROXY_CORE, NGINX, ['-p', WORK, '-e', `${WORK}/backend-error.log`, '-c', `${WORK}/backend.conf`, '-g', 'daemon off;'], `${WORK}/backend-stdout.log`);
   await waitReady(backend, [backendPort]);
@@ -641,6 +706,21 @@ async function main() {
     await gatehouse.stop();
   }
   const contenders = ghError ? [nginx] : [nginx, gatehouse];
+  // Node's floor, for the steps in FLOOR_STEPS: started once, beside the others.
+  let floor = null;
+  if (!ghError && CFG.steps.some((st) => FLOOR_STEPS.has(st))) {
+    floor = new NodeFloorContender(WORK, ports.node);
+    try {
+      await floor.start();
+      problems = await sanityCheck(floor, ['ecdsa', 'rsa']);
+      if (problems.length) throw new Error(problems.join('; '));
+    } catch (e) {
+      log(`! Node's floor server did not start (${e.message}); those steps compare nginx and gatehouse only`);
+      await floor.stop();
+      floor = null;
+    }
+  }
+  const contendersFor = (step) => (floor && FLOOR_STEPS.has(step) ? [nginx, floor, gatehouse] : contenders);
 
   const results = {};
   const stepKeys = [];
@@ -651,12 +731,12 @@ async function main() {
     if (step === 'handshake') {
       // Unmeasured warm-up, as h2load's --warm-up-time gives the request steps: the first seconds of
       // new connections in a fresh Node process measured about twice the steady cost (JIT).
-      for (const k of keys) for (const c of contenders) await runHandshakes(c, k === 'handshake-ecdsa' ? 'ecdsa' : 'rsa', HANDSHAKE_WARMUP_SECS).catch(() => undefined);
+      for (const k of keys) for (const c of contendersFor(step)) await runHandshakes(c, k === 'handshake-ecdsa' ? 'ecdsa' : 'rsa', HANDSHAKE_WARMUP_SECS).catch(() => undefined);
     }
     for (let run = 0; run < CFG.runs; run++) {
       for (const k of keys) {
         const row = {};
-        for (const c of contenders) {
+        for (const c of contendersFor(step)) {
           let r;
           try {
             if (step === 'idle') r = await runIdle(c);
@@ -695,6 +775,7 @@ async function main() {
   // ---- report
   log('\n================================================================ results');
   log(`gatehouse vs nginx (1 worker), same backend; ratios are gatehouse/nginx within each run, median over runs`);
+  if (floor) log(`node: Node's floor, a bare Node https server answering /1k from memory (scripts/bench/node-floor.mjs), in the ${[...FLOOR_STEPS].join(' and ')} steps`);
   const summary = {};
   for (const k of stepKeys) {
     summary[k] = summarize(k, results[k]);
@@ -713,7 +794,7 @@ async function main() {
   if (ghError) log(`  gatehouse not measured: ${ghError.split('\n')[0]}`);
 
   // proxy logs: copy them out, and show what gatehouse printed (its level is warn, so anything is news)
-  const logFiles = [...nginx.logFiles(), ...gatehouse.logFiles(), `${WORK}/backend-error.log`];
+  const logFiles = [...nginx.logFiles(), ...gatehouse.logFiles(), ...(floor ? floor.logFiles() : []), `${WORK}/backend-error.log`];
   for (const f of logFiles) {
     try { fs.copyFileSync(f, path.join(benchDir, 'logs', path.basename(f))); } catch { /* none */ }
   }

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// Node's floor for the bench: a bare Node TLS server that answers every request with one file's
+// bytes from memory, with the validators gatehouse sends for a static file, and does nothing else
+// (no routing, no proxying, no logging). Anything written on Node costs at least this much, so
+// its ratio to nginx tells whether a target is within reach of any Node server, and gatehouse's
+// ratio to it tells how much gatehouse itself adds.
+//
+// TLS settings are gatehouse's (src/tls/tls-options.ts): TLS 1.2/1.3, ECDHE + AEAD, the same curves,
+// session tickets on.
+//
+//   node node-floor.mjs FILE [--h1 PORT:CERT:KEY]... [--h2 PORT:CERT:KEY]...
+//
+// --h1 listens with https.createServer (HTTP/1.1 only); --h2 with http2.createSecureServer and the
+// core stream API (HTTP/2 only: a 'request' listener would switch every stream to the compat layer).
+// Prints nothing unless it fails: the bench reads its log as news.
+import fs from 'node:fs';
+import http2 from 'node:http2';
+import https from 'node:https';
+
+const TLS = {
+  minVersion: 'TLSv1.2',
+  maxVersion: 'TLSv1.3',
+  ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305',
+  honorCipherOrder: true,
+  ecdhCurve: 'X25519:P-256:P-384',
+};
+
+const [file, ...rest] = process.argv.slice(2);
+if (!file || rest.length === 0 || rest.length % 2) {
+  console.error('usage: node node-floor.mjs FILE [--h1 PORT:CERT:KEY]... [--h2 PORT:CERT:KEY]...');
+  process.exit(2);
+}
+const body = fs.readFileSync(file);
+const stat = fs.statSync(file);
+const mtime = Math.floor(stat.mtimeMs / 1000);
+const etag = `"${mtime.toString(16)}-${body.length.toString(16)}"`;
+const lastModified = new Date(mtime * 1000).toUTCString();
+
+function h1Server(opts) {
+  return https.createServer({ ...opts, keepAliveTimeout: 120_000 }, (req, res) => {
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': body.length,
+      etag,
+      'last-modified': lastModified,
+      'accept-ranges': 'bytes',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  });
+}
+
+function h2Server(opts) {
+  const server = http2.createSecureServer({ ...opts, settings: { maxConcurrentStreams: 256 } });
+  server.on('stream', (stream, headers) => {
+    const head = headers[':method'] === 'HEAD';
+    stream.respond({
+      ':status': 200,
+      'content-type': 'application/octet-stream',
+      'content-length': body.length,
+      etag,
+      'last-modified': lastModified,
+      'accept-ranges': 'bytes',
+    }, { endStream: head });
+    if (!head) stream.end(body);
+  });
+  server.on('sessionError', () => undefined);
+  return server;
+}
+
+const listening = [];
+for (let i = 0; i < rest.length; i += 2) {
+  const [port, cert, key] = rest[i + 1].split(':');
+  const opts = { ...TLS, cert: fs.readFileSync(cert), key: fs.readFileSync(key) };
+  const server = rest[i] === '--h2' ? h2Server(opts) : h1Server(opts);
+  server.on('tlsClientError', () => undefined);
+  listening.push(new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(port), '127.0.0.1', resolve);
+  }));
+}
+await Promise.all(listening);
