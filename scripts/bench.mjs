@@ -65,8 +65,8 @@ const CORE_STEPS = ['h1', 'h2', 'big', 'handshake', 'idle'];
 // the pm2 cluster, /metrics latency.
 const TOPICS = ['static', 'cache', 'compress', 'cgi', 'cluster', 'metrics'];
 const STEPS = [...CORE_STEPS, ...TOPICS];
-// Steps that also measure Node's floor (scripts/bench/node-floor.mjs: a bare Node server answering from
-// memory), the steps whose targets sit near what Node itself reaches.
+// Steps that also measure Node's floor (scripts/bench/node-floor.mjs --proxy: a bare Node https server
+// proxying with undici), the steps whose targets sit near what Node itself reaches.
 const FLOOR_STEPS = new Set(['handshake', 'idle']);
 const HANDSHAKE_CLIENTS = 4; // parallel `openssl s_time` processes
 const HANDSHAKE_WARMUP_SECS = 2;
@@ -280,21 +280,22 @@ class GatehouseContender {
 }
 
 /**
- * Node's floor: bare https servers (ECDSA and RSA) in one process, answering /1k's bytes from memory
- * whatever the path. Not a proxy, so its cost is a lower bound for any Node proxy's.
+ * Node's floor: bare https servers (ECDSA and RSA) in one process that proxy every request to the
+ * same backend with undici, the least a Node proxy does (scripts/bench/node-floor.mjs --proxy).
  */
 class NodeFloorContender {
-  constructor(dir, ports) {
+  constructor(dir, ports, backendPort) {
     this.name = 'node';
     this.dir = dir;
     this.ports = ports;
+    this.backendPort = backendPort;
     this.logFile = `${dir}/node-floor.log`;
   }
 
   async start() {
     const listen = ['ecdsa', 'rsa'].flatMap((k) => ['--h1', `${this.ports[k]}:${this.dir}/${k}.crt:${this.dir}/${k}.key`]);
     this.proc = spawnPinned('node-floor', PROXY_CORE, process.execPath,
-      [path.join(ROOT, 'scripts', 'bench', 'node-floor.mjs'), `${this.dir}/www/1k`, ...listen], this.logFile);
+      [path.join(ROOT, 'scripts', 'bench', 'node-floor.mjs'), `${this.dir}/www/1k`, '--proxy', `http://127.0.0.1:${this.backendPort}`, ...listen], this.logFile);
     await waitReady(this.proc, [this.ports.ecdsa, this.ports.rsa]);
   }
 
@@ -306,7 +307,7 @@ class NodeFloorContender {
 async function sanityCheck(c, kinds) {
   const problems = [];
   for (const kind of kinds) {
-    for (const [p, len] of c.name === 'node' ? [['/1k', 1024]] : [['/1k', 1024], ['/256k', 262144]]) {
+    for (const [p, len] of [['/1k', 1024], ['/256k', 262144]]) {
       const r = await tlsGet(c.ports[kind], p);
       if (r.error) problems.push(`${kind} ${p}: ${r.error}`);
       else if (r.status !== 200 || r.body.length !== len) {
@@ -540,12 +541,12 @@ function floorNote(stepKey, sum) {
   if (t.cpuRatio && f.cpu != null) {
     const reach = f.cpu > t.cpuRatio ? 'above the target: no Node server reaches it'
       : f.cpu > t.cpuRatio * 0.9 ? 'within 10% of the target: Node itself barely reaches it' : 'under the target';
-    return `Node's floor (a bare Node server answering from memory): ${fmt(f.cpu, 2)}x nginx's CPU, ${reach}; gatehouse ${fmt(f.overCpu, 2)}x the floor`;
+    return `Node's floor (a bare Node https server proxying with undici): ${fmt(f.cpu, 2)}x nginx's CPU, ${reach}; gatehouse ${fmt(f.overCpu, 2)}x the floor`;
   }
   if (t.kibPerConn && sum.medians.node?.kibPerConn != null) {
     const v = sum.medians.node.kibPerConn;
     const reach = v > t.kibPerConn ? 'above the target: no Node server reaches it' : v > t.kibPerConn * 0.9 ? 'within 10% of the target' : 'under the target';
-    return `Node's floor (a bare Node https server, same request): ${fmt(v, 1)} KiB per connection, ${reach}; gatehouse ${fmt(f.overMemory, 2)}x the floor`;
+    return `Node's floor (a bare Node https server proxying with undici, same request): ${fmt(v, 1)} KiB per connection, ${reach}; gatehouse ${fmt(f.overMemory, 2)}x the floor`;
   }
   return null;
 }
@@ -709,7 +710,7 @@ async function main() {
   // Node's floor, for the steps in FLOOR_STEPS: started once, beside the others.
   let floor = null;
   if (!ghError && CFG.steps.some((st) => FLOOR_STEPS.has(st))) {
-    floor = new NodeFloorContender(WORK, ports.node);
+    floor = new NodeFloorContender(WORK, ports.node, backendPort);
     try {
       await floor.start();
       problems = await sanityCheck(floor, ['ecdsa', 'rsa']);
@@ -775,7 +776,7 @@ async function main() {
   // ---- report
   log('\n================================================================ results');
   log(`gatehouse vs nginx (1 worker), same backend; ratios are gatehouse/nginx within each run, median over runs`);
-  if (floor) log(`node: Node's floor, a bare Node https server answering /1k from memory (scripts/bench/node-floor.mjs), in the ${[...FLOOR_STEPS].join(' and ')} steps`);
+  if (floor) log(`node: Node's floor, a bare Node https server proxying with undici (scripts/bench/node-floor.mjs --proxy), in the ${[...FLOOR_STEPS].join(' and ')} steps`);
   const summary = {};
   for (const k of stepKeys) {
     summary[k] = summarize(k, results[k]);

@@ -8,14 +8,19 @@
 // TLS settings are gatehouse's (src/tls/tls-options.ts): TLS 1.2/1.3, ECDHE + AEAD, the same curves,
 // session tickets on.
 //
-//   node node-floor.mjs FILE [--h1 PORT:CERT:KEY]... [--h2 PORT:CERT:KEY]...
+//   node node-floor.mjs FILE [--proxy URL] [--h1 PORT:CERT:KEY]... [--h2 PORT:CERT:KEY]...
 //
 // --h1 listens with https.createServer (HTTP/1.1 only); --h2 with http2.createSecureServer and the
 // core stream API (HTTP/2 only: a 'request' listener would switch every stream to the compat layer).
+// --proxy URL makes the HTTP/1.1 servers a proxy instead, as few lines as one can write: each
+// request goes to URL over undici's keep-alive pool (gatehouse's HTTP client) and the answer is
+// piped back with its status, type and length. That is the floor for a Node proxy, where the
+// proxying steps compare.
 // Prints nothing unless it fails: the bench reads its log as news.
 import fs from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
+import { Pool } from 'undici';
 
 const TLS = {
   minVersion: 'TLSv1.2',
@@ -27,16 +32,36 @@ const TLS = {
 
 const [file, ...rest] = process.argv.slice(2);
 if (!file || rest.length === 0 || rest.length % 2) {
-  console.error('usage: node node-floor.mjs FILE [--h1 PORT:CERT:KEY]... [--h2 PORT:CERT:KEY]...');
+  console.error('usage: node node-floor.mjs FILE [--proxy URL] [--h1 PORT:CERT:KEY]... [--h2 PORT:CERT:KEY]...');
   process.exit(2);
 }
+const proxyAt = rest.indexOf('--proxy');
+const upstream = proxyAt === -1 ? undefined : new Pool(rest.splice(proxyAt, 2)[1], { connections: 32 });
 const body = fs.readFileSync(file);
 const stat = fs.statSync(file);
 const mtime = Math.floor(stat.mtimeMs / 1000);
 const etag = `"${mtime.toString(16)}-${body.length.toString(16)}"`;
 const lastModified = new Date(mtime * 1000).toUTCString();
 
+function proxyServer(opts) {
+  return https.createServer({ ...opts, keepAliveTimeout: 120_000 }, (req, res) => {
+    upstream.request({ method: req.method, path: req.url, headers: { host: req.headers.host ?? '' } }).then(
+      (up) => {
+        const head = { 'content-type': up.headers['content-type'] ?? 'application/octet-stream' };
+        if (up.headers['content-length'] !== undefined) head['content-length'] = up.headers['content-length'];
+        res.writeHead(up.statusCode, head);
+        up.body.pipe(res);
+      },
+      () => {
+        res.writeHead(502, { 'content-length': 0 });
+        res.end();
+      },
+    );
+  });
+}
+
 function h1Server(opts) {
+  if (upstream) return proxyServer(opts);
   return https.createServer({ ...opts, keepAliveTimeout: 120_000 }, (req, res) => {
     res.writeHead(200, {
       'content-type': 'application/octet-stream',
