@@ -11,6 +11,7 @@
 // those connections arrive, so closing at once made every burst above N open new connections (measured:
 // 16,446 connects for 20,000 requests at 512 concurrent streams). nginx, which interleaves the two,
 // rarely sees more than N idle at once.
+import net from 'node:net';
 import { Client, buildConnector, type Dispatcher } from 'undici';
 
 export type ClientOptions = Omit<Client.Options, 'connect'>;
@@ -34,7 +35,10 @@ export class KeepAlivePool {
     private readonly maxIdle: number,
   ) {
     // One connector for all Clients, so TLS sessions are resumed across connections (as in undici's Pool).
-    this.connect = buildConnector(connect);
+    // A request's servername that is an IP address is no name to send (RFC 6066 §3): the connection
+    // goes without SNI and the certificate is checked against the address, as nginx does by default.
+    const base = buildConnector(connect);
+    this.connect = (opts, callback) => base(opts.servername && net.isIP(opts.servername) ? { ...opts, servername: undefined } : opts, callback);
   }
 
   /** Sends on an idle connection, or a new one; the handler's end, error or upgrade gives it back. */
@@ -46,10 +50,12 @@ export class KeepAlivePool {
       released = true;
       this.release(client);
     };
+    // Written out rather than `{ ...handler, ... }`: the handlers here have these fields and no others.
     client.dispatch(opts, {
-      ...handler,
       // Always present: undici reads a handler without onRequestStart as its legacy (onConnect) kind.
       onRequestStart: (c, context) => handler.onRequestStart?.(c, context),
+      onResponseStart: handler.onResponseStart?.bind(handler),
+      onResponseData: handler.onResponseData?.bind(handler),
       onResponseEnd: (c, trailers) => {
         release();
         handler.onResponseEnd?.(c, trailers);

@@ -22,11 +22,20 @@ export class Http1Transport implements Transport {
   readonly address: string;
   private readonly pool: KeepAlivePool;
   private readonly sendMs: number;
+  /**
+   * The name an https:// upstream is verified against and sent as SNI: `tls.servername`, else the
+   * upstream's own host, as nginx's proxy_ssl_name ($proxy_host). Given with every request: without
+   * it undici takes the forwarded Host header, so the client's name had to be on the upstream's
+   * certificate, and each change of Host tore down the kept-alive connection ("servername changed").
+   * An address is not sent as SNI (see KeepAlivePool).
+   */
+  private readonly servername: string;
 
   constructor(origin: URL, options: Http1Options) {
     this.address = origin.host;
     this.sendMs = options.timeouts.sendMs;
     const tls = options.tls;
+    this.servername = tls?.servername ?? origin.hostname.replace(/^\[(.*)\]$/, '$1');
     this.pool = new KeepAlivePool(
       origin.origin,
       {
@@ -88,14 +97,20 @@ export class Http1Transport implements Transport {
         sink.onUpgrade?.(status, headers as IncomingHttpHeaders, socket);
       },
     };
-    const opts: Dispatcher.DispatchOptions = {
+    // `servername` is read by undici's Request (lib/core/request.js) though its typings omit it;
+    // test/integration/upstream-sni.test.ts pins what it does.
+    const opts: Dispatcher.DispatchOptions & { servername: string } = {
       method: req.method as Dispatcher.HttpMethod,
       path: req.path,
       headers: req.headers,
       body: req.body ?? null,
-      ...(req.readTimeoutMs !== undefined ? { headersTimeout: req.readTimeoutMs, bodyTimeout: req.readTimeoutMs } : {}),
-      ...(req.upgrade ? { upgrade: req.upgrade } : {}),
+      servername: this.servername,
     };
+    if (req.readTimeoutMs !== undefined) {
+      opts.headersTimeout = req.readTimeoutMs;
+      opts.bodyTimeout = req.readTimeoutMs;
+    }
+    if (req.upgrade) opts.upgrade = req.upgrade;
     if (req.body && this.sendMs > 0) watchdog = new SendWatchdog(req.body, this.sendMs, call.abort);
     try {
       this.pool.dispatch(opts, handler);
