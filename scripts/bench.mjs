@@ -831,7 +831,10 @@ async function runTopics() {
     log(`\n================================================================ ${topic} (scripts/bench/${topic}.mjs)`);
     const args = [path.join(ROOT, 'scripts', 'bench', `${topic}.mjs`)];
     if (opts.build && ['cache', 'compress', 'static'].includes(topic)) args.push('--build');
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    // On every core again: this script pinned itself to the load core (main()), and a child inherits
+    // that, so a topic's own unpinned processes (the pm2 cluster's workers) would share one core.
+    const allCores = `0-${os.cpus().length - 1}`;
+    const child = spawn('taskset', ['-c', allCores, process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     const lines = readline.createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       console.log(line);
