@@ -9,15 +9,15 @@ import { HOP_BY_HOP } from '../middleware/hop-by-hop.js';
 import type { CertEntry } from '../tls/types.js';
 
 export interface ConnectionInfo {
-  remoteAddress: string;
-  remotePort: number;
-  localAddress: string;
-  localPort: number;
-  secure: boolean;
-  tlsVersion: string | undefined;
-  servername: string | undefined;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly secure: boolean;
+  readonly tlsVersion: string | undefined;
+  readonly servername: string | undefined;
   /** The certificate the handshake chose (for the 421 check). */
-  cert: CertEntry | undefined;
+  readonly cert: CertEntry | undefined;
 }
 
 export type ResponseHeaders = Record<string, string | string[] | number>;
@@ -357,18 +357,43 @@ function trailerFields(trailers: IncomingHttpHeaders | undefined): OutgoingHttpH
   return out;
 }
 
-export function connectionInfo(socket: TLSSocket | import('node:net').Socket, secure: boolean): ConnectionInfo {
-  const tlsSocket = socket as TLSSocket & { gatehouseCert?: CertEntry };
-  return {
-    remoteAddress: normaliseAddress(socket.remoteAddress ?? ''),
-    remotePort: socket.remotePort ?? 0,
-    localAddress: normaliseAddress(socket.localAddress ?? ''),
-    localPort: socket.localPort ?? 0,
-    secure,
-    tlsVersion: secure ? (tlsSocket.getProtocol?.() ?? undefined) : undefined,
-    servername: secure ? (tlsSocket.servername || undefined) : undefined,
-    cert: tlsSocket.gatehouseCert,
-  };
+/**
+ * A connection's addresses, read once. The local port is the listener's (an accepted socket has the
+ * port it was accepted on), and the local address is read only when something asks for it
+ * ($server_addr, CGI's SERVER_ADDR): each is a getsockname() call through the TLS socket's handle
+ * proxy, measurable on a path that serves one request per connection.
+ */
+class SocketConnectionInfo implements ConnectionInfo {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+  readonly tlsVersion: string | undefined;
+  readonly servername: string | undefined;
+  readonly cert: CertEntry | undefined;
+  private local: string | undefined = undefined;
+
+  constructor(
+    private readonly socket: TLSSocket | import('node:net').Socket,
+    readonly secure: boolean,
+    listenerPort: number | undefined,
+  ) {
+    const tlsSocket = socket as TLSSocket & { gatehouseCert?: CertEntry };
+    this.remoteAddress = normaliseAddress(socket.remoteAddress ?? '');
+    this.remotePort = socket.remotePort ?? 0;
+    this.localPort = listenerPort ?? socket.localPort ?? 0;
+    this.tlsVersion = secure ? (tlsSocket.getProtocol?.() ?? undefined) : undefined;
+    this.servername = secure ? (tlsSocket.servername || undefined) : undefined;
+    this.cert = tlsSocket.gatehouseCert;
+  }
+
+  get localAddress(): string {
+    this.local ??= normaliseAddress(this.socket.localAddress ?? '');
+    return this.local;
+  }
+}
+
+export function connectionInfo(socket: TLSSocket | import('node:net').Socket, secure: boolean, listenerPort?: number): ConnectionInfo {
+  return new SocketConnectionInfo(socket, secure, listenerPort);
 }
 
 /** `::ffff:127.0.0.1` (dual-stack sockets) is logged and forwarded as `127.0.0.1`, like nginx does. */

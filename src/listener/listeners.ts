@@ -103,11 +103,13 @@ export async function listenTls(
   ticketKeys?: { apply(context: tls.SecureContext): void },
 ): Promise<Listener> {
   const web = handOffServer(['h2', 'http/1.1']);
+  // The bound port, once known (the configured one may be 0).
+  const bound: { port?: number } = {};
   web.on('secureConnection', (socket: TaggedSocket) => {
     // The handshake saw this name; selecting again is two Map lookups and also sees an on-demand issue.
     socket.gatehouseCert = certs.select(socket.servername || undefined);
     recordHandshake(socket.getProtocol());
-    servers.accept(socket, socket.alpnProtocol === 'h2' ? 'h2' : 'http/1.1');
+    servers.accept(socket, socket.alpnProtocol === 'h2' ? 'h2' : 'http/1.1', bound.port);
   });
   let validators: HandOffServer | undefined;
   const validatorServer = (): HandOffServer => {
@@ -170,6 +172,7 @@ export async function listenTls(
   });
   const count = tracker(server);
   const port = await bind(server, address);
+  bound.port = port;
   return {
     address,
     port,
@@ -184,9 +187,11 @@ export async function listenTls(
 }
 
 export async function listenPlain(address: ListenAddress, servers: ProtocolServers): Promise<Listener> {
-  const server = net.createServer({ noDelay: true }, (socket) => servers.accept(socket, 'http/1.1'));
+  const bound: { port?: number } = {};
+  const server = net.createServer({ noDelay: true }, (socket) => servers.accept(socket, 'http/1.1', bound.port));
   const count = tracker(server);
   const port = await bind(server, address);
+  bound.port = port;
   return {
     address,
     port,

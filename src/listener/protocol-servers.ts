@@ -18,12 +18,16 @@ export interface ProtocolHandlers {
 }
 
 const CONN_INFO = Symbol('gatehouse.conn');
+/** The port of the listener that accepted a socket (see accept()). */
+const LISTENER_PORT = Symbol('gatehouse.listenerPort');
+
+type TaggedSocket = Socket & { [CONN_INFO]?: ConnectionInfo; [LISTENER_PORT]?: number };
 
 function infoFor(socket: Socket, secure: boolean): ConnectionInfo {
-  const tagged = socket as Socket & { [CONN_INFO]?: ConnectionInfo };
+  const tagged = socket as TaggedSocket;
   let info = tagged[CONN_INFO];
   if (!info) {
-    info = connectionInfo(socket, secure);
+    info = connectionInfo(socket, secure, tagged[LISTENER_PORT]);
     tagged[CONN_INFO] = info;
   }
   return info;
@@ -228,8 +232,9 @@ export class ProtocolServers {
     this.handlers.onExchange(this.handlers.current(), ex);
   }
 
-  /** Hands an accepted socket to the server for its protocol. */
-  accept(socket: Socket, protocol: 'h2' | 'http/1.1'): void {
+  /** Hands an accepted socket to the server for its protocol; `listenerPort` is the port it was accepted on. */
+  accept(socket: Socket, protocol: 'h2' | 'http/1.1', listenerPort?: number): void {
+    if (listenerPort !== undefined) (socket as TaggedSocket)[LISTENER_PORT] = listenerPort;
     trackConnection(socket, this.secure ? 'https' : 'http', protocol);
     if (protocol === 'h2' && this.h2) this.h2.emit('connection', socket);
     else this.h1.emit('connection', socket);

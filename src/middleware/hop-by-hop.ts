@@ -13,9 +13,12 @@ export const HOP_BY_HOP = new Set([
   'http2-settings',
 ]);
 
+const NO_TOKENS: readonly string[] = Object.freeze([]);
+
 /** Names listed in a Connection header (lower-case), which are hop-by-hop too. */
-export function connectionTokens(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
+export function connectionTokens(value: string | string[] | undefined): readonly string[] {
+  // Nearly every upstream response says `Connection: keep-alive`: no split for it.
+  if (value === undefined || value === 'keep-alive' || value === 'close') return NO_TOKENS;
   const text = Array.isArray(value) ? value.join(',') : value;
   return text
     .split(',')
