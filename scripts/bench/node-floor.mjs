@@ -5,8 +5,8 @@
 // its ratio to nginx tells whether a target is within reach of any Node server, and gatehouse's
 // ratio to it tells how much gatehouse itself adds.
 //
-// TLS settings are gatehouse's (src/tls/tls-options.ts): TLS 1.2/1.3, ECDHE + AEAD, the same curves,
-// session tickets on.
+// TLS settings are gatehouse's own (TLS_CONTEXT_OPTIONS from the build, dist/tls/tls-options.js):
+// TLS 1.2/1.3, ECDHE + AEAD, the same curves, session tickets on.
 //
 //   node node-floor.mjs FILE [--proxy URL] [--h1 PORT:CERT:KEY]... [--h2 PORT:CERT:KEY]...
 //
@@ -21,14 +21,7 @@ import fs from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
 import { Pool } from 'undici';
-
-const TLS = {
-  minVersion: 'TLSv1.2',
-  maxVersion: 'TLSv1.3',
-  ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305',
-  honorCipherOrder: true,
-  ecdhCurve: 'X25519:P-256:P-384',
-};
+import { TLS_CONTEXT_OPTIONS as TLS } from '../../dist/tls/tls-options.js';
 
 const [file, ...rest] = process.argv.slice(2);
 if (!file || rest.length === 0 || rest.length % 2) {
