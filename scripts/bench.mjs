@@ -37,6 +37,7 @@ import {
   fmt,
   fmtMs,
   freePort,
+  gatehouseNodeArgs,
   log,
   makeCerts,
   median,
@@ -57,8 +58,7 @@ import {
   which,
 } from './bench/lib.mjs';
 
-// Node flags for the gatehouse processes only, to size a tuning option (GATEHOUSE_NODE_ARGS="--max-semi-space-size=32").
-const GATEHOUSE_NODE_ARGS = (process.env.GATEHOUSE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+const GATEHOUSE_NODE_ARGS = gatehouseNodeArgs();
 const CORE_STEPS = ['h1', 'h2', 'big', 'handshake', 'idle'];
 // Per-topic benchmarks, each a standalone script in scripts/bench/ (run after the core steps, with their
 // own contenders and verdict lines): static files, the HTTP cache, compression memory, php-fpm/uWSGI,

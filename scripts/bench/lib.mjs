@@ -133,6 +133,11 @@ export function coreTicks() {
   return out;
 }
 
+/** Node flags for the gatehouse processes only (GATEHOUSE_NODE_ARGS="--max-semi-space-size=32"), to size a tuning option. */
+export function gatehouseNodeArgs() {
+  return (process.env.GATEHOUSE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+}
+
 /** Cores the whole machine left idle between two coreTicks() readings `wallMs` apart. */
 export function idleCores(before, after, wallMs) {
   let idle = 0;

@@ -11,7 +11,6 @@
 // those connections arrive, so closing at once made every burst above N open new connections (measured:
 // 16,446 connects for 20,000 requests at 512 concurrent streams). nginx, which interleaves the two,
 // rarely sees more than N idle at once.
-import net from 'node:net';
 import { Client, buildConnector, type Dispatcher } from 'undici';
 
 export type ClientOptions = Omit<Client.Options, 'connect'>;
@@ -35,10 +34,12 @@ export class KeepAlivePool {
     private readonly maxIdle: number,
   ) {
     // One connector for all Clients, so TLS sessions are resumed across connections (as in undici's Pool).
-    // A request's servername that is an IP address is no name to send (RFC 6066 §3): the connection
-    // goes without SNI and the certificate is checked against the address, as nginx does by default.
+    // The TLS name is the pool's, never a request's: undici's connector then uses `connect.servername`,
+    // else the upstream's host unless it is an address (no IP in SNI, RFC 6066 §3; the certificate is
+    // checked against the address), as nginx's proxy_ssl_name $proxy_host. A request's servername
+    // would otherwise come from the forwarded Host header.
     const base = buildConnector(connect);
-    this.connect = (opts, callback) => base(opts.servername && net.isIP(opts.servername) ? { ...opts, servername: undefined } : opts, callback);
+    this.connect = (opts, callback) => base({ ...opts, servername: undefined }, callback);
   }
 
   /** Sends on an idle connection, or a new one; the handler's end, error or upgrade gives it back. */

@@ -23,11 +23,10 @@ export class Http1Transport implements Transport {
   private readonly pool: KeepAlivePool;
   private readonly sendMs: number;
   /**
-   * The name an https:// upstream is verified against and sent as SNI: `tls.servername`, else the
-   * upstream's own host, as nginx's proxy_ssl_name ($proxy_host). Given with every request: without
-   * it undici takes the forwarded Host header, so the client's name had to be on the upstream's
-   * certificate, and each change of Host tore down the kept-alive connection ("servername changed").
-   * An address is not sent as SNI (see KeepAlivePool).
+   * Given with every request, the same for all: undici otherwise derives a servername from each
+   * request's forwarded Host header (a regex per request) and tears down a kept-alive https://
+   * connection whenever it changes ("servername changed"). The name TLS uses is the pool's
+   * (KeepAlivePool), not this one.
    */
   private readonly servername: string;
 
@@ -35,7 +34,7 @@ export class Http1Transport implements Transport {
     this.address = origin.host;
     this.sendMs = options.timeouts.sendMs;
     const tls = options.tls;
-    this.servername = tls?.servername ?? origin.hostname.replace(/^\[(.*)\]$/, '$1');
+    this.servername = origin.host;
     this.pool = new KeepAlivePool(
       origin.origin,
       {
