@@ -24,6 +24,7 @@ import { StaticFiles } from './handler/static-files.js';
 import { compileTryFiles, withTryFiles } from './handler/try-files.js';
 import { wrapCachedRoute } from './cache/index.js';
 import { upstreamScheme } from './config/upstreams.js';
+import { effectiveMaxBody } from './config/client.js';
 import { UpstreamPool } from './upstream/pool.js';
 
 export type RouteHandler = (ctx: RequestContext) => void | Promise<void>;
@@ -116,7 +117,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
           },
           responseOps: compileHeaderOps(site.config.headers?.response, rc.headers?.response),
           hsts,
-          maxBody: rc.maxBody ?? site.config.maxBody,
+          maxBody: effectiveMaxBody(rc, site.config, config),
           readTimeoutMs: rc.timeoutMs,
           retries: upstreamConfig?.retries ?? 0,
         };
@@ -151,7 +152,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
       const handler = handlers.get(route);
       if (handler) {
         const routeLimiter = rc.rateLimit ? limiter(site.config.hosts, rc.location, rc.rateLimit) : siteLimiter;
-        const inner = route.proxy ? handler : withBodyLimit(handler, rc.maxBody ?? site.config.maxBody);
+        const inner = route.proxy ? handler : withBodyLimit(handler, effectiveMaxBody(rc, site.config, config));
         handlers.set(route, withRateLimit(withCompression(inner, site.config.compress), routeLimiter));
       }
     }

@@ -7,6 +7,7 @@
 import ipaddr from 'ipaddr.js';
 import { acmeConfig } from './acme.js';
 import { cacheStoreConfig } from './cache.js';
+import { bodyBuffer, clientTimeouts, DEFAULT_CLIENT_TIMEOUTS, maxBody } from './client.js';
 import type { Ctx } from './context.js';
 import { formatListen, listenConflict, parseListenAddress } from './listen.js';
 import { list } from './route-parts.js';
@@ -21,7 +22,9 @@ import { parseRedisUrl } from '../storage/redis-url.js';
 export function normalize(ctx: Ctx, raw: RawConfig): Config {
   const listen = listenConfig(ctx, raw);
   const upstreams = upstreamsConfig(ctx, raw.upstreams);
-  const sites = sitesConfig(ctx, raw.sites ?? [], new Set(Object.keys(raw.upstreams ?? {})));
+  const timeouts = clientTimeouts(ctx, ['timeouts'], raw.timeouts, DEFAULT_CLIENT_TIMEOUTS);
+  const underscoresInHeaders = raw.underscoresInHeaders !== undefined && ctx.clean(['underscoresInHeaders']) ? raw.underscoresInHeaders : false;
+  const sites = sitesConfig(ctx, raw.sites ?? [], new Set(Object.keys(raw.upstreams ?? {})), { timeouts, underscoresInHeaders });
   checkRouteUpstreamSchemes(ctx, raw.sites, upstreams);
   const config: Config = {
     file: ctx.file,
@@ -30,6 +33,9 @@ export function normalize(ctx: Ctx, raw: RawConfig): Config {
     drainTimeoutMs: raw.drainTimeout !== undefined && ctx.clean(['drainTimeout']) ? parseDuration(raw.drainTimeout) : 30_000,
     storage: storage(ctx, raw.storage),
     trustedProxies: trustedProxies(ctx, raw),
+    timeouts,
+    maxBody: maxBody(ctx, raw),
+    bodyBuffer: bodyBuffer(ctx, raw.bodyBuffer),
     log: {
       access: logTarget(ctx, ['log', 'access'], raw.log?.access, 'stdout'),
       format: raw.log?.format !== undefined && ctx.clean(['log', 'format']) ? raw.log.format : 'combined',
@@ -89,7 +95,19 @@ function adminConfig(ctx: Ctx, raw: RawConfig, listen: Config['listen']): AdminC
   const clash = addr && [...listen.http, ...listen.https].find((l) => listenConflict(addr, l));
   if (addr && clash) ctx.error(at, `admin address ${formatListen(addr)} clashes with listen address ${formatListen(clash)}`);
   if (addr && long && value.allow !== undefined) addr.allow = addressList(ctx, ['admin', 'allow'], value.allow, 'admin allow');
+  if (addr && long && value.hosts !== undefined && ctx.clean(['admin', 'hosts'])) addr.hosts = adminHosts(ctx, value.hosts);
   return addr;
+}
+
+/** Names the admin listener answers to (besides addresses and localhost); a port, if written, is dropped. */
+function adminHosts(ctx: Ctx, value: RawText): string[] {
+  const single = typeof value === 'string';
+  return list(value).flatMap((entry, i) => {
+    const name = entry.trim().toLowerCase().replace(/:\d+$/, '');
+    if (/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(name)) return [name];
+    ctx.error(single ? ['admin', 'hosts'] : ['admin', 'hosts', i], `admin host "${entry}" is not a host name`);
+    return [];
+  });
 }
 
 /** A folder (relative to the config file), or a `redis://`/`rediss://` URL kept as written. */

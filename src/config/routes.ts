@@ -83,6 +83,8 @@ function routeConfig(ctx: Ctx, at: Path, raw: RawRoute, loc: CompiledLocation | 
   const rateLimit = rateLimitConfig(ctx, [...at, 'rateLimit'], raw.rateLimit);
   if (rateLimit) route.rateLimit = rateLimit;
   if (ok('timeout')) route.timeoutMs = parseDuration(raw.timeout as string | number);
+  if (ok('requestBuffering')) route.requestBuffering = raw.requestBuffering as boolean;
+  if (ok('upgrade')) route.upgrade = raw.upgrade === 'off' ? [] : (raw.upgrade as string[]).map((p) => p.toLowerCase());
   return route;
 }
 

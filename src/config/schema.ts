@@ -34,6 +34,12 @@ const rateLimit = {
   properties: { rate, burst: count },
 };
 
+const clientTimeouts = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { header: duration, body: duration, send: duration, keepalive: duration },
+};
+
 const route = {
   type: 'object',
   additionalProperties: false,
@@ -51,6 +57,14 @@ const route = {
     maxBody: size,
     rateLimit,
     timeout: duration,
+    requestBuffering: bool,
+    upgrade: {
+      expect: 'a list of protocols (like [websocket]), or off',
+      anyOf: [
+        { type: 'string', enum: ['off'], expect: 'a list of protocols (like [websocket]), or off' },
+        { type: 'array', uniqueItems: true, items: { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+(/[!#$%&'*+.^_`|~0-9A-Za-z-]+)?$", expect: 'a protocol token like websocket' } },
+      ],
+    },
   },
 };
 
@@ -80,6 +94,8 @@ const site = {
     headers,
     rateLimit,
     maxBody: size,
+    timeouts: clientTimeouts,
+    underscoresInHeaders: bool,
     routes: { type: 'array', items: route },
   },
 };
@@ -162,11 +178,19 @@ export const configSchema = {
       expect: 'a port, "host:port", or { listen: ADDRESS, allow: [CIDRs] }',
       additionalProperties: false,
       required: ['listen'],
-      properties: { listen: listenOne, allow: textList },
+      properties: { listen: listenOne, allow: textList, hosts: textList },
     },
     drainTimeout: duration,
     storage: text,
     trustedProxies: textList,
+    timeouts: clientTimeouts,
+    maxBody: size,
+    bodyBuffer: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { memory: size, tempDir: text, tempMax: size, tempTotal: size },
+    },
+    underscoresInHeaders: bool,
     cache: cacheStore,
     log: {
       type: 'object',
@@ -190,6 +214,7 @@ export type RawText = string | string[];
 export interface RawHeaderOps { set?: Record<string, string | number>; remove?: RawText }
 export interface RawHeaders { request?: RawHeaderOps; response?: RawHeaderOps }
 export interface RawRateLimit { rate: string; burst?: number }
+export interface RawTimeouts { header?: string | number; body?: string | number; send?: string | number; keepalive?: string | number }
 
 export interface RawRoute {
   location: string;
@@ -204,6 +229,8 @@ export interface RawRoute {
   maxBody?: string | number;
   rateLimit?: RawRateLimit;
   timeout?: string | number;
+  requestBuffering?: boolean;
+  upgrade?: 'off' | string[];
 }
 
 export interface RawSite {
@@ -216,6 +243,8 @@ export interface RawSite {
   headers?: RawHeaders;
   rateLimit?: RawRateLimit;
   maxBody?: string | number;
+  timeouts?: RawTimeouts;
+  underscoresInHeaders?: boolean;
   routes?: RawRoute[];
 }
 
@@ -254,10 +283,14 @@ export interface RawCacheStore {
 
 export interface RawConfig {
   listen?: { http?: RawListen; https?: RawListen };
-  admin?: string | number | { listen: string | number; allow?: RawText };
+  admin?: string | number | { listen: string | number; allow?: RawText; hosts?: RawText };
   drainTimeout?: string | number;
   storage?: string;
   trustedProxies?: RawText;
+  timeouts?: RawTimeouts;
+  maxBody?: string | number;
+  bodyBuffer?: { memory?: string | number; tempDir?: string; tempMax?: string | number; tempTotal?: string | number };
+  underscoresInHeaders?: boolean;
   cache?: RawCacheStore;
   log?: { access?: string; format?: 'combined' | 'json'; error?: string; level?: 'error' | 'warn' | 'info' | 'debug' };
   acme?: RawAcme;

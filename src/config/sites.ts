@@ -1,19 +1,26 @@
 // `sites:`: which names a site answers for, how it gets its certificate, and its routes.
 import zlib from 'node:zlib';
+import { clientTimeouts } from './client.js';
 import type { Ctx } from './context.js';
 import { isLocalHost, parseHost, type ParsedHost } from './hosts.js';
 import { headersConfig, rateLimitConfig } from './route-parts.js';
 import { routesConfig } from './routes.js';
 import type { RawSite } from './schema.js';
 import type { Path } from './source.js';
-import type { SiteConfig, SiteTls } from './types.js';
+import type { ClientTimeouts, SiteConfig, SiteTls } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
 // Node's zlib has zstd from 22.15; on older versions the encoding is dropped with a warning so
 // that one config file works across the Node versions a fleet runs.
 const HAS_ZSTD = typeof (zlib as unknown as Record<string, unknown>).createZstdCompress === 'function';
 
-export function sitesConfig(ctx: Ctx, raw: RawSite[], upstreams: ReadonlySet<string>): SiteConfig[] {
+/** What a site inherits from the top level unless it says otherwise. */
+export interface SiteDefaults {
+  timeouts: ClientTimeouts;
+  underscoresInHeaders: boolean;
+}
+
+export function sitesConfig(ctx: Ctx, raw: RawSite[], upstreams: ReadonlySet<string>, defaults: SiteDefaults): SiteConfig[] {
   if (!ctx.shaped(['sites'])) return [];
   const hostOwners = new Map<string, Path>();
   let defaultAt: Path | undefined;
@@ -22,7 +29,7 @@ export function sitesConfig(ctx: Ctx, raw: RawSite[], upstreams: ReadonlySet<str
     const at: Path = ['sites', i];
     if (!ctx.shaped(at)) return;
     const hosts = siteHosts(ctx, at, rs, hostOwners);
-    const site = siteConfig(ctx, at, rs, hosts, upstreams);
+    const site = siteConfig(ctx, at, rs, hosts, upstreams, defaults);
     if (site.default && ctx.clean([...at, 'default'])) {
       if (defaultAt) {
         const line = ctx.pos(defaultAt.slice(0, 2)).line;
@@ -72,7 +79,7 @@ function defaultTls(hosts: ParsedHost[]): SiteTls {
   return named.every(isLocalHost) ? { kind: 'internal' } : { kind: 'acme' };
 }
 
-function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstreams: ReadonlySet<string>): SiteConfig {
+function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstreams: ReadonlySet<string>, defaults: SiteDefaults): SiteConfig {
   const ok = (key: keyof RawSite): boolean => rs[key] !== undefined && ctx.clean([...at, key]);
   let tls = defaultTls(hosts);
   if (ok('tls')) {
@@ -86,6 +93,8 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
     // A plain-HTTP site has nowhere to redirect to; a TLS one sends HTTP visitors over (SPEC §2).
     redirect: ok('redirect') ? (rs.redirect as 'https' | 'off') : tls.kind === 'off' ? 'off' : 'https',
     compress: ok('compress') ? compress(ctx, [...at, 'compress'], rs.compress as NonNullable<RawSite['compress']>) : ['br', 'gzip'],
+    timeouts: clientTimeouts(ctx, [...at, 'timeouts'], rs.timeouts, defaults.timeouts),
+    underscoresInHeaders: ok('underscoresInHeaders') ? (rs.underscoresInHeaders as boolean) : defaults.underscoresInHeaders,
     routes: routesConfig(ctx, at, rs.routes, upstreams),
     pos: ctx.pos(at),
   };

@@ -18,6 +18,34 @@ export interface ListenAddress {
 /** The admin listener (SPEC §6): loopback clients are always let in, `allow` adds CIDRs or addresses. */
 export interface AdminConfig extends ListenAddress {
   allow?: string[];
+  /** Host names (lower-case, no port) a client may use for it besides IP addresses and `localhost` (DNS rebinding). */
+  hosts?: string[];
+}
+
+/**
+ * Client-side timers, nginx's names and defaults (README "Security defaults"): the request head
+ * (client_header_timeout), between two reads of the body (client_body_timeout), between two
+ * writes the client takes nothing (send_timeout), and an idle keep-alive connection
+ * (keepalive_timeout; an HTTP/2 connection with no open stream).
+ */
+export interface ClientTimeouts {
+  headerMs: number;
+  bodyMs: number;
+  sendMs: number;
+  keepaliveMs: number;
+}
+
+/**
+ * How request bodies that must be read whole are held (nginx's client_body_buffer_size and
+ * client_body_temp_path): in memory up to `memoryBytes`, then in a temporary file, at most
+ * `tempMaxBytes` per request (413 past it) and `tempTotalBytes` for all requests (507 past it).
+ */
+export interface BodyBufferConfig {
+  memoryBytes: number;
+  /** Absolute folder for the temporary files; the system's temp folder when unset. */
+  tempDir?: string;
+  tempMaxBytes: number;
+  tempTotalBytes: number;
 }
 
 export type LogTarget = 'stdout' | 'stderr' | 'off' | { file: string };
@@ -116,9 +144,17 @@ export interface RouteConfig {
   return?: ReturnConfig;
   headers?: HeadersConfig;
   cacheMs?: number;
+  /** Bytes; 0 means no limit. Unset: the site's, else the top-level `maxBody`. */
   maxBody?: number;
   rateLimit?: RateLimitConfig;
   timeoutMs?: number;
+  /**
+   * Read the whole body before the upstream is contacted (nginx's *_request_buffering); unset: on
+   * for FastCGI, uwsgi and SCGI, off (streamed) for HTTP upstreams.
+   */
+  requestBuffering?: boolean;
+  /** `Upgrade` protocols tunnelled to the upstream (lower-case); unset: `websocket` only. */
+  upgrade?: string[];
   pos?: SourcePos;
 }
 
@@ -134,6 +170,10 @@ export interface SiteConfig {
   headers?: HeadersConfig;
   rateLimit?: RateLimitConfig;
   maxBody?: number;
+  /** The top-level timers with the site's own values applied. */
+  timeouts: ClientTimeouts;
+  /** Pass request headers whose names contain "_" (nginx underscores_in_headers); default false. */
+  underscoresInHeaders: boolean;
   routes: RouteConfig[];
   pos?: SourcePos;
 }
@@ -159,6 +199,10 @@ export interface Config {
   storage: string;
   /** CIDRs (or bare addresses) whose X-Forwarded-For is trusted. */
   trustedProxies: string[];
+  timeouts: ClientTimeouts;
+  /** nginx's client_max_body_size for every site and route that sets none: 1m; 0 means no limit. */
+  maxBody: number;
+  bodyBuffer: BodyBufferConfig;
   /** Only when the section is written; src/cache/ fills in the defaults. */
   cache?: CacheStoreConfig;
   log: LogConfig;

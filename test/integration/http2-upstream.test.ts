@@ -98,6 +98,8 @@ describe('HTTP/2 upstreams: h2c:// and h2:// (integration)', function () {
     deadPort = await freePort();
     gh = await startGatehouse(() => ({
       log: { access: 'off' },
+      // Uploads here are larger than the default 1m (nginx's client_max_body_size).
+      maxBody: 0,
       upstreams: {
         clear: { servers: [`h2c://127.0.0.1:${h2c.port}`] },
         private: { servers: [`h2://127.0.0.1:${h2tls.port}`], tls: { ca: caFile, servername: 'backend.internal' } },

@@ -25,6 +25,8 @@ describe('proxy core (integration)', function () {
     gh = await startGatehouse(() => ({
       trustedProxies: ['127.0.0.2'],
       log: { access: 'off' },
+      // A 50 MB upload below; /limited/ has its own limit.
+      maxBody: 0,
       sites: [
         {
           hosts: ['a.test'],

@@ -29,6 +29,8 @@ describe('SCGI (uWSGI --scgi-socket, integration)', function () {
     uwsgi = await startUwsgi(APP, ['--scgi-socket', `127.0.0.1:${scgiPort}`], scgiPort);
     gh = await startGatehouse(() => ({
       log: { access: 'off' },
+      // Bodies of 1 and 2 MB below, over the default 1m.
+      maxBody: 0,
       sites: [{ hosts: ['a.test'], routes: [{ location: '/', proxy: `scgi://127.0.0.1:${scgiPort}`, root: '/srv/app' }] }],
     }));
   });

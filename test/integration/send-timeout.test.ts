@@ -163,6 +163,8 @@ describe('upstream timeouts.send on HTTP/1.1 (integration)', function () {
     reading = await startReadingBackend();
     gh = await startGatehouse(() => ({
       log: { access: 'off' },
+      // Bodies of several MiB, over the default 1m.
+      maxBody: 0,
       upstreams: {
         stuck: { servers: [`http://127.0.0.1:${stuck.port}`], timeouts: { send: '1s' } },
         stuckNoRetry: { servers: [`http://127.0.0.1:${stuck.port}`], retries: 0, timeouts: { send: '1s' } },
@@ -328,6 +330,8 @@ describe('upstream timeouts.send on HTTP/2: h2c:// and h2:// (integration)', fun
     secure = await startH2SendBackend({ key: cert.key, cert: cert.cert });
     gh = await startGatehouse(() => ({
       log: { access: 'off' },
+      // Bodies of several MiB, over the default 1m.
+      maxBody: 0,
       upstreams: {
         // maxFails 0: a failure of one case must not mark the server down for the next.
         h2c: { servers: [`h2c://127.0.0.1:${clear.port}`], maxFails: 0, timeouts: { send: '1s' } },

@@ -34,6 +34,8 @@ describe('uwsgi (uWSGI, integration)', function () {
     gh = await startGatehouse(
       () => ({
         log: { access: 'off' },
+        // Bodies of up to 20 MB below, over the default 1m (nginx's client_max_body_size).
+        maxBody: 0,
         sites: [
           {
             hosts: ['a.test'],

@@ -1,5 +1,6 @@
 // Config objects for router tests, with every field the router does not care about defaulted.
 // Deliberately independent of the real config loader.
+import { DEFAULT_BODY_BUFFER, DEFAULT_CLIENT_TIMEOUTS, DEFAULT_MAX_BODY } from '../../../src/config/client.js';
 import type { Config, RouteConfig, SiteConfig, UpstreamConfig } from '../../../src/config/types.js';
 import { compileSiteTable } from '../../../src/router/site-table.js';
 import type { CompiledSite, SiteTable } from '../../../src/router/types.js';
@@ -31,6 +32,8 @@ export function site(input: SiteInput = {}): SiteConfig {
     tls: { kind: 'internal' },
     redirect: 'https',
     compress: ['br', 'gzip'],
+    timeouts: { ...DEFAULT_CLIENT_TIMEOUTS },
+    underscoresInHeaders: false,
     ...rest,
     routes: routes.map(route),
   };
@@ -57,6 +60,9 @@ export function config(sites: SiteConfig[], upstreams: string[] = []): Config {
     drainTimeoutMs: 30_000,
     storage: '/var/lib/gatehouse',
     trustedProxies: [],
+    timeouts: { ...DEFAULT_CLIENT_TIMEOUTS },
+    maxBody: DEFAULT_MAX_BODY,
+    bodyBuffer: { ...DEFAULT_BODY_BUFFER },
     log: { access: 'stdout', format: 'combined', error: 'stderr', level: 'info' },
     upstreams: Object.fromEntries(upstreams.map((n) => [n, upstream(n)])),
     sites,

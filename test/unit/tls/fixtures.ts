@@ -3,11 +3,22 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_BODY_BUFFER, DEFAULT_CLIENT_TIMEOUTS, DEFAULT_MAX_BODY } from '../../../src/config/client.js';
 import type { Config, SiteConfig, SiteTls } from '../../../src/config/types.js';
 import type { Logger } from '../../../src/log/types.js';
 
 export function site(hosts: string[], tls: SiteTls, extra: Partial<SiteConfig> = {}): SiteConfig {
-  return { hosts, default: false, tls, redirect: 'https', compress: [], routes: [], ...extra };
+  return {
+    hosts,
+    default: false,
+    tls,
+    redirect: 'https',
+    compress: [],
+    timeouts: { ...DEFAULT_CLIENT_TIMEOUTS },
+    underscoresInHeaders: false,
+    routes: [],
+    ...extra,
+  };
 }
 
 export function config(sites: SiteConfig[], storage = '/nonexistent'): Config {
@@ -18,6 +29,9 @@ export function config(sites: SiteConfig[], storage = '/nonexistent'): Config {
     drainTimeoutMs: 1000,
     storage,
     trustedProxies: [],
+    timeouts: { ...DEFAULT_CLIENT_TIMEOUTS },
+    maxBody: DEFAULT_MAX_BODY,
+    bodyBuffer: { ...DEFAULT_BODY_BUFFER },
     log: { access: 'off', format: 'combined', error: 'stderr', level: 'info' },
     upstreams: {},
     sites,
