@@ -7,6 +7,7 @@ import fs from 'node:fs';
 // binary → Debian package that ships it
 const PEERS = [
   ['/usr/bin/curl', 'curl'],
+  ['/usr/bin/python3', 'python3'],
   ['/usr/bin/openssl', 'openssl'],
   ['/usr/bin/nghttp', 'nghttp2-client'],
   ['/usr/bin/h2load', 'nghttp2-client'],

@@ -19,6 +19,7 @@ import { UpgradeExchange } from './listener/upgrade-exchange.js';
 import { SharedLimits } from './middleware/rate-limit-share.js';
 import { buildSnapshot, type Snapshot } from './snapshot.js';
 import { runtimeDir } from './storage/runtime-dir.js';
+import { removeStaleBodies } from './transport/cgi-body.js';
 import { openStorage } from './storage/index.js';
 import type { Storage } from './storage/types.js';
 import { CertManager } from './tls/cert-manager.js';
@@ -73,6 +74,9 @@ export class App {
       await storage.close();
       throw err;
     }
+    // Temporary body files have no name once open; one left by a crash before its unlink goes now.
+    const stale = await removeStaleBodies(config.bodyBuffer.tempDir);
+    if (stale > 0) logger.warn(`removed ${stale} temporary request body file(s) left by a process that stopped`);
     const acme = new AcmeService(storage, certs, logger);
     // Session tickets that every worker of a cluster (and every instance on the storage) can decrypt.
     const ticketKeys = new TicketKeys(storage, logger);
@@ -196,6 +200,8 @@ export class App {
       this.tlsServers.destroyAll();
       this.plainServers.destroyAll();
     }
+    this.tlsServers.close();
+    this.plainServers.close();
     await this.admin?.stop();
     await this.snapshot.dispose();
     await this.sharedLimits?.close();

@@ -16,7 +16,7 @@ import { compileSiteTable } from './router/site-table.js';
 import { upstreamPath } from './router/proxy-uri.js';
 import type { CompiledRoute, SiteTable } from './router/types.js';
 import type { RequestContext } from './handler/context.js';
-import { CGI_SCHEMES, cgiRequest, compileCgiRoute, scriptExists } from './handler/cgi-request.js';
+import { bodyOptions, CGI_SCHEMES, cgiRequest, compileCgiRoute, scriptExists } from './handler/cgi-request.js';
 import { handleProxy, type ProxyRuntime } from './handler/proxy.js';
 import { compileReturn } from './handler/return.js';
 import { handleStatic, type StaticRuntime } from './handler/static.js';
@@ -28,6 +28,9 @@ import { effectiveMaxBody } from './config/client.js';
 import { UpstreamPool } from './upstream/pool.js';
 
 export type RouteHandler = (ctx: RequestContext) => void | Promise<void>;
+
+/** What a proxy route tunnels unless it says otherwise (nginx tunnels only what a config asks for). */
+const DEFAULT_UPGRADE = ['websocket'];
 
 export interface Snapshot {
   readonly config: Config;
@@ -114,12 +117,14 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
             style: config.origin,
             proxyHost: target.proxyHost,
             ops: compileHeaderOps(site.config.headers?.request, rc.headers?.request),
+            underscores: site.config.underscoresInHeaders,
           },
           responseOps: compileHeaderOps(site.config.headers?.response, rc.headers?.response),
           hsts,
           maxBody: effectiveMaxBody(rc, site.config, config),
           readTimeoutMs: rc.timeoutMs,
           retries: upstreamConfig?.retries ?? 0,
+          upgrade: new Set(rc.upgrade ?? DEFAULT_UPGRADE),
         };
         const proxy = (ctx: RequestContext): void => {
           (ctx.vars as { proxyHost: string }).proxyHost = target.proxyHost;
@@ -127,11 +132,13 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
         };
         // FastCGI / uwsgi / SCGI: the CGI params ride on the request; tryFiles may check the script.
         const scheme = (upstreamConfig && upstreamScheme(upstreamConfig)) ?? target.scheme;
-        const cgi = CGI_SCHEMES.has(scheme) ? compileCgiRoute(scheme, rc, rt.requestHeaders.ops) : undefined;
+        const cgi = CGI_SCHEMES.has(scheme) ? compileCgiRoute(scheme, rc, rt.requestHeaders.ops, config.bodyBuffer) : undefined;
         if (cgi) {
           rt.decorate = (ctx, req) => {
             req.cgi = cgiRequest(ctx, cgi);
           };
+        } else if (rc.requestBuffering) {
+          rt.buffer = bodyOptions(config.bodyBuffer, true);
         }
         if (cgi?.missingScriptStatus !== undefined) {
           handlers.set(route, async (ctx) => {

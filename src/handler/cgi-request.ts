@@ -5,11 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import type { RouteConfig } from '../config/types.js';
+import { DEFAULT_BODY_BUFFER } from '../config/client.js';
+import type { BodyBufferConfig, RouteConfig } from '../config/types.js';
 import { applyHeaderOps, type CompiledHeaderOps } from '../middleware/header-ops.js';
 import { fastcgiScript, headerPairs } from '../transport/cgi/params.js';
+import type { BodyOptions } from '../transport/cgi-body.js';
 import type { CgiUpstreamOptions } from '../transport/cgi-options.js';
 import type { RequestContext } from './context.js';
+import { clientAddress, FORWARDED_FROM_CLIENT } from './proxy-headers.js';
 import { sendStatus } from './respond.js';
 
 export const CGI_SCHEMES: ReadonlySet<string> = new Set(['fastcgi', 'uwsgi', 'scgi']);
@@ -27,6 +30,19 @@ export interface CgiRoute {
   /** FastCGI only: the status to answer when the script is not a file under root (tryFiles). */
   missingScriptStatus: number | undefined;
   ops: CompiledHeaderOps | undefined;
+  /** How the body is held while it is read whole before the backend is asked. */
+  buffer: BodyOptions;
+}
+
+/** The body reading of a route: whole by default (nginx's *_request_buffering on), into `bodyBuffer`'s places. */
+export function bodyOptions(buffer: BodyBufferConfig, whole: boolean): BodyOptions {
+  return {
+    whole,
+    memoryLimit: buffer.memoryBytes,
+    ...(buffer.tempDir !== undefined ? { tmpDir: buffer.tempDir } : {}),
+    fileLimit: buffer.tempMaxBytes,
+    totalLimit: buffer.tempTotalBytes,
+  };
 }
 
 /**
@@ -34,7 +50,12 @@ export interface CgiRoute {
  * none; and `tryFiles: [$uri, =404]` (or `$fastcgi_script_name`) checks that the script php-fpm
  * would run, root + script name (PATH_INFO split off), is a file, before php-fpm is asked.
  */
-export function compileCgiRoute(scheme: string, rc: RouteConfig, ops: CompiledHeaderOps | undefined): CgiRoute {
+export function compileCgiRoute(
+  scheme: string,
+  rc: RouteConfig,
+  ops: CompiledHeaderOps | undefined,
+  buffer: BodyBufferConfig = DEFAULT_BODY_BUFFER,
+): CgiRoute {
   const fastcgi = scheme === 'fastcgi';
   const defaultIndex = rc.index.length === 1 && rc.index[0] === 'index.html';
   const tf = rc.tryFiles;
@@ -47,6 +68,7 @@ export function compileCgiRoute(scheme: string, rc: RouteConfig, ops: CompiledHe
     splitPathInfo: fastcgi,
     missingScriptStatus: fastcgi && checks && rc.root !== undefined ? Number(fallback[1]) : undefined,
     ops,
+    buffer: bodyOptions(buffer, rc.requestBuffering ?? true),
   };
   cgiRoutes.set(rc, route);
   return route;
@@ -110,6 +132,7 @@ export function cgiRequest(ctx: RequestContext, route: CgiRoute): CgiUpstreamOpt
     splitPathInfo: route.splitPathInfo,
     version: VERSION,
     ...(declared !== undefined ? { declaredLength: declared } : {}),
+    buffer: route.buffer,
     onStderr: (text) => ctx.snap.logger.warn(`FastCGI sent in stderr: "${text}"`, { site, uri: ex.rawTarget }),
   };
 }
@@ -126,7 +149,10 @@ function requestHeaders(
   pairs: Array<[string, string]>,
   ops: CompiledHeaderOps | undefined,
 ): Array<[string, string]> {
-  let out = pairs.filter(([name]) => name.length !== 5 || name.toLowerCase() !== 'proxy');
+  let out = forwardingHeaders(
+    ctx,
+    pairs.filter(([name]) => name.length !== 5 || name.toLowerCase() !== 'proxy'),
+  );
   if (!ops) return out;
   const changed = new Set([...ops.remove, ...ops.set.map(([name]) => name)]);
   out = out.filter(([name]) => !changed.has(name.toLowerCase()));
@@ -135,5 +161,34 @@ function requestHeaders(
   for (const [name, value] of Object.entries(set)) {
     if (typeof value === 'string' && name !== 'proxy') out.push([name, value]);
   }
+  return out;
+}
+
+/**
+ * The forwarding headers an application reads as HTTP_X_FORWARDED_FOR and HTTP_X_REAL_IP, never
+ * as a client wrote them (nginx passes them verbatim with fastcgi_pass): from a client that is not
+ * a trusted proxy every forwarding header is dropped, and an X-Forwarded-For or X-Real-IP it sent
+ * is replaced with what an HTTP upstream gets (proxy-headers.ts): the trusted chain plus the peer,
+ * and the client address found in it. A request without them gets none, as from nginx.
+ */
+function forwardingHeaders(ctx: RequestContext, pairs: Array<[string, string]>): Array<[string, string]> {
+  const remote = ctx.ex.conn.remoteAddress;
+  const trusted = ctx.snap.trust(remote);
+  let incomingXff: string | undefined;
+  let sent = false;
+  const out: Array<[string, string]> = [];
+  for (const pair of pairs) {
+    const name = pair[0].toLowerCase();
+    if (name === 'x-forwarded-for' || name === 'x-real-ip') {
+      sent = true;
+      if (trusted && name === 'x-forwarded-for') incomingXff = incomingXff === undefined ? pair[1] : `${incomingXff}, ${pair[1]}`;
+      continue;
+    }
+    if (!trusted && FORWARDED_FROM_CLIENT.has(name)) continue;
+    out.push(pair);
+  }
+  if (!sent) return out;
+  out.push(['X-Forwarded-For', incomingXff ? `${incomingXff}, ${remote}` : remote]);
+  out.push(['X-Real-IP', clientAddress(remote, incomingXff, ctx.snap.trust)]);
   return out;
 }

@@ -9,7 +9,7 @@ export interface RequestContext {
   /** Route middleware may wrap it (compression); handlers read it from here, never keep their own. */
   ex: Exchange;
   readonly snap: Snapshot;
-  /** Host without port, lower-case ('' when the client sent none). */
+  /** Host without port, lower-case (handler/authority.ts); '' when the client sent none or an invalid one. */
   readonly host: string;
   site: CompiledSite;
   route?: CompiledRoute;
@@ -99,19 +99,4 @@ export class RequestVars implements VarSource {
   get fastcgiPathInfo(): string {
     return fastcgiPathVars(this.ctx.path, this.ctx.route?.config).pathInfo;
   }
-}
-
-/** Host from the Host header / :authority: lower-case, port and trailing dot removed. */
-export function hostOf(authority: string | undefined): string {
-  if (!authority) return '';
-  let host = authority;
-  if (host.startsWith('[')) {
-    const end = host.indexOf(']');
-    host = end === -1 ? host : host.slice(1, end);
-  } else {
-    const colon = host.lastIndexOf(':');
-    if (colon !== -1) host = host.slice(0, colon);
-  }
-  if (host.endsWith('.')) host = host.slice(0, -1);
-  return host.toLowerCase();
 }

@@ -3,7 +3,8 @@
 import type { Exchange } from '../listener/exchange.js';
 import { normalizeRequestTarget } from '../router/normalize.js';
 import type { Snapshot } from '../snapshot.js';
-import { RequestVars, headerValue, hostOf, type RequestContext } from './context.js';
+import { hostOfAuthority } from './authority.js';
+import { RequestVars, headerValue, type RequestContext } from './context.js';
 import { sendRedirect, sendStatus } from './respond.js';
 import { escapeUriPath } from '../router/uri-bytes.js';
 import { recordRequest } from '../admin/metrics.js';
@@ -29,8 +30,24 @@ function logAccess(ctx: RequestContext): void {
   });
 }
 
+/**
+ * The host a request is for: its Host (or :authority), validated (authority.ts); '' for an invalid
+ * one, which route() answers with 400. Without any (HTTP/1.0), the TLS name, as nginx serves such
+ * a request from the server SNI chose.
+ */
+function requestHost(ex: Exchange): string {
+  if (ex.authority !== undefined) return hostOfAuthority(ex.authority) ?? '';
+  const sni = ex.conn.servername;
+  return sni === undefined ? '' : (hostOfAuthority(sni) ?? '');
+}
+
+/** A request the protocol layer let through but gatehouse refuses (400): see Exchange.malformed, authority.ts. */
+export function refusedRequest(ctx: RequestContext): boolean {
+  return ctx.ex.malformed !== undefined || (ctx.ex.authority !== undefined && ctx.host === '');
+}
+
 export function createContext(snap: Snapshot, ex: Exchange): RequestContext {
-  const host = hostOf(ex.authority);
+  const host = requestHost(ex);
   // Every field is set here, so that all contexts share one object shape (V8 hidden class): fields
   // added later by the handlers would give each request path a shape of its own.
   const ctx: RequestContext = {
@@ -49,6 +66,7 @@ export function createContext(snap: Snapshot, ex: Exchange): RequestContext {
     vars: undefined as unknown as RequestVars,
   };
   ctx.vars = new RequestVars(ctx);
+  ex.useTimeouts?.(ctx.site.config.timeouts);
   return ctx;
 }
 
@@ -76,6 +94,10 @@ export function routeRequest(ctx: RequestContext): void {
 
 function route(ctx: RequestContext): void {
   const { ex, snap } = ctx;
+  if (refusedRequest(ctx)) {
+    sendStatus(ctx, 400);
+    return;
+  }
   // RFC 9110 §7.4 / SPEC §4: a connection's certificate must cover the Host it is used for.
   const cert = ex.conn.cert;
   if (cert && ctx.host !== '' && snap.config.origin === 'native' && !cert.covers(ctx.host)) {

@@ -2,8 +2,9 @@
 // normal serving for `tls: off` sites or `redirect: off`.
 import type { Exchange } from '../listener/exchange.js';
 import type { Snapshot } from '../snapshot.js';
-import { routeRequest, startRequest } from './dispatch.js';
-import { sendRedirect } from './respond.js';
+import type { CompiledSite } from '../router/types.js';
+import { refusedRequest, routeRequest, startRequest } from './dispatch.js';
+import { sendRedirect, sendStatus } from './respond.js';
 
 const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 
@@ -41,13 +42,28 @@ export function handlePlainExchange(snap: Snapshot, ex: Exchange): void {
   plainDefault(ctx);
 }
 
+/** A name of the site that can stand in a URL: not a wildcard or a regex. */
+function plainName(site: CompiledSite): string | undefined {
+  return site.config.hosts.find((h) => !h.startsWith('*') && !h.startsWith('~') && !h.startsWith('.') && !h.endsWith('.*'));
+}
+
 function plainDefault(ctx: ReturnType<typeof startRequest>): void {
   const { ex, snap, host, site } = ctx;
   if (site.config.tls.kind === 'off' || site.config.redirect === 'off' || snap.httpsPort === undefined) {
     routeRequest(ctx);
     return;
   }
-  const name = host || site.config.hosts.find((h) => !h.startsWith('*') && !h.startsWith('~')) || 'localhost';
+  if (refusedRequest(ctx)) {
+    sendStatus(ctx, 400);
+    return;
+  }
+  // The redirect names only a host some site serves: a name no site has (a scanner's, a typo, an
+  // IP address) goes to the default site's own name, or gets 400 when it has none to give.
+  const name = host !== '' && snap.table.findHost(host) !== undefined ? host : plainName(site);
+  if (name === undefined) {
+    sendStatus(ctx, 400);
+    return;
+  }
   const authority = name.includes(':') ? `[${name}]` : name;
   const port = snap.httpsPort === 443 ? '' : `:${snap.httpsPort}`;
   // 308 keeps the method and body (RFC 9110 §15.4.9), unlike nginx's usual 301.

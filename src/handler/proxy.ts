@@ -1,18 +1,20 @@
 // The proxy handler: picks a server, sends the request through its transport, and streams the
 // response to the client with back-pressure both ways. Knows nothing of wire protocols.
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { CompiledHeaderOps } from '../middleware/header-ops.js';
 import type { UpstreamPool, UpstreamServer } from '../upstream/pool.js';
 import { UpstreamError, type UpstreamCall, type UpstreamRequest } from '../transport/types.js';
+import { prepareBody, type BodyOptions, type PreparedBody } from '../transport/cgi-body.js';
 import type { RequestContext } from './context.js';
-import { clientResponseHeaders, upstreamRequestHeaders, type RequestHeaderPolicy } from './proxy-headers.js';
+import { clientResponseHeaders, upgradeResponseHeaders, upstreamRequestHeaders, type RequestHeaderPolicy } from './proxy-headers.js';
 import { sendStatus } from './respond.js';
 import { refuseBody } from '../middleware/body-limit.js';
 import { statusForUpstreamError } from './upstream-errors.js';
 import { BodyGate, countsAsServerFailure, mayRetry } from './proxy-retry.js';
 import { UpgradeExchange, rawHead } from '../listener/upgrade-exchange.js';
+import type { ResponseHeaders } from '../listener/exchange.js';
 import { H2WebSocketExchange } from '../listener/h2-websocket.js';
 
 export interface ProxyRuntime {
@@ -28,6 +30,10 @@ export interface ProxyRuntime {
   retries: number;
   /** Adds protocol-specific values (FastCGI/uwsgi/SCGI params) to the upstream request. */
   decorate?(ctx: RequestContext, req: UpstreamRequest): void;
+  /** Set when an HTTP route reads the whole body before it is sent (`requestBuffering: true`). */
+  buffer?: BodyOptions;
+  /** `Upgrade` protocols tunnelled to the upstream, lower-case. */
+  upgrade: ReadonlySet<string>;
 }
 
 class BodyLimit extends Transform {
@@ -45,7 +51,7 @@ class BodyLimit extends Transform {
 export function handleProxy(ctx: RequestContext, rt: ProxyRuntime): void {
   const { ex } = ctx;
   let body = ex.body;
-  let overLimit = false;
+  const limit = { over: false };
   if (rt.maxBody !== undefined && body) {
     const declared = Number(ex.headers['content-length'] ?? NaN);
     if (declared > rt.maxBody) {
@@ -55,20 +61,69 @@ export function handleProxy(ctx: RequestContext, rt: ProxyRuntime): void {
     if (Number.isNaN(declared)) {
       const limiter = new BodyLimit(rt.maxBody);
       limiter.on('error', () => {
-        overLimit = true;
+        limit.over = true;
       });
       body = body.pipe(limiter);
     }
   }
+  if (rt.buffer && body) bufferThenSend(ctx, rt, body, limit);
+  else send(ctx, rt, body, undefined, limit);
+}
+
+/**
+ * `requestBuffering: true` on an HTTP route (nginx's proxy_request_buffering on): the whole body is
+ * read before a server is picked, so a slow client never holds an upstream connection.
+ */
+function bufferThenSend(ctx: RequestContext, rt: ProxyRuntime, body: Readable, limit: { over: boolean }): void {
+  const { ex } = ctx;
+  const cl = ex.headers['content-length'];
+  const declared = typeof cl === 'string' && /^\d+$/.test(cl) ? Number(cl) : undefined;
+  const reading = new AbortController();
+  ex.onClose((aborted) => aborted && reading.abort());
+  prepareBody(body, declared, reading.signal, rt.buffer).then(
+    (prepared) => {
+      if (ex.closed) {
+        prepared.dispose();
+        return;
+      }
+      send(ctx, rt, prepared.stream, prepared, limit);
+    },
+    (err: Error) => {
+      if (ex.closed) return;
+      if (limit.over) refuseBody(ctx);
+      else sendStatus(ctx, statusForUpstreamError(err));
+    },
+  );
+}
+
+function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined, prepared: PreparedBody | undefined, limit: { over: boolean }): void {
+  const { ex } = ctx;
+  const headers = upstreamRequestHeaders(ctx, rt.requestHeaders);
+  if (prepared) {
+    // Read whole: the length is known now, whatever framing the client used.
+    delete headers['transfer-encoding'];
+    headers['content-length'] = String(prepared.length);
+    ex.onClose(() => prepared.dispose());
+  }
   const req: UpstreamRequest = {
     method: ex.method,
     path: rt.path(ctx),
-    headers: upstreamRequestHeaders(ctx, rt.requestHeaders),
+    headers,
     body,
     ...(rt.readTimeoutMs !== undefined ? { readTimeoutMs: rt.readTimeoutMs } : {}),
   };
-  if (ex instanceof UpgradeExchange) req.upgrade = ex.upgradeProtocol;
-  else if (ex instanceof H2WebSocketExchange) ex.prepareUpstream(req);
+  // Only the protocols the route allows are tunnelled (`upgrade`, websocket by default); any other
+  // Upgrade (h2c, ...) goes on as a plain request, its Upgrade dropped as the hop-by-hop header it
+  // is. A tunnel would carry requests past every location rule (h2c smuggling).
+  if (ex instanceof UpgradeExchange) {
+    if (rt.upgrade.has(ex.upgradeProtocol.toLowerCase())) req.upgrade = ex.upgradeProtocol;
+  } else if (ex instanceof H2WebSocketExchange) {
+    if (!rt.upgrade.has('websocket')) {
+      sendStatus(ctx, 501);
+      return;
+    }
+    ex.prepareUpstream(req);
+  }
   rt.decorate?.(ctx, req);
   const source = req.body;
   // ip-hash keys on $remote_addr, as nginx's ip_hash does.
@@ -131,7 +186,7 @@ export function handleProxy(ctx: RequestContext, rt: ProxyRuntime): void {
           upstreamSocket.destroy();
           return;
         }
-        bridgeUpgrade(ex, status, headers, upstreamSocket);
+        bridgeUpgrade(ex, status, upgradeResponseHeaders(headers, ctx, rt.responseOps), upstreamSocket);
         finished = true;
       },
       onError(err) {
@@ -139,7 +194,7 @@ export function handleProxy(ctx: RequestContext, rt: ProxyRuntime): void {
         finished = true;
         // The client went away (we aborted the call): not the server's fault, nobody to answer.
         if (ex.closed) return;
-        if (overLimit) {
+        if (limit.over) {
           refuseBody(ctx);
           return;
         }
@@ -172,7 +227,7 @@ export function handleProxy(ctx: RequestContext, rt: ProxyRuntime): void {
 }
 
 /** After a 101 from the upstream both sides are plain byte streams (RFC 9110 §7.8). */
-function bridgeUpgrade(ex: UpgradeExchange, status: number, headers: IncomingHttpHeaders, upstream: Duplex): void {
+function bridgeUpgrade(ex: UpgradeExchange, status: number, headers: ResponseHeaders, upstream: Duplex): void {
   ex.status = status;
   ex.headersSent = true;
   const client = ex.socket;

@@ -1,9 +1,11 @@
 // The one place upstream failures become statuses (SPEC §3): refused/reset/invalid → 502,
-// timeouts → 504, nothing available → 503.
+// timeouts → 504, nothing available → 503; a request body gatehouse will not hold → 413 or 507.
+import { BodyRefused } from '../transport/cgi-body.js';
 import { UpstreamError } from '../transport/types.js';
 
-export function statusForUpstreamError(err: Error): 502 | 503 | 504 | 413 {
+export function statusForUpstreamError(err: Error): 502 | 503 | 504 | 413 | 507 {
   if (!(err instanceof UpstreamError)) return 502;
+  if (err instanceof BodyRefused) return err.status;
   switch (err.code) {
     case 'ETIMEOUT':
     case 'ECONNECTTIMEOUT':

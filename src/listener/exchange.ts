@@ -2,11 +2,14 @@
 // (no compat Http2ServerRequest/Response objects: measured as the main per-request cost, see
 // shared/notes/performance.md); HTTP/1.x uses Node's http server objects.
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import http2, { type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import http2, { type ServerHttp2Stream } from 'node:http2';
 import { PassThrough, type Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import type { ClientTimeouts } from '../config/types.js';
 import { HOP_BY_HOP } from '../middleware/hop-by-hop.js';
 import type { CertEntry } from '../tls/types.js';
+import { BodyProgress, SendProgress, type ConnectionGuard, type Watched } from './connection-guard.js';
+import { validH2Method } from '../handler/authority.js';
 
 export interface ConnectionInfo {
   readonly remoteAddress: string;
@@ -27,8 +30,17 @@ export interface Exchange {
   readonly method: string;
   /** The request target as sent (`:path` for HTTP/2). */
   readonly rawTarget: string;
-  /** Host header or `:authority`, as sent (with port, if any). */
+  /**
+   * Host header or `:authority`, as sent (with port, if any); for an absolute-form target, its
+   * authority, which wins over Host (RFC 9112 §3.2.2).
+   */
   readonly authority: string | undefined;
+  /**
+   * Why the request must get 400 though the protocol layer let it through: a second Host line
+   * (RFC 9112 §3.2), an HTTP/2 `host` unlike `:authority` (RFC 9113 §8.3.1), an HTTP/2 method
+   * that is not upper-case (nginx refuses it).
+   */
+  readonly malformed?: string | undefined;
   /** Lower-case names; HTTP/2 pseudo-headers are present and must be skipped by consumers. */
   readonly headers: IncomingHttpHeaders;
   readonly conn: ConnectionInfo;
@@ -48,8 +60,16 @@ export interface Exchange {
   onDrain(cb: () => void): void;
   /** Called once when the exchange ends, `aborted` true when the client went away first. */
   onClose(cb: (aborted: boolean) => void): void;
-  /** Tear the response down after a failure mid-body, so the client sees a broken response, not a short one. */
+  /**
+   * Tear the response down after a failure mid-body, so the client sees a broken response, not a
+   * short one. Nothing happens to a response that was already ended whole.
+   */
   abort(): void;
+  /**
+   * The client timers of the request's site (the connection starts with its own site's, chosen by
+   * SNI); exchanges that read no client connection ignore them.
+   */
+  useTimeouts?(timeouts: ClientTimeouts): void;
 }
 
 type CloseCallback = (aborted: boolean) => void;
@@ -71,6 +91,27 @@ function runCloseCallbacks(list: CloseCallback[] | undefined, aborted: boolean):
 /** nginx's lingering_time: how long an answered client may take to finish sending a body we discard. */
 const DISCARD_BODY_MS = 30_000;
 const noop = (): void => undefined;
+
+/**
+ * A body given whole (an error page, a cached response) goes to the socket in slices of this size:
+ * send_timeout counts a completed write as progress, and one large write completes only when the
+ * client has taken all of it.
+ */
+const RESPOND_SLICE = 64 * 1024;
+
+/** The reader of a request body gets this when client_body_timeout ran out (the client was answered 408). */
+export class ClientBodyTimeout extends Error {
+  readonly code = 'ECLIENTBODYTIMEOUT';
+  constructor() {
+    super('client timed out sending the request body');
+  }
+}
+
+const TIMED_OUT_BODY = '408 Request Timeout\n';
+
+function writeSliced(write: (chunk: Buffer) => unknown, buf: Buffer): void {
+  for (let off = 0; off < buf.length; off += RESPOND_SLICE) write(buf.subarray(off, off + RESPOND_SLICE));
+}
 
 /**
  * The response went out before the whole request body came in (a backend that answered early, a
@@ -99,6 +140,25 @@ function beforeFirstRead(stream: Readable, fn: () => void): void {
   };
 }
 
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
+
+/** The authority an HTTP/1.x request is for: an absolute-form target's, else the Host header. */
+export function requestAuthority(req: IncomingMessage): string | undefined {
+  const target = req.url ?? '/';
+  if (target.charCodeAt(0) === 0x2f) return req.headers.host;
+  return ABSOLUTE_FORM.exec(target)?.[1] ?? req.headers.host;
+}
+
+/** RFC 9112 §3.2: a request with more than one Host line gets 400 (Node keeps the first one). */
+export function duplicateHost(raw: readonly string[]): string | undefined {
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 4 && name.toLowerCase() === 'host' && ++seen > 1) return 'more than one Host header';
+  }
+  return undefined;
+}
+
 function hasBody1(req: IncomingMessage): boolean {
   const cl = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
@@ -109,6 +169,7 @@ export class H1Exchange implements Exchange {
   readonly method: string;
   readonly rawTarget: string;
   readonly authority: string | undefined;
+  readonly malformed: string | undefined;
   readonly headers: IncomingHttpHeaders;
   readonly body: Readable | undefined = undefined;
   readonly startedAt = performance.now();
@@ -119,18 +180,21 @@ export class H1Exchange implements Exchange {
   /** `Expect: 100-continue` and no 100 sent yet (see the constructor). */
   private awaitingContinue = false;
   private closeCallbacks: CloseCallback[] | undefined;
+  private timeouts: ClientTimeouts | undefined;
 
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly conn: ConnectionInfo,
     expectContinue = false,
+    private readonly guard?: ConnectionGuard,
   ) {
     this.protocol = req.httpVersionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
     this.method = req.method ?? 'GET';
     this.rawTarget = req.url ?? '/';
     this.headers = req.headers;
-    this.authority = req.headers.host;
+    this.authority = requestAuthority(req);
+    this.malformed = duplicateHost(req.rawHeaders);
     res.on('close', () => {
       this.closed = true;
       runCloseCallbacks(this.closeCallbacks, !res.writableFinished);
@@ -149,6 +213,8 @@ export class H1Exchange implements Exchange {
       beforeFirstRead(body, () => {
         if (this.awaitingContinue && !res.headersSent) res.writeContinue();
         this.awaitingContinue = false;
+        const timeouts = this.timeouts ?? this.guard?.timeouts;
+        if (this.guard && timeouts) this.guard.watch(new BodyProgress(req, timeouts.bodyMs, () => this.bodyTimedOut(body)));
         req.pipe(body);
       });
       req.once('error', (err) => body.destroy(err));
@@ -161,6 +227,23 @@ export class H1Exchange implements Exchange {
     return this.res.headersSent;
   }
 
+  useTimeouts(timeouts: ClientTimeouts): void {
+    this.timeouts = timeouts;
+  }
+
+  /**
+   * client_body_timeout: 408 and a closed connection (the rest of the body would be read as the
+   * next request), and the body's reader (an upstream call) fails, which aborts it.
+   */
+  private bodyTimedOut(body: PassThrough): void {
+    if (!this.res.headersSent && !this.closed) {
+      this.res.shouldKeepAlive = false;
+      this.respond(408, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, TIMED_OUT_BODY);
+    }
+    this.req.unpipe(body);
+    body.destroy(new ClientBodyTimeout());
+  }
+
   respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void {
     this.status = status;
     if (this.awaitingContinue) this.res.shouldKeepAlive = false;
@@ -168,11 +251,17 @@ export class H1Exchange implements Exchange {
       const buf = typeof body === 'string' ? Buffer.from(body) : body;
       headers['content-length'] = buf.length;
       this.res.writeHead(status, headers as OutgoingHttpHeaders);
-      if (this.method === 'HEAD') this.res.end();
-      else {
-        this.bytesSent += buf.length;
-        this.res.end(buf);
+      if (this.method === 'HEAD') {
+        this.res.end();
+        return;
       }
+      this.bytesSent += buf.length;
+      if (buf.length <= RESPOND_SLICE) {
+        this.res.end(buf);
+        return;
+      }
+      writeSliced((c) => this.res.write(c), buf);
+      this.res.end();
       return;
     }
     this.res.writeHead(status, headers as OutgoingHttpHeaders);
@@ -196,18 +285,11 @@ export class H1Exchange implements Exchange {
   }
 
   abort(): void {
-    this.res.destroy();
+    if (!this.res.writableEnded) this.res.destroy();
   }
 }
 
 const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
-
-/** Exchanges (requests, WebSocket tunnels) still running per HTTP/2 session, for a graceful close. */
-const openPerSession = new WeakMap<Http2Session, number>();
-
-export function openExchanges(session: Http2Session): number {
-  return openPerSession.get(session) ?? 0;
-}
 
 /** `te: trailers` (RFC 9113 §8.2.2: the only TE allowed in HTTP/2), sent by gRPC clients. */
 function acceptsTrailers(headers: IncomingHttpHeaders): boolean {
@@ -215,11 +297,12 @@ function acceptsTrailers(headers: IncomingHttpHeaders): boolean {
   return te !== undefined && /(?:^|,)\s*trailers\s*(?:[;,]|$)/i.test(String(te));
 }
 
-export class H2Exchange implements Exchange {
+export class H2Exchange implements Exchange, Watched {
   readonly protocol = 'HTTP/2.0' as const;
   readonly method: string;
   readonly rawTarget: string;
   readonly authority: string | undefined;
+  readonly malformed: string | undefined;
   readonly body: Readable | undefined;
   readonly startedAt = performance.now();
   bytesSent = 0;
@@ -232,30 +315,51 @@ export class H2Exchange implements Exchange {
   private committed = false;
   private trailers: IncomingHttpHeaders | undefined;
   private closeCallbacks: CloseCallback[] | undefined;
+  private timeouts: ClientTimeouts | undefined;
+  /** send_timeout for this stream: its unsent bytes wait for the client's flow-control window. */
+  private readonly sendProgress: SendProgress;
 
   constructor(
     readonly stream: ServerHttp2Stream,
     readonly headers: IncomingHttpHeaders,
     readonly conn: ConnectionInfo,
+    private readonly guard?: ConnectionGuard,
   ) {
     this.method = (headers[':method'] as string | undefined) ?? 'GET';
     this.rawTarget = (headers[':path'] as string | undefined) ?? '/';
-    this.authority = (headers[':authority'] as string | undefined) ?? headers.host;
+    const authority = headers[':authority'] as string | undefined;
+    this.authority = authority ?? headers.host;
+    this.malformed = !validH2Method(this.method)
+      ? 'an HTTP/2 method that is not upper-case'
+      : authority !== undefined && headers.host !== undefined && headers.host !== authority
+        ? 'an HTTP/2 host header unlike :authority'
+        : undefined;
     this.wantsTrailers = acceptsTrailers(headers);
-    const session = stream.session;
-    if (session) openPerSession.set(session, (openPerSession.get(session) ?? 0) + 1);
+    this.sendProgress = new SendProgress(() => stream.writableLength);
+    if (guard) {
+      guard.streamOpened();
+      guard.watch(this);
+    }
     stream.on('close', () => {
       this.closed = true;
-      if (session) openPerSession.set(session, (openPerSession.get(session) ?? 1) - 1);
+      if (guard) {
+        guard.unwatch(this);
+        guard.streamClosed();
+      }
       runCloseCallbacks(this.closeCallbacks, stream.rstCode !== 0 || !stream.writableFinished);
     });
     // Consumers (undici) destroy a body stream once they are done with it; destroying the
     // Http2Stream itself would also kill the response, so they get a PassThrough fed from it.
     // A CONNECT stream's data is a tunnel (RFC 8441 WebSocket), not a request body.
-    this.body = stream.endAfterHeaders || this.method === 'CONNECT' ? undefined : stream.pipe(new PassThrough());
-    // As for HTTP/1.1 (H1Exchange): the 100 (RFC 9113 §8.1) goes out when a route first reads the body.
-    if (this.body && headers.expect?.toLowerCase() === '100-continue') {
-      beforeFirstRead(this.body, () => !this.headersSent && !stream.destroyed && stream.additionalHeaders({ ':status': 100 }));
+    const body = stream.endAfterHeaders || this.method === 'CONNECT' ? undefined : stream.pipe(new PassThrough());
+    this.body = body;
+    if (body) {
+      beforeFirstRead(body, () => {
+        // As for HTTP/1.1 (H1Exchange): the 100 (RFC 9113 §8.1) goes out when a route first reads the body.
+        if (headers.expect?.toLowerCase() === '100-continue' && !this.headersSent && !stream.destroyed) stream.additionalHeaders({ ':status': 100 });
+        const timeouts = this.timeouts ?? guard?.timeouts;
+        if (guard && timeouts) guard.watch(new BodyProgress(stream, timeouts.bodyMs, () => this.bodyTimedOut(body)));
+      });
     }
     // Answered before the whole body came in (a backend that answered early, a 413): once the response
     // is complete, RST_STREAM NO_ERROR asks the client to stop sending (RFC 9113 §8.1), as nginx does;
@@ -267,6 +371,26 @@ export class H2Exchange implements Exchange {
     return this.committed || this.stream.headersSent;
   }
 
+  useTimeouts(timeouts: ClientTimeouts): void {
+    this.timeouts = timeouts;
+  }
+
+  /** The connection guard's sweep: send_timeout for this stream. False once it needs no watching. */
+  check(now: number): boolean {
+    if (this.closed) return false;
+    if (!this.sendProgress.stalled(now, (this.timeouts ?? this.guard?.timeouts)?.sendMs ?? Infinity)) return true;
+    // Ended or not, what is queued will never go: reset the stream (nginx resets it too).
+    if (!this.stream.destroyed) this.stream.close(NGHTTP2_INTERNAL_ERROR);
+    return false;
+  }
+
+  /** client_body_timeout: 408 (nginx logs 408 and resets), and the body's reader fails. */
+  private bodyTimedOut(body: PassThrough): void {
+    if (!this.headersSent && !this.closed) this.respond(408, { 'content-type': 'text/plain; charset=utf-8' }, TIMED_OUT_BODY);
+    this.stream.unpipe(body);
+    body.destroy(new ClientBodyTimeout());
+  }
+
   respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void {
     if (this.stream.destroyed || this.stream.closed) return;
     this.status = status;
@@ -276,10 +400,14 @@ export class H2Exchange implements Exchange {
       headers['content-length'] = buf.length;
       const noBody = this.method === 'HEAD' || buf.length === 0;
       this.stream.respond(headers, { endStream: noBody });
-      if (!noBody) {
-        this.bytesSent += buf.length;
+      if (noBody) return;
+      this.bytesSent += buf.length;
+      if (buf.length <= RESPOND_SLICE) {
         this.stream.end(buf);
+        return;
       }
+      writeSliced((c) => this.stream.write(c), buf);
+      this.stream.end();
       return;
     }
     if (!this.wantsTrailers) {
@@ -342,7 +470,7 @@ export class H2Exchange implements Exchange {
 
   abort(): void {
     this.pendingHead = undefined;
-    if (!this.stream.destroyed) this.stream.close(NGHTTP2_INTERNAL_ERROR);
+    if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.close(NGHTTP2_INTERNAL_ERROR);
   }
 }
 

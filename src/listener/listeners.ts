@@ -7,6 +7,7 @@ import type { Logger } from '../log/types.js';
 import type { AcmeTlsHooks, CertEntry, CertificateSelector } from '../tls/types.js';
 import { MAX_HELLO_BYTES, parseClientHello, type ClientHello } from './client-hello.js';
 import type { ProtocolServers } from './protocol-servers.js';
+import { guardOf, tagGuard } from './connection-guard.js';
 import { recordHandshake, recordHandshakeFailure } from '../admin/metrics.js';
 
 export interface Listener {
@@ -18,7 +19,8 @@ export interface Listener {
   readonly connections: number;
 }
 
-type TaggedSocket = TLSSocket & { gatehouseCert?: CertEntry };
+/** `_parent`: the raw socket a server-side TLSSocket wraps (Node sets it for a net.Socket). */
+type TaggedSocket = TLSSocket & { gatehouseCert?: CertEntry; _parent?: Socket };
 
 async function bind(server: net.Server, address: ListenAddress): Promise<number> {
   await new Promise<void>((resolve, reject) => {
@@ -42,6 +44,10 @@ function tracker(server: net.Server): { count: () => number } {
   return { count: () => open };
 }
 
+/**
+ * A connection that sends nothing before its ClientHello is dropped after this; one that keeps
+ * sending is bounded by client_header_timeout from accept (the connection guard).
+ */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const noop = (): void => undefined;
 
@@ -109,7 +115,10 @@ export async function listenTls(
     // The handshake saw this name; selecting again is two Map lookups and also sees an on-demand issue.
     socket.gatehouseCert = certs.select(socket.servername || undefined);
     recordHandshake(socket.getProtocol());
-    servers.accept(socket, socket.alpnProtocol === 'h2' ? 'h2' : 'http/1.1', bound.port);
+    // The guard started at accept goes on with the TLS socket, its timers still counted from accept.
+    const guard = guardOf(socket._parent);
+    if (guard) tagGuard(socket, guard);
+    servers.accept(socket, socket.alpnProtocol === 'h2' ? 'h2' : 'http/1.1', bound.port, socket.servername || undefined);
   });
   let validators: HandOffServer | undefined;
   const validatorServer = (): HandOffServer => {
@@ -146,6 +155,7 @@ export async function listenTls(
 
   const server = net.createServer({ noDelay: true }, (raw) => {
     raw.on('error', noop);
+    servers.guard(raw);
     raw.setTimeout(HANDSHAKE_TIMEOUT_MS, () => raw.destroy());
     let buf: Buffer | undefined;
     const onData = (chunk: Buffer): void => {

@@ -5,8 +5,10 @@ import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'n
 import http2, { type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
+import type { ClientTimeouts } from '../config/types.js';
 import type { Snapshot } from '../snapshot.js';
-import { H1Exchange, H2Exchange, connectionInfo, openExchanges, type ConnectionInfo, type Exchange } from './exchange.js';
+import { ConnectionGuard, guardOf, tagGuard } from './connection-guard.js';
+import { H1Exchange, H2Exchange, connectionInfo, type ConnectionInfo, type Exchange } from './exchange.js';
 import { H2WebSocketExchange, isWebSocketConnect } from './h2-websocket.js';
 import { trackConnection } from '../admin/metrics.js';
 
@@ -60,6 +62,11 @@ function headerListSize(headers: http2.IncomingHttpHeaders): number {
 
 /** How long a session told GOAWAY may take to flush its last frames before it is destroyed. */
 const SESSION_CLOSE_GRACE_MS = 5_000;
+/**
+ * How often Node's HTTP/1.1 servers look for request heads over client_header_timeout (its default,
+ * 30 s, would let a 60 s timeout run to 90 s). It walks only connections in the middle of a head.
+ */
+const HEADER_CHECK_MS = 1_000;
 /** 2^31-1: the largest HTTP/2 stream id, for the first GOAWAY of a graceful close. */
 const MAX_STREAM_ID = 2 ** 31 - 1;
 const GOAWAY_PING_WAIT_MS = 1_000;
@@ -67,14 +74,15 @@ const GOAWAY_PING_WAIT_MS = 1_000;
 /**
  * GOAWAY, let open streams finish, then make sure the session really goes: Node's session.close()
  * never destroys a session that still has frames queued for a peer that stopped reading, which held
- * a drain open for its whole timeout. Streams still running keep it open until they end or the drain
- * deadline passes.
+ * a drain open for its whole timeout. Streams still running keep it open until they end, or until
+ * `graceMs` (drainTimeout) has passed: then it is destroyed with its streams.
  */
 const closing = new WeakSet<Http2Session>();
 
-function closeSession(session: Http2Session): void {
+function closeSession(session: Http2Session, graceMs: number): void {
   if (session.destroyed || closing.has(session)) return;
   closing.add(session);
+  const deadline = performance.now() + graceMs;
   // RFC 9113 §6.8 graceful shutdown: a first GOAWAY with the highest stream id refuses nothing, so
   // requests the client sent before it saw the GOAWAY still run; once a PING round trip proves the
   // client has read it, close() sends the real last stream id. Closing in one step refuses the
@@ -88,9 +96,10 @@ function closeSession(session: Http2Session): void {
   };
   const check = (): void => {
     if (session.destroyed) return;
-    // Streams still in flight keep the session until they end (or the drain deadline destroys all).
-    if (openExchanges(session) === 0) session.destroy();
-    else setTimeout(check, SESSION_CLOSE_GRACE_MS).unref();
+    // Streams still in flight keep the session until they end or the deadline passes.
+    const open = guardOf(session.socket)?.openStreams ?? 0;
+    if (open === 0 || performance.now() >= deadline) session.destroy();
+    else setTimeout(check, Math.min(SESSION_CLOSE_GRACE_MS, Math.max(1, deadline - performance.now()))).unref();
   };
   try {
     session.goaway(http2.constants.NGHTTP2_NO_ERROR, MAX_STREAM_ID);
@@ -145,7 +154,11 @@ function lingeringError(err: NodeJS.ErrnoException, socket: Duplex): void {
 }
 
 export class ProtocolServers {
-  readonly h1: http.Server;
+  /**
+   * HTTP/1.x servers by client timers (header and keep-alive timeouts are server-wide in Node): a
+   * connection goes to the one for its site's timers, usually the only one.
+   */
+  private readonly h1s = new Map<string, http.Server>();
   readonly h2: http2.Http2Server | undefined;
   private readonly sessions = new Set<Http2Session>();
   private draining = false;
@@ -154,23 +167,6 @@ export class ProtocolServers {
     private readonly handlers: ProtocolHandlers,
     readonly secure: boolean,
   ) {
-    this.h1 = http.createServer({
-      // nginx's large_client_header_buffers is 4 x 8k; Node's parser answers 431 past this.
-      maxHeaderSize: MAX_HEADER_BYTES,
-      keepAliveTimeout: 60_000,
-      headersTimeout: 60_000,
-      // Uploads may be long; slow-loris on headers is covered by headersTimeout.
-      requestTimeout: 0,
-      requireHostHeader: true,
-    });
-    this.h1.on('request', (req: IncomingMessage, res: ServerResponse) => this.onH1Request(req, res));
-    // Without this listener Node answers every Expect: 100-continue with a 100 at once (see H1Exchange).
-    this.h1.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.onH1Request(req, res, true));
-    this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => lingeringError(err, socket));
-    this.h1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      socket.on('error', noop);
-      this.handlers.onUpgrade(this.handlers.current(), req, socket, head, infoFor(req.socket, this.secure));
-    });
     if (secure) {
       this.h2 = http2.createServer({
         maxSessionMemory: 32,
@@ -178,31 +174,83 @@ export class ProtocolServers {
         // refuses a browser that sends each cookie as its own field (RFC 9113 §8.2.3). 2000 is
         // Node's HTTP/1.1 maxHeadersCount.
         maxHeaderListPairs: MAX_HEADER_FIELDS,
-        // enableConnectProtocol: WebSockets over HTTP/2 (RFC 8441 §3).
+        // enableConnectProtocol: WebSockets over HTTP/2 (RFC 8441 §3). The stream window is
+        // nghttp2's default, 64 KiB (nginx's http2_body_preread_size): what a client may push per
+        // stream before anything reads it, so 256 streams of unread bodies hold 16 MiB, not 256.
         settings: {
           maxConcurrentStreams: 256,
-          initialWindowSize: 1 << 20,
+          initialWindowSize: 65_535,
           enableConnectProtocol: true,
           maxHeaderListSize: MAX_HEADER_LIST_BYTES,
         },
       });
-      this.h2.on('session', (session: Http2Session) => {
-        this.sessions.add(session);
-        session.on('error', noop);
-        session.once('close', () => this.sessions.delete(session));
-        session.setTimeout(120_000, () => closeSession(session));
-        if (this.draining) closeSession(session);
-      });
+      this.h2.on('session', (session: Http2Session) => this.onSession(session));
       this.h2.on('sessionError', noop);
       this.h2.on('stream', (stream: ServerHttp2Stream, headers) => this.onH2Stream(stream, headers));
     }
+  }
+
+  private h1For(timeouts: ClientTimeouts): http.Server {
+    const key = `${timeouts.headerMs}/${timeouts.keepaliveMs}`;
+    let h1 = this.h1s.get(key);
+    if (h1 === undefined) {
+      h1 = this.createH1(timeouts);
+      this.h1s.set(key, h1);
+    }
+    return h1;
+  }
+
+  private createH1(timeouts: ClientTimeouts): http.Server {
+    const h1 = http.createServer({
+      // nginx's large_client_header_buffers is 4 x 8k; Node's parser answers 431 past this.
+      maxHeaderSize: MAX_HEADER_BYTES,
+      // keepalive_timeout, and client_header_timeout for every head after the first (which the
+      // connection guard times from accept): from its first byte, as nginx does after keep-alive.
+      keepAliveTimeout: timeouts.keepaliveMs,
+      headersTimeout: timeouts.headerMs,
+      connectionsCheckingInterval: HEADER_CHECK_MS,
+      // Bodies are timed between two reads (client_body_timeout, connection-guard.ts), not as a whole.
+      requestTimeout: 0,
+      requireHostHeader: true,
+    });
+    h1.on('request', (req: IncomingMessage, res: ServerResponse) => this.onH1Request(req, res));
+    // Without this listener Node answers every Expect: 100-continue with a 100 at once (see H1Exchange).
+    h1.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.onH1Request(req, res, true));
+    h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => lingeringError(err, socket));
+    h1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', noop);
+      guardOf(req.socket)?.requestSeen();
+      this.handlers.onUpgrade(this.handlers.current(), req, socket, head, infoFor(req.socket, this.secure));
+    });
+    // Node starts checking headersTimeout (and tracking connections, which closeIdleConnections
+    // needs) on 'listening'; these servers never listen, they are handed sockets.
+    h1.emit('listening');
+    return h1;
+  }
+
+  private onSession(session: Http2Session): void {
+    this.sessions.add(session);
+    session.on('error', noop);
+    session.once('close', () => this.sessions.delete(session));
+    const guard = guardOf(session.socket);
+    if (guard) {
+      guard.setActions({
+        // No stream within client_header_timeout of accept: nothing to answer, close.
+        firstRequestTimeout: () => session.destroy(),
+        idle: () => closeSession(session, this.handlers.current().config.drainTimeoutMs),
+      });
+      guard.startIdle();
+    }
+    if (this.draining) closeSession(session, this.handlers.current().config.drainTimeoutMs);
   }
 
   private onH1Request(req: IncomingMessage, res: ServerResponse, expectContinue = false): void {
     req.on('error', noop);
     res.on('error', noop);
     if (this.draining) res.shouldKeepAlive = false;
-    const ex = new H1Exchange(req, res, infoFor(req.socket, this.secure), expectContinue);
+    const guard = guardOf(req.socket);
+    guard?.requestSeen();
+    const ex = new H1Exchange(req, res, infoFor(req.socket, this.secure), expectContinue, guard);
     this.handlers.onExchange(this.handlers.current(), ex);
   }
 
@@ -213,6 +261,8 @@ export class ProtocolServers {
       stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
       return;
     }
+    const guard = guardOf(socket);
+    guard?.requestSeen();
     if (headerListSize(headers) > MAX_HEADER_BYTES) {
       stream.respond({ ':status': 431, 'content-type': 'text/plain; charset=utf-8' });
       stream.end('431 Request Header Fields Too Large\n');
@@ -221,30 +271,57 @@ export class ProtocolServers {
     const conn = infoFor(socket, true);
     if (headers[':method'] === 'CONNECT') {
       if (isWebSocketConnect(headers)) {
-        this.handlers.onExchange(this.handlers.current(), new H2WebSocketExchange(stream, headers, conn));
+        this.handlers.onExchange(this.handlers.current(), new H2WebSocketExchange(stream, headers, conn, guard));
         return;
       }
       // Plain CONNECT (a tunnel to :authority) and other :protocol values are not offered.
       stream.respond({ ':status': headers[':protocol'] === undefined ? 405 : 501 }, { endStream: true });
       return;
     }
-    const ex = new H2Exchange(stream, headers, conn);
+    const ex = new H2Exchange(stream, headers, conn, guard);
     this.handlers.onExchange(this.handlers.current(), ex);
   }
 
-  /** Hands an accepted socket to the server for its protocol; `listenerPort` is the port it was accepted on. */
-  accept(socket: Socket, protocol: 'h2' | 'http/1.1', listenerPort?: number): void {
-    if (listenerPort !== undefined) (socket as TaggedSocket)[LISTENER_PORT] = listenerPort;
-    trackConnection(socket, this.secure ? 'https' : 'http', protocol);
-    if (protocol === 'h2' && this.h2) this.h2.emit('connection', socket);
-    else this.h1.emit('connection', socket);
+  /**
+   * Starts the client timers of a connection at accept, before its first byte is read (TLS
+   * listeners call this before the ClientHello; accept() does it for plain sockets). Until the site
+   * is known the top-level timers apply.
+   */
+  guard(socket: Socket): ConnectionGuard {
+    const guard = new ConnectionGuard(socket, this.handlers.current().config.timeouts);
+    tagGuard(socket, guard);
+    return guard;
   }
 
-  /** Stops keep-alive: idle HTTP/1.1 connections close now, busy ones after their response; HTTP/2 gets GOAWAY. */
+  /**
+   * Hands an accepted socket to the server for its protocol; `listenerPort` is the port it was
+   * accepted on, `servername` the TLS name that chose the site whose timers apply (else the default site's).
+   */
+  accept(socket: Socket, protocol: 'h2' | 'http/1.1', listenerPort?: number, servername?: string): void {
+    if (listenerPort !== undefined) (socket as TaggedSocket)[LISTENER_PORT] = listenerPort;
+    trackConnection(socket, this.secure ? 'https' : 'http', protocol);
+    const guard = guardOf(socket) ?? this.guard(socket);
+    tagGuard(socket, guard);
+    const timeouts = this.handlers.current().table.matchHost(servername ?? '').config.timeouts;
+    guard.handOver(socket, timeouts);
+    if (protocol === 'h2' && this.h2) {
+      this.h2.emit('connection', socket);
+      return;
+    }
+    // No request head within client_header_timeout of accept: 408, as for a late head later on.
+    guard.setActions({ firstRequestTimeout: () => lingeringError(Object.assign(new Error('client header timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket) });
+    this.h1For(timeouts).emit('connection', socket);
+  }
+
+  /**
+   * Stops keep-alive: HTTP/1.1 connections close after their next response (Connection: close),
+   * HTTP/2 gets GOAWAY. Idle HTTP/1.1 connections are not cut here: a client may be sending its
+   * next request at that moment, and would see a reset (pm2 reload under load counts them).
+   */
   startDrain(): void {
     this.draining = true;
-    this.h1.closeIdleConnections();
-    for (const session of this.sessions) closeSession(session);
+    const graceMs = this.handlers.current().config.drainTimeoutMs;
+    for (const session of this.sessions) closeSession(session, graceMs);
   }
 
   get openSessions(): number {
@@ -253,7 +330,12 @@ export class ProtocolServers {
 
   /** Last resort at the end of the drain timeout. */
   destroyAll(): void {
-    this.h1.closeAllConnections();
+    for (const h1 of this.h1s.values()) h1.closeAllConnections();
     for (const session of this.sessions) session.destroy();
+  }
+
+  /** Stops the HTTP/1.1 servers' header checks (at the end of a drain). */
+  close(): void {
+    for (const h1 of this.h1s.values()) h1.close();
   }
 }

@@ -3,7 +3,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ConnectionInfo, Exchange, ResponseHeaders } from './exchange.js';
+import { duplicateHost, requestAuthority, type ConnectionInfo, type Exchange, type ResponseHeaders } from './exchange.js';
 
 export function rawHead(status: number, headers: ResponseHeaders | IncomingHttpHeaders, statusText?: string): string {
   let head = `HTTP/1.1 ${status} ${statusText || STATUS_CODES[status] || 'Unknown'}\r\n`;
@@ -20,6 +20,7 @@ export class UpgradeExchange implements Exchange {
   readonly method: string;
   readonly rawTarget: string;
   readonly authority: string | undefined;
+  readonly malformed: string | undefined;
   readonly headers: IncomingHttpHeaders;
   readonly body = undefined;
   readonly startedAt = performance.now();
@@ -39,7 +40,8 @@ export class UpgradeExchange implements Exchange {
     this.method = req.method ?? 'GET';
     this.rawTarget = req.url ?? '/';
     this.headers = req.headers;
-    this.authority = req.headers.host;
+    this.authority = requestAuthority(req);
+    this.malformed = duplicateHost(req.rawHeaders);
     this.upgradeProtocol = String(req.headers.upgrade ?? '');
   }
 

@@ -38,6 +38,7 @@ export function compileSiteTable(config: Config): SiteTable {
     sites,
     defaultSite,
     matchHost: (host) => findSite(index, host) ?? defaultSite,
+    findHost: (host) => findSite(index, host),
   };
 }
 

@@ -65,4 +65,6 @@ export interface SiteTable {
   defaultSite: CompiledSite;
   /** `host` is lower-case without port; falls back to the default site. */
   matchHost(host: string): CompiledSite;
+  /** The site that lists `host` (by name, wildcard or regex), without the default-site fallback. */
+  findHost(host: string): CompiledSite | undefined;
 }

@@ -31,13 +31,13 @@ export abstract class CgiCall implements UpstreamCall {
 
   /** Synchronous up to the first write when the body needs no reading. */
   start(): void {
-    const now = immediateBody(this.req.body, this.opts.declaredLength);
+    const now = immediateBody(this.req.body, this.opts.declaredLength, this.opts.buffer?.whole);
     if (now) {
       this.useBody(now);
       return;
     }
     this.reading = new AbortController();
-    prepareBody(this.req.body, this.opts.declaredLength, this.reading.signal).then(
+    prepareBody(this.req.body, this.opts.declaredLength, this.reading.signal, this.opts.buffer).then(
       (body) => {
         this.reading = undefined;
         if (this.done) body.dispose();

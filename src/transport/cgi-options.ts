@@ -2,6 +2,7 @@
 // (handler/cgi-request.ts builds it). The transport picks the parameter list of its protocol
 // (fastcgi.conf, uwsgi_params, scgi_params) and fills in CONTENT_LENGTH once it knows the body's
 // length, which for a chunked upload is only after buffering it.
+import type { BodyOptions } from './cgi-body.js';
 import type { CgiRequestInfo } from './cgi/params.js';
 
 export interface CgiUpstreamOptions {
@@ -17,6 +18,8 @@ export interface CgiUpstreamOptions {
   version: string;
   /** The body length the client declared (Content-Length); undefined means unknown: buffer it first. */
   declaredLength?: number;
+  /** How the body is read whole (always for an unknown length; for all with `whole`). */
+  buffer?: BodyOptions;
   /** The text of each FCGI_STDERR record (nginx logs it as "FastCGI sent in stderr"). */
   onStderr?(text: string): void;
 }

@@ -132,6 +132,9 @@ function mapError(err: Error): Error {
   const system = systemSocketError(err, code);
   if (system) return system;
   switch (code) {
+    // The client stopped sending the body (client_body_timeout): not the server's fault.
+    case 'ECLIENTBODYTIMEOUT':
+      return new UpstreamError('EBODY', err.message, { cause: err });
     case 'UND_ERR_CONNECT_TIMEOUT':
       return new UpstreamError('ECONNECTTIMEOUT', 'upstream connect timed out', { cause: err });
     case 'UND_ERR_HEADERS_TIMEOUT':

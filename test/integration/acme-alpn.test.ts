@@ -38,7 +38,11 @@ describe('acme-tls/1 on the TLS listener (integration)', function () {
         await challenges.presentAlpn('site.test', 'tok.thumb');
         // A protocol server that only records what it was handed (end(), not destroy(): with TLS 1.2 the
         // client may not have our Finished yet).
-        const servers = { accept: (s: { end(): void; alpnProtocol?: string }) => (accepted.push(String(s.alpnProtocol)), s.end()) } as unknown as ProtocolServers;
+        // It keeps no client timers either (guard()).
+        const servers = {
+          accept: (s: { end(): void; alpnProtocol?: string }) => (accepted.push(String(s.alpnProtocol)), s.end()),
+          guard: () => undefined,
+        } as unknown as ProtocolServers;
         listener = await listenTls({ host: '127.0.0.1', port: 0 }, { select: () => entry }, servers, silentLogger, {
           enabled: true,
           challengeContext: (n: string): Promise<SecureContext | undefined> => challenges.alpnContext(n),
