@@ -14,6 +14,7 @@ import { statusForUpstreamError } from './upstream-errors.js';
 import { BodyGate, countsAsServerFailure, mayRetry } from './proxy-retry.js';
 import { UpgradeExchange, rawHead } from '../listener/upgrade-exchange.js';
 import { H2WebSocketExchange } from '../listener/h2-websocket.js';
+import { targetFor } from './upstream-target.js';
 
 export interface ProxyRuntime {
   pool: UpstreamPool;
@@ -62,7 +63,7 @@ export function handleProxy(ctx: RequestContext, rt: ProxyRuntime): void {
   }
   const req: UpstreamRequest = {
     method: ex.method,
-    path: rt.path(ctx),
+    path: targetFor(ctx, rt),
     headers: upstreamRequestHeaders(ctx, rt.requestHeaders),
     body,
     ...(rt.readTimeoutMs !== undefined ? { readTimeoutMs: rt.readTimeoutMs } : {}),
