@@ -1,7 +1,7 @@
 // The headers a proxied request and its response carry across gatehouse (SPEC §3).
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ResponseHeaders } from '../listener/exchange.js';
-import { applyHeaderOps, type CompiledHeaderOps } from '../middleware/header-ops.js';
+import { applyHeaderOps, setValue, type CompiledHeaderOps } from '../middleware/header-ops.js';
 import { HOP_BY_HOP, connectionTokens } from '../middleware/hop-by-hop.js';
 import type { TrustCheck } from '../middleware/trusted-proxies.js';
 import { headerValue, type RequestContext } from './context.js';
@@ -50,7 +50,7 @@ export function upstreamHost(ctx: RequestContext, policy: RequestHeaderPolicy): 
   const ops = policy.ops;
   if (!ops) return host;
   if (ops.remove.includes('host')) host = '';
-  for (const [name, template] of ops.set) if (name === 'host') host = template(ctx.vars);
+  for (const [name, template] of ops.set) if (name === 'host') host = setValue(template, ctx.vars);
   return host;
 }
 
