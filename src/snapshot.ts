@@ -22,6 +22,7 @@ import { compileReturn } from './handler/return.js';
 import { handleStatic, type StaticRuntime } from './handler/static.js';
 import { StaticFiles } from './handler/static-files.js';
 import { compileTryFiles, withTryFiles } from './handler/try-files.js';
+import { cacheKeyFor } from './handler/upstream-target.js';
 import { wrapCachedRoute } from './cache/index.js';
 import { upstreamScheme } from './config/upstreams.js';
 import { effectiveMaxBody } from './config/client.js';
@@ -150,7 +151,13 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
         } else {
           handlers.set(route, proxy);
         }
-        if (rc.cacheMs) wrapCachedRoute(handlers, route, rc.cacheMs, config.cache, logger);
+        if (rc.cacheMs) {
+          wrapCachedRoute(handlers, route, rc.cacheMs, config.cache, logger, (ctx) => {
+            // A Host set from $proxy_host reads it, as in proxy() below.
+            (ctx.vars as { proxyHost: string }).proxyHost = target.proxyHost;
+            return cacheKeyFor(ctx, rt);
+          });
+        }
       } else if (rc.root !== undefined) {
         const rt: StaticRuntime = { files: new StaticFiles(rc.root, rc.symlinks ?? 'inside'), index: rc.index, hsts };
         const serve: RouteHandler = (ctx) => handleStatic(ctx, rt);

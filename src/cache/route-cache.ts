@@ -7,7 +7,6 @@ import type { IncomingHttpHeaders } from 'node:http';
 import CachePolicy from 'http-cache-semantics';
 import type { RequestContext } from '../handler/context.js';
 import type { Exchange, ResponseHeaders } from '../listener/exchange.js';
-import { escapeUriPath } from '../router/uri-bytes.js';
 import type { RouteHandler } from '../snapshot.js';
 import { notModified } from './conditional.js';
 import { cacheStatus, ttlOf, variantTtl, type ForwardReason, type StatusParts } from './cache-status.js';
@@ -20,6 +19,11 @@ export interface CacheRouteOptions {
   /** The route's `cache:` duration. */
   ttlMs: number;
   store: CacheStore;
+  /**
+   * The primary key: what the route sends upstream (handler/upstream-target.ts). Lookups, PURGE
+   * and the invalidation after unsafe methods all use it, so they name the same entries.
+   */
+  key(ctx: RequestContext): string;
 }
 
 interface Lookup {
@@ -40,22 +44,16 @@ export function cacheRoute(handler: RouteHandler, opts: CacheRouteOptions): Rout
   return (ctx) => {
     const method = ctx.ex.method;
     if (method === 'GET' || method === 'HEAD') {
-      const key = primaryKey(ctx);
+      const key = opts.key(ctx);
       // Method GET: a HEAD is answered from the stored GET response (RFC 9110 §9.3.2).
       const l: Lookup = { ctx, handler, opts, key, req: policyRequest(key, 'GET', ctx.host, ctx.ex.headers) };
       if (bypassed(ctx.ex.headers)) return forward(l, 'request');
       return lookup(l);
     }
-    if (method === 'PURGE') return purge(ctx, opts.store, primaryKey(ctx));
-    if (UNSAFE.has(method)) invalidateOnSuccess(ctx, opts.store, primaryKey(ctx));
+    if (method === 'PURGE') return purge(ctx, opts.store, opts.key(ctx));
+    if (UNSAFE.has(method)) invalidateOnSuccess(ctx, opts.store, opts.key(ctx));
     return handler(ctx);
   };
-}
-
-/** scheme + host + normalised path + args as sent. */
-export function primaryKey(ctx: RequestContext): string {
-  const scheme = ctx.ex.conn.secure ? 'https' : 'http';
-  return `${scheme}://${ctx.host}${escapeUriPath(ctx.path)}${ctx.args ? `?${ctx.args}` : ''}`;
 }
 
 /**

@@ -1,6 +1,6 @@
-// What the cache keeps: per primary key (scheme + host + URI), the variants a Vary header asked
-// to be kept apart (RFC 9111 §4.1), each a CachePolicy (http-cache-semantics: freshness, Age,
-// revalidation) plus the body.
+// What the cache keeps: per primary key (scheme, and the Host and request-target sent upstream:
+// handler/upstream-target.ts), the variants a Vary header asked to be kept apart (RFC 9111 §4.1),
+// each a CachePolicy (http-cache-semantics: freshness, Age, revalidation) plus the body.
 import type { IncomingHttpHeaders } from 'node:http';
 import CachePolicy from 'http-cache-semantics';
 

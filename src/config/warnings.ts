@@ -4,6 +4,7 @@ import { parseLocation } from '../router/locations.js';
 import { parseProxyTarget } from '../router/proxy-target.js';
 import type { Ctx } from './context.js';
 import { isLoopback } from './listen.js';
+import { upstreamScheme } from './upstreams.js';
 import type { RawConfig } from './schema.js';
 import type { Path } from './source.js';
 import type { Config, RouteConfig, SiteConfig } from './types.js';
@@ -55,6 +56,9 @@ function lintSite(ctx: Ctx, config: Config, site: SiteConfig, raw: RawConfig, at
   if (site.tls.kind !== 'off' && config.listen.https.length === 0) {
     ctx.warn(rs?.tls !== undefined ? [...at, 'tls'] : at, `site uses TLS (${site.tls.kind}) but there is no listen.https; it is only reachable over plain HTTP`);
   }
+  site.routes.forEach((route, j) => {
+    if (unguardedFastcgi(config, route)) ctx.warn([...at, 'routes', j], fastcgiMessage(route));
+  });
   if (!site.routes.some(catchAll)) {
     ctx.warn(rs?.routes !== undefined ? [...at, 'routes'] : at, 'no route matches every path (like "location: /"); other requests will get 404');
   }
@@ -66,6 +70,27 @@ function lintSite(ctx: Ctx, config: Config, site: SiteConfig, raw: RawConfig, at
         'use acme.onDemand to issue per name, or tls: { cert, key }');
     });
   }
+}
+
+/**
+ * A FastCGI route with a root and no tryFiles passes any path that matches its location to php-fpm,
+ * existing script or not (nginx does the same without try_files). Any tryFiles guards it: with
+ * `[$uri, =CODE]` or `[$fastcgi_script_name, =CODE]` gatehouse checks the script itself
+ * (cgi-request.ts compileCgiRoute), and every other item must exist under root before anything is
+ * forwarded (try-files.ts). Without a root there is no SCRIPT_FILENAME to walk back from.
+ */
+function unguardedFastcgi(config: Config, route: RouteConfig): boolean {
+  if (route.proxy === undefined || route.root === undefined || route.tryFiles !== undefined) return false;
+  const target = parseProxyTarget(route.proxy, new Set(Object.keys(config.upstreams)));
+  const upstream = target.upstream !== undefined ? config.upstreams[target.upstream] : undefined;
+  return ((upstream && upstreamScheme(upstream)) ?? target.scheme) === 'fastcgi';
+}
+
+/** The classic hole (php.ini cgi.fix_pathinfo=1, PHP's default) and what closes it. */
+function fastcgiMessage(route: RouteConfig): string {
+  return `FastCGI route "${route.location}" has a root but no script check: a request for /uploads/x.jpg/index.php reaches php-fpm, ` +
+    'whose cgi.fix_pathinfo walks back to the uploaded uploads/x.jpg and may run it as PHP (only security.limit_extensions stops that); ' +
+    'add tryFiles: [$uri, =404] (nginx: try_files $fastcgi_script_name =404) so that only scripts that exist under root are sent';
 }
 
 /** `location: /` (with or without ^~), or a regex that matches any path. */

@@ -4,6 +4,7 @@ import { fastcgiPathVars } from './cgi-request.js';
 import type { VarSource } from '../middleware/vars-types.js';
 import type { CompiledRoute, CompiledSite, LocationMatch } from '../router/types.js';
 import type { Snapshot } from '../snapshot.js';
+import type { UpstreamTarget } from './upstream-target.js';
 
 export interface RequestContext {
   /** Route middleware may wrap it (compression); handlers read it from here, never keep their own. */
@@ -19,6 +20,8 @@ export interface RequestContext {
   args: string;
   /** Set by an internal redirect or a tryFiles hit that changed the path (nginx's r->internal). */
   internal?: boolean;
+  /** The request-target a cached route keyed this request on, for the proxy to send (upstream-target.ts). */
+  upstreamTarget?: UpstreamTarget;
   upstreamAddr?: string;
   upstreamStartedAt?: number;
   upstreamTime?: number;

@@ -60,6 +60,7 @@ export function createContext(snap: Snapshot, ex: Exchange): RequestContext {
     path: '/',
     args: '',
     internal: undefined,
+    upstreamTarget: undefined,
     upstreamAddr: undefined,
     upstreamStartedAt: undefined,
     upstreamTime: undefined,

@@ -1,7 +1,7 @@
 // The headers a proxied request and its response carry across gatehouse (SPEC §3).
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ResponseHeaders } from '../listener/exchange.js';
-import { applyHeaderOps, type CompiledHeaderOps } from '../middleware/header-ops.js';
+import { applyHeaderOps, setValue, type CompiledHeaderOps } from '../middleware/header-ops.js';
 import { HOP_BY_HOP, connectionTokens } from '../middleware/hop-by-hop.js';
 import type { TrustCheck } from '../middleware/trusted-proxies.js';
 import { headerValue, type RequestContext } from './context.js';
@@ -55,6 +55,24 @@ export function clientAddress(remote: string, xff: string | undefined, trust: Tr
   return (hops[0] ?? '').trim() || remote;
 }
 
+/** The Host a request goes upstream with before the route's `headers.request` ops. */
+function defaultHost(ctx: RequestContext, policy: RequestHeaderPolicy): string {
+  return policy.style === 'native' ? (ctx.ex.authority ?? policy.proxyHost) : policy.proxyHost;
+}
+
+/**
+ * The Host value upstreamRequestHeaders sends, for the cache key (upstream-target.ts); '' when the
+ * ops remove it (the transport then sends the server's own address, the same for every request).
+ */
+export function upstreamHost(ctx: RequestContext, policy: RequestHeaderPolicy): string {
+  let host = defaultHost(ctx, policy);
+  const ops = policy.ops;
+  if (!ops) return host;
+  if (ops.remove.includes('host')) host = '';
+  for (const [name, template] of ops.set) if (name === 'host') host = setValue(template, ctx.vars);
+  return host;
+}
+
 export function upstreamRequestHeaders(ctx: RequestContext, policy: RequestHeaderPolicy): Record<string, string | string[]> {
   const { ex, snap } = ctx;
   const src = ex.headers;
@@ -73,7 +91,7 @@ export function upstreamRequestHeaders(ctx: RequestContext, policy: RequestHeade
     if (value !== undefined) out[name] = value;
   }
   if (policy.style === 'native') {
-    out.host = ex.authority ?? policy.proxyHost;
+    out.host = defaultHost(ctx, policy);
     const incomingXff = trusted ? headerValue(ex, 'x-forwarded-for') : undefined;
     out['x-forwarded-for'] = incomingXff ? `${incomingXff}, ${remote}` : remote;
     if (!trusted || out['x-forwarded-proto'] === undefined) out['x-forwarded-proto'] = ex.conn.secure ? 'https' : 'http';
@@ -81,7 +99,7 @@ export function upstreamRequestHeaders(ctx: RequestContext, policy: RequestHeade
     if (!trusted || out['x-forwarded-port'] === undefined) out['x-forwarded-port'] = String(ex.conn.localPort);
     out['x-real-ip'] = clientAddress(remote, incomingXff, snap.trust);
   } else {
-    out.host = policy.proxyHost;
+    out.host = defaultHost(ctx, policy);
   }
   if (policy.ops) applyHeaderOps(out, policy.ops, ctx.vars);
   return out;

@@ -16,6 +16,7 @@ import { BodyGate, countsAsServerFailure, mayRetry } from './proxy-retry.js';
 import { UpgradeExchange, rawHead } from '../listener/upgrade-exchange.js';
 import type { ResponseHeaders } from '../listener/exchange.js';
 import { H2WebSocketExchange } from '../listener/h2-websocket.js';
+import { targetFor } from './upstream-target.js';
 
 export interface ProxyRuntime {
   pool: UpstreamPool;
@@ -107,7 +108,7 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
   }
   const req: UpstreamRequest = {
     method: ex.method,
-    path: rt.path(ctx),
+    path: targetFor(ctx, rt),
     headers,
     body,
     ...(rt.readTimeoutMs !== undefined ? { readTimeoutMs: rt.readTimeoutMs } : {}),

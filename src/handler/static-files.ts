@@ -171,10 +171,9 @@ export class StaticFiles {
     if ('kind' in found) return found;
     if (found.stat.isDirectory()) return DIR;
     if (!found.stat.isFile()) return NOT_FOUND;
-    const name = rel.endsWith('/') ? rel.slice(0, -1) : rel;
     const [identity, ...variants] = await Promise.all([
       this.read(found.real, found.stat),
-      ...PRECOMPRESSED.map(([coding, suffix]) => this.variant(realRoot, name + suffix, coding)),
+      ...PRECOMPRESSED.map(([coding, suffix]) => this.variant(realRoot, rel + suffix, coding)),
     ]);
     if ('kind' in identity) return identity;
     const encoded = new Map<StaticEncoding, Representation>();
@@ -182,7 +181,7 @@ export class StaticFiles {
     return {
       kind: 'file',
       ...identity,
-      contentType: mime.contentType(path.extname(name)) || 'application/octet-stream',
+      contentType: mime.contentType(path.extname(rel)) || 'application/octet-stream',
       encoded,
       available: new Set(encoded.keys()),
     };
@@ -205,6 +204,11 @@ export class StaticFiles {
     } catch (err) {
       return errorLookup(err);
     }
+    // A name ending in "/" is a directory or nothing: open("file/") fails with ENOTDIR, which nginx
+    // answers 404, before any symlink rule. The router keeps the slash of `/x.php/`, `/x.ini//` and
+    // `/x.ini/.`, and regex locations anchored with `$` do not match them, so serving the file would
+    // hand out PHP source and get round `~ \.(ini|sql)$` deny rules (security review F3).
+    if (rel.endsWith('/') && !stat.isDirectory()) return NOT_FOUND;
     if (this.symlinks === 'refuse') {
       // realpath() of a path without symlinks is the real root plus the same relative path.
       const expected = rel === '/' ? realRoot : realRoot + (rel.endsWith('/') ? rel.slice(0, -1) : rel);

@@ -27,7 +27,24 @@ export function compileHeaderOps(...layers: Array<HeaderOps | undefined>): Compi
   return { set: [...set], remove: [...remove] };
 }
 
-/** Applies ops to a header object with lower-case names; an empty value removes, as in nginx. */
+/** CR, LF or NUL would end a field and start another (RFC 9110 §5.5). */
+const BREAKS_FIELD = /[\r\n\0]/;
+
+/**
+ * The value a `set` op gives the header, '' when the op removes it instead: an empty value, as in
+ * nginx, and a value that cannot be one field. Only a variable can bring CR/LF (the config refuses
+ * them in constant text): `$uri`, `$request_filename`, `$fastcgi_*` and the captures are decoded,
+ * so `/a%0d%0aSet-Cookie:...` puts a line break in them. nginx writes such a value as is (its
+ * `add_header X $uri` is the classic response splitting, and `proxy_set_header` splits the
+ * upstream request); Node refuses it with a throw that the proxy would take for a failure of the
+ * upstream server, retried on the next one and counted against each (security review F8).
+ */
+export function setValue(template: Template, vars: VarSource): string {
+  const value = template(vars);
+  return template.constant || !BREAKS_FIELD.test(value) ? value : '';
+}
+
+/** Applies ops to a header object with lower-case names; see setValue for the values that remove. */
 export function applyHeaderOps(
   headers: Record<string, string | string[] | number | undefined>,
   ops: CompiledHeaderOps,
@@ -35,7 +52,7 @@ export function applyHeaderOps(
 ): void {
   for (const name of ops.remove) delete headers[name];
   for (const [name, template] of ops.set) {
-    const value = template(vars);
+    const value = setValue(template, vars);
     if (value === '') delete headers[name];
     else headers[name] = value;
   }

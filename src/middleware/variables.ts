@@ -52,10 +52,39 @@ function getterFor(name: string): Getter {
     return (v) => readCookie(v.header('cookie'), cookie);
   }
   if (name.startsWith('arg_') && name.length > 4) {
-    const arg = name.slice(4);
-    return (v) => new URLSearchParams(v.args).get(arg) ?? '';
+    const arg = name.slice(4).toLowerCase();
+    return (v) => argValue(v.args, arg);
   }
   throw new Error(`unknown variable "$${name}"`);
+}
+
+/**
+ * nginx's ngx_http_arg: the raw bytes after the first `NAME=` that starts the args or follows a
+ * `&`, up to the next `&`; NAME compared ASCII case-insensitively (ngx_strlcasestrn), '' when
+ * absent. Not percent-decoded and `+` kept: a decoded value would put CR/LF from `%0d%0a` into
+ * the headers and redirects built from it (security review F8). `name` is lower-case.
+ */
+export function argValue(args: string, name: string): string {
+  const n = name.length;
+  for (let start = 0; start + n < args.length; ) {
+    if (args.charCodeAt(start + n) === 0x3d /* = */ && sameAsciiLower(args, start, name)) {
+      const end = args.indexOf('&', start + n + 1);
+      return args.slice(start + n + 1, end === -1 ? args.length : end);
+    }
+    const amp = args.indexOf('&', start);
+    if (amp === -1) break;
+    start = amp + 1;
+  }
+  return '';
+}
+
+function sameAsciiLower(s: string, at: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    let c = s.charCodeAt(at + i);
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 function readCookie(header: string | undefined, name: string): string {

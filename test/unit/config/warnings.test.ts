@@ -83,6 +83,68 @@ describe('config/warnings', () => {
     expectWarningAt(L, '{ challenges', 'no ACME challenge can be answered');
   });
 
+  describe('a FastCGI route with a root and no script check (review F11)', () => {
+    const PHP = 'x.jpg/index.php reaches php-fpm';
+
+    it('warns at the route, for a fastcgi:// and a fastcgi+unix: proxy, and says what to add', () => {
+      const L = [
+        'listen: { https: 8443 }',
+        'sites:',
+        '  - hosts: [a.test]',
+        '    routes:',
+        '      - location: "~ \\\\.php(/|$)"',
+        '        proxy: fastcgi://127.0.0.1:9000',
+        '        root: /var/www/html',
+        '      - { location: "~ \\\\.phtml$", proxy: "fastcgi+unix:/run/php/php8.2-fpm.sock", root: /var/www/html }',
+        '      - { location: /, root: /var/www/html }',
+      ];
+      expectWarningAt(L, 'location: "~ \\\\.php', PHP);
+      expectWarningAt(L, '{ location: "~ \\\\.phtml', PHP);
+      const { warnings } = parseConfig(lines(...L), FILE);
+      expect(warnings).to.have.length(2);
+      expect(formatIssue(warnings[0]!)).to.equal(
+        `${FILE}:5:9: warning: FastCGI route "~ \\.php(/|$)" has a root but no script check: a request for ` +
+          '/uploads/x.jpg/index.php reaches php-fpm, whose cgi.fix_pathinfo walks back to the uploaded ' +
+          'uploads/x.jpg and may run it as PHP (only security.limit_extensions stops that); add ' +
+          'tryFiles: [$uri, =404] (nginx: try_files $fastcgi_script_name =404) so that only scripts that ' +
+          'exist under root are sent',
+      );
+    });
+
+    it('warns for a route to an upstream whose servers are fastcgi://, by name or as fastcgi://NAME', () => {
+      const L = [
+        'listen: { https: 8443 }',
+        'upstreams:',
+        '  php: { servers: [fastcgi://127.0.0.1:9000, fastcgi://127.0.0.1:9001] }',
+        'sites:',
+        '  - hosts: [a.test]',
+        '    routes:',
+        '      - { location: "~ \\\\.php$", proxy: php, root: /srv }',
+        '      - { location: "= /status.php", proxy: fastcgi://php, root: /srv }',
+        '      - { location: /, root: /srv }',
+      ];
+      expectWarningAt(L, '{ location: "~', PHP);
+      expectWarningAt(L, '{ location: "=', PHP);
+    });
+
+    it('is quiet with a script check, with any tryFiles, without a root, and for uwsgi, SCGI and HTTP', () => {
+      const quiet = [
+        'proxy: fastcgi://127.0.0.1:9000, root: /srv, tryFiles: [$uri, =404]',
+        'proxy: fastcgi://127.0.0.1:9000, root: /srv, tryFiles: [$fastcgi_script_name, =403]',
+        // Every tryFiles item must exist under root before anything is forwarded (try-files.ts).
+        'proxy: fastcgi://127.0.0.1:9000, root: /srv, tryFiles: [$uri, /index.php]',
+        'proxy: fastcgi://127.0.0.1:9000',
+        'proxy: uwsgi://127.0.0.1:3031, root: /srv',
+        'proxy: scgi://127.0.0.1:4000, root: /srv',
+        'proxy: http://127.0.0.1:8000, root: /srv',
+      ];
+      for (const route of quiet) {
+        const text = lines('listen: { https: 8443 }', 'sites:', '  - hosts: [a.test]', '    routes:', `      - { location: /, ${route} }`);
+        expect(parseConfig(text, FILE).warnings, route).to.deep.equal([]);
+      }
+    });
+  });
+
   it('leaves zstd out, with a warning, where Node.js has no zstd', () => {
     const L = ['listen: { https: 8443 }', 'sites:', '  - hosts: [a.test]', '    compress: [zstd, br]', OK_ROUTES];
     const { config, warnings } = parseConfig(lines(...L), FILE);

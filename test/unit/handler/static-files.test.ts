@@ -74,6 +74,21 @@ describe('handler/static-files', () => {
     expect(await lookup(new StaticFiles(path.join(dir, 'missing-root'), 'inside'), '/a.css')).to.deep.equal({ kind: 'error', status: 404 });
   });
 
+  it('never finds a regular file for a path ending in "/" (open("file/") is ENOTDIR, as in nginx)', async () => {
+    fs.symlinkSync(path.join(root, 'sub'), path.join(root, 'sub-link'));
+    for (const policy of ['inside', 'follow', 'refuse'] as const) {
+      const files = new StaticFiles(root, policy);
+      for (const rel of ['/a.css/', '/in.css/', '/big.bin/', '/out/']) {
+        expect(await lookup(files, rel), `${policy} ${rel}`).to.deep.equal({ kind: 'error', status: 404 });
+      }
+      // Asked once with and once without the slash: the two answers are cached apart.
+      expect((await lookup(files, '/a.css')).kind, policy).to.equal('file');
+      expect((await lookup(files, '/sub/')).kind, policy).to.equal('dir');
+    }
+    expect((await lookup(new StaticFiles(root, 'inside'), '/sub-link/')).kind).to.equal('dir');
+    expect(await lookup(new StaticFiles(root, 'refuse'), '/sub-link/')).to.deep.equal({ kind: 'error', status: 403 });
+  });
+
   it('applies the symlink policy: inside (default), follow, refuse', async () => {
     const inside = new StaticFiles(root, 'inside');
     expect(await lookup(inside, '/out')).to.deep.equal({ kind: 'error', status: 403 });

@@ -84,3 +84,36 @@ describe('variables of fastcgi.conf', () => {
     expectError(text, 7, 44, 'unknown variable "$fastcgi_scrip_name" (did you mean "$fastcgi_script_name"?)');
   });
 });
+
+describe('$arg_NAME (nginx ngx_http_arg)', () => {
+  const arg = (name: string, args: string): string => {
+    const ctx = { args } as unknown as RequestContext;
+    return compileTemplate(`$arg_${name}`)(new RequestVars(ctx));
+  };
+
+  it('is the raw value as sent: not percent-decoded, "+" kept (review F8)', () => {
+    expect(arg('room', 'room=a%0d%0aSet-Cookie:%20session=attacker')).to.equal('a%0d%0aSet-Cookie:%20session=attacker');
+    expect(arg('x', 'x=a+b')).to.equal('a+b');
+    expect(arg('x', 'x=%zz%')).to.equal('%zz%');
+    expect(arg('x', 'x=a=b;c')).to.equal('a=b;c');
+  });
+
+  it('takes the first NAME= at the start of the args or after "&", matching NAME case-insensitively', () => {
+    expect(arg('x', 'x=1&x=2')).to.equal('1');
+    expect(arg('x', 'X=up')).to.equal('up');
+    expect(arg('Room', 'rOOm=7')).to.equal('7');
+    expect(arg('x', 'x&x=2')).to.equal('2');
+    expect(arg('x', 'ax=1&x=2')).to.equal('2');
+    expect(arg('x', 'a=x=1&x=3')).to.equal('3');
+    expect(arg('x', 'a=1&&x=3')).to.equal('3');
+    expect(arg('x_y', 'x_y=1')).to.equal('1');
+  });
+
+  it('is empty when the name is missing or has no value', () => {
+    expect(arg('x', '')).to.equal('');
+    expect(arg('x', 'y=1')).to.equal('');
+    expect(arg('x', 'x=')).to.equal('');
+    expect(arg('x', 'x=&x=2')).to.equal('');
+    expect(arg('x', 'x')).to.equal('');
+  });
+});

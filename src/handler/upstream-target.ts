@@ -1,0 +1,43 @@
+// What a proxy route sends upstream, as the HTTP cache's key (security review F4): the request
+// target as forwarded and the Host header as forwarded, port part included. nginx's default
+// proxy_cache_key is `$scheme$proxy_host$request_uri`: the raw URI, never the normalised `$uri`.
+// A key built from the normalised path and the Host without its port let one client store the
+// backend's answer to `/x/..%2Fvictim` (or to `Host: a.test:8443`) under the key of `/victim`
+// (or of `Host: a.test`), which the backend sees as other requests (RFC 3986 §6.2.2.2: `%2F` is
+// not `/`; RFC 9111 §2: the key is the target URI).
+//
+// The cache computes the target once for its key and leaves it on the request context; the proxy
+// handler sends that value as long as route, path and args are the ones it was computed for (a
+// tryFiles hit or an internal redirect changes them), so key and request cannot drift apart and the
+// path is not built twice. Uncached routes pay one property read.
+import type { RequestContext } from './context.js';
+import type { ProxyRuntime } from './proxy.js';
+import { upstreamHost } from './proxy-headers.js';
+
+export interface UpstreamTarget {
+  readonly rt: ProxyRuntime;
+  readonly path: string;
+  readonly args: string;
+  readonly internal: boolean | undefined;
+  readonly target: string;
+}
+
+/** The request-target to send: the one the cache keyed on, while it still describes the request. */
+export function targetFor(ctx: RequestContext, rt: ProxyRuntime): string {
+  const known = ctx.upstreamTarget;
+  if (known !== undefined && known.rt === rt && known.path === ctx.path && known.args === ctx.args && known.internal === ctx.internal) {
+    return known.target;
+  }
+  return rt.path(ctx);
+}
+
+/**
+ * The cache key of a request on this route: scheme, the Host sent and the target sent. A newline
+ * separates Host from target because neither can hold one (llhttp and nghttp2 refuse CR/LF in
+ * field values, and a request target has no control characters), while a Host may hold a `/`.
+ */
+export function cacheKeyFor(ctx: RequestContext, rt: ProxyRuntime): string {
+  const target = targetFor(ctx, rt);
+  ctx.upstreamTarget = { rt, path: ctx.path, args: ctx.args, internal: ctx.internal, target };
+  return `${ctx.ex.conn.secure ? 'https' : 'http'}://${upstreamHost(ctx, rt.requestHeaders)}\n${target}`;
+}
