@@ -61,7 +61,7 @@ export class AdminServer {
     const admin = new AdminServer(deps, server, certs, cluster);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       admin.handle(req, res).catch((err: unknown) => {
-        deps.logger.error(`admin ${req.url ?? ''} failed: ${(err as Error).stack ?? String(err)}`);
+        deps.logger.error(`admin request failed: ${(err as Error).stack ?? String(err)}`, { uri: req.url });
         if (!res.headersSent) admin.send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
         else res.destroy();
       });

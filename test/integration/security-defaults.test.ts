@@ -1,18 +1,38 @@
 // Security defaults of an internet-facing listener, end to end against the built gatehouse (security
-// review F13): no client-initiated TLS renegotiation.
+// review F13): no client-initiated TLS renegotiation; an error log that is private and holds no
+// query strings.
 import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import { curl } from '../helpers/curl.js';
 import { startGatehouse, type Gatehouse } from '../helpers/gatehouse.js';
+import { freePort } from '../helpers/ports.js';
 import { startPeer } from '../helpers/process.js';
 
 describe('security defaults (integration)', function () {
   this.timeout(60_000);
   let gh: Gatehouse;
 
+  let errorLog: string;
+
   before(async () => {
-    gh = await startGatehouse(() => ({
-      log: { access: 'off' },
-      sites: [{ hosts: ['s.test'], routes: [{ location: '/', return: '200 hello' }] }],
-    }));
+    // Nothing listens there: requests to /dead/ end in 502 and an error-log line with their uri.
+    const dead = await freePort();
+    gh = await startGatehouse(({ dir }) => {
+      errorLog = path.join(dir, 'logs', 'error.log');
+      return {
+        log: { access: 'off', error: errorLog },
+        sites: [
+          {
+            hosts: ['s.test'],
+            routes: [
+              { location: '/dead/', proxy: `http://127.0.0.1:${dead}` },
+              { location: '/', return: '200 hello' },
+            ],
+          },
+        ],
+      };
+    });
   });
   after(async () => {
     await gh?.stop();
@@ -39,5 +59,18 @@ describe('security defaults (integration)', function () {
     } finally {
       await client.stop('SIGTERM', 2000);
     }
+  });
+
+  it('writes the error log 0600 and without query strings', async () => {
+    expect((await curl(gh.curlArgs('s.test', '/dead/x?api_key=TOPSECRET'))).status).to.equal(502);
+    const deadline = Date.now() + 5000;
+    let text = '';
+    while (!text.includes('/dead/x') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      text = fs.existsSync(errorLog) ? fs.readFileSync(errorLog, 'utf8') : '';
+    }
+    expect(text).to.match(/"uri":"\/dead\/x"/);
+    expect(text).to.not.include('TOPSECRET');
+    expect(fs.statSync(errorLog).mode & 0o777).to.equal(0o600);
   });
 });
