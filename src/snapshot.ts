@@ -23,6 +23,7 @@ import { handleStatic, type StaticRuntime } from './handler/static.js';
 import { StaticFiles } from './handler/static-files.js';
 import { compileTryFiles, withTryFiles } from './handler/try-files.js';
 import { wrapCachedRoute } from './cache/index.js';
+import { compilePurgeAccess } from './cache/purge.js';
 import { upstreamScheme } from './config/upstreams.js';
 import { effectiveMaxBody } from './config/client.js';
 import { UpstreamPool } from './upstream/pool.js';
@@ -83,6 +84,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
     return pool;
   };
   const handlers = new Map<CompiledRoute, RouteHandler>();
+  const mayPurge = compilePurgeAccess(config.trustedProxies, config.admin?.allow);
   for (const site of table.sites) {
     const hsts = hstsValue(site.config);
     // A site's limit is one bucket per client across the routes that have no limit of their own.
@@ -143,7 +145,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
         } else {
           handlers.set(route, proxy);
         }
-        if (rc.cacheMs) wrapCachedRoute(handlers, route, rc.cacheMs, config.cache, logger);
+        if (rc.cacheMs) wrapCachedRoute(handlers, route, rc.cacheMs, config.cache, logger, mayPurge);
       } else if (rc.root !== undefined) {
         const rt: StaticRuntime = { files: new StaticFiles(rc.root, rc.symlinks ?? 'inside'), index: rc.index, hsts };
         const serve: RouteHandler = (ctx) => handleStatic(ctx, rt);

@@ -1,6 +1,7 @@
 // The cache's one hook into snapshot building: a proxy route with `cache:` gets the cache in front.
 import type { CacheStoreConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
+import type { TrustCheck } from '../middleware/trusted-proxies.js';
 import type { CompiledRoute } from '../router/types.js';
 import type { RouteHandler } from '../snapshot.js';
 import { cacheRoute } from './route-cache.js';
@@ -12,9 +13,10 @@ export function wrapCachedRoute(
   ttlMs: number,
   config: CacheStoreConfig | undefined,
   logger: Logger,
+  mayPurge: TrustCheck,
 ): void {
   const handler = handlers.get(route);
   if (!handler) return;
   const store = cacheStoreFor(config, (message) => logger.warn(message));
-  handlers.set(route, cacheRoute(handler, { ttlMs, store }));
+  handlers.set(route, cacheRoute(handler, { ttlMs, store, mayPurge }));
 }

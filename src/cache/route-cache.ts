@@ -7,6 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import CachePolicy from 'http-cache-semantics';
 import type { RequestContext } from '../handler/context.js';
 import type { Exchange, ResponseHeaders } from '../listener/exchange.js';
+import type { TrustCheck } from '../middleware/trusted-proxies.js';
 import { escapeUriPath } from '../router/uri-bytes.js';
 import type { RouteHandler } from '../snapshot.js';
 import { notModified } from './conditional.js';
@@ -20,6 +21,8 @@ export interface CacheRouteOptions {
   /** The route's `cache:` duration. */
   ttlMs: number;
   store: CacheStore;
+  /** Clients whose PURGE is obeyed (compilePurgeAccess). */
+  mayPurge: TrustCheck;
 }
 
 interface Lookup {
@@ -46,7 +49,7 @@ export function cacheRoute(handler: RouteHandler, opts: CacheRouteOptions): Rout
       if (bypassed(ctx.ex.headers)) return forward(l, 'request');
       return lookup(l);
     }
-    if (method === 'PURGE') return purge(ctx, opts.store, primaryKey(ctx));
+    if (method === 'PURGE') return purge(ctx, opts.store, primaryKey(ctx), opts.mayPurge);
     if (UNSAFE.has(method)) invalidateOnSuccess(ctx, opts.store, primaryKey(ctx));
     return handler(ctx);
   };

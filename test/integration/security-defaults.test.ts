@@ -1,8 +1,10 @@
 // Security defaults of an internet-facing listener, end to end against the built gatehouse (security
-// review F13): no client-initiated TLS renegotiation; an error log that is private and holds no
-// query strings.
+// review F10, F13): no client-initiated TLS renegotiation; an error log that is private and holds no
+// query strings; PURGE refused to a loopback client that neither trustedProxies nor admin.allow lists.
 import { expect } from 'chai';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { curl } from '../helpers/curl.js';
 import { startGatehouse, type Gatehouse } from '../helpers/gatehouse.js';
@@ -14,8 +16,16 @@ describe('security defaults (integration)', function () {
   let gh: Gatehouse;
 
   let errorLog: string;
+  /** A cacheable origin that counts what reaches it. */
+  let originHits = 0;
+  const origin = http.createServer((_req, res) => {
+    originHits++;
+    res.writeHead(200, { 'cache-control': 'max-age=600', 'content-type': 'text/plain' }).end(`origin ${originHits}`);
+  });
 
   before(async () => {
+    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+    const originPort = (origin.address() as AddressInfo).port;
     // Nothing listens there: requests to /dead/ end in 502 and an error-log line with their uri.
     const dead = await freePort();
     gh = await startGatehouse(({ dir }) => {
@@ -27,6 +37,7 @@ describe('security defaults (integration)', function () {
             hosts: ['s.test'],
             routes: [
               { location: '/dead/', proxy: `http://127.0.0.1:${dead}` },
+              { location: '/cached/', proxy: `http://127.0.0.1:${originPort}`, cache: '10m' },
               { location: '/', return: '200 hello' },
             ],
           },
@@ -36,6 +47,7 @@ describe('security defaults (integration)', function () {
   });
   after(async () => {
     await gh?.stop();
+    origin.close();
   });
 
   it('refuses a client-initiated TLS 1.2 renegotiation (openssl s_client "R"), as nginx does', async () => {
@@ -72,5 +84,14 @@ describe('security defaults (integration)', function () {
     expect(text).to.match(/"uri":"\/dead\/x"/);
     expect(text).to.not.include('TOPSECRET');
     expect(fs.statSync(errorLog).mode & 0o777).to.equal(0o600);
+  });
+
+  it('refuses PURGE from loopback when neither trustedProxies nor admin.allow lists it (a local tunnel makes every client loopback)', async () => {
+    expect((await curl(gh.curlArgs('s.test', '/cached/p'))).body.toString()).to.equal('origin 1');
+    const purge = await curl(['-X', 'PURGE', ...gh.curlArgs('s.test', '/cached/p')]);
+    expect(purge.status).to.equal(403);
+    const after = await curl(gh.curlArgs('s.test', '/cached/p'));
+    expect(after.headers['cache-status']?.[0]).to.match(/^gatehouse; hit/);
+    expect(originHits).to.equal(1);
   });
 });
