@@ -24,6 +24,7 @@ import { StaticFiles } from './handler/static-files.js';
 import { compileTryFiles, withTryFiles } from './handler/try-files.js';
 import { cacheKeyFor } from './handler/upstream-target.js';
 import { wrapCachedRoute } from './cache/index.js';
+import { compilePurgeAccess } from './cache/purge.js';
 import { upstreamScheme } from './config/upstreams.js';
 import { effectiveMaxBody } from './config/client.js';
 import { UpstreamPool } from './upstream/pool.js';
@@ -87,6 +88,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
     return pool;
   };
   const handlers = new Map<CompiledRoute, RouteHandler>();
+  const mayPurge = compilePurgeAccess(config.trustedProxies, config.admin?.allow);
   for (const site of table.sites) {
     const hsts = hstsValue(site.config);
     // A site's limit is one bucket per client across the routes that have no limit of their own.
@@ -152,11 +154,12 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
           handlers.set(route, proxy);
         }
         if (rc.cacheMs) {
-          wrapCachedRoute(handlers, route, rc.cacheMs, config.cache, logger, (ctx) => {
+          const key = (ctx: RequestContext): string => {
             // A Host set from $proxy_host reads it, as in proxy() below.
             (ctx.vars as { proxyHost: string }).proxyHost = target.proxyHost;
             return cacheKeyFor(ctx, rt);
-          });
+          };
+          wrapCachedRoute(handlers, route, rc.cacheMs, config.cache, logger, key, mayPurge);
         }
       } else if (rc.root !== undefined) {
         const rt: StaticRuntime = { files: new StaticFiles(rc.root, rc.symlinks ?? 'inside'), index: rc.index, hsts };

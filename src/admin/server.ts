@@ -10,7 +10,7 @@ import { formatListen } from '../config/listen.js';
 import type { Logger } from '../log/types.js';
 import type { Snapshot } from '../snapshot.js';
 import type { Storage } from '../storage/types.js';
-import { compileAdminAccess } from './access.js';
+import { compileAdminAccess, compileAdminHosts } from './access.js';
 import { CertificateCache } from './certificates.js';
 import { ClusterMetrics } from './cluster.js';
 import { runtimeDir } from '../storage/runtime-dir.js';
@@ -44,6 +44,7 @@ function acceptsGzip(header: string | undefined): boolean {
 export class AdminServer {
   private draining = false;
   private readonly allowed;
+  private readonly hostRefusal;
 
   private constructor(
     private readonly deps: AdminDeps,
@@ -52,6 +53,7 @@ export class AdminServer {
     private readonly cluster: ClusterMetrics,
   ) {
     this.allowed = compileAdminAccess(deps.address.allow);
+    this.hostRefusal = compileAdminHosts(deps.address.hosts);
   }
 
   static async start(deps: AdminDeps): Promise<AdminServer> {
@@ -61,7 +63,7 @@ export class AdminServer {
     const admin = new AdminServer(deps, server, certs, cluster);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       admin.handle(req, res).catch((err: unknown) => {
-        deps.logger.error(`admin ${req.url ?? ''} failed: ${(err as Error).stack ?? String(err)}`);
+        deps.logger.error(`admin request failed: ${(err as Error).stack ?? String(err)}`, { uri: req.url });
         if (!res.headersSent) admin.send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
         else res.destroy();
       });
@@ -117,6 +119,11 @@ export class AdminServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!this.allowed(req.socket.remoteAddress ?? '')) {
       this.send(res, 403, 'text/plain; charset=utf-8', 'forbidden: the admin endpoint lets in loopback and admin.allow clients only\n');
+      return;
+    }
+    const refusal = this.hostRefusal({ host: req.headers.host, origin: req.headers.origin });
+    if (refusal) {
+      this.send(res, 403, 'text/plain; charset=utf-8', refusal);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -2,6 +2,7 @@
 import type { CacheStoreConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
 import type { RequestContext } from '../handler/context.js';
+import type { TrustCheck } from '../middleware/trusted-proxies.js';
 import type { CompiledRoute } from '../router/types.js';
 import type { RouteHandler } from '../snapshot.js';
 import { cacheRoute } from './route-cache.js';
@@ -14,9 +15,10 @@ export function wrapCachedRoute(
   config: CacheStoreConfig | undefined,
   logger: Logger,
   key: (ctx: RequestContext) => string,
+  mayPurge: TrustCheck,
 ): void {
   const handler = handlers.get(route);
   if (!handler) return;
   const store = cacheStoreFor(config, (message) => logger.warn(message));
-  handlers.set(route, cacheRoute(handler, { ttlMs, store, key }));
+  handlers.set(route, cacheRoute(handler, { ttlMs, store, key, mayPurge }));
 }

@@ -1,18 +1,23 @@
 // Removing entries: the PURGE method (as Varnish, nginx's ngx_cache_purge and Squid accept it) from
-// loopback or a trusted proxy, and the invalidation RFC 9111 §4.4 asks for after an unsafe request.
-import ipaddr from 'ipaddr.js';
+// a trusted proxy or an admin.allow client, and the invalidation RFC 9111 §4.4 asks for after an
+// unsafe request.
 import type { RequestContext } from '../handler/context.js';
 import { sendStatus } from '../handler/respond.js';
+import { compileTrust, type TrustCheck } from '../middleware/trusted-proxies.js';
 import type { CacheStore } from './store.js';
 
-function isLoopback(address: string): boolean {
-  return ipaddr.isValid(address) && ipaddr.process(address).range() === 'loopback';
+/**
+ * Who may PURGE: the `trustedProxies` and `admin.allow` entries, compiled once per config. Loopback is
+ * not trusted by itself (security review F10): behind a local TLS terminator or tunnel (stunnel,
+ * cloudflared, a sidecar) every internet client arrives from 127.0.0.1.
+ */
+export function compilePurgeAccess(trustedProxies: readonly string[], adminAllow: readonly string[] | undefined): TrustCheck {
+  return compileTrust([...trustedProxies, ...(adminAllow ?? [])]);
 }
 
 /** 200 when the URI had entries (all its variants are gone), 404 when it had none, 403 for others. */
-export async function purge(ctx: RequestContext, store: CacheStore, key: string): Promise<void> {
-  const remote = ctx.ex.conn.remoteAddress;
-  if (!isLoopback(remote) && !ctx.snap.trust(remote)) {
+export async function purge(ctx: RequestContext, store: CacheStore, key: string, mayPurge: TrustCheck): Promise<void> {
+  if (!mayPurge(ctx.ex.conn.remoteAddress)) {
     sendStatus(ctx, 403);
     return;
   }

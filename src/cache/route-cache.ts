@@ -7,6 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import CachePolicy from 'http-cache-semantics';
 import type { RequestContext } from '../handler/context.js';
 import type { Exchange, ResponseHeaders } from '../listener/exchange.js';
+import type { TrustCheck } from '../middleware/trusted-proxies.js';
 import type { RouteHandler } from '../snapshot.js';
 import { notModified } from './conditional.js';
 import { cacheStatus, ttlOf, variantTtl, type ForwardReason, type StatusParts } from './cache-status.js';
@@ -24,6 +25,8 @@ export interface CacheRouteOptions {
    * and the invalidation after unsafe methods all use it, so they name the same entries.
    */
   key(ctx: RequestContext): string;
+  /** Clients whose PURGE is obeyed (compilePurgeAccess). */
+  mayPurge: TrustCheck;
 }
 
 interface Lookup {
@@ -50,7 +53,7 @@ export function cacheRoute(handler: RouteHandler, opts: CacheRouteOptions): Rout
       if (bypassed(ctx.ex.headers)) return forward(l, 'request');
       return lookup(l);
     }
-    if (method === 'PURGE') return purge(ctx, opts.store, opts.key(ctx));
+    if (method === 'PURGE') return purge(ctx, opts.store, opts.key(ctx), opts.mayPurge);
     if (UNSAFE.has(method)) invalidateOnSuccess(ctx, opts.store, opts.key(ctx));
     return handler(ctx);
   };

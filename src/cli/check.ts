@@ -1,14 +1,16 @@
 // `gatehouse check`: validate like `nginx -t`; every problem as FILE:LINE:COL: message.
 import { loadConfig, resolveConfigPath } from '../config/index.js';
 import { ConfigError, formatIssue } from '../config/types.js';
+import { internalCaNotes } from '../tls/internal-ca-check.js';
 import { EXIT_OK, EXIT_USAGE, parseCommandArgs } from './usage.js';
 
 export async function runCheck(args: string[]): Promise<number> {
   const opts = parseCommandArgs(args, { config: { type: 'string', short: 'c' } });
   const file = resolveConfigPath(opts.config, process.env, process.cwd());
   try {
-    const { warnings } = await loadConfig(file);
+    const { config, warnings } = await loadConfig(file);
     for (const w of warnings) process.stderr.write(`${formatIssue(w)}\n`);
+    for (const note of await internalCaNotes(config)) process.stderr.write(`${file}: warning: ${note}\n`);
     process.stdout.write(`gatehouse: the configuration file ${file} syntax is ok\n`);
     return EXIT_OK;
   } catch (err) {

@@ -46,16 +46,17 @@ export function parseHost(text: string): ParsedHost {
   return { host: wildcard ? `*.${name}` : name, kind: wildcard ? 'wildcard' : 'name' };
 }
 
-const LOCAL_SUFFIXES = ['localhost', 'test', 'internal', 'local', 'lan'];
-
 /**
- * Names no public CA will issue for (RFC 6761 `.localhost` and `.test`, RFC 8375-style private
- * suffixes), and IP addresses: these get a certificate from the internal CA by default.
+ * Suffixes no public CA will issue for: RFC 6761 `.localhost` and `.test`, `.internal` (ICANN's private
+ * TLD), mDNS `.local` (RFC 6762), the common `.lan`, and RFC 8375 `home.arpa`. The internal CA's root
+ * permits exactly these (tls/name-constraints.ts).
  */
+export const LOCAL_SUFFIXES: readonly string[] = Object.freeze(['localhost', 'test', 'internal', 'local', 'lan', 'home.arpa']);
+
+/** Names under LOCAL_SUFFIXES (and `localhost`) and IP addresses: these get a certificate from the internal CA by default. */
 export function isLocalHost(h: ParsedHost): boolean {
   if (h.kind === 'ip') return true;
   if (h.kind === 'regex') return false;
   const name = h.kind === 'wildcard' ? h.host.slice(2) : h.host;
-  const last = name.slice(name.lastIndexOf('.') + 1);
-  return name === 'localhost' || (name.includes('.') && LOCAL_SUFFIXES.includes(last));
+  return name === 'localhost' || LOCAL_SUFFIXES.some((suffix) => name.endsWith(`.${suffix}`));
 }

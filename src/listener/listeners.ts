@@ -4,6 +4,7 @@ import net, { type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { ListenAddress } from '../config/types.js';
 import type { Logger } from '../log/types.js';
+import { TLS_CONTEXT_OPTIONS } from '../tls/tls-options.js';
 import type { AcmeTlsHooks, CertEntry, CertificateSelector } from '../tls/types.js';
 import { MAX_HELLO_BYTES, parseClientHello, type ClientHello } from './client-hello.js';
 import type { ProtocolServers } from './protocol-servers.js';
@@ -97,7 +98,9 @@ function toChoice(entry: CertEntry | undefined): TlsChoice | undefined {
 type HandOffServer = tls.Server & { _sharedCreds?: tls.SecureContext };
 
 function handOffServer(alpn: string[]): HandOffServer {
-  return tls.createServer({ handshakeTimeout: HANDSHAKE_TIMEOUT_MS, ALPNProtocols: alpn }) as HandOffServer;
+  // The chosen context's options (tls-options.ts) are what connections get; the server's own only
+  // matter if a socket ever reached it without one, so they are the same.
+  return tls.createServer({ ...TLS_CONTEXT_OPTIONS, handshakeTimeout: HANDSHAKE_TIMEOUT_MS, ALPNProtocols: alpn }) as HandOffServer;
 }
 
 export async function listenTls(

@@ -9,8 +9,24 @@ function transportFor(target: LogTarget): winston.transport | undefined {
   if (target === 'stderr') {
     return new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] });
   }
-  return new winston.transports.File({ filename: target.file });
+  // Created 0600: error lines carry upstream addresses, paths and backend stderr (the access log,
+  // which operators' tools read, is 0640). An existing file keeps its mode, as with nginx.
+  return new winston.transports.File({ filename: target.file, options: { flags: 'a', mode: 0o600 } });
 }
+
+/**
+ * Call sites pass the request target as `uri` (nginx's error log shows `request: "GET /x?a=b"`), but a
+ * query string may hold tokens or keys; the path is enough to find the request. The caller's object
+ * is not touched: winston hands formats a copy.
+ */
+const withoutQuery = winston.format((info) => {
+  const uri = info.uri;
+  if (typeof uri === 'string') {
+    const cut = uri.search(/[?#]/);
+    if (cut >= 0) info.uri = uri.slice(0, cut);
+  }
+  return info;
+});
 
 /**
  * When the reader of stdout/stderr goes away (a parent that died, a pm2 daemon killed), every write
@@ -45,6 +61,7 @@ export function createErrorLogger(log: Pick<LogConfig, 'error' | 'level'>): Logg
     level: log.level,
     silent: transport === undefined,
     format: winston.format.combine(
+      withoutQuery(),
       winston.format.timestamp(),
       winston.format.printf(({ timestamp, level, message, ...meta }) => {
         const extra = Object.keys(meta).length > 0 ? ` ${JSON.stringify(meta)}` : '';

@@ -72,6 +72,11 @@ export function internalCaKeys(): { cert: string; key: string } {
   return { cert: 'internal-ca/root.crt', key: 'internal-ca/root.key' };
 }
 
+/** The internal CA's announced successor root, until it takes over (src/tls/internal-ca-roots.ts). */
+export function internalCaNextKeys(): { cert: string; key: string } {
+  return { cert: 'internal-ca/next.crt', key: 'internal-ca/next.key' };
+}
+
 export function acmeAccountKeys(issuerKey: string, email: string): { json: string; key: string } {
   const base = `acme/${safeName(issuerKey)}/accounts/${safeName(email || 'default')}`;
   return { json: `${base}.json`, key: `${base}.key` };
@@ -110,7 +115,7 @@ export function accountLockName(issuerKey: string, email: string): string {
   return `account/${safeName(issuerKey)}/${safeName(email || 'default')}`;
 }
 
-/** Lock held while the internal CA's root is created. */
+/** Lock held while the internal CA's roots are created or swapped. */
 export function internalCaLockName(): string {
   return 'internal-ca';
 }

@@ -9,6 +9,7 @@
 // one job.
 import { createHash, generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
+import { nameConstraintsExtension, type Subtrees } from './name-constraints.js';
 import { isIpName } from './names.js';
 
 const { asn1, pki } = forge;
@@ -29,7 +30,8 @@ function serialHex(): string {
   return bytes.toString('hex');
 }
 
-export function createRootCa(notBefore: Date, notAfter: Date): PemPair {
+/** A self-signed RSA root; with `permitted`, limited to those names by critical name constraints. */
+export function createRootCa(notBefore: Date, notAfter: Date, permitted?: Subtrees): PemPair {
   const keys = pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
   const cert = pki.createCertificate();
   cert.publicKey = keys.publicKey;
@@ -47,6 +49,7 @@ export function createRootCa(notBefore: Date, notAfter: Date): PemPair {
     { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     { name: 'subjectKeyIdentifier' },
+    ...(permitted ? [nameConstraintsExtension(permitted)] : []),
   ]);
   cert.sign(keys.privateKey, forge.md.sha256.create());
   const keyPem = pki.privateKeyInfoToPem(pki.wrapRsaPrivateKey(pki.privateKeyToAsn1(keys.privateKey)));
@@ -66,10 +69,13 @@ export function createLeaf(root: PemPair, names: readonly string[], notBefore: D
   cert.validity.notBefore = notBefore;
   cert.validity.notAfter = notAfter;
   cert.setIssuer(rootCert.subject.attributes);
-  const first = names[0]!;
-  // RFC 5280 §4.2.1.6: with an empty subject the SAN must be critical; a CN over 64 chars is not allowed.
-  const withCn = first.length <= 64;
-  cert.setSubject(withCn ? [{ name: 'commonName', value: first }] : []);
+  // The CN is the first DNS name. Never an IP: a verifier checks the CN of a leaf without DNS SANs
+  // against the root's DNS name constraints, and `127.0.0.1` looks like a DNS name to OpenSSL
+  // (NAME_CONSTRAINTS_check_CN). RFC 5280 §4.2.1.6: with an empty subject the SAN must be critical; a
+  // CN over 64 chars is not allowed.
+  const cn = names.find((n) => !isIpName(n) && n.length <= 64);
+  const withCn = cn !== undefined;
+  cert.setSubject(withCn ? [{ name: 'commonName', value: cn }] : []);
   // Placeholder: forge needs an RSA key to serialise the TBS; the SPKI is replaced below.
   cert.publicKey = rootCert.publicKey;
   cert.siginfo.algorithmOid = pki.oids.sha256WithRSAEncryption!;

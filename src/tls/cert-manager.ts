@@ -137,6 +137,8 @@ export class CertManager implements CertificateSelector {
     const created: Slot[] = [];
     let defaultId: string | undefined;
     let firstId: string | undefined;
+    const internal = config.sites.filter((s) => s.tls.kind === 'internal').flatMap(certNamesForSite);
+    if (internal.length > 0) this.internalCa().want(internal);
     try {
       for (const site of config.sites) {
         if (site.tls.kind === 'off') continue;
@@ -172,8 +174,7 @@ export class CertManager implements CertificateSelector {
 
   private async buildSlot(id: string, tls: SiteTls, names: string[]): Promise<Slot> {
     if (tls.kind === 'internal') {
-      this.ca ??= new InternalCa(this.storage, this.logger, this.options.internalCa);
-      const issued = await this.ca.issue(names);
+      const issued = await this.internalCa().issue(names);
       return newSlot(id, 'internal', names, createCertEntry({ ...issued, source: 'internal' }));
     }
     if (tls.kind === 'files') {
@@ -222,12 +223,25 @@ export class CertManager implements CertificateSelector {
     if (entry.notAfter.getTime() < Date.now()) this.logger.warn('certificate has expired', { cert, notAfter: entry.notAfter.toISOString() });
   }
 
+  private internalCa(): InternalCa {
+    this.ca ??= new InternalCa(this.storage, this.logger, this.options.internalCa);
+    return this.ca;
+  }
+
+  /** Hourly: the internal CA's root schedule, then every internal certificate due or signed by a root no longer in use. */
   private async renewInternal(): Promise<void> {
+    if (!this.ca) return;
+    try {
+      await this.ca.maintain();
+    } catch (err) {
+      this.logger.error('internal CA: checking the root failed; retried within the hour', { error: (err as Error).message });
+    }
     for (const slot of this.slots) {
       const entry = slot.entry as LoadedCertEntry | undefined;
-      if (slot.kind !== 'internal' || !entry || !this.ca) continue;
-      if (Date.now() < renewalTime(entry.notBefore, entry.notAfter).getTime()) continue;
+      if (slot.kind !== 'internal' || !entry) continue;
       try {
+        const due = Date.now() >= renewalTime(entry.notBefore, entry.notAfter).getTime();
+        if (!due && (await this.ca.signedByCurrentRoot(slot.names, entry.certPem))) continue;
         const fresh = createCertEntry({ ...(await this.ca.issue(slot.names)), source: 'internal' });
         if (fresh.fingerprint256 === entry.fingerprint256 || slot.closed) continue;
         slot.entry = fresh;

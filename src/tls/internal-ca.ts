@@ -1,4 +1,4 @@
-// The local CA for `tls: internal` sites (SPEC §4): a root created in the storage on first use, and leaf
+// The local CA for `tls: internal` sites (SPEC §4): roots kept by internal-ca-roots.ts, and leaf
 // certificates reused from the storage while they are valid and cover the names. Obtaining follows
 // CertMagic: single-flight in the process, look in storage, take the storage lock, look again, and only
 // then create — so a pm2 cluster or several instances sharing the storage make one certificate, not many.
@@ -6,9 +6,10 @@
 // The served chain is the leaf alone: clients trust the root directly, so sending it would only add bytes.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { Logger } from '../log/types.js';
-import { certificateKeys, INTERNAL_ISSUER, internalCaKeys, internalCaLockName, issueLockName } from '../storage/keys.js';
+import { certificateKeys, INTERNAL_ISSUER, issueLockName } from '../storage/keys.js';
 import { StorageNotFoundError, type Storage } from '../storage/types.js';
-import { createLeaf, createRootCa, type PemPair } from './ca-certs.js';
+import { createLeaf, type PemPair } from './ca-certs.js';
+import { BACKDATE_MS, InternalRoots, type Root } from './internal-ca-roots.js';
 import { normalizeName, parseSubjectAltName } from './names.js';
 import { renewalTime } from './renewal.js';
 
@@ -21,25 +22,18 @@ export interface IssuedCertificate {
 export interface InternalCaOptions {
   /** Leaf lifetime; default 30 days (renewed with a third left, SPEC §4). */
   leafLifetimeMs?: number;
-  /** Root lifetime; default 10 years. */
+  /** Root lifetime; default 365 days (security review F13: a year at most). */
   rootLifetimeMs?: number;
   /** Clock, for tests. */
   now?: () => number;
 }
 
 const DAY = 24 * 3600_000;
-/** Leaves start an hour in the past so clients with a slightly slow clock accept them at once. */
-const BACKDATE_MS = 3600_000;
-
-interface Root extends PemPair {
-  x509: X509Certificate;
-}
 
 export class InternalCa {
   private readonly leafLifetimeMs: number;
-  private readonly rootLifetimeMs: number;
   private readonly now: () => number;
-  private root: Promise<Root> | undefined;
+  private readonly roots: InternalRoots;
   private readonly inflight = new Map<string, Promise<IssuedCertificate>>();
 
   constructor(
@@ -48,13 +42,29 @@ export class InternalCa {
     options: InternalCaOptions = {},
   ) {
     this.leafLifetimeMs = options.leafLifetimeMs ?? 30 * DAY;
-    this.rootLifetimeMs = options.rootLifetimeMs ?? 3650 * DAY;
     this.now = options.now ?? Date.now;
+    this.roots = new InternalRoots(storage, logger, { rootLifetimeMs: options.rootLifetimeMs ?? 365 * DAY, leafLifetimeMs: this.leafLifetimeMs, now: this.now });
+  }
+
+  /** Every `tls: internal` name of the config: a root made from now on permits them (name constraints). */
+  want(names: readonly string[]): void {
+    this.roots.want(names);
   }
 
   /** The root certificate users add to their trust store. */
   async rootPem(): Promise<string> {
-    return (await this.getRoot()).certPem;
+    return (await this.roots.current()).certPem;
+  }
+
+  /** Keeps the roots' schedule: a successor announced when due, and its takeover (hourly, from CertManager). */
+  maintain(): Promise<void> {
+    return this.roots.maintain();
+  }
+
+  /** Is `certPem` signed by the root that signs `names` now? False once a new root took over. */
+  async signedByCurrentRoot(names: readonly string[], certPem: string): Promise<boolean> {
+    const root = await this.roots.signerFor([...new Set(names.map(normalizeName))]);
+    return new X509Certificate(certPem).verify(root.x509.publicKey);
   }
 
   /**
@@ -74,7 +84,7 @@ export class InternalCa {
   }
 
   private async obtain(names: string[]): Promise<IssuedCertificate> {
-    const root = await this.getRoot();
+    const root = await this.roots.signerFor(names);
     const primary = names[0]!;
     const keys = certificateKeys(INTERNAL_ISSUER, primary);
     const stored = await this.loadReusable(keys, names, root);
@@ -131,54 +141,6 @@ export class InternalCa {
     } catch (err) {
       if (err instanceof StorageNotFoundError) return undefined;
       throw err;
-    }
-  }
-
-  private getRoot(): Promise<Root> {
-    this.root ??= this.loadOrCreateRoot().catch((err: unknown) => {
-      this.root = undefined;
-      throw err;
-    });
-    return this.root;
-  }
-
-  private async loadOrCreateRoot(): Promise<Root> {
-    const keys = internalCaKeys();
-    const existing = await this.usableRoot(keys, false);
-    if (existing) return existing;
-    const unlock = await this.storage.lock(internalCaLockName());
-    try {
-      const again = await this.usableRoot(keys, true);
-      if (again) return again;
-      const now = this.now();
-      const pair = createRootCa(new Date(now - BACKDATE_MS), new Date(now + this.rootLifetimeMs));
-      await this.storage.store(keys.key, pair.keyPem, { secret: true });
-      await this.storage.store(keys.cert, pair.certPem);
-      const x509 = new X509Certificate(pair.certPem);
-      this.logger.info('internal CA created a root certificate; add it to trust stores to trust internal sites', {
-        storage: this.storage.description,
-        key: keys.cert,
-        subject: x509.subject,
-      });
-      return { ...pair, x509 };
-    } finally {
-      await unlock();
-    }
-  }
-
-  /** The stored root, if it parses, matches its key and outlives a leaf issued now. */
-  private async usableRoot(keys: { cert: string; key: string }, warn: boolean): Promise<Root | undefined> {
-    const pair = await this.loadPair(keys);
-    if (!pair) return undefined;
-    try {
-      const x509 = new X509Certificate(pair.certPem);
-      if (!x509.checkPrivateKey(createPrivateKey(pair.keyPem))) throw new Error('key does not match');
-      if (new Date(x509.validTo).getTime() < this.now() + this.leafLifetimeMs) throw new Error('expires too soon');
-      return { ...pair, x509 };
-    } catch (err) {
-      // Replacing the root means clients must trust a new one: say so loudly.
-      if (warn) this.logger.warn('internal CA: the stored root is unusable and will be replaced', { error: (err as Error).message });
-      return undefined;
     }
   }
 }

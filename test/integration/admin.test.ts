@@ -51,7 +51,7 @@ describe('admin listener (integration)', function () {
     gh = await startGatehouse(() => ({
       // Every interface, so a client can come from a non-loopback address; the allow list names
       // a network this machine is not in.
-      admin: { listen: `*:${adminPort}`, allow: ['198.51.100.0/24'] },
+      admin: { listen: `*:${adminPort}`, allow: ['198.51.100.0/24'], hosts: ['admin.example'] },
       drainTimeout: '3s',
       log: { access: 'off' },
       sites: [
@@ -159,6 +159,29 @@ describe('admin listener (integration)', function () {
       expect(r.body.toString()).to.not.include('gatehouse_');
     }
     expect((await curl([`${admin}/healthz`])).status).to.equal(200);
+  });
+
+  it('answers only to a Host and Origin that an attacker\'s DNS name cannot be (DNS rebinding): 403 otherwise', async () => {
+    const status = async (...headers: string[]): Promise<number> => {
+      const r = await curl([...headers.flatMap((h) => ['-H', h]), `${admin}/status.json`]);
+      if (r.status === 403) expect(r.body.toString()).to.match(/^forbidden: the (Host|Origin host) must be .*DNS rebinding.*\n$/).and.not.include('sites');
+      return r.status;
+    };
+    expect(await status('Host: attacker.example')).to.equal(403);
+    expect(await status(`Host: attacker.example:${adminPort}`)).to.equal(403);
+    expect(await status('Host: 127.0.0.1.nip.io')).to.equal(403);
+    expect(await status(`Host: 127.0.0.1:${adminPort}`)).to.equal(200);
+    expect(await status(`Host: [::1]:${adminPort}`)).to.equal(200);
+    expect(await status('Host: localhost')).to.equal(200);
+    expect(await status(`Host: LOCALHOST.:${adminPort}`)).to.equal(200);
+    expect(await status('Host: admin.example')).to.equal(200);
+    expect(await status(`Host: Admin.Example:${adminPort}`)).to.equal(200);
+    expect(await status('Origin: http://evil.example')).to.equal(403);
+    expect(await status('Host: localhost', `Origin: http://evil.example:${adminPort}`)).to.equal(403);
+    expect(await status(`Origin: http://localhost:${adminPort}`)).to.equal(200);
+    // HTTP/1.0 scrapers may send no Host at all.
+    const bare = await curl(['--http1.0', '-H', 'Host:', `${admin}/healthz`]);
+    expect([bare.status, bare.body.toString()]).to.deep.equal([200, 'ok\n']);
   });
 
   it('serves /status.json with sites, certificates, upstreams, traffic and recent errors', async () => {

@@ -103,6 +103,8 @@ describe('HTTP cache (integration)', function () {
 
   const config = (d: string) => () => ({
     log: { access: 'off' },
+    // PURGE is obeyed from trusted proxies and admin.allow only; this test's client is one.
+    trustedProxies: ['127.0.0.1'],
     cache: { memory: '4m', maxObject: '256k', disk: path.join(d, 'cache') },
     sites: [
       {

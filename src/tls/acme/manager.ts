@@ -288,7 +288,7 @@ export class AcmeManager {
     const signal = AbortSignal.any([this.closing.signal, AbortSignal.timeout(ORDER_DEADLINE_MS)]);
     const current = m.entry;
     // An on-demand certificate is renewed only while `ask` still allows its name (or on-demand is off).
-    if (m.onDemand && current && !(await this.gate?.allowed(m.names[0]!))) {
+    if (m.onDemand && current && !(await this.gate?.allowed(m.names[0]!, 'renewal'))) {
       this.records.delete(m.names[0]!);
       this.o.logger.info('on-demand TLS: not renewing a certificate whose name ask no longer allows', { name: m.names[0], expires: current.notAfter.toISOString() });
       return;

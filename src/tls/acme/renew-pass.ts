@@ -72,7 +72,7 @@ export async function renewPass(o: RenewPassOptions): Promise<boolean> {
   for (const primary of gate ? await store.primaries() : []) {
     const pair = await store.load(primary);
     const name = pair?.meta?.onDemand ? pair.meta.names[0] : undefined;
-    if (name && !known.has(name) && (!o.name || normalizeName(o.name) === name) && (await gate!.allowed(name))) sets.push(pair!.meta!.names);
+    if (name && !known.has(name) && (!o.name || normalizeName(o.name) === name) && (await gate!.allowed(name, 'renewal'))) sets.push(pair!.meta!.names);
   }
   const wanted = o.name ? sets.filter((s) => s.includes(normalizeName(o.name!))) : sets;
   if (o.name && wanted.length === 0) throw new UnknownNameError(`--name ${o.name}: no tls: acme site or stored on-demand certificate has this name`);

@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import type { Config, ListenAddress } from '../../config/types.js';
 import type { ChallengeStore } from './challenges.js';
 import type { ChallengeType } from './errors.js';
+import { TLS_CONTEXT_OPTIONS } from '../tls-options.js';
 
 export interface Responders {
   /** Addresses we listen on ourselves. */
@@ -86,6 +87,9 @@ export async function startResponders(config: Config, challenges: ChallengeStore
     for (const a of config.listen.https) {
       await attempt('https', a, () => {
         const server = tls.createServer({
+          // OpenSSL keeps this context's versions and options (no renegotiation) when SNICallback
+          // switches to the challenge context, so they must be gatehouse's own (tls-options.ts).
+          ...TLS_CONTEXT_OPTIONS,
           // Only validators: anything not offering acme-tls/1 gets no_application_protocol (RFC 8737 §3).
           ALPNCallback: ({ protocols }) => (protocols.includes('acme-tls/1') ? 'acme-tls/1' : undefined),
           SNICallback: (name, cb) => {

@@ -104,8 +104,9 @@ describe('config/normalize', () => {
     const tlsOf = (hosts: string): string => valid(lines('listen: { https: 8443 }', `sites: [{ hosts: ${hosts}, routes: [{ location: /, return: 204 }] }]`)).sites[0]?.tls.kind ?? '';
 
     it('defaults tls to internal only when every host is local, else acme', () => {
-      expect(tlsOf('[localhost, "*.localhost", app.test, db.internal, printer.local, nas.lan, 127.0.0.1, "::1"]')).to.equal('internal');
+      expect(tlsOf('[localhost, "*.localhost", app.test, db.internal, printer.local, nas.lan, router.home.arpa, 127.0.0.1, "::1"]')).to.equal('internal');
       expect(tlsOf('[localhost, example.com]')).to.equal('acme');
+      expect(tlsOf('[x.arpa]')).to.equal('acme');
       expect(tlsOf('[example.test.com]')).to.equal('acme');
       expect(tlsOf('["~^x$"]')).to.equal('internal');
     });

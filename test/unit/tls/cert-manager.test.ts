@@ -1,14 +1,17 @@
 import { expect } from 'chai';
+import { X509Certificate } from 'node:crypto';
 import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { silentLogger } from '../../../src/log/types.js';
 import { FileStorage } from '../../../src/storage/file-storage.js';
-import { certificateKeys, INTERNAL_ISSUER } from '../../../src/storage/keys.js';
+import { certificateKeys, INTERNAL_ISSUER, internalCaKeys, internalCaNextKeys } from '../../../src/storage/keys.js';
+import { createRootCa } from '../../../src/tls/ca-certs.js';
 import type { LoadedCertEntry } from '../../../src/tls/cert-entry.js';
 import { createCertEntry } from '../../../src/tls/cert-entry.js';
 import { CertManager } from '../../../src/tls/cert-manager.js';
+import { permits, readSubtrees } from '../../../src/tls/name-constraints.js';
 import { TLS_CONTEXT_OPTIONS } from '../../../src/tls/tls-options.js';
 import { config, makeSelfSigned, recordingLogger, serialOf, site, tempDir, waitFor } from './fixtures.js';
 
@@ -157,6 +160,33 @@ describe('CertManager', function () {
       expect(serial(manager.select('localhost'))).to.equal(first);
       const keyFile = join(dir, 'certs', certificateKeys(INTERNAL_ISSUER, 'localhost').key);
       expect((await stat(keyFile)).mode & 0o777).to.equal(0o600);
+    });
+
+    it('makes a root that permits every tls: internal name of the config, not only the first site\'s', async () => {
+      const s = storage();
+      manager = await CertManager.create(config([site(['a.test'], { kind: 'internal' }), site(['app.corp', '203.0.113.9'], { kind: 'internal' })]), s, silentLogger);
+      const root = (await s.load(internalCaKeys().cert)).toString();
+      expect(await s.exists(internalCaNextKeys().cert), 'no successor needed').to.equal(false);
+      for (const n of ['a.test', 'app.corp', '203.0.113.9']) expect(permits(readSubtrees(root), n), n).to.equal(true);
+      expect(new X509Certificate((manager.select('app.corp') as LoadedCertEntry).certPem).verify(new X509Certificate(root).publicKey)).to.equal(true);
+    });
+
+    it('re-issues internal certificates from the new root once it took over (maintenance)', async () => {
+      let now = Date.now();
+      const s = storage();
+      // An older gatehouse's root: kept, a successor announced, taking over 30 days later.
+      const legacy = createRootCa(new Date(now - 3600_000), new Date(now + 3650 * 86400_000));
+      await s.store(internalCaKeys().key, legacy.keyPem, { secret: true });
+      await s.store(internalCaKeys().cert, legacy.certPem);
+      const logger = recordingLogger();
+      manager = await CertManager.create(config([site(['a.test'], { kind: 'internal' })]), s, logger, { maintenanceMs: 50, internalCa: { now: () => now } });
+      const before = manager.select('a.test') as LoadedCertEntry;
+      expect(new X509Certificate(before.certPem).verify(new X509Certificate(legacy.certPem).publicKey)).to.equal(true);
+      const next = (await s.load(internalCaNextKeys().cert)).toString();
+      now += 31 * 86400_000;
+      await waitFor(() => serial(manager!.select('a.test')) !== before.serial, 5000, 'a re-issued certificate');
+      expect(new X509Certificate((manager.select('a.test') as LoadedCertEntry).certPem).verify(new X509Certificate(next).publicKey)).to.equal(true);
+      expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).to.have.length(2);
     });
   });
 
