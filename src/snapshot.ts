@@ -170,7 +170,8 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
       if (handler) {
         const routeLimiter = rc.rateLimit ? limiter(site.config.hosts, rc.location, rc.rateLimit) : siteLimiter;
         const inner = route.proxy ? handler : withBodyLimit(handler, effectiveMaxBody(rc, site.config, config));
-        handlers.set(route, withRateLimit(withCompression(inner, site.config.compress), routeLimiter));
+        const guardCredentials = route.proxy !== undefined && !site.config.compressAuthenticated;
+        handlers.set(route, withRateLimit(withCompression(inner, site.config.compress, guardCredentials), routeLimiter));
       }
     }
   }

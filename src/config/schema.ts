@@ -96,6 +96,7 @@ const site = {
     maxBody: size,
     timeouts: clientTimeouts,
     underscoresInHeaders: bool,
+    compressAuthenticated: bool,
     routes: { type: 'array', items: route },
   },
 };
@@ -245,6 +246,7 @@ export interface RawSite {
   maxBody?: string | number;
   timeouts?: RawTimeouts;
   underscoresInHeaders?: boolean;
+  compressAuthenticated?: boolean;
   routes?: RawRoute[];
 }
 

@@ -93,6 +93,7 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
     // A plain-HTTP site has nowhere to redirect to; a TLS one sends HTTP visitors over (SPEC §2).
     redirect: ok('redirect') ? (rs.redirect as 'https' | 'off') : tls.kind === 'off' ? 'off' : 'https',
     compress: ok('compress') ? compress(ctx, [...at, 'compress'], rs.compress as NonNullable<RawSite['compress']>) : ['br', 'gzip'],
+    compressAuthenticated: ok('compressAuthenticated') ? (rs.compressAuthenticated as boolean) : false,
     timeouts: clientTimeouts(ctx, [...at, 'timeouts'], rs.timeouts, defaults.timeouts),
     underscoresInHeaders: ok('underscoresInHeaders') ? (rs.underscoresInHeaders as boolean) : defaults.underscoresInHeaders,
     routes: routesConfig(ctx, at, rs.routes, upstreams),

@@ -167,6 +167,8 @@ export interface SiteConfig {
   hstsMs?: number;
   /** Encodings in preference order; empty when compression is off. */
   compress: Array<'br' | 'gzip' | 'zstd'>;
+  /** Compress proxied responses to requests with Cookie or Authorization too (BREACH; default false). */
+  compressAuthenticated: boolean;
   headers?: HeadersConfig;
   rateLimit?: RateLimitConfig;
   maxBody?: number;

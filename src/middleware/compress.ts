@@ -6,10 +6,23 @@ import type { RouteHandler } from '../snapshot.js';
 import { CompressingExchange } from './compress-exchange.js';
 import { chooseCoding, type Coding } from './compress-negotiate.js';
 
-export function withCompression(handler: RouteHandler, offered: readonly Coding[]): RouteHandler {
+/**
+ * BREACH (CVE-2013-3587): a compressed response that holds a secret (a CSRF token, a session
+ * value) and reflects what an attacker put in the request leaks the secret through its length.
+ * Such responses come from applications, to requests that carry credentials. So a proxied response
+ * to a request with Cookie or Authorization leaves uncompressed unless the site says
+ * `compressAuthenticated: true`; files gatehouse serves itself hold no per-user secret and are
+ * always compressed (README "Security defaults").
+ */
+function credentialed(headers: { cookie?: unknown; authorization?: unknown }): boolean {
+  return headers.cookie !== undefined || headers.authorization !== undefined;
+}
+
+export function withCompression(handler: RouteHandler, offered: readonly Coding[], guardCredentials = false): RouteHandler {
   if (offered.length === 0) return handler;
   return (ctx) => {
     const ex = ctx.ex;
+    if (guardCredentials && credentialed(ex.headers)) return handler(ctx);
     // Tunnels (WebSocket) carry no HTTP body; an internal redirect (tryFiles, @name) is wrapped once.
     if (!(ex instanceof CompressingExchange || ex instanceof UpgradeExchange || ex instanceof H2WebSocketExchange)) {
       ctx.ex = new CompressingExchange(ex, chooseCoding(ex.headers['accept-encoding'], offered));

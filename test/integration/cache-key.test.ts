@@ -37,6 +37,8 @@ describe('HTTP cache: the key is what the backend is sent (integration)', functi
     const port = (backend.address() as AddressInfo).port;
     gh = await startGatehouse(() => ({
       log: { access: 'off' },
+      // PURGE is obeyed from trusted proxies (and admin.allow) only.
+      trustedProxies: ['127.0.0.1'],
       sites: [
         {
           hosts: ['a.test'],

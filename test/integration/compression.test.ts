@@ -118,6 +118,7 @@ describe('compression (integration)', function () {
         },
         { hosts: ['off.test'], compress: 'off', routes: [{ location: '/', proxy: backend.url }] },
         { hosts: ['gz.test'], compress: ['gzip'], routes: [{ location: '/', proxy: backend.url }] },
+        { hosts: ['auth.test'], compressAuthenticated: true, routes: [{ location: '/', proxy: backend.url }] },
       ],
     }));
   });
@@ -136,6 +137,24 @@ describe('compression (integration)', function () {
     return enc === undefined ? r.body : decoders[enc]!(r.body);
   };
   const staticPath = (name: string) => `/static/${name}`;
+
+  describe('BREACH: no compression of proxied answers to requests with credentials', () => {
+    it('a proxied response to a request with Cookie or Authorization leaves uncompressed', async () => {
+      expect(encodingOf(await get('/text/8192', 'br'))).to.equal('br');
+      const withCookie = await get('/text/8192', 'br', ['-H', 'Cookie: session=1']);
+      expect(encodingOf(withCookie)).to.equal(undefined);
+      expect(withCookie.body.equals(text(8192))).to.equal(true);
+      expect(encodingOf(await get('/text/8192', 'br', ['-u', 'user:pw']))).to.equal(undefined);
+    });
+
+    it('files gatehouse serves itself are compressed whatever the request carries', async () => {
+      expect(encodingOf(await get(staticPath('big.txt'), 'br', ['-H', 'Cookie: session=1']))).to.equal('br');
+    });
+
+    it('compressAuthenticated: true compresses them anyway', async () => {
+      expect(encodingOf(await get('/text/8192', 'br', ['-H', 'Cookie: session=1'], 'auth.test'))).to.equal('br');
+    });
+  });
 
   describe('negotiation', () => {
     const cases: Array<[string | undefined, string | undefined]> = [

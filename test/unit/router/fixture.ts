@@ -34,6 +34,7 @@ export function site(input: SiteInput = {}): SiteConfig {
     compress: ['br', 'gzip'],
     timeouts: { ...DEFAULT_CLIENT_TIMEOUTS },
     underscoresInHeaders: false,
+    compressAuthenticated: false,
     ...rest,
     routes: routes.map(route),
   };

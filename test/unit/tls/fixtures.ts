@@ -16,6 +16,7 @@ export function site(hosts: string[], tls: SiteTls, extra: Partial<SiteConfig> =
     compress: [],
     timeouts: { ...DEFAULT_CLIENT_TIMEOUTS },
     underscoresInHeaders: false,
+    compressAuthenticated: false,
     routes: [],
     ...extra,
   };
