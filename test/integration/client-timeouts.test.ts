@@ -59,6 +59,15 @@ describe('client timeouts (integration)', function () {
             { location: '/', proxy: backend.url },
           ],
         },
+        // A site's own timers: by SNI for the connection (keep-alive), by Host for its requests (body).
+        {
+          hosts: ['quick.test'],
+          timeouts: { keepalive: '1s', body: '1s' },
+          routes: [
+            { location: '= /ka', return: 204 },
+            { location: '/', proxy: `http://127.0.0.1:${silent.port}` },
+          ],
+        },
       ],
     }));
     ca = fs.readFileSync(gh.caFile);
@@ -222,6 +231,22 @@ describe('client timeouts (integration)', function () {
       await sleep(500);
       expect(c.received()).to.match(/^HTTP\/1\.1 200 /);
       c.destroy();
+    });
+  });
+
+  describe("a site's own timers", () => {
+    it('keep-alive and body timers of the site the connection and the request are for', async () => {
+      const c = await rawConnect({ port: gh.httpsPort, tls: { servername: 'quick.test', ca } });
+      c.write('POST /x HTTP/1.1\r\nHost: quick.test\r\nContent-Length: 10\r\n\r\n01234');
+      const { ms, data } = await closesWithin(c, 1000 + SLACK_MS + 1000);
+      expect(data).to.match(/^HTTP\/1\.1 408 /);
+      expect(ms).to.be.within(1000 - 100, 1000 + SLACK_MS);
+      const ka = await rawConnect({ port: gh.httpsPort, tls: { servername: 'quick.test', ca } });
+      ka.write('GET /ka HTTP/1.1\r\nHost: quick.test\r\n\r\n');
+      const closed = await closesWithin(ka, KEEPALIVE_S * 1000);
+      expect(ka.received()).to.match(/^HTTP\/1\.1 204 /);
+      // Node closes one second after the keep-alive it advertises; the top level's would be 3 s + 1 s.
+      expect(closed.ms).to.be.within(1000 - 100, 1000 + 1000 + SLACK_MS);
     });
   });
 
