@@ -61,6 +61,8 @@ describe('internal CA (integration)', function () {
 
     process.kill(gh.peer.pid, 'SIGHUP');
     await gh.peer.waitForOutput(/internal CA: made a new root that takes over on .*does not permit later\.corp/);
+    // The root is announced before the new site's leaf is issued and the new table swapped in.
+    await gh.peer.waitForOutput(/made a new root[\s\S]*configuration reloaded/);
     const rootPem = fs.readFileSync(gh.caFile);
     const later = await get('later.corp', next);
     expect([later.status, later.body.toString()], later.stderr).to.deep.equal([200, 'later']);
