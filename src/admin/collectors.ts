@@ -5,6 +5,7 @@ import { Gauge } from 'prom-client';
 import type { Snapshot } from '../snapshot.js';
 import type { UpstreamServerStats } from '../upstream/stats.js';
 import type { CertRow } from '../tls/acme/inventory.js';
+import { tempBodyBytes } from '../transport/cgi-body.js';
 import { registry } from './metrics.js';
 import { PreformattedGauge, type GaugeCell } from './preformatted.js';
 
@@ -33,6 +34,17 @@ const serverUp = new Gauge({
   aggregator: 'min',
   collect() {
     fillUpstreams();
+  },
+});
+
+// Spilled request bodies against bodyBuffer.tempTotal (README "Security defaults"): summed over workers.
+new Gauge({
+  name: 'gatehouse_request_body_temp_bytes',
+  help: 'Bytes of request bodies held in temporary files now (bodyBuffer.tempTotal is the limit per process).',
+  registers: [registry],
+  aggregator: 'sum',
+  collect() {
+    this.set(tempBodyBytes());
   },
 });
 

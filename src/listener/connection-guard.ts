@@ -25,35 +25,51 @@ export interface Watched {
 }
 
 /**
- * Output waiting for a client that takes nothing: `pending()` bytes wait, and they must go down
- * within `sendMs`. Progress is any decrease (a write completed); data added by the writer is not.
+ * Output waiting for a client that takes nothing: `pending()` bytes wait, and some of them must go
+ * down within `sendMs`. Progress is `sent()` growing: the bytes whose writes completed. The number
+ * waiting says nothing by itself: a writer that refills on 'drain' keeps it level however fast the
+ * client reads, and a client that reads nothing keeps it level too.
  */
 export class SendProgress {
-  private last = 0;
+  private lastSent = -1;
   private since = 0;
 
-  constructor(private readonly pending: () => number) {}
+  constructor(
+    private readonly pending: () => number,
+    private readonly sent: () => number,
+  ) {}
 
   /** True when nothing went out for `sendMs` while something was waiting. */
   stalled(now: number, sendMs: number): boolean {
-    const pending = this.pending();
-    // Nothing was waiting at the last look (or something went out since): the wait starts now.
-    if (pending === 0 || this.last === 0 || pending < this.last) this.since = now;
-    this.last = pending;
-    return pending > 0 && now - this.since >= sendMs;
+    const sent = this.sent();
+    if (this.pending() === 0 || sent !== this.lastSent) {
+      this.since = now;
+      this.lastSent = sent;
+      return false;
+    }
+    return now - this.since >= sendMs;
   }
 }
 
+/**
+ * A socket's send progress. bytesWritten counts what was handed to the socket, the queued part
+ * included; writableLength what is queued or being written: their difference is what the kernel took.
+ */
+export function socketSendProgress(socket: Duplex): SendProgress {
+  const bytesWritten = (): number => (socket as Duplex & { bytesWritten?: number }).bytesWritten ?? 0;
+  return new SendProgress(
+    () => socket.writableLength,
+    () => bytesWritten() - socket.writableLength,
+  );
+}
+
 class Sweep {
-  /** performance.now() of the latest sweep: a clock the hot paths read without a call. */
-  now = performance.now();
   private readonly guards = new Set<ConnectionGuard>();
   private timer: NodeJS.Timeout | undefined;
 
   add(guard: ConnectionGuard): void {
     this.guards.add(guard);
     if (this.timer === undefined) {
-      this.now = performance.now();
       this.timer = setInterval(this.tick, GUARD_PERIOD_MS).unref();
     }
   }
@@ -71,8 +87,8 @@ class Sweep {
   }
 
   private readonly tick = (): void => {
-    this.now = performance.now();
-    for (const guard of this.guards) guard.check(this.now);
+    const now = performance.now();
+    for (const guard of this.guards) guard.check(now);
   };
 }
 
@@ -109,7 +125,7 @@ export class ConnectionGuard {
     this.acceptedAt = performance.now();
     this.firstBy = this.acceptedAt + timeouts.headerMs;
     this.actions = { firstRequestTimeout: () => this.socket.destroy() };
-    this.send = new SendProgress(() => this.socket.writableLength);
+    this.send = socketSendProgress(socket);
     sweep.add(this);
     socket.once('close', () => this.close());
   }
@@ -123,7 +139,7 @@ export class ConnectionGuard {
     if (socket !== this.socket) {
       socket.once('close', () => this.close());
       this.socket = socket;
-      this.send = new SendProgress(() => socket.writableLength);
+      this.send = socketSendProgress(socket);
     }
     this.timeouts = timeouts;
     if (this.firstBy !== 0) this.firstBy = this.acceptedAt + timeouts.headerMs;
@@ -198,6 +214,8 @@ export class ConnectionGuard {
  */
 export class BodyProgress implements Watched {
   private lastRead = performance.now();
+  /** A chunk came since the last sweep: the sweep dates it, so a chunk costs a field write, not a clock read. */
+  private readSinceSweep = false;
   private held = false;
   private done = false;
 
@@ -215,6 +233,10 @@ export class BodyProgress implements Watched {
 
   check(now: number): boolean {
     if (this.done) return false;
+    if (this.readSinceSweep) {
+      this.readSinceSweep = false;
+      this.lastRead = now;
+    }
     if (this.held || now - this.lastRead < this.bodyMs) return true;
     this.stop();
     this.expire();
@@ -222,7 +244,7 @@ export class BodyProgress implements Watched {
   }
 
   private readonly onData = (): void => {
-    this.lastRead = performance.now();
+    this.readSinceSweep = true;
   };
 
   private readonly onPause = (): void => {

@@ -335,7 +335,11 @@ export class H2Exchange implements Exchange, Watched {
         ? 'an HTTP/2 host header unlike :authority'
         : undefined;
     this.wantsTrailers = acceptsTrailers(headers);
-    this.sendProgress = new SendProgress(() => stream.writableLength);
+    // Every data write goes through write() or respond(), which count it in bytesSent.
+    this.sendProgress = new SendProgress(
+      () => stream.writableLength,
+      () => this.bytesSent - stream.writableLength,
+    );
     if (guard) {
       guard.streamOpened();
       guard.watch(this);

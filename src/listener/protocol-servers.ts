@@ -153,12 +153,18 @@ function lingeringError(err: NodeJS.ErrnoException, socket: Duplex): void {
   answer();
 }
 
+/** The timers an HTTP/1.x server holds for all its connections. */
+function h1Profile(timeouts: ClientTimeouts): string {
+  return `${timeouts.headerMs}/${timeouts.keepaliveMs}`;
+}
+
 export class ProtocolServers {
   /**
    * HTTP/1.x servers by client timers (header and keep-alive timeouts are server-wide in Node): a
-   * connection goes to the one for its site's timers, usually the only one.
+   * connection goes to the one for its site's timers, usually the only one. A server whose timers
+   * no configuration uses any more is closed (its header check stops) once its last socket is gone.
    */
-  private readonly h1s = new Map<string, http.Server>();
+  private readonly h1s = new Map<string, { server: http.Server; sockets: number }>();
   readonly h2: http2.Http2Server | undefined;
   private readonly sessions = new Set<Http2Session>();
   private draining = false;
@@ -190,14 +196,30 @@ export class ProtocolServers {
     }
   }
 
-  private h1For(timeouts: ClientTimeouts): http.Server {
-    const key = `${timeouts.headerMs}/${timeouts.keepaliveMs}`;
-    let h1 = this.h1s.get(key);
-    if (h1 === undefined) {
-      h1 = this.createH1(timeouts);
-      this.h1s.set(key, h1);
+  /** Hands `socket` to the HTTP/1.x server for `timeouts`. */
+  private acceptH1(socket: Socket, timeouts: ClientTimeouts): void {
+    const key = h1Profile(timeouts);
+    let entry = this.h1s.get(key);
+    if (entry === undefined) {
+      entry = { server: this.createH1(timeouts), sockets: 0 };
+      this.h1s.set(key, entry);
     }
-    return h1;
+    const held = entry;
+    held.sockets++;
+    socket.once('close', () => {
+      if (--held.sockets === 0) this.retireUnused();
+    });
+    held.server.emit('connection', socket);
+  }
+
+  private retireUnused(): void {
+    const config = this.handlers.current().config;
+    const inUse = new Set([h1Profile(config.timeouts), ...config.sites.map((site) => h1Profile(site.timeouts))]);
+    for (const [key, entry] of this.h1s) {
+      if (entry.sockets > 0 || inUse.has(key)) continue;
+      entry.server.close();
+      this.h1s.delete(key);
+    }
   }
 
   private createH1(timeouts: ClientTimeouts): http.Server {
@@ -310,7 +332,7 @@ export class ProtocolServers {
     }
     // No request head within client_header_timeout of accept: 408, as for a late head later on.
     guard.setActions({ firstRequestTimeout: () => lingeringError(Object.assign(new Error('client header timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket) });
-    this.h1For(timeouts).emit('connection', socket);
+    this.acceptH1(socket, timeouts);
   }
 
   /**
@@ -330,12 +352,12 @@ export class ProtocolServers {
 
   /** Last resort at the end of the drain timeout. */
   destroyAll(): void {
-    for (const h1 of this.h1s.values()) h1.closeAllConnections();
+    for (const { server } of this.h1s.values()) server.closeAllConnections();
     for (const session of this.sessions) session.destroy();
   }
 
   /** Stops the HTTP/1.1 servers' header checks (at the end of a drain). */
   close(): void {
-    for (const h1 of this.h1s.values()) h1.close();
+    for (const { server } of this.h1s.values()) server.close();
   }
 }

@@ -28,6 +28,7 @@ const KEEPALIVE_S = 3;
 /** The guard sweeps every 0.5 s and Node checks heads every 1 s: a timer fires up to this late. */
 const SLACK_MS = 1500;
 const BIG = 32 * 1024 * 1024;
+const STEADY = 8 * 1024 * 1024;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -45,6 +46,7 @@ describe('client timeouts (integration)', function () {
     fs.mkdirSync(path.join(www, 'static'), { recursive: true });
     fs.writeFileSync(path.join(www, 'static', 'big.bin'), Buffer.alloc(BIG, 'b'));
     fs.writeFileSync(path.join(www, 'static', 'mid.bin'), Buffer.alloc(1024 * 1024, 'm'));
+    fs.writeFileSync(path.join(www, 'static', 'steady.bin'), Buffer.alloc(STEADY, 's'));
     backend = await startEchoBackend();
     silent = await startSilentServer();
     gh = await startGatehouse(() => ({
@@ -166,13 +168,15 @@ describe('client timeouts (integration)', function () {
       expect(got, 'bytes received before the close').to.be.below(BIG);
     });
 
-    it('keeps a client that reads slowly but steadily', async () => {
-      // 16 KiB every 100 ms through a 32 KiB receive buffer: far slower than the server writes,
-      // so its writes wait on the client all along, yet something goes out every few writes.
-      const out = await run('/usr/bin/python3', [SLOW_READER, String(gh.httpsPort), 'a.test', '/static/big.bin', '32768', '16384', '0.1', String(SEND_S * 3)]);
-      const result = JSON.parse(out) as { alive: boolean; got: number; error: string | null };
+    it('keeps a client that reads slowly but steadily, to the last byte', async () => {
+      // 64 KiB every 50 ms through a 32 KiB receive buffer: about 6 s for 8 MiB, three send timeouts,
+      // with the server's writes waiting on the client all along. The whole file must come: a cut
+      // connection still delivers what the kernel holds (4 MiB of send buffer here at most), never all.
+      const out = await run('/usr/bin/python3', [SLOW_READER, String(gh.httpsPort), 'a.test', '/static/steady.bin', '32768', '65536', '0.05', '30', String(STEADY)]);
+      const result = JSON.parse(out) as { alive: boolean; got: number; after: number; error: string | null };
       expect(result, out).to.include({ alive: true });
-      expect(result.got).to.be.below(BIG);
+      expect(result.got, out).to.be.at.least(STEADY);
+      expect(result.after, 'it took longer than the send timeout, several times').to.be.above(SEND_S * 2);
     });
 
     it('resets an HTTP/2 stream stuck behind a zero flow-control window; the session then goes idle and closes', async () => {

@@ -149,13 +149,17 @@ describe('request bodies (integration)', function () {
     let gh: Gatehouse;
     let tmp: string;
     const open: RawClient[] = [];
+    let adminPort: number;
+    const tempBytes = async () => Number(/^gatehouse_request_body_temp_bytes (\d+)$/m.exec((await curl([`http://127.0.0.1:${adminPort}/metrics`])).body.toString())?.[1]);
     before(async () => {
+      adminPort = await freePort();
       tmp = path.join(dir, 'bodies');
       fs.mkdirSync(tmp);
       // A file a crashed process left between its open and its unlink.
       fs.writeFileSync(path.join(tmp, 'gatehouse-body-999999999-0123456789abcdef'), 'left over');
       gh = await startGatehouse(() => ({
         log: { access: 'off' },
+        admin: { listen: `127.0.0.1:${adminPort}` },
         maxBody: 0,
         bodyBuffer: { memory: '16k', tempDir: tmp, tempMax: '64k', tempTotal: '100k' },
         sites: [{ hosts: ['a.test'], routes: [{ location: '~ \\.php$', proxy: `fastcgi://127.0.0.1:${fpmPort}`, root: www }] }],
@@ -188,11 +192,13 @@ describe('request bodies (integration)', function () {
       held.write(`f000\r\n${'h'.repeat(0xf000)}\r\n`);
       await sleep(500);
       expect(openBodyFiles(gh.peer.pid)).to.equal(1);
+      expect(await tempBytes(), '/metrics').to.be.at.least(0xf000 - 16 * 1024);
       const over = await curl([...gh.curlArgs('a.test', '/body.php'), '--http1.1', '-H', 'Transfer-Encoding: chunked', '--data-binary', 'y'.repeat(60 * 1024)]);
       expect(over.status).to.equal(507);
       held.destroy();
       await sleep(300);
       expect(openBodyFiles(gh.peer.pid), 'the aborted request released its file').to.equal(0);
+      expect(await tempBytes(), '/metrics').to.equal(0);
       const after = await curl([...gh.curlArgs('a.test', '/body.php'), '--http1.1', '-H', 'Transfer-Encoding: chunked', '--data-binary', 'z'.repeat(60 * 1024)]);
       expect(after.status).to.equal(200);
       expect(openBodyFiles(gh.peer.pid)).to.equal(0);
