@@ -19,7 +19,7 @@ import { UpgradeExchange } from './listener/upgrade-exchange.js';
 import { SharedLimits } from './middleware/rate-limit-share.js';
 import { buildSnapshot, type Snapshot } from './snapshot.js';
 import { runtimeDir } from './storage/runtime-dir.js';
-import { removeStaleBodies } from './transport/cgi-body.js';
+import { removeStaleBodies } from './transport/cgi/body.js';
 import { openStorage } from './storage/index.js';
 import type { Storage } from './storage/types.js';
 import { CertManager } from './tls/cert-manager.js';

@@ -5,7 +5,7 @@ import { Gauge } from 'prom-client';
 import type { Snapshot } from '../snapshot.js';
 import type { UpstreamServerStats } from '../upstream/stats.js';
 import type { CertRow } from '../tls/acme/inventory.js';
-import { tempBodyBytes } from '../transport/cgi-body.js';
+import { tempBodyBytes } from '../transport/cgi/body.js';
 import { registry } from './metrics.js';
 import { PreformattedGauge, type GaugeCell } from './preformatted.js';
 

@@ -1,10 +1,10 @@
 // Which transport serves which URL scheme. One place, so a new protocol is one line here.
 import type { UpstreamConfig } from '../config/types.js';
-import { FastCgiTransport } from './fastcgi.js';
-import { Http1Transport } from './http1.js';
-import { ScgiTransport } from './scgi.js';
-import { UwsgiTransport } from './uwsgi.js';
-import { Http2Transport } from './http2.js';
+import { FastCgiTransport } from './fastcgi/transport.js';
+import { Http1Transport } from './http1/transport.js';
+import { ScgiTransport } from './scgi/transport.js';
+import { UwsgiTransport } from './uwsgi/transport.js';
+import { Http2Transport } from './http2/transport.js';
 import type { Transport } from './types.js';
 
 export type TransportOptions = Pick<UpstreamConfig, 'timeouts' | 'keepalive' | 'tls'>;

@@ -3,6 +3,7 @@
 // straight to the client without an intermediate stream per request.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
+import type { CgiUpstreamOptions } from './cgi/options.js';
 
 export interface UpstreamRequest {
   method: string;
@@ -16,7 +17,7 @@ export interface UpstreamRequest {
   /** Set for an HTTP/1.1 Upgrade (e.g. `websocket`). */
   upgrade?: string;
   /** Extra values transports that speak CGI-style protocols need (FastCGI/uwsgi/SCGI). */
-  cgi?: unknown;
+  cgi?: CgiUpstreamOptions;
 }
 
 export interface ResponseSink {

@@ -4,7 +4,7 @@
 // uwsgi and SCGI servers pass on a TCP (or unix socket) connect: a request there would run an
 // application script, which a health check must not do.
 import type { UpstreamConfig } from '../config/types.js';
-import { connectSocket, parseEndpoint } from '../transport/cgi-socket.js';
+import { connectSocket, parseEndpoint } from '../transport/cgi/socket.js';
 import type { UpstreamServer } from './server.js';
 
 type HealthConfig = NonNullable<UpstreamConfig['health']>;

@@ -9,8 +9,8 @@ import {
   encodeHeader,
   encodeRecord,
   FcgiType,
-} from '../../src/transport/cgi/fastcgi-codec.js';
-import { FastCgiRecordParser } from '../../src/transport/cgi/fastcgi-record-parser.js';
+} from '../../src/transport/fastcgi/codec.js';
+import { FastCgiRecordParser } from '../../src/transport/fastcgi/record-parser.js';
 
 export interface FakeFastCgi {
   port: number;

@@ -1,13 +1,13 @@
 // How the CGI transports use their connections, against loopback servers that misbehave on
 // purpose: a uwsgi response with Content-Length ends without the server's FIN (nginx's u->length),
 // extra bytes are dropped; FastCGI keeps at most as many connections as the server has workers and
-// queues the other requests (fastcgi-worker-estimate.ts), against a fake with php-fpm's worker model.
+// queues the other requests (fastcgi/worker-estimate.ts), against a fake with php-fpm's worker model.
 import { expect } from 'chai';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { FastCgiTransport } from '../../../src/transport/fastcgi.js';
-import { UwsgiTransport } from '../../../src/transport/uwsgi.js';
-import type { CgiUpstreamOptions } from '../../../src/transport/cgi-options.js';
+import { FastCgiTransport } from '../../../src/transport/fastcgi/transport.js';
+import { UwsgiTransport } from '../../../src/transport/uwsgi/transport.js';
+import type { CgiUpstreamOptions } from '../../../src/transport/cgi/options.js';
 import type { ResponseSink, Transport, UpstreamError } from '../../../src/transport/types.js';
 
 const options = { timeouts: { connectMs: 1000, readMs: 2000, sendMs: 1000 }, keepalive: 4 };

@@ -2,10 +2,10 @@
 // FastCGI params over 65535 bytes (nginx: "fastcgi request record is too big"), uwsgi vars over the
 // u16 datasize (nginx: "uwsgi request is too big"). Both map to 502 (EPROTO).
 import { expect } from 'chai';
-import { FastCgiTransport } from '../../../src/transport/fastcgi.js';
-import { ScgiTransport } from '../../../src/transport/scgi.js';
-import { UwsgiTransport } from '../../../src/transport/uwsgi.js';
-import type { CgiUpstreamOptions } from '../../../src/transport/cgi-options.js';
+import { FastCgiTransport } from '../../../src/transport/fastcgi/transport.js';
+import { ScgiTransport } from '../../../src/transport/scgi/transport.js';
+import { UwsgiTransport } from '../../../src/transport/uwsgi/transport.js';
+import type { CgiUpstreamOptions } from '../../../src/transport/cgi/options.js';
 import { UpstreamError, type ResponseSink, type Transport } from '../../../src/transport/types.js';
 
 const options = { timeouts: { connectMs: 1000, readMs: 1000, sendMs: 1000 }, keepalive: 4 };

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Dispatcher } from 'undici';
-import { KeepAlivePool } from '../../../src/transport/http1-keepalive.js';
+import { KeepAlivePool } from '../../../src/transport/http1/keepalive.js';
 
 function get(pool: KeepAlivePool, path: string): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 // The parameter lists of nginx's fastcgi.conf, uwsgi_params and scgi_params, value by value.
 import { expect } from 'chai';
-import { decodeNameValuePairs, encodeParams } from '../../../../src/transport/cgi/fastcgi-codec.js';
+import { decodeNameValuePairs, encodeParams } from '../../../../src/transport/fastcgi/codec.js';
 import {
   fastcgiParams,
   headerPairs,
@@ -10,7 +10,7 @@ import {
   type CgiRequestInfo,
   type FastCgiParamOptions,
 } from '../../../../src/transport/cgi/params.js';
-import { encodeScgiRequest } from '../../../../src/transport/cgi/scgi-codec.js';
+import { encodeScgiRequest } from '../../../../src/transport/scgi/codec.js';
 
 const info = (over: Partial<CgiRequestInfo> = {}): CgiRequestInfo => ({
   method: 'GET',

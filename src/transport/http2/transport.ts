@@ -1,15 +1,15 @@
 // HTTP/2 upstreams: `h2://` (TLS, ALPN h2) and `h2c://` (cleartext, prior knowledge). One stream
-// per request on pooled, multiplexed sessions (h2-session-pool.ts); bodies stream both ways with
+// per request on pooled, multiplexed sessions (session-pool.ts); bodies stream both ways with
 // flow-control back-pressure, and response trailers (gRPC's grpc-status) reach the sink.
 // `timeouts.send` is the same watchdog on the request body as for HTTP/1.1 (send-timeout.ts): the
 // body is paused while the stream's flow-control window is exhausted.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http2, { type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from 'node:http2';
-import type { UpstreamConfig } from '../config/types.js';
-import { H2SessionPool, mapConnectError, type SessionLease, type Waiter } from './h2-session-pool.js';
-import { SendWatchdog } from './send-timeout.js';
-import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from './types.js';
+import type { UpstreamConfig } from '../../config/types.js';
+import { H2SessionPool, mapConnectError, type SessionLease, type Waiter } from './session-pool.js';
+import { SendWatchdog } from '../send-timeout.js';
+import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from '../types.js';
 
 export interface Http2Options {
   timeouts: UpstreamConfig['timeouts'];

@@ -11,8 +11,8 @@
 import http2, { type ClientHttp2Session } from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
-import { UpstreamError } from './types.js';
-import { systemSocketError } from './socket-errors.js';
+import { UpstreamError } from '../types.js';
+import { systemSocketError } from '../socket-errors.js';
 
 export interface H2ConnectOptions {
   host: string;

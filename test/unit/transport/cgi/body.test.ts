@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { prepareBody } from '../../../src/transport/cgi-body.js';
-import { UpstreamError } from '../../../src/transport/types.js';
+import { prepareBody } from '../../../../src/transport/cgi/body.js';
+import { UpstreamError } from '../../../../src/transport/types.js';
 
 async function readAll(stream: Readable | undefined): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -21,7 +21,7 @@ import {
   FcgiProtocolStatus,
   FcgiRole,
   FcgiType,
-} from '../../../../src/transport/cgi/fastcgi-codec.js';
+} from '../../../../src/transport/fastcgi/codec.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const asciiHex = (s: string): string => Buffer.from(s, 'latin1').toString('hex');

@@ -1,6 +1,6 @@
 // uwsgi packets (uWSGI docs, "The uwsgi Protocol"): header and vars, little-endian sizes.
 import { expect } from 'chai';
-import { encodeUwsgiRequest } from '../../../../src/transport/cgi/uwsgi-codec.js';
+import { encodeUwsgiRequest } from '../../../../src/transport/uwsgi/codec.js';
 
 const asciiHex = (s: string): string => Buffer.from(s, 'latin1').toString('hex');
 

@@ -3,8 +3,8 @@
 // value size (u16 LE), value; the request body follows, CONTENT_LENGTH bytes of it. modifier1 = 0
 // means "WSGI request with vars", what nginx's uwsgi_modifier1 defaults to.
 // The response is a plain HTTP/1.x head and body with no framing: see http-response-head.ts.
-import { toBytes } from './bytes.js';
-import { CgiProtocolError } from './errors.js';
+import { toBytes } from '../cgi/bytes.js';
+import { CgiProtocolError } from '../cgi/errors.js';
 
 export const UWSGI_HEADER_LEN = 4;
 /** datasize is a u16, so the var block can never exceed this. */

@@ -1,6 +1,6 @@
 // SCGI request headers (SCGI protocol spec, "Request Format"): one netstring, CONTENT_LENGTH first.
 import { expect } from 'chai';
-import { encodeScgiRequest } from '../../../../src/transport/cgi/scgi-codec.js';
+import { encodeScgiRequest } from '../../../../src/transport/scgi/codec.js';
 
 function expectCode(fn: () => unknown, code: string): void {
   try {

@@ -1,16 +1,16 @@
 // HTTP/1.1 (and https://) upstreams over undici: keep-alive connections per server capped at
-// `keepalive` idle ones (http1-keepalive.ts),
+// `keepalive` idle ones (keepalive.ts),
 // streamed bodies with back-pressure (controller.pause/resume), abort carried through. undici has
 // no send timeout; `timeouts.send` is a watchdog on the request body (send-timeout.ts).
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import fs from 'node:fs';
-import type { UpstreamConfig } from '../config/types.js';
-import { KeepAlivePool } from './http1-keepalive.js';
-import { SendWatchdog } from './send-timeout.js';
-import { systemSocketError } from './socket-errors.js';
-import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from './types.js';
+import type { UpstreamConfig } from '../../config/types.js';
+import { KeepAlivePool } from './keepalive.js';
+import { SendWatchdog } from '../send-timeout.js';
+import { systemSocketError } from '../socket-errors.js';
+import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from '../types.js';
 
 export interface Http1Options {
   timeouts: UpstreamConfig['timeouts'];

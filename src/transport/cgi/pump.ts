@@ -3,7 +3,7 @@
 // that ends short or runs long is an EBODY failure, never a silently truncated request).
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { UpstreamError } from './types.js';
+import { UpstreamError } from '../types.js';
 
 export interface PumpHandlers {
   /** All `length` bytes are written (into the socket's buffer). */

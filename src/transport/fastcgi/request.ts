@@ -1,10 +1,10 @@
 // The bytes that open a FastCGI request (FastCGI 1.0 §5.1-5.3): BEGIN_REQUEST, the params of
 // nginx's fastcgi.conf as PARAMS records and their empty end record, and the empty STDIN record
 // right away when there is no body. Also the names of END_REQUEST refusals, for error messages.
-import { encodeBeginRequest, encodeParams, encodeStdinEnd, FcgiProtocolStatus, FcgiRole } from './cgi/fastcgi-codec.js';
-import { fastcgiParams, withContentLength } from './cgi/params.js';
-import type { CgiUpstreamOptions } from './cgi-options.js';
-import { UpstreamError } from './types.js';
+import { encodeBeginRequest, encodeParams, encodeStdinEnd, FcgiProtocolStatus, FcgiRole } from './codec.js';
+import { fastcgiParams, withContentLength } from '../cgi/params.js';
+import type { CgiUpstreamOptions } from '../cgi/options.js';
+import { UpstreamError } from '../types.js';
 
 /** php-fpm does not multiplex (FCGI_MPXS_CONNS=0): one request per connection, always id 1. */
 export const REQUEST_ID = 1;

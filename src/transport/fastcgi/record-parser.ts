@@ -2,8 +2,8 @@
 // as their content is complete; padding is skipped. It does not interpret records (the transport
 // routes STDOUT to the response, STDERR to the log, END_REQUEST to completion), so it accepts every
 // type the spec defines, in any order, for any request id.
-import { FCGI_HEADER_LEN, FCGI_MAXTYPE, FCGI_VERSION_1, type FcgiRecordType } from './fastcgi-codec.js';
-import { CgiProtocolError } from './errors.js';
+import { FCGI_HEADER_LEN, FCGI_MAXTYPE, FCGI_VERSION_1, type FcgiRecordType } from './codec.js';
+import { CgiProtocolError } from '../cgi/errors.js';
 
 export interface FastCgiRecord {
   type: FcgiRecordType;

@@ -7,20 +7,38 @@
 // with the whole request sent and nothing after it.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import { CgiResponseParser } from './cgi/cgi-response.js';
-import { CgiProtocolError } from './cgi/errors.js';
-import { decodeEndRequest, encodeStdin, encodeStdinEnd, FcgiProtocolStatus, FcgiType, type EndRequest } from './cgi/fastcgi-codec.js';
-import { FastCgiRecordParser, type FastCgiRecord } from './cgi/fastcgi-record-parser.js';
-import { headerRecord } from './cgi/response-head.js';
-import type { PreparedBody } from './cgi-body.js';
-import { CgiCall } from './cgi-call.js';
-import { encodeRequestHead, refusal, REQUEST_ID, setKeepConn, stderrText } from './cgi-fastcgi-request.js';
-import { upstreamError } from './cgi-socket.js';
-import type { FastCgiTransport } from './fastcgi.js';
-import type { FreshConnection } from './fastcgi-worker-estimate.js';
-import { UpstreamError, type ResponseSink, type UpstreamRequest } from './types.js';
+import type { UpstreamConfig } from '../../config/types.js';
+import { CgiResponseParser } from '../cgi/cgi-response.js';
+import { CgiProtocolError } from '../cgi/errors.js';
+import { decodeEndRequest, encodeStdin, encodeStdinEnd, FcgiProtocolStatus, FcgiType, type EndRequest } from './codec.js';
+import { FastCgiRecordParser, type FastCgiRecord } from './record-parser.js';
+import { headerRecord } from '../cgi/response-head.js';
+import type { PreparedBody } from '../cgi/body.js';
+import { CgiCall } from '../cgi/call.js';
+import { encodeRequestHead, refusal, REQUEST_ID, setKeepConn, stderrText } from './request.js';
+import { upstreamError } from '../cgi/socket.js';
+import type { FreshConnection } from './worker-estimate.js';
+import { UpstreamError, type ResponseSink, type UpstreamRequest } from '../types.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/**
+ * Gets a connection, or why none could be had. A new connection comes with its FreshConnection,
+ * watched until its first byte (the caller ends it with freshEnded()); a kept one without.
+ */
+export type ConnectionHandler = (err: UpstreamError | undefined, socket: Socket | undefined, fresh: FreshConnection | undefined) => void;
+
+/**
+ * What a call needs of the connections it runs on: the transport's worker-bounded queue
+ * (transport.ts), seen from here so that the call does not import the transport that creates it.
+ */
+export interface FastCgiConnections {
+  readonly keepConn: boolean;
+  readonly timeouts: UpstreamConfig['timeouts'];
+  acquire(replace: boolean, handler: ConnectionHandler, readTimeoutMs?: number): { cancel(): void };
+  freshEnded(fresh: FreshConnection, answered: boolean): void;
+  release(socket: Socket, startedAt: number): void;
+}
 
 export class FastCgiCall extends CgiCall {
   private retried = false;
@@ -42,7 +60,7 @@ export class FastCgiCall extends CgiCall {
   private afterEnd = false;
 
   constructor(
-    private readonly transport: FastCgiTransport,
+    private readonly transport: FastCgiConnections,
     req: UpstreamRequest,
     sink: ResponseSink,
   ) {

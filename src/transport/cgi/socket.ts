@@ -1,8 +1,8 @@
 // Sockets for the CGI-style transports (FastCGI, uwsgi, SCGI): where to connect (TCP `host:port`
 // or a unix socket path), connecting under a timeout, and socket errors as UpstreamError codes.
 import net from 'node:net';
-import { CgiProtocolError } from './cgi/errors.js';
-import { UpstreamError } from './types.js';
+import { CgiProtocolError } from './errors.js';
+import { UpstreamError } from '../types.js';
 
 export type Endpoint = { path: string } | { host: string; port: number };
 

@@ -1,9 +1,9 @@
 // SCGI upstreams: the netstring of nginx's scgi_params, CONTENT_LENGTH first and SCGI=1 (the SCGI
 // spec), then the body; the response (an HTTP/1.x or CGI head) runs until the server closes.
-import { scgiParams, withContentLength } from './cgi/params.js';
-import { encodeScgiRequest } from './cgi/scgi-codec.js';
-import { CgiStreamTransport } from './cgi-stream.js';
-import type { CgiTransportOptions } from './fastcgi.js';
+import { scgiParams, withContentLength } from '../cgi/params.js';
+import { encodeScgiRequest } from './codec.js';
+import { CgiStreamTransport } from '../cgi/stream.js';
+import type { CgiTransportOptions } from '../cgi/options.js';
 
 export class ScgiTransport extends CgiStreamTransport {
   constructor(address: string, options: CgiTransportOptions) {

@@ -1,8 +1,8 @@
 // FastCGI 1.0 records (FastCGI Specification, Open Market 1996): what the web server writes, and
 // the bodies of the records it reads. Pure functions over Buffers; the record parser for the
-// read side is in fastcgi-record-parser.ts.
-import { toBytes, WIDE } from './bytes.js';
-import { CgiProtocolError } from './errors.js';
+// read side is in record-parser.ts.
+import { toBytes, WIDE } from '../cgi/bytes.js';
+import { CgiProtocolError } from '../cgi/errors.js';
 
 // §8 "Types and constants".
 export const FCGI_VERSION_1 = 1;

@@ -10,14 +10,14 @@
 // event-loop turn and the server's teardown into every request's latency.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import { HttpResponseHeadParser } from './cgi/http-response-head.js';
-import { headerRecord } from './cgi/response-head.js';
-import type { PreparedBody } from './cgi-body.js';
-import { CgiCall } from './cgi-call.js';
-import type { CgiUpstreamOptions } from './cgi-options.js';
-import { connectSocket, parseEndpoint, upstreamError, type Endpoint } from './cgi-socket.js';
-import type { CgiTransportOptions } from './fastcgi.js';
-import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from './types.js';
+import { HttpResponseHeadParser } from './http-response-head.js';
+import { headerRecord } from './response-head.js';
+import type { PreparedBody } from './body.js';
+import { CgiCall } from './call.js';
+import type { CgiUpstreamOptions } from './options.js';
+import { connectSocket, parseEndpoint, upstreamError, type Endpoint } from './socket.js';
+import type { CgiTransportOptions } from '../cgi/options.js';
+import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from '../types.js';
 
 /** Builds the bytes sent before the body; may throw CgiProtocolError (vars too big, NUL bytes). */
 export type RequestHeadEncoder = (opts: CgiUpstreamOptions, contentLength: number | undefined, bodyLength: number) => Buffer;

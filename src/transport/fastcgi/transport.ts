@@ -1,28 +1,24 @@
 // FastCGI upstreams (php-fpm and friends) over TCP or a unix socket. One request per connection at
 // a time: php-fpm answers FCGI_GET_VALUES with FCGI_MPXS_CONNS=0, so there is no multiplexing, and
 // requestId is always 1. With `keepalive` > 0 every request asks for FCGI_KEEP_CONN and a connection
-// is reused after a clean FCGI_END_REQUEST (cgi-fastcgi-call.ts says when); with 0 each request has
+// is reused after a clean FCGI_END_REQUEST (call.ts says when); with 0 each request has
 // its own connection, closed by the server, as with nginx's default.
 //
 // A kept connection pins a php-fpm worker: the worker waits on it for the next request and accepts
 // no other connection meanwhile. So the transport keeps no more connections than the server has
-// workers, as far as it can tell (fastcgi-worker-estimate.ts), and requests beyond that wait here
+// workers, as far as it can tell (worker-estimate.ts), and requests beyond that wait here
 // for the next free connection instead of in php-fpm's backlog — where they would wait for ever
 // behind idle kept connections. When a new connection is seen waiting in the backlog anyway, the
 // connection that just finished is closed rather than kept, which frees a worker to accept it.
 
 import type { Socket } from 'node:net';
-import type { UpstreamConfig } from '../config/types.js';
-import { FastCgiCall } from './cgi-fastcgi-call.js';
-import { IdleSockets } from './cgi-idle-pool.js';
-import { connectSocket, parseEndpoint, type Endpoint } from './cgi-socket.js';
-import { WorkerEstimate, type FreshConnection } from './fastcgi-worker-estimate.js';
-import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from './types.js';
-
-export interface CgiTransportOptions {
-  timeouts: UpstreamConfig['timeouts'];
-  keepalive: number;
-}
+import type { UpstreamConfig } from '../../config/types.js';
+import type { CgiTransportOptions } from '../cgi/options.js';
+import { FastCgiCall, type ConnectionHandler, type FastCgiConnections } from './call.js';
+import { IdleSockets } from '../cgi/idle-pool.js';
+import { connectSocket, parseEndpoint, type Endpoint } from '../cgi/socket.js';
+import { WorkerEstimate, type FreshConnection } from './worker-estimate.js';
+import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from '../types.js';
 
 /**
  * How long a kept connection may wait for its next request. Short on purpose: an idle kept
@@ -43,12 +39,6 @@ const MAX_CONNECTION_AGE_MS = 500;
 
 /** How often queued requests are checked against their deadlines. */
 const QUEUE_CHECK_MS = 100;
-
-/**
- * Gets a connection, or why none could be had. A new connection comes with its FreshConnection,
- * watched until its first byte (the caller ends it with freshEnded()); a kept one without.
- */
-export type ConnectionHandler = (err: UpstreamError | undefined, socket: Socket | undefined, fresh: FreshConnection | undefined) => void;
 
 /** A kept connection was handed over at once: there is nothing to give up. */
 const HANDED_OVER = { cancel: (): void => undefined };
@@ -74,7 +64,7 @@ class Waiter {
   }
 }
 
-export class FastCgiTransport implements Transport {
+export class FastCgiTransport implements Transport, FastCgiConnections {
   readonly address: string;
   readonly keepConn: boolean;
   readonly timeouts: UpstreamConfig['timeouts'];

@@ -1,7 +1,7 @@
 // The streaming record parser against hand-written FastCGI 1.0 streams (§3.3).
 import { expect } from 'chai';
-import { FcgiType } from '../../../../src/transport/cgi/fastcgi-codec.js';
-import { FastCgiRecordParser, type FastCgiRecord } from '../../../../src/transport/cgi/fastcgi-record-parser.js';
+import { FcgiType } from '../../../../src/transport/fastcgi/codec.js';
+import { FastCgiRecordParser, type FastCgiRecord } from '../../../../src/transport/fastcgi/record-parser.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

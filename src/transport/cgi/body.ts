@@ -16,7 +16,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { UpstreamError } from './types.js';
+import { UpstreamError } from '../types.js';
+import type { BodyOptions } from './options.js';
 
 /** Bytes kept in memory before a body read whole goes to a temporary file, unless told otherwise. */
 export const BODY_MEMORY_LIMIT = 16 * 1024;
@@ -62,18 +63,6 @@ const NONE: PreparedBody = {
   replay: () => undefined,
   dispose: () => undefined,
 };
-
-export interface BodyOptions {
-  memoryLimit?: number;
-  /** Where the temporary file goes; os.tmpdir() by default ($TMPDIR). */
-  tmpDir?: string;
-  /** Read a body of declared length whole too (nginx's *_request_buffering on). */
-  whole?: boolean;
-  /** The most one body may hold in its temporary file (413 past it). */
-  fileLimit?: number;
-  /** The most all temporary body files of the process may hold together (507 past it). */
-  totalLimit?: number;
-}
 
 /**
  * The body when it needs no reading first (none, or a declared length that may stream), else

@@ -2,8 +2,27 @@
 // (handler/cgi-request.ts builds it). The transport picks the parameter list of its protocol
 // (fastcgi.conf, uwsgi_params, scgi_params) and fills in CONTENT_LENGTH once it knows the body's
 // length, which for a chunked upload is only after buffering it.
-import type { BodyOptions } from './cgi-body.js';
-import type { CgiRequestInfo } from './cgi/params.js';
+import type { UpstreamConfig } from '../../config/types.js';
+import type { CgiRequestInfo } from './params.js';
+
+/** What every CGI-style transport (FastCGI, uwsgi, SCGI) is built with. */
+export interface CgiTransportOptions {
+  timeouts: UpstreamConfig['timeouts'];
+  keepalive: number;
+}
+
+/** How a request body is held before it is sent (cgi/body.ts): memory first, then a temporary file. */
+export interface BodyOptions {
+  memoryLimit?: number;
+  /** Where the temporary file goes; os.tmpdir() by default ($TMPDIR). */
+  tmpDir?: string;
+  /** Read a body of declared length whole too (nginx's *_request_buffering on). */
+  whole?: boolean;
+  /** The most one body may hold in its temporary file (413 past it). */
+  fileLimit?: number;
+  /** The most all temporary body files of the process may hold together (507 past it). */
+  totalLimit?: number;
+}
 
 export interface CgiUpstreamOptions {
   /** Everything but `contentLength`, which the transport sets. */
@@ -24,8 +43,7 @@ export interface CgiUpstreamOptions {
   onStderr?(text: string): void;
 }
 
-export function cgiOptions(value: unknown): CgiUpstreamOptions {
-  const opts = value as CgiUpstreamOptions | undefined;
+export function cgiOptions(opts: CgiUpstreamOptions | undefined): CgiUpstreamOptions {
   if (!opts || typeof opts !== 'object' || !opts.info) {
     throw new Error('a FastCGI/uwsgi/SCGI upstream request needs its CGI parameters (UpstreamRequest.cgi)');
   }

@@ -4,10 +4,10 @@
 // as nginx refuses it ("uwsgi request is too big"). uWSGI itself accepts only what fits its
 // --buffer-size (4096 by default) and resets the connection otherwise: run it with
 // `--buffer-size 65535` when requests carry big cookies or many headers.
-import { uwsgiParams, withContentLength } from './cgi/params.js';
-import { encodeUwsgiRequest } from './cgi/uwsgi-codec.js';
-import { CgiStreamTransport } from './cgi-stream.js';
-import type { CgiTransportOptions } from './fastcgi.js';
+import { uwsgiParams, withContentLength } from '../cgi/params.js';
+import { encodeUwsgiRequest } from './codec.js';
+import { CgiStreamTransport } from '../cgi/stream.js';
+import type { CgiTransportOptions } from '../cgi/options.js';
 
 export class UwsgiTransport extends CgiStreamTransport {
   constructor(address: string, options: CgiTransportOptions) {

@@ -3,8 +3,8 @@
 // header to be CONTENT_LENGTH (decimal, present even when 0), a header SCGI with value 1, and no
 // duplicate names; nginx's scgi module writes CONTENT_LENGTH itself, first, the same way.
 // The response is not framed by the protocol: see http-response-head.ts (status line or CGI head).
-import { toBytes } from './bytes.js';
-import { CgiProtocolError } from './errors.js';
+import { toBytes } from '../cgi/bytes.js';
+import { CgiProtocolError } from '../cgi/errors.js';
 
 const NUL = Buffer.from([0]);
 

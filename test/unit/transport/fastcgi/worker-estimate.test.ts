@@ -1,7 +1,7 @@
-// The FastCGI worker estimate (src/transport/fastcgi-worker-estimate.ts): when a new connection
+// The FastCGI worker estimate (src/transport/fastcgi/worker-estimate.ts): when a new connection
 // counts as waiting in php-fpm's backlog, what that does to the estimate, and how probes raise it.
 import { expect } from 'chai';
-import { PROBE_INTERVAL_MS, WorkerEstimate, type FreshConnection } from '../../../src/transport/fastcgi-worker-estimate.js';
+import { PROBE_INTERVAL_MS, WorkerEstimate, type FreshConnection } from '../../../../src/transport/fastcgi/worker-estimate.js';
 
 const fresh = (sentAt: number, probe = false): FreshConnection => ({ sentAt, probe, seenStuck: false });
 

@@ -1,14 +1,14 @@
-// The lifecycle the CGI-style calls share (FastCGI, and uwsgi/SCGI in cgi-stream.ts): the body is
+// The lifecycle the CGI-style calls share (FastCGI, and uwsgi/SCGI in stream.ts): the body is
 // made ready first (read whole when its length is unknown, since these protocols need
-// CONTENT_LENGTH up front: cgi-body.ts), then one socket that is paused and resumed with the
+// CONTENT_LENGTH up front: body.ts), then one socket that is paused and resumed with the
 // client's back-pressure; an abort tears down at most once.
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { immediateBody, prepareBody, type PreparedBody } from './cgi-body.js';
-import { cgiOptions, type CgiUpstreamOptions } from './cgi-options.js';
-import { pumpBody } from './cgi-pump.js';
-import { upstreamError } from './cgi-socket.js';
-import { UpstreamError, type ResponseSink, type UpstreamCall, type UpstreamRequest } from './types.js';
+import { immediateBody, prepareBody, type PreparedBody } from './body.js';
+import { cgiOptions, type CgiUpstreamOptions } from './options.js';
+import { pumpBody } from './pump.js';
+import { upstreamError } from './socket.js';
+import { UpstreamError, type ResponseSink, type UpstreamCall, type UpstreamRequest } from '../types.js';
 
 export abstract class CgiCall implements UpstreamCall {
   protected done = false;
