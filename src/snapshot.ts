@@ -16,7 +16,7 @@ import { compileSiteTable } from './router/site-table.js';
 import { upstreamPath } from './router/proxy-uri.js';
 import type { CompiledRoute, SiteTable } from './router/types.js';
 import type { RequestContext } from './handler/context.js';
-import { bodyOptions, CGI_SCHEMES, cgiRequest, compileCgiRoute, scriptExists } from './handler/cgi-request.js';
+import { bodyOptions, cgiRequest, compileCgiRoute, scriptExists } from './handler/cgi-request.js';
 import { handleProxy, type ProxyRuntime } from './handler/proxy.js';
 import { compileReturn } from './handler/return.js';
 import { handleStatic, type StaticRuntime } from './handler/static.js';
@@ -25,7 +25,7 @@ import { compileTryFiles, withTryFiles } from './handler/try-files.js';
 import { cacheKeyFor } from './handler/upstream-target.js';
 import { wrapCachedRoute } from './cache/index.js';
 import { compilePurgeAccess } from './cache/purge.js';
-import { upstreamScheme } from './config/upstreams.js';
+import { CGI_SCHEMES, upstreamScheme } from './config/upstream-url.js';
 import { effectiveMaxBody } from './config/client.js';
 import { UpstreamPool } from './upstream/pool.js';
 

@@ -17,7 +17,7 @@ import type { Path } from './source.js';
 import type { AdminConfig, Config, ListenAddress, LogTarget } from './types.js';
 import { parseDuration } from './units.js';
 import { checkRouteUpstreamSchemes, upstreamsConfig } from './upstreams.js';
-import { parseRedisUrl } from '../storage/redis-url.js';
+import { parseRedisUrl } from './redis-url.js';
 
 export function normalize(ctx: Ctx, raw: RawConfig): Config {
   const listen = listenConfig(ctx, raw);

@@ -4,40 +4,8 @@ import type { Ctx } from './context.js';
 import type { RawServer, RawUpstream } from './schema.js';
 import type { Path } from './source.js';
 import type { UpstreamConfig, UpstreamServerConfig } from './types.js';
+import { CGI_SCHEMES, parseServerUrl, serverScheme, upstreamScheme } from './upstream-url.js';
 import { parseDuration } from './units.js';
-
-const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443, h2c: 80, h2: 443 };
-/** FastCGI, uwsgi and SCGI have no standard port (nginx: "no port in upstream"), and may be unix sockets. */
-const CGI_SCHEMES = new Set(['fastcgi', 'uwsgi', 'scgi']);
-const ALL_SCHEMES = 'http://, https://, h2c://, h2://, fastcgi://, uwsgi://, scgi:// or fastcgi+unix:/path';
-
-/**
- * `scheme://host[:port]`, normalised to always carry the port; `fastcgi+unix:/path` (also uwsgi,
- * scgi, and the `+unix:///path` spelling) as `scheme+unix:/path`. Throws with a config-ready message.
- */
-export function parseServerUrl(text: string): string {
-  const unix = /^([a-z]+)\+unix:(?:\/\/)?(\/.*)$/i.exec(text.trim());
-  if (unix) {
-    const scheme = (unix[1] ?? '').toLowerCase();
-    if (!CGI_SCHEMES.has(scheme)) throw new Error(`upstream server "${text}": unix sockets work with fastcgi, uwsgi and scgi`);
-    return `${scheme}+unix:${unix[2] ?? ''}`;
-  }
-  const m = /^([a-z0-9+]+):\/\/([^/?#]*)(.*)$/i.exec(text.trim());
-  if (!m) throw new Error(`upstream server "${text}" must be a URL like http://127.0.0.1:8080`);
-  const scheme = (m[1] ?? '').toLowerCase();
-  const cgi = CGI_SCHEMES.has(scheme);
-  const port = DEFAULT_PORTS[scheme];
-  if (port === undefined && !cgi) throw new Error(`upstream server "${text}" must use ${ALL_SCHEMES}`);
-  if ((m[3] ?? '') !== '' && m[3] !== '/') {
-    throw new Error(`upstream server "${text}" cannot have a path; put it in the route's proxy (http://NAME/path/)`);
-  }
-  const hp = /^(\[[0-9a-f:.]+\]|[^:[\]@\s]+)(?::(\d{1,5}))?$/i.exec(m[2] ?? '');
-  if (!hp) throw new Error(`upstream server "${text}" needs a host (and optionally a port)`);
-  if (hp[2] === undefined && port === undefined) throw new Error(`upstream server "${text}" needs a port (${scheme}:// has no default one)`);
-  const p = hp[2] !== undefined ? Number(hp[2]) : (port as number);
-  if (p < 1 || p > 65535) throw new Error(`upstream server "${text}" has port ${p} out of range`);
-  return `${scheme}://${(hp[1] ?? '').toLowerCase()}:${p}`;
-}
 
 export function upstreamsConfig(ctx: Ctx, raw: Record<string, RawUpstream> | undefined): Record<string, UpstreamConfig> {
   const out: Record<string, UpstreamConfig> = {};
@@ -95,17 +63,6 @@ function upstreamConfig(ctx: Ctx, at: Path, name: string, ru: RawUpstream): Upst
     ctx.error([...at, 'servers'], `every server of upstream "${name}" is a backup; at least one must be a primary`);
   }
   return up;
-}
-
-/** `fastcgi` for `fastcgi://…` and `fastcgi+unix:/…`, `http` for `http://…`: the protocol the servers speak. */
-export function serverScheme(url: string): string {
-  return (/^([a-z0-9]+)(?:\+unix:|:)/i.exec(url)?.[1] ?? '').toLowerCase();
-}
-
-/** The protocol of an upstream's servers; servers() refuses a mix, so the first one tells. */
-export function upstreamScheme(up: UpstreamConfig): string | undefined {
-  const first = up.servers[0];
-  return first ? serverScheme(first.url) : undefined;
 }
 
 /**

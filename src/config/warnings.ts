@@ -1,10 +1,10 @@
 // Likely mistakes in a valid config: reported as warnings by `check` and at start, never fatal.
 import ipaddr from 'ipaddr.js';
-import { parseLocation } from '../router/locations.js';
-import { parseProxyTarget } from '../router/proxy-target.js';
+import { parseLocation } from './location-spec.js';
+import { parseProxyTarget } from './upstream-url.js';
 import type { Ctx } from './context.js';
 import { isLoopback } from './listen.js';
-import { upstreamScheme } from './upstreams.js';
+import { upstreamScheme } from './upstream-url.js';
 import type { RawConfig } from './schema.js';
 import type { Path } from './source.js';
 import type { Config, RouteConfig, SiteConfig } from './types.js';

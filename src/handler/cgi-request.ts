@@ -15,8 +15,6 @@ import type { RequestContext } from './context.js';
 import { clientAddress, FORWARDED_FROM_CLIENT } from './proxy-headers.js';
 import { sendStatus } from './respond.js';
 
-export const CGI_SCHEMES: ReadonlySet<string> = new Set(['fastcgi', 'uwsgi', 'scgi']);
-
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;

@@ -10,9 +10,9 @@
 // Named locations (`@x`) never match a path; they are reached through named().
 import type { ConfigIssue, RouteConfig, SiteConfig, SourcePos } from '../config/types.js';
 import { compileTemplate } from '../middleware/variables.js';
-import { parseLocation } from './locations.js';
+import { parseLocation } from '../config/location-spec.js';
 import { PrefixTree } from './prefix-tree.js';
-import { parseProxyTarget } from './proxy-target.js';
+import { parseProxyTarget } from '../config/upstream-url.js';
 import type { CompiledLocation, CompiledRoute, CompiledSite, LocationMatch } from './types.js';
 
 export interface SiteCompileContext {

@@ -1,30 +1,12 @@
 // Contracts of the router room: site by Host, location by path, proxy_pass rewriting.
 // Everything here is compiled once per config snapshot; the per-request calls are lookups.
 import type { RouteConfig, SiteConfig } from '../config/types.js';
+import type { CompiledLocation } from '../config/location-spec.js';
+import type { ProxyTarget } from '../config/upstream-url.js';
 import type { Template } from '../middleware/variables.js';
 
-export type LocationKind = 'exact' | 'prefix-no-regex' | 'prefix' | 'regex' | 'regex-ci' | 'named';
-
-export interface CompiledLocation {
-  kind: LocationKind;
-  /** The path for exact/prefix kinds, the source for regex kinds, the name (without `@`) for named. */
-  value: string;
-  regex?: RegExp;
-}
-
-/** Where a `proxy:` points, parsed once. */
-export interface ProxyTarget {
-  /** `http`, `https`, `h2c`, `h2`, `fastcgi`, `uwsgi`, `scgi`. */
-  scheme: string;
-  /** Named upstream (from `upstreams:`), or undefined when the target is a literal address. */
-  upstream?: string;
-  /** `host:port` for a literal address (port defaulted from scheme), the unix socket path for `+unix`. */
-  address?: string;
-  /** The host as written (used for `$proxy_host` and the nginx-adapter `Host` header). */
-  proxyHost: string;
-  /** The URI part of proxy_pass, or undefined when there is none (nginx semantics differ). */
-  uri?: string;
-}
+export type { CompiledLocation, LocationKind } from '../config/location-spec.js';
+export type { ProxyTarget } from '../config/upstream-url.js';
 
 export interface CompiledRoute {
   /** Position of the route in its site's `routes` list. */

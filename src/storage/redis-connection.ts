@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import type { Logger } from '../log/types.js';
 import { StorageUnavailableError } from './types.js';
-import type { RedisTarget } from './redis-url.js';
+import type { RedisTarget } from '../config/redis-url.js';
 
 export interface RedisConnectionOptions {
   logger?: Logger;

@@ -15,7 +15,7 @@ import type { LeaseOptions } from './file-lock.js';
 import { parseKey } from './file-storage.js';
 import { RedisConnection } from './redis-connection.js';
 import { RedisLocks } from './redis-lock.js';
-import { parseRedisUrl } from './redis-url.js';
+import { parseRedisUrl } from '../config/redis-url.js';
 import { StorageNotFoundError, type Storage, type Unlock } from './types.js';
 
 export interface RedisStorageOptions extends Partial<LeaseOptions> {

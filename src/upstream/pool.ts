@@ -2,6 +2,7 @@
 // down (passive failures and active probes, server.ts / active-check.ts), and what the admin side
 // reads (stats.ts). Backups are used only when no primary is up (nginx `backup`).
 import type { UpstreamConfig } from '../config/types.js';
+import { splitServerUrl } from '../config/upstream-url.js';
 import type { Logger } from '../log/types.js';
 import { silentLogger } from '../log/types.js';
 import { createTransport } from '../transport/index.js';
@@ -24,11 +25,8 @@ export class UpstreamPool {
     balancer?: Balancer,
   ) {
     this.servers = config.servers.map((s) => {
-      // `fastcgi+unix:/run/php.sock` (also uwsgi, scgi): the address is the socket path.
-      const unix = /^([a-z0-9]+)\+unix:(\/.*)$/i.exec(s.url);
-      const url = unix ? undefined : new URL(s.url);
-      const scheme = unix ? (unix[1] ?? '').toLowerCase() : url!.protocol.slice(0, -1);
-      const transport = createTransport(scheme, unix ? (unix[2] ?? '') : url!.host, config);
+      const { scheme, address } = splitServerUrl(s.url);
+      const transport = createTransport(scheme, address, config);
       return new UpstreamServer(s.url, s.weight, s.backup, transport, scheme);
     });
     this.balancer = balancer ?? createBalancer(config.balance);

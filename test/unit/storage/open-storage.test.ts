@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileStorage, openStorage, RedisStorage } from '../../../src/storage/index.js';
-import { parseRedisUrl } from '../../../src/storage/redis-url.js';
+import { parseRedisUrl } from '../../../src/config/redis-url.js';
 import { expectError, lines } from '../config/helpers.js';
 
 describe('parseRedisUrl', () => {

@@ -1,5 +1,14 @@
-// Parsing of nginx `location` specifiers. Matching order lives in site-locations.ts.
-import type { CompiledLocation } from './types.js';
+// Parsing of nginx `location` specifiers (the config checks them, the router compiles them); the
+// matching order lives in router/site-locations.ts.
+
+export type LocationKind = 'exact' | 'prefix-no-regex' | 'prefix' | 'regex' | 'regex-ci' | 'named';
+
+export interface CompiledLocation {
+  kind: LocationKind;
+  /** The path for exact/prefix kinds, the source for regex kinds, the name (without `@`) for named. */
+  value: string;
+  regex?: RegExp;
+}
 
 /** Throws an Error whose message suits a config error line when the location cannot be used. */
 export function parseLocation(text: string): CompiledLocation {

@@ -1,6 +1,6 @@
 // `proxy:` values for the CGI-style schemes: TCP addresses and unix sockets (SPEC §2).
 import { expect } from 'chai';
-import { parseProxyTarget } from '../../../src/router/proxy-target.js';
+import { parseProxyTarget } from '../../../src/config/upstream-url.js';
 
 const none = new Set<string>();
 
