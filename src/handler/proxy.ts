@@ -116,8 +116,10 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
   // Only the protocols the route allows are tunnelled (`upgrade`, websocket by default); any other
   // Upgrade (h2c, ...) goes on as a plain request, its Upgrade dropped as the hop-by-hop header it
   // is. A tunnel would carry requests past every location rule (h2c smuggling).
+  // A request with a body is never tunnelled: the body is on the socket in front of whatever the
+  // new protocol would send, and a WebSocket handshake has none (RFC 6455 §4.1: a GET).
   if (ex instanceof UpgradeExchange) {
-    if (rt.upgrade.has(ex.upgradeProtocol.toLowerCase())) req.upgrade = ex.upgradeProtocol;
+    if (ex.body === undefined && rt.upgrade.has(ex.upgradeProtocol.toLowerCase())) req.upgrade = ex.upgradeProtocol;
   } else if (ex instanceof H2WebSocketExchange) {
     if (!rt.upgrade.has('websocket')) {
       sendStatus(ctx, 501);
