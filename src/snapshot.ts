@@ -28,6 +28,7 @@ import { compilePurgeAccess } from './cache/purge.js';
 import { CGI_SCHEMES, upstreamScheme } from './config/upstream-url.js';
 import { effectiveMaxBody } from './config/client.js';
 import { UpstreamPool } from './upstream/pool.js';
+import { DEFAULT_TUNNEL_IDLE_MS } from './listener/tunnel-idle.js';
 
 export type RouteHandler = (ctx: RequestContext) => void | Promise<void>;
 
@@ -128,6 +129,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
           readTimeoutMs: rc.timeoutMs,
           retries: upstreamConfig?.retries ?? 0,
           upgrade: new Set(rc.upgrade ?? DEFAULT_UPGRADE),
+          tunnelIdleMs: rc.tunnelIdleMs ?? DEFAULT_TUNNEL_IDLE_MS,
         };
         const proxy = (ctx: RequestContext): void => {
           (ctx.vars as { proxyHost: string }).proxyHost = target.proxyHost;

@@ -85,6 +85,12 @@ function routeConfig(ctx: Ctx, at: Path, raw: RawRoute, loc: CompiledLocation | 
   if (ok('timeout')) route.timeoutMs = parseDuration(raw.timeout as string | number);
   if (ok('requestBuffering')) route.requestBuffering = raw.requestBuffering as boolean;
   if (ok('upgrade')) route.upgrade = raw.upgrade === 'off' ? [] : (raw.upgrade as string[]).map((p) => p.toLowerCase());
+  if (ok('tunnelIdle')) {
+    const ms = parseDuration(raw.tunnelIdle as string | number);
+    // A zero timer would close a tunnel before anything could cross it.
+    if (ms < 1000) ctx.error([...at, 'tunnelIdle'], 'tunnelIdle must be at least 1s');
+    else route.tunnelIdleMs = ms;
+  }
   return route;
 }
 

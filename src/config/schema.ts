@@ -58,6 +58,7 @@ const route = {
     rateLimit,
     timeout: duration,
     requestBuffering: bool,
+    tunnelIdle: duration,
     upgrade: {
       expect: 'a list of protocols (like [websocket]), or off',
       anyOf: [
@@ -232,6 +233,7 @@ export interface RawRoute {
   timeout?: string | number;
   requestBuffering?: boolean;
   upgrade?: 'off' | string[];
+  tunnelIdle?: string | number;
 }
 
 export interface RawSite {

@@ -155,6 +155,8 @@ export interface RouteConfig {
   requestBuffering?: boolean;
   /** `Upgrade` protocols tunnelled to the upstream (lower-case); unset: `websocket` only. */
   upgrade?: string[];
+  /** A tunnel with no byte either way for this long is closed; unset: 60 s (nginx's proxy_read_timeout). */
+  tunnelIdleMs?: number;
   pos?: SourcePos;
 }
 

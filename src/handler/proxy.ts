@@ -17,6 +17,8 @@ import { BodyGate, countsAsServerFailure, mayRetry } from './proxy-retry.js';
 import { UpgradeExchange, rawHead } from '../listener/upgrade-exchange.js';
 import type { ResponseHeaders } from '../listener/exchange.js';
 import { H2WebSocketExchange } from '../listener/h2-websocket.js';
+import { guardOf } from '../listener/connection-guard.js';
+import { TunnelIdle } from '../listener/tunnel-idle.js';
 import { targetFor } from './upstream-target.js';
 
 export interface ProxyRuntime {
@@ -36,6 +38,8 @@ export interface ProxyRuntime {
   buffer?: BodyOptions;
   /** `Upgrade` protocols tunnelled to the upstream, lower-case. */
   upgrade: ReadonlySet<string>;
+  /** A bridged tunnel with no byte either way for this long is closed (route `tunnelIdle`). */
+  tunnelIdleMs: number;
 }
 
 class BodyLimit extends Transform {
@@ -117,8 +121,10 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
   // Only the protocols the route allows are tunnelled (`upgrade`, websocket by default); any other
   // Upgrade (h2c, ...) goes on as a plain request, its Upgrade dropped as the hop-by-hop header it
   // is. A tunnel would carry requests past every location rule (h2c smuggling).
+  // A request with a body is never tunnelled: the body is on the socket in front of whatever the
+  // new protocol would send, and a WebSocket handshake has none (RFC 6455 §4.1: a GET).
   if (ex instanceof UpgradeExchange) {
-    if (rt.upgrade.has(ex.upgradeProtocol.toLowerCase())) req.upgrade = ex.upgradeProtocol;
+    if (ex.body === undefined && rt.upgrade.has(ex.upgradeProtocol.toLowerCase())) req.upgrade = ex.upgradeProtocol;
   } else if (ex instanceof H2WebSocketExchange) {
     if (!rt.upgrade.has('websocket')) {
       sendStatus(ctx, 501);
@@ -178,7 +184,7 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
         upstreamSocket.once('close', release);
         if (ex instanceof H2WebSocketExchange && !ex.closed) {
           finished = true;
-          if (!ex.bridge(status, headers, clientResponseHeaders(headers, ctx, rt.responseOps, rt.hsts), upstreamSocket)) {
+          if (!ex.bridge(status, headers, clientResponseHeaders(headers, ctx, rt.responseOps, rt.hsts), upstreamSocket, rt.tunnelIdleMs)) {
             ctx.snap.logger.warn(`upstream ${server.transport.address}: invalid WebSocket handshake response`, { uri: ex.rawTarget });
             sendStatus(ctx, 502);
           }
@@ -188,7 +194,7 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
           upstreamSocket.destroy();
           return;
         }
-        bridgeUpgrade(ex, status, upgradeResponseHeaders(headers, ctx, rt.responseOps), upstreamSocket);
+        bridgeUpgrade(ex, status, upgradeResponseHeaders(headers, ctx, rt.responseOps), upstreamSocket, rt.tunnelIdleMs);
         finished = true;
       },
       onError(err) {
@@ -229,7 +235,7 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
 }
 
 /** After a 101 from the upstream both sides are plain byte streams (RFC 9110 §7.8). */
-function bridgeUpgrade(ex: UpgradeExchange, status: number, headers: ResponseHeaders, upstream: Duplex): void {
+function bridgeUpgrade(ex: UpgradeExchange, status: number, headers: ResponseHeaders, upstream: Duplex, idleMs: number): void {
   ex.status = status;
   ex.headersSent = true;
   const client = ex.socket;
@@ -245,4 +251,7 @@ function bridgeUpgrade(ex: UpgradeExchange, status: number, headers: ResponseHea
   client.on('close', close);
   upstream.pipe(client);
   client.pipe(upstream);
+  // send_timeout needs nothing here: the guard watches the client socket's unsent bytes, and a
+  // client that stops reading stalls them (pipe() stops the upstream meanwhile).
+  guardOf(client)?.watch(new TunnelIdle([client, upstream], idleMs, close));
 }

@@ -7,7 +7,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { UpstreamRequest } from '../transport/types.js';
+import { guardOf } from './connection-guard.js';
 import { H2Exchange, type ResponseHeaders } from './exchange.js';
+import { TunnelIdle } from './tunnel-idle.js';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const { NGHTTP2_CANCEL } = http2.constants;
@@ -39,7 +41,7 @@ export class H2WebSocketExchange extends H2Exchange {
    * After the upstream's 101: checks its Sec-WebSocket-Accept, answers the client 200 and splices
    * the stream to the upstream socket. False (and the socket destroyed) when the handshake is wrong.
    */
-  bridge(status: number, upstreamHeaders: IncomingHttpHeaders, clientHeaders: ResponseHeaders, upstream: Duplex): boolean {
+  bridge(status: number, upstreamHeaders: IncomingHttpHeaders, clientHeaders: ResponseHeaders, upstream: Duplex, idleMs: number): boolean {
     const accept = crypto.createHash('sha1').update(this.key + WS_GUID).digest('base64');
     if (status !== 101 || upstreamHeaders['sec-websocket-accept'] !== accept) {
       upstream.destroy();
@@ -68,6 +70,13 @@ export class H2WebSocketExchange extends H2Exchange {
     });
     upstream.pipe(stream);
     stream.pipe(upstream);
+    // send_timeout is the stream's own (H2Exchange.check: its unsent bytes wait for the client's window).
+    guardOf(stream.session?.socket)?.watch(
+      new TunnelIdle([stream, upstream], idleMs, () => {
+        closeStream();
+        upstream.destroy();
+      }),
+    );
     return true;
   }
 }

@@ -1,9 +1,13 @@
 // An HTTP/1.1 request with `Connection: upgrade` (WebSocket): Node hands over the raw socket, so
-// responses that are not a successful upgrade are written by hand, and the connection then closes.
+// responses that are not a successful upgrade are written by hand, and the connection then closes:
+// gatehouse frames nothing else on that socket (no keep-alive, no second request).
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { duplicateHost, requestAuthority, type ConnectionInfo, type Exchange, type ResponseHeaders } from './exchange.js';
+import type { Duplex, Readable } from 'node:stream';
+import type { ClientTimeouts } from '../config/types.js';
+import { BodyProgress, guardOf } from './connection-guard.js';
+import { ClientBodyTimeout, duplicateHost, requestAuthority, type ConnectionInfo, type Exchange, type ResponseHeaders } from './exchange.js';
+import { UpgradeBody } from './upgrade-body.js';
 
 /** CR, LF or NUL: in a field they would end it early and start another (RFC 9110 §5.5). */
 const BREAKS_FIELD = /[\r\n\0]/;
@@ -29,6 +33,14 @@ export function rawHead(status: number, headers: ResponseHeaders | IncomingHttpH
   return `${head}\r\n`;
 }
 
+/**
+ * After the response: what the client still sends is read and dropped for this long before the
+ * socket is destroyed. Closing with unread bytes makes the kernel answer RST, which can destroy the
+ * response in flight (nginx's lingering_close).
+ */
+const LINGER_MS = 2000;
+const noop = (): void => undefined;
+
 export class UpgradeExchange implements Exchange {
   readonly protocol = 'HTTP/1.1' as const;
   readonly method: string;
@@ -36,7 +48,11 @@ export class UpgradeExchange implements Exchange {
   readonly authority: string | undefined;
   readonly malformed: string | undefined;
   readonly headers: IncomingHttpHeaders;
-  readonly body = undefined;
+  /**
+   * Set when the request declares a Content-Length over 0. Such a request is never tunnelled (see
+   * proxy.ts): its body is served to the route like any other request body.
+   */
+  readonly body: Readable | undefined;
   readonly startedAt = performance.now();
   /** The protocol the client asked to switch to (e.g. `websocket`). */
   readonly upgradeProtocol: string;
@@ -44,6 +60,8 @@ export class UpgradeExchange implements Exchange {
   status = 0;
   closed = false;
   headersSent = false;
+  private timeouts: ClientTimeouts | undefined;
+  private lingering = false;
 
   constructor(
     req: IncomingMessage,
@@ -57,6 +75,45 @@ export class UpgradeExchange implements Exchange {
     this.authority = requestAuthority(req);
     this.malformed = duplicateHost(req.rawHeaders);
     this.upgradeProtocol = String(req.headers.upgrade ?? '');
+    // Node's parser left a chunked body undecoded on the socket. nginx decodes it; gatehouse does not
+    // parse chunks by hand on this path: 400 and close (RFC 9112 §6.1 lets a server refuse it).
+    if (req.headers['transfer-encoding'] !== undefined) this.malformed ??= 'Transfer-Encoding on an Upgrade request';
+    const length = Number(req.headers['content-length'] ?? 0);
+    this.body = length > 0 && this.malformed === undefined ? new UpgradeBody(socket, head, length, () => this.startBody(req)) : undefined;
+  }
+
+  useTimeouts(timeouts: ClientTimeouts): void {
+    this.timeouts = timeouts;
+  }
+
+  /** At the first read of the body: 100-continue (RFC 9110 §10.1.1) and client_body_timeout. */
+  private startBody(req: IncomingMessage): void {
+    if (!this.headersSent && req.headers.expect?.toLowerCase() === '100-continue') this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+    const guard = guardOf(this.socket);
+    const timeouts = this.timeouts ?? guard?.timeouts;
+    const body = this.body;
+    if (!guard || !timeouts || !body) return;
+    const progress = new BodyProgress(this.socket as Readable, timeouts.bodyMs, () => this.bodyTimedOut());
+    body.once('end', progress.stop);
+    body.once('close', progress.stop);
+    guard.watch(progress);
+  }
+
+  /** client_body_timeout: 408 (the connection closes anyway), and the body's reader fails. */
+  private bodyTimedOut(): void {
+    this.body?.destroy(new ClientBodyTimeout());
+    if (!this.headersSent && !this.closed) this.respond(408, { 'content-type': 'text/plain; charset=utf-8' }, '408 Request Timeout\n');
+  }
+
+  /** Once the response is out: drop what else the client sends, then close (see LINGER_MS). */
+  private linger(): void {
+    if (this.lingering) return;
+    this.lingering = true;
+    const socket = this.socket;
+    if (this.body && !this.body.readableEnded) this.body.destroy();
+    socket.on('data', noop);
+    socket.resume();
+    socket.once('finish', () => setTimeout(() => socket.destroy(), LINGER_MS).unref());
   }
 
   respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void {
@@ -71,6 +128,7 @@ export class UpgradeExchange implements Exchange {
     if (buf) {
       this.bytesSent += buf.length;
       this.socket.end(buf);
+      this.linger();
     }
   }
 
@@ -81,6 +139,7 @@ export class UpgradeExchange implements Exchange {
 
   end(): void {
     this.socket.end();
+    this.linger();
   }
 
   onDrain(cb: () => void): void {
@@ -96,6 +155,6 @@ export class UpgradeExchange implements Exchange {
   }
 
   abort(): void {
-    this.socket.destroy();
+    if (!this.socket.writableEnded) this.socket.destroy();
   }
 }

@@ -1,6 +1,7 @@
 // The client limits: timers, body size and body buffering, with nginx's defaults.
 import { expect } from 'chai';
 import { expectErrorAt, lines, valid } from './helpers.js';
+import { DEFAULT_TUNNEL_IDLE_MS } from '../../../src/listener/tunnel-idle.js';
 
 const SITE = 'sites: [{ hosts: a.test, routes: [{ location: /, return: 204 }] }]';
 
@@ -46,6 +47,21 @@ describe('config/client limits', () => {
     expect(c.sites[0]?.routes[0]?.upgrade).to.deep.equal(['websocket', 'h2c']);
     expect(c.sites[0]?.routes[1]).to.include({ requestBuffering: false });
     expect(c.sites[0]?.routes[1]?.upgrade).to.deep.equal([]);
+  });
+
+  it('reads tunnelIdle on routes (unset: the 60 s runtime default) and refuses one under a second', () => {
+    const c = valid(lines(
+      'listen: { https: 8443 }',
+      'sites:',
+      '  - hosts: a.test',
+      '    routes:',
+      '      - { location: /ws/, proxy: "http://127.0.0.1:1", tunnelIdle: 10m }',
+      '      - { location: /, proxy: "http://127.0.0.1:1" }',
+    ));
+    expect(c.sites[0]?.routes[0]?.tunnelIdleMs).to.equal(600_000);
+    expect(c.sites[0]?.routes[1]?.tunnelIdleMs).to.equal(undefined);
+    expect(DEFAULT_TUNNEL_IDLE_MS).to.equal(60_000);
+    expectErrorAt(['listen: { https: 8443 }', 'sites:', '  - hosts: a.test', '    routes:', '      - { location: /, proxy: "http://127.0.0.1:1", tunnelIdle: 500ms }'], '500ms', 'tunnelIdle must be at least 1s');
   });
 
   it('refuses a timer under a second, a bad timer name and a temp cap larger than the total', () => {
