@@ -8,16 +8,17 @@
 // over a WebSocket) while it is busy. A client that stops reading is send_timeout's (the connection
 // guard's send progress), not this timer's.
 //
-// Checked by the connection guard's sweep: a data event costs one field write (the sweep's clock),
-// so the timer fires up to one sweep period early or late.
+// Checked by the connection guard's sweep: a data event costs one field write (the next sweep
+// dates it), so the timer fires up to one sweep period late.
 import type { Readable } from 'node:stream';
-import { sweep, type Watched } from './connection-guard.js';
+import type { Watched } from './connection-guard.js';
 
 /** nginx's proxy_read_timeout default. */
 export const DEFAULT_TUNNEL_IDLE_MS = 60_000;
 
 export class TunnelIdle implements Watched {
   private last = performance.now();
+  private movedSinceSweep = false;
   private done = false;
 
   constructor(
@@ -33,6 +34,10 @@ export class TunnelIdle implements Watched {
 
   check(now: number): boolean {
     if (this.done) return false;
+    if (this.movedSinceSweep) {
+      this.movedSinceSweep = false;
+      this.last = now;
+    }
     if (now - this.last < this.idleMs) return true;
     this.stop();
     this.expire();
@@ -40,7 +45,7 @@ export class TunnelIdle implements Watched {
   }
 
   private readonly touch = (): void => {
-    this.last = sweep.now;
+    this.movedSinceSweep = true;
   };
 
   readonly stop = (): void => {
