@@ -64,7 +64,8 @@ describe('request validation (integration)', function () {
     nginxPort = await freePort();
     nginx = await startNginx(
       tempDir('gh-validate-nginx-'),
-      `server { listen 127.0.0.1:${nginxPort} default_server; server_name a.test; location / { return 200 "a $host\\n"; } }
+      `server { listen 127.0.0.1:${nginxPort} default_server; server_name a.test; location / { return 200 "a $host\\n"; }
+    location ~ \\.php$ { root ${www}; include fastcgi.conf; fastcgi_pass 127.0.0.1:${fpmPort}; } }
   server { listen 127.0.0.1:${nginxPort}; server_name b.test; location / { return 200 "b $host\\n"; } }`,
       nginxPort,
     );
@@ -144,6 +145,47 @@ describe('request validation (integration)', function () {
       expect((await loc('evil.test'))[0]).to.equal(200);
       expect((await loc('a.test/evil'))[0]).to.equal(400);
       expect((await loc('a.test@evil.test'))[0]).to.equal(400);
+    });
+  });
+
+  describe('absolute-form targets: the Host header is still validated, as nginx does', () => {
+    // nginx routes by the target's authority (ngx_http_process_request_uri) and still runs
+    // ngx_http_process_host on a Host header: invalid or duplicate is 400 whatever the target says.
+    const cases: Array<[string, string, number]> = [
+      ['an invalid Host (two dots)', 'GET http://a.test/abs HTTP/1.1\r\nHost: a..test\r\n\r\n', 400],
+      ['a Host with a path', 'GET http://a.test/abs HTTP/1.1\r\nHost: a.test/evil\r\n\r\n', 400],
+      ['a Host with a space', 'GET http://a.test/abs HTTP/1.1\r\nHost: a.test evil\r\n\r\n', 400],
+      ['an empty Host', 'GET http://a.test/abs HTTP/1.1\r\nHost: \r\n\r\n', 400],
+      ['two Host lines', 'GET http://a.test/abs HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\r\n', 400],
+      ['HTTP/1.1 without Host', 'GET http://a.test/abs HTTP/1.1\r\n\r\n', 400],
+      ['HTTP/1.0 without Host', 'GET http://b.test/abs HTTP/1.0\r\n\r\n', 200],
+      ['a valid Host unlike the authority', 'GET http://b.test/abs HTTP/1.1\r\nHost: A.test:80\r\n\r\n', 200],
+    ];
+    for (const [name, request, status] of cases) {
+      it(`${name}: ${status}`, async () => {
+        const [ours, theirs] = await Promise.all([rawStatus(gh.httpPort, request), rawStatus(nginxPort, request)]);
+        expect(theirs.status, `nginx: ${theirs.text}`).to.equal(status);
+        expect(ours.status, ours.text).to.equal(status);
+      });
+    }
+
+    it('a port part that is not digits: 400 (nginx answers 200; gatehouse is stricter, as for an origin-form target)', async () => {
+      const request = 'GET http://a.test/abs HTTP/1.1\r\nHost: a.test:@evil.test\r\n\r\n';
+      const [ours, theirs] = await Promise.all([rawStatus(gh.httpPort, request), rawStatus(nginxPort, request)]);
+      expect(theirs.status).to.equal(200);
+      expect(ours.status).to.equal(400);
+    });
+
+    it('FastCGI gets REQUEST_URI in origin-form, as from nginx, and HTTP_HOST = the authority it was routed by', async () => {
+      const request = 'GET http://a.test/server.php?q=1 HTTP/1.0\r\nHost: b.test\r\n\r\n';
+      const [ours, theirs] = await Promise.all([rawStatus(gh.httpPort, request), rawStatus(nginxPort, request)]);
+      const params = (r: { text: string }) => JSON.parse(r.text.slice(r.text.indexOf('\r\n\r\n') + 4)) as Record<string, string>;
+      expect(params(theirs)).to.include({ REQUEST_URI: '/server.php?q=1', QUERY_STRING: 'q=1', SCRIPT_NAME: '/server.php' });
+      expect(params(ours)).to.include({ REQUEST_URI: '/server.php?q=1', QUERY_STRING: 'q=1', SCRIPT_NAME: '/server.php', SERVER_NAME: 'a.test' });
+      // nginx passes the Host header as it came (HTTP_HOST b.test, served by a.test): an application
+      // building links from it points at another site. gatehouse sends the host it routed by.
+      expect(params(theirs).HTTP_HOST).to.equal('b.test');
+      expect(params(ours).HTTP_HOST).to.equal('a.test');
     });
   });
 
