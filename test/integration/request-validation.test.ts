@@ -9,7 +9,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startNginx, startPhpFpm } from '../helpers/cgi-peers.js';
+import { selfSignedCert, startNginx, startPhpFpm } from '../helpers/cgi-peers.js';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { startGatehouse, tempDir, type Gatehouse } from '../helpers/gatehouse.js';
 import { freePort } from '../helpers/ports.js';
@@ -36,6 +36,7 @@ describe('request validation (integration)', function () {
   let gh: Gatehouse;
   let nginx: Peer;
   let nginxPort: number;
+  let nginxH2Port: number;
 
   before(async () => {
     dir = tempDir('gh-validate-');
@@ -58,15 +59,24 @@ describe('request validation (integration)', function () {
         },
         { hosts: ['b.test'], tls: 'off', routes: [{ location: '/', return: '200 b.test' }] },
         { hosts: ['u.test'], tls: 'off', underscoresInHeaders: true, routes: [{ location: '/', proxy: backend.url }] },
-        { hosts: ['secure.test'], routes: [{ location: '/', return: '200 secure' }] },
+        {
+          hosts: ['secure.test'],
+          routes: [
+            { location: '/echo/', proxy: backend.url },
+            { location: '/', return: '200 secure' },
+          ],
+        },
       ],
     }));
     nginxPort = await freePort();
+    nginxH2Port = await freePort();
+    const { cert, key } = selfSignedCert(dir);
     nginx = await startNginx(
       tempDir('gh-validate-nginx-'),
       `server { listen 127.0.0.1:${nginxPort} default_server; server_name a.test; location / { return 200 "a $host\\n"; }
     location ~ \\.php$ { root ${www}; include fastcgi.conf; fastcgi_pass 127.0.0.1:${fpmPort}; } }
-  server { listen 127.0.0.1:${nginxPort}; server_name b.test; location / { return 200 "b $host\\n"; } }`,
+  server { listen 127.0.0.1:${nginxPort}; server_name b.test; location / { return 200 "b $host\\n"; } }
+  server { listen 127.0.0.1:${nginxH2Port} ssl http2; server_name a.test; ssl_certificate ${cert}; ssl_certificate_key ${key}; location / { return 200 "a $host\\n"; } }`,
       nginxPort,
     );
   });
@@ -133,6 +143,51 @@ describe('request validation (integration)', function () {
       } finally {
         session.close();
       }
+    });
+
+    it('HTTP/2: a host header naming the :authority (case, trailing dot, default port) is served with :authority forwarded; another name or port gets 400', async () => {
+      /** Statuses for one list of (authority, host) pairs over one HTTP/2 connection. */
+      const statuses = async (port: number, servername: string, ca: Buffer | undefined, pairs: Array<[string, string | undefined]>, path: string) => {
+        const session = http2.connect(`https://127.0.0.1:${port}`, ca ? { ca, servername } : { rejectUnauthorized: false, servername });
+        session.on('error', () => undefined);
+        try {
+          const out: number[] = [];
+          for (const [authority, host] of pairs) {
+            out.push(
+              await new Promise<number>((resolve, reject) => {
+                const s = session.request({ ':path': path, ':authority': authority, ...(host !== undefined ? { host } : {}) });
+                s.on('response', (h) => resolve(Number(h[':status'])));
+                s.on('error', reject);
+                s.resume();
+              }),
+            );
+          }
+          return out;
+        } finally {
+          session.close();
+        }
+      };
+      type Pairs = Array<[string, string | undefined]>;
+      const same = (n: string): Pairs => [[n, n], [n, n.toUpperCase()], [n, `${n}.`], [n, `${n}:443`], [`${n}:443`, n]];
+      const other = (n: string): Pairs => [[n, 'evil.test'], [n, `${n}:8443`], [`${n}:8443`, n], [n, `${n}..`]];
+      const ca = fs.readFileSync(gh.caFile);
+      const seenBefore = backend.seen.length;
+      expect(await statuses(gh.httpsPort, 'secure.test', ca, same('secure.test'), '/echo/h2-host')).to.deep.equal([200, 200, 200, 200, 200]);
+      expect(await statuses(gh.httpsPort, 'secure.test', ca, other('secure.test'), '/echo/h2-host')).to.deep.equal([400, 400, 400, 400]);
+      // The backend is sent :authority, whatever spelling of it the host header had.
+      const hosts = backend.seen.slice(seenBefore).map((r) => [r.headers.host, r.headers['x-forwarded-host']]);
+      expect(hosts).to.deep.equal([
+        ['secure.test', 'secure.test'],
+        ['secure.test', 'secure.test'],
+        ['secure.test', 'secure.test'],
+        ['secure.test', 'secure.test'],
+        ['secure.test:443', 'secure.test:443'],
+      ]);
+      // nginx 1.22 refuses any host header beside :authority ("client sent duplicate host header"),
+      // even an identical one; RFC 9113 §8.3.1 asks only that both name the same entity.
+      expect(await statuses(nginxH2Port, 'a.test', undefined, [['a.test', undefined], ...same('a.test'), ...other('a.test')], '/')).to.deep.equal([
+        200, 400, 400, 400, 400, 400, 400, 400, 400, 400,
+      ]);
     });
 
     it('the HTTP→HTTPS redirect names only hosts a site serves', async () => {
