@@ -102,10 +102,11 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
         const target = route.proxy;
         const upstreamName = target.upstream;
         const upstreamConfig = upstreamName !== undefined ? config.upstreams[upstreamName] : undefined;
+        const poolKey = upstreamName !== undefined && upstreamConfig ? `upstream:${upstreamName}` : `literal:${target.scheme}://${target.address}`;
         const pool =
           upstreamName !== undefined && upstreamConfig
-            ? poolFor(`upstream:${upstreamName}`, () => upstreamConfig)
-            : poolFor(`literal:${target.scheme}://${target.address}`, () =>
+            ? poolFor(poolKey, () => upstreamConfig)
+            : poolFor(poolKey, () =>
                 literalUpstream(
                   `${target.scheme}://${target.address}`,
                   // A unix socket path (fastcgi+unix:/run/php.sock) keeps its +unix form.
@@ -159,7 +160,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
           const key = (ctx: RequestContext): string => {
             // A Host set from $proxy_host reads it, as in proxy() below.
             (ctx.vars as { proxyHost: string }).proxyHost = target.proxyHost;
-            return cacheKeyFor(ctx, rt);
+            return cacheKeyFor(ctx, rt, poolKey);
           };
           wrapCachedRoute(handlers, route, rc.cacheMs, config.cache, logger, key, mayPurge);
         }

@@ -74,3 +74,25 @@ export function validH2Method(method: string): boolean {
   }
   return true;
 }
+
+/**
+ * RFC 9113 §8.3.1: an HTTP/2 `host` field beside `:authority` must identify the same entity, after
+ * the scheme-based normalisation of RFC 3986 §6.2.3: host case-insensitive (and one trailing dot
+ * dropped, as hostOfAuthority does), an omitted port meaning the scheme's default. Anything that is
+ * not clearly the same (another name, another port, an invalid value) is not. The request is then
+ * routed by `:authority` and forwarded with it (Host, X-Forwarded-Host, HTTP_HOST), so router and
+ * backend see one host whichever spelling the `host` field had.
+ */
+export function sameAuthority(a: string, b: string, defaultPort: number): boolean {
+  if (a === b) return true;
+  const hostA = hostOfAuthority(a);
+  if (hostA === undefined || hostA !== hostOfAuthority(b)) return false;
+  return portOf(a, defaultPort) === portOf(b, defaultPort);
+}
+
+/** The port of an authority hostOfAuthority accepted: the digits after the host, else the default. */
+function portOf(authority: string, defaultPort: number): number {
+  const hostEnd = authority.charCodeAt(0) === 0x5b /* [ */ ? authority.indexOf(']') + 1 : authority.indexOf(':');
+  if (hostEnd === -1 || hostEnd >= authority.length - 1) return defaultPort;
+  return Number(authority.slice(hostEnd + 1));
+}

@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { DEFAULT_BODY_BUFFER } from '../config/client.js';
 import type { BodyBufferConfig, RouteConfig } from '../config/types.js';
 import { applyHeaderOps, type CompiledHeaderOps } from '../middleware/header-ops.js';
+import { originForm } from '../router/normalize.js';
 import { fastcgiScript, headerPairs } from '../transport/cgi/params.js';
 import type { BodyOptions } from '../transport/cgi/options.js';
 import type { CgiUpstreamOptions } from '../transport/cgi/options.js';
@@ -112,7 +113,8 @@ export function cgiRequest(ctx: RequestContext, route: CgiRoute): CgiUpstreamOpt
   return {
     info: {
       method: ex.method,
-      requestUri: ex.rawTarget,
+      // nginx's $request_uri is origin-form also for an absolute-form target (ngx_http_parse_request_line).
+      requestUri: originForm(ex.rawTarget),
       path: ctx.path,
       args: ctx.args,
       serverProtocol: ex.protocol,
@@ -149,7 +151,10 @@ function requestHeaders(
 ): Array<[string, string]> {
   let out = forwardingHeaders(
     ctx,
-    pairs.filter(([name]) => name.length !== 5 || name.toLowerCase() !== 'proxy'),
+    routedHost(
+      ctx,
+      pairs.filter(([name]) => name.length !== 5 || name.toLowerCase() !== 'proxy'),
+    ),
   );
   if (!ops) return out;
   const changed = new Set([...ops.remove, ...ops.set.map(([name]) => name)]);
@@ -160,6 +165,27 @@ function requestHeaders(
     if (typeof value === 'string' && name !== 'proxy') out.push([name, value]);
   }
   return out;
+}
+
+/**
+ * HTTP_HOST is the authority the request was routed by, not a Host header that differs from it (an
+ * absolute-form target's authority wins, RFC 9112 §3.2.2; an HTTP/2 `host` may differ from
+ * `:authority` in case, trailing dot or default port). nginx passes the header as it came, so an
+ * application building links from HTTP_HOST would name a site other than the one that served it.
+ */
+function routedHost(ctx: RequestContext, pairs: Array<[string, string]>): Array<[string, string]> {
+  const authority = ctx.ex.authority;
+  if (authority === undefined) return pairs;
+  for (let i = 0; i < pairs.length; i++) {
+    const [name, value] = pairs[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') {
+      if (value === authority) return pairs;
+      const out = pairs.slice();
+      out[i] = [name, authority];
+      return out;
+    }
+  }
+  return pairs;
 }
 
 /**

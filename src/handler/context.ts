@@ -1,6 +1,7 @@
 // Per-request state shared by the handlers, and the nginx variables computed from it on demand.
 import type { Exchange } from '../listener/exchange.js';
 import { fastcgiPathVars } from './cgi-request.js';
+import { originForm } from '../router/normalize.js';
 import type { VarSource } from '../middleware/vars-types.js';
 import type { CompiledRoute, CompiledSite, LocationMatch } from '../router/types.js';
 import type { Snapshot } from '../snapshot.js';
@@ -57,8 +58,9 @@ export class RequestVars implements VarSource {
   get serverName(): string {
     return this.ctx.site.config.hosts[0] ?? '';
   }
+  /** nginx's $request_uri is origin-form also for an absolute-form target (ngx_http_parse_request_line). */
   get requestUri(): string {
-    return this.ctx.ex.rawTarget;
+    return originForm(this.ctx.ex.rawTarget);
   }
   get uri(): string {
     return this.ctx.path;

@@ -41,9 +41,17 @@ function requestHost(ex: Exchange): string {
   return sni === undefined ? '' : (hostOfAuthority(sni) ?? '');
 }
 
-/** A request the protocol layer let through but gatehouse refuses (400): see Exchange.malformed, authority.ts. */
+/**
+ * A request the protocol layer let through but gatehouse refuses (400): see Exchange.malformed,
+ * authority.ts. A Host header is validated also when it is not what the request is routed by (an
+ * absolute-form target's authority wins, RFC 9112 §3.2.2): nginx's ngx_http_process_host refuses
+ * an invalid one whatever the request line said, and it would reach applications as $http_host.
+ */
 export function refusedRequest(ctx: RequestContext): boolean {
-  return ctx.ex.malformed !== undefined || (ctx.ex.authority !== undefined && ctx.host === '');
+  const { ex } = ctx;
+  if (ex.malformed !== undefined || (ex.authority !== undefined && ctx.host === '')) return true;
+  const host = ex.headers.host;
+  return host !== undefined && host !== ex.authority && hostOfAuthority(host) === undefined;
 }
 
 export function createContext(snap: Snapshot, ex: Exchange): RequestContext {

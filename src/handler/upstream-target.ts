@@ -1,5 +1,5 @@
-// What a proxy route sends upstream, as the HTTP cache's key (security review F4): the request
-// target as forwarded and the Host header as forwarded, port part included. nginx's default
+// What a proxy route sends upstream, as the HTTP cache's key (security review F4): the upstream,
+// the request target as forwarded and the Host header as forwarded, port part included. nginx's default
 // proxy_cache_key is `$scheme$proxy_host$request_uri`: the raw URI, never the normalised `$uri`.
 // A key built from the normalised path and the Host without its port let one client store the
 // backend's answer to `/x/..%2Fvictim` (or to `Host: a.test:8443`) under the key of `/victim`
@@ -32,12 +32,17 @@ export function targetFor(ctx: RequestContext, rt: ProxyRuntime): string {
 }
 
 /**
- * The cache key of a request on this route: scheme, the Host sent and the target sent. A newline
- * separates Host from target because neither can hold one (llhttp and nghttp2 refuse CR/LF in
- * field values, and a request target has no control characters), while a Host may hold a `/`.
+ * The cache key of a request on this route: scheme, the upstream it goes to, the Host sent and the
+ * target sent. The upstream is part of it as nginx's `$proxy_host` is: routes (or sites) sharing
+ * the cache that send one Host and target to two upstreams (`/a/` → A and `/b/` → B, both stripped
+ * to `/x`) ask two different servers and must not be served each other's answers. `upstream` is
+ * the pool key (`upstream:NAME` or `literal:URL`), so every route to one pool keys alike.
+ * A newline separates the parts because none can hold one (upstream names are tokens, llhttp and
+ * nghttp2 refuse CR/LF in field values, a request target has no control characters), while a Host
+ * may hold a `/`.
  */
-export function cacheKeyFor(ctx: RequestContext, rt: ProxyRuntime): string {
+export function cacheKeyFor(ctx: RequestContext, rt: ProxyRuntime, upstream: string): string {
   const target = targetFor(ctx, rt);
   ctx.upstreamTarget = { rt, path: ctx.path, args: ctx.args, internal: ctx.internal, target };
-  return `${ctx.ex.conn.secure ? 'https' : 'http'}://${upstreamHost(ctx, rt.requestHeaders)}\n${target}`;
+  return `${ctx.ex.conn.secure ? 'https' : 'http'}\n${upstream}\n${upstreamHost(ctx, rt.requestHeaders)}\n${target}`;
 }

@@ -9,7 +9,7 @@ import type { ClientTimeouts } from '../config/types.js';
 import { HOP_BY_HOP } from '../middleware/hop-by-hop.js';
 import type { CertEntry } from '../tls/types.js';
 import { BodyProgress, SendProgress, type ConnectionGuard, type Watched } from './connection-guard.js';
-import { validH2Method } from '../handler/authority.js';
+import { sameAuthority, validH2Method } from '../handler/authority.js';
 
 export interface ConnectionInfo {
   readonly remoteAddress: string;
@@ -37,7 +37,8 @@ export interface Exchange {
   readonly authority: string | undefined;
   /**
    * Why the request must get 400 though the protocol layer let it through: a second Host line
-   * (RFC 9112 §3.2), an HTTP/2 `host` unlike `:authority` (RFC 9113 §8.3.1), an HTTP/2 method
+   * (RFC 9112 §3.2), an HTTP/2 `host` naming another host or port than `:authority` (RFC 9113
+   * §8.3.1; compared normalised, authority.ts sameAuthority), an HTTP/2 method
    * that is not upper-case (nginx refuses it).
    */
   readonly malformed?: string | undefined;
@@ -331,8 +332,8 @@ export class H2Exchange implements Exchange, Watched {
     this.authority = authority ?? headers.host;
     this.malformed = !validH2Method(this.method)
       ? 'an HTTP/2 method that is not upper-case'
-      : authority !== undefined && headers.host !== undefined && headers.host !== authority
-        ? 'an HTTP/2 host header unlike :authority'
+      : authority !== undefined && headers.host !== undefined && !sameAuthority(authority, headers.host, conn.secure ? 443 : 80)
+        ? 'an HTTP/2 host header naming another authority than :authority'
         : undefined;
     this.wantsTrailers = acceptsTrailers(headers);
     // Every data write goes through write() or respond(), which count it in bytesSent.

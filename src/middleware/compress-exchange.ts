@@ -45,6 +45,8 @@ export class CompressingExchange implements Exchange {
   /** Bytes went into the encoder since its last flush. */
   private pending = false;
   private idle: NodeJS.Timeout | undefined;
+  /** Set by withhold(): the response passes as it is (compress.ts, BREACH). */
+  private withheld = false;
 
   /** `coding` is what the client accepts (compress-negotiate.ts), or undefined for identity. */
   constructor(
@@ -90,8 +92,17 @@ export class CompressingExchange implements Exchange {
     return this.inner.closed;
   }
 
+  /** The response will be an upstream's answer to a credentialed request: leave it as it is. */
+  withhold(): void {
+    this.withheld = true;
+  }
+
   respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void {
     const bodiless = this.inner.method === 'HEAD';
+    if (this.withheld) {
+      this.inner.respond(status, headers, body);
+      return;
+    }
     if (!mayCompress(status, headers) || (body !== undefined && Buffer.byteLength(body) < 1024)) {
       this.inner.respond(status, headers, body);
       return;

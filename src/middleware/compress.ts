@@ -18,11 +18,20 @@ function credentialed(headers: { cookie?: unknown; authorization?: unknown }): b
   return headers.cookie !== undefined || headers.authorization !== undefined;
 }
 
+/**
+ * `guardCredentials` is set on proxy routes. The decision is taken when the proxy route runs, not
+ * when the request enters the first route: a static route can hand over to a proxy route (tryFiles
+ * to `@name` or to a URI, an index file redirected to `/index.php`), and arrives with its own
+ * CompressingExchange already in place, which is told to let the upstream's answer pass untouched.
+ */
 export function withCompression(handler: RouteHandler, offered: readonly Coding[], guardCredentials = false): RouteHandler {
   if (offered.length === 0) return handler;
   return (ctx) => {
     const ex = ctx.ex;
-    if (guardCredentials && credentialed(ex.headers)) return handler(ctx);
+    if (guardCredentials && credentialed(ex.headers)) {
+      if (ex instanceof CompressingExchange) ex.withhold();
+      return handler(ctx);
+    }
     // Tunnels (WebSocket) carry no HTTP body; an internal redirect (tryFiles, @name) is wrapped once.
     if (!(ex instanceof CompressingExchange || ex instanceof UpgradeExchange || ex instanceof H2WebSocketExchange)) {
       ctx.ex = new CompressingExchange(ex, chooseCoding(ex.headers['accept-encoding'], offered));

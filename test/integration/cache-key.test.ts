@@ -18,7 +18,7 @@ interface Seen {
 interface Reply {
   status: number;
   cacheStatus: string;
-  seen: Seen | undefined;
+  seen: (Seen & { by?: string }) | undefined;
 }
 
 describe('HTTP cache: the key is what the backend is sent (integration)', function () {
@@ -30,11 +30,21 @@ describe('HTTP cache: the key is what the backend is sent (integration)', functi
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' });
     res.end(req.method === 'POST' ? '{}' : JSON.stringify(record));
   });
+  // A second upstream that is sent the same Host and target as the first by another route.
+  const seenB: Seen[] = [];
+  const backendB = http.createServer((req, res) => {
+    const record = { line: `${req.method} ${req.url}`, host: req.headers.host ?? '', by: 'B' };
+    seenB.push(record);
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' });
+    res.end(JSON.stringify(record));
+  });
   let gh: Gatehouse;
 
   before(async () => {
     await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => backendB.listen(0, '127.0.0.1', r));
     const port = (backend.address() as AddressInfo).port;
+    const portB = (backendB.address() as AddressInfo).port;
     gh = await startGatehouse(() => ({
       log: { access: 'off' },
       // PURGE is obeyed from trusted proxies (and admin.allow) only.
@@ -46,6 +56,9 @@ describe('HTTP cache: the key is what the backend is sent (integration)', functi
             { location: '/cached/', proxy: `http://127.0.0.1:${port}`, cache: '10m' },
             // With a URI part the upstream gets the normalised path again: both spellings are one request there.
             { location: '/mapped/', proxy: `http://127.0.0.1:${port}/base/`, cache: '10m' },
+            // Two upstreams, one forwarded Host and target: /via-a/x and /via-b/x both send GET /shared/x.
+            { location: '/via-a/', proxy: `http://127.0.0.1:${port}/shared/`, cache: '10m' },
+            { location: '/via-b/', proxy: `http://127.0.0.1:${portB}/shared/`, cache: '10m' },
             { location: '/', return: 404 },
           ],
         },
@@ -56,7 +69,9 @@ describe('HTTP cache: the key is what the backend is sent (integration)', functi
   after(async () => {
     await gh?.stop();
     backend.closeAllConnections();
+    backendB.closeAllConnections();
     await new Promise((r) => backend.close(r));
+    await new Promise((r) => backendB.close(r));
   });
 
   /** One HTTP/1.1 request over TLS with the target and Host exactly as given. */
@@ -146,5 +161,21 @@ describe('HTTP cache: the key is what the backend is sent (integration)', functi
     await new Promise((r) => setTimeout(r, 100));
     expect((await send('/cached/u/v')).cacheStatus).to.match(/hit/);
     expect((await send('/cached/u%2Fv')).cacheStatus).to.match(/fwd=uri-miss/);
+  });
+
+  it('keys on the upstream too: two routes sending the same Host and target to two upstreams never share an entry', async () => {
+    const a = await send('/via-a/x');
+    expect(a.seen).to.deep.equal({ line: 'GET /shared/x', host: 'a.test' });
+    expect(a.cacheStatus).to.match(/stored/);
+    const b = await send('/via-b/x');
+    expect(b.cacheStatus).to.match(/fwd=uri-miss/);
+    expect(b.seen).to.deep.equal({ line: 'GET /shared/x', host: 'a.test', by: 'B' });
+    expect((await send('/via-a/x')).seen?.by).to.equal(undefined);
+    expect((await send('/via-b/x')).cacheStatus).to.match(/hit/);
+    // PURGE through a route names that route's upstream entry only.
+    expect((await send('/via-b/x', 'a.test', 'PURGE')).status).to.equal(200);
+    expect((await send('/via-b/x', 'a.test', 'PURGE')).status).to.equal(404);
+    expect((await send('/via-a/x')).cacheStatus).to.match(/hit/);
+    expect(seenB.filter((s) => s.line === 'GET /shared/x').length).to.equal(1);
   });
 });

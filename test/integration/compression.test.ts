@@ -31,7 +31,8 @@ async function startBackend(): Promise<Backend> {
   const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const p = url.pathname;
-    const sized = /^\/text\/(\d+)$/.exec(p);
+    // Any prefix: routes that reach the backend with their own path (tryFiles → @name) ask for /PREFIX/text/N.
+    const sized = /\/text\/(\d+)$/.exec(p);
     if (sized) {
       const body = text(Number(sized[1]));
       const headers: http.OutgoingHttpHeaders = { 'content-type': 'text/plain; charset=utf-8' };
@@ -119,6 +120,16 @@ describe('compression (integration)', function () {
         { hosts: ['off.test'], compress: 'off', routes: [{ location: '/', proxy: backend.url }] },
         { hosts: ['gz.test'], compress: ['gzip'], routes: [{ location: '/', proxy: backend.url }] },
         { hosts: ['auth.test'], compressAuthenticated: true, routes: [{ location: '/', proxy: backend.url }] },
+        // Static routes that hand over to a proxy route: tryFiles to @name, tryFiles to a URI.
+        {
+          hosts: ['fallback.test'],
+          routes: [
+            { location: '/static/', root: www, tryFiles: ['$uri', '@backend'] },
+            { location: '/via-uri/', root: www, tryFiles: ['$uri', '/app$uri'] },
+            { location: '/app/', proxy: `${backend.url}/` },
+            { location: '@backend', proxy: backend.url },
+          ],
+        },
       ],
     }));
   });
@@ -149,6 +160,22 @@ describe('compression (integration)', function () {
 
     it('files gatehouse serves itself are compressed whatever the request carries', async () => {
       expect(encodingOf(await get(staticPath('big.txt'), 'br', ['-H', 'Cookie: session=1']))).to.equal('br');
+    });
+
+    it('a static route handing over to a proxy route (tryFiles → @backend, tryFiles → URI) leaves the proxied answer uncompressed', async () => {
+      // /static/text/8192 is no file: tryFiles runs @backend, which asks the backend for /static/text/8192.
+      const named = await get('/static/text/8192', 'br', ['-H', 'Cookie: session=1'], 'fallback.test');
+      expect(named.status).to.equal(200);
+      expect(encodingOf(named)).to.equal(undefined);
+      expect(named.body.equals(text(8192))).to.equal(true);
+      expect(encodingOf(await get('/static/text/8192', 'br', [], 'fallback.test')), 'without credentials').to.equal('br');
+      const file = await get('/static/big.txt', 'br', ['-H', 'Cookie: session=1'], 'fallback.test');
+      expect(encodingOf(file), 'a file the static route serves itself').to.equal('br');
+      const proxied = await get('/via-uri/text/8192', 'br', ['-H', 'Cookie: session=1'], 'fallback.test');
+      expect(proxied.status).to.equal(200);
+      expect(encodingOf(proxied)).to.equal(undefined);
+      expect(proxied.body.equals(text(8192))).to.equal(true);
+      expect(encodingOf(await get('/via-uri/text/8192', 'br', [], 'fallback.test')), 'without credentials').to.equal('br');
     });
 
     it('compressAuthenticated: true compresses them anyway', async () => {

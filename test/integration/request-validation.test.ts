@@ -9,7 +9,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startNginx, startPhpFpm } from '../helpers/cgi-peers.js';
+import { selfSignedCert, startNginx, startPhpFpm } from '../helpers/cgi-peers.js';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { startGatehouse, tempDir, type Gatehouse } from '../helpers/gatehouse.js';
 import { freePort } from '../helpers/ports.js';
@@ -36,6 +36,7 @@ describe('request validation (integration)', function () {
   let gh: Gatehouse;
   let nginx: Peer;
   let nginxPort: number;
+  let nginxH2Port: number;
 
   before(async () => {
     dir = tempDir('gh-validate-');
@@ -58,14 +59,24 @@ describe('request validation (integration)', function () {
         },
         { hosts: ['b.test'], tls: 'off', routes: [{ location: '/', return: '200 b.test' }] },
         { hosts: ['u.test'], tls: 'off', underscoresInHeaders: true, routes: [{ location: '/', proxy: backend.url }] },
-        { hosts: ['secure.test'], routes: [{ location: '/', return: '200 secure' }] },
+        {
+          hosts: ['secure.test'],
+          routes: [
+            { location: '/echo/', proxy: backend.url },
+            { location: '/', return: '200 secure' },
+          ],
+        },
       ],
     }));
     nginxPort = await freePort();
+    nginxH2Port = await freePort();
+    const { cert, key } = selfSignedCert(dir);
     nginx = await startNginx(
       tempDir('gh-validate-nginx-'),
-      `server { listen 127.0.0.1:${nginxPort} default_server; server_name a.test; location / { return 200 "a $host\\n"; } }
-  server { listen 127.0.0.1:${nginxPort}; server_name b.test; location / { return 200 "b $host\\n"; } }`,
+      `server { listen 127.0.0.1:${nginxPort} default_server; server_name a.test; location / { return 200 "a $host\\n"; }
+    location ~ \\.php$ { root ${www}; include fastcgi.conf; fastcgi_pass 127.0.0.1:${fpmPort}; } }
+  server { listen 127.0.0.1:${nginxPort}; server_name b.test; location / { return 200 "b $host\\n"; } }
+  server { listen 127.0.0.1:${nginxH2Port} ssl http2; server_name a.test; ssl_certificate ${cert}; ssl_certificate_key ${key}; location / { return 200 "a $host\\n"; } }`,
       nginxPort,
     );
   });
@@ -134,6 +145,51 @@ describe('request validation (integration)', function () {
       }
     });
 
+    it('HTTP/2: a host header naming the :authority (case, trailing dot, default port) is served with :authority forwarded; another name or port gets 400', async () => {
+      /** Statuses for one list of (authority, host) pairs over one HTTP/2 connection. */
+      const statuses = async (port: number, servername: string, ca: Buffer | undefined, pairs: Array<[string, string | undefined]>, path: string) => {
+        const session = http2.connect(`https://127.0.0.1:${port}`, ca ? { ca, servername } : { rejectUnauthorized: false, servername });
+        session.on('error', () => undefined);
+        try {
+          const out: number[] = [];
+          for (const [authority, host] of pairs) {
+            out.push(
+              await new Promise<number>((resolve, reject) => {
+                const s = session.request({ ':path': path, ':authority': authority, ...(host !== undefined ? { host } : {}) });
+                s.on('response', (h) => resolve(Number(h[':status'])));
+                s.on('error', reject);
+                s.resume();
+              }),
+            );
+          }
+          return out;
+        } finally {
+          session.close();
+        }
+      };
+      type Pairs = Array<[string, string | undefined]>;
+      const same = (n: string): Pairs => [[n, n], [n, n.toUpperCase()], [n, `${n}.`], [n, `${n}:443`], [`${n}:443`, n]];
+      const other = (n: string): Pairs => [[n, 'evil.test'], [n, `${n}:8443`], [`${n}:8443`, n], [n, `${n}..`]];
+      const ca = fs.readFileSync(gh.caFile);
+      const seenBefore = backend.seen.length;
+      expect(await statuses(gh.httpsPort, 'secure.test', ca, same('secure.test'), '/echo/h2-host')).to.deep.equal([200, 200, 200, 200, 200]);
+      expect(await statuses(gh.httpsPort, 'secure.test', ca, other('secure.test'), '/echo/h2-host')).to.deep.equal([400, 400, 400, 400]);
+      // The backend is sent :authority, whatever spelling of it the host header had.
+      const hosts = backend.seen.slice(seenBefore).map((r) => [r.headers.host, r.headers['x-forwarded-host']]);
+      expect(hosts).to.deep.equal([
+        ['secure.test', 'secure.test'],
+        ['secure.test', 'secure.test'],
+        ['secure.test', 'secure.test'],
+        ['secure.test', 'secure.test'],
+        ['secure.test:443', 'secure.test:443'],
+      ]);
+      // nginx 1.22 refuses any host header beside :authority ("client sent duplicate host header"),
+      // even an identical one; RFC 9113 §8.3.1 asks only that both name the same entity.
+      expect(await statuses(nginxH2Port, 'a.test', undefined, [['a.test', undefined], ...same('a.test'), ...other('a.test')], '/')).to.deep.equal([
+        200, 400, 400, 400, 400, 400, 400, 400, 400, 400,
+      ]);
+    });
+
     it('the HTTP→HTTPS redirect names only hosts a site serves', async () => {
       const loc = async (host: string) => {
         const r = await rawStatus(gh.httpPort, `GET /p?q=1 HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
@@ -144,6 +200,47 @@ describe('request validation (integration)', function () {
       expect((await loc('evil.test'))[0]).to.equal(200);
       expect((await loc('a.test/evil'))[0]).to.equal(400);
       expect((await loc('a.test@evil.test'))[0]).to.equal(400);
+    });
+  });
+
+  describe('absolute-form targets: the Host header is still validated, as nginx does', () => {
+    // nginx routes by the target's authority (ngx_http_process_request_uri) and still runs
+    // ngx_http_process_host on a Host header: invalid or duplicate is 400 whatever the target says.
+    const cases: Array<[string, string, number]> = [
+      ['an invalid Host (two dots)', 'GET http://a.test/abs HTTP/1.1\r\nHost: a..test\r\n\r\n', 400],
+      ['a Host with a path', 'GET http://a.test/abs HTTP/1.1\r\nHost: a.test/evil\r\n\r\n', 400],
+      ['a Host with a space', 'GET http://a.test/abs HTTP/1.1\r\nHost: a.test evil\r\n\r\n', 400],
+      ['an empty Host', 'GET http://a.test/abs HTTP/1.1\r\nHost: \r\n\r\n', 400],
+      ['two Host lines', 'GET http://a.test/abs HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\r\n', 400],
+      ['HTTP/1.1 without Host', 'GET http://a.test/abs HTTP/1.1\r\n\r\n', 400],
+      ['HTTP/1.0 without Host', 'GET http://b.test/abs HTTP/1.0\r\n\r\n', 200],
+      ['a valid Host unlike the authority', 'GET http://b.test/abs HTTP/1.1\r\nHost: A.test:80\r\n\r\n', 200],
+    ];
+    for (const [name, request, status] of cases) {
+      it(`${name}: ${status}`, async () => {
+        const [ours, theirs] = await Promise.all([rawStatus(gh.httpPort, request), rawStatus(nginxPort, request)]);
+        expect(theirs.status, `nginx: ${theirs.text}`).to.equal(status);
+        expect(ours.status, ours.text).to.equal(status);
+      });
+    }
+
+    it('a port part that is not digits: 400 (nginx answers 200; gatehouse is stricter, as for an origin-form target)', async () => {
+      const request = 'GET http://a.test/abs HTTP/1.1\r\nHost: a.test:@evil.test\r\n\r\n';
+      const [ours, theirs] = await Promise.all([rawStatus(gh.httpPort, request), rawStatus(nginxPort, request)]);
+      expect(theirs.status).to.equal(200);
+      expect(ours.status).to.equal(400);
+    });
+
+    it('FastCGI gets REQUEST_URI in origin-form, as from nginx, and HTTP_HOST = the authority it was routed by', async () => {
+      const request = 'GET http://a.test/server.php?q=1 HTTP/1.0\r\nHost: b.test\r\n\r\n';
+      const [ours, theirs] = await Promise.all([rawStatus(gh.httpPort, request), rawStatus(nginxPort, request)]);
+      const params = (r: { text: string }) => JSON.parse(r.text.slice(r.text.indexOf('\r\n\r\n') + 4)) as Record<string, string>;
+      expect(params(theirs)).to.include({ REQUEST_URI: '/server.php?q=1', QUERY_STRING: 'q=1', SCRIPT_NAME: '/server.php' });
+      expect(params(ours)).to.include({ REQUEST_URI: '/server.php?q=1', QUERY_STRING: 'q=1', SCRIPT_NAME: '/server.php', SERVER_NAME: 'a.test' });
+      // nginx passes the Host header as it came (HTTP_HOST b.test, served by a.test): an application
+      // building links from it points at another site. gatehouse sends the host it routed by.
+      expect(params(theirs).HTTP_HOST).to.equal('b.test');
+      expect(params(ours).HTTP_HOST).to.equal('a.test');
     });
   });
 

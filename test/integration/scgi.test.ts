@@ -74,6 +74,12 @@ describe('SCGI (uWSGI --scgi-socket, integration)', function () {
     });
   }
 
+  it('an absolute-form target: REQUEST_URI in origin-form, HTTP_HOST the authority it was routed by, not the Host header', async () => {
+    const target = `https://a.test:${gh.httpsPort}/s/env?x=1`;
+    const env = json(await get('/s/env?x=1', ['--http1.1', '--request-target', target, '-H', 'Host: b.test']));
+    expect(env).to.include({ REQUEST_URI: '/s/env?x=1', QUERY_STRING: 'x=1', SERVER_NAME: 'a.test', HTTP_HOST: `a.test:${gh.httpsPort}` });
+  });
+
   it('streams bodies both ways: 1 MB up with a length, 2 MB chunked, and an HTTP/2 body of unknown length', async () => {
     for (const flags of [['--http1.1'], ['--http1.1', '-H', 'Transfer-Encoding: chunked']]) {
       const data = crypto.randomBytes(flags.length > 1 ? 2_000_000 : 1_000_000);

@@ -92,6 +92,12 @@ describe('uwsgi (uWSGI, integration)', function () {
     });
   }
 
+  it('an absolute-form target: REQUEST_URI in origin-form, HTTP_HOST the authority it was routed by, not the Host header', async () => {
+    const target = `https://a.test:${gh.httpsPort}/py/env?x=1`;
+    const env = json(await get('/py/env?x=1', ['--http1.1', '--request-target', target, '-H', 'Host: b.test']));
+    expect(env).to.include({ REQUEST_URI: '/py/env?x=1', QUERY_STRING: 'x=1', SERVER_NAME: 'a.test', HTTP_HOST: `a.test:${gh.httpsPort}` });
+  });
+
   it('sends no DOCUMENT_ROOT without a root', async () => {
     const env = json(await get('/noroot/env'));
     expect(env.PATH_INFO).to.equal('/noroot/env');

@@ -44,12 +44,14 @@ function runtime(policy: Partial<RequestHeaderPolicy> = {}): ProxyRuntime & { ca
 }
 
 describe('handler/upstream-target', () => {
-  it('keys on the scheme, the Host as sent (port part kept) and the target as sent', () => {
+  it('keys on the scheme, the upstream, the Host as sent (port part kept) and the target as sent', () => {
     const rt = runtime();
-    expect(cacheKeyFor(request('/c/a%2Fb?x=1', 'a.test:8443', '/c/a/b'), rt)).to.equal('https://a.test:8443\n/c/a%2Fb?x=1');
-    expect(cacheKeyFor(request('/c/a/b?x=1', 'a.test', '/c/a/b'), rt)).to.equal('https://a.test\n/c/a/b?x=1');
+    expect(cacheKeyFor(request('/c/a%2Fb?x=1', 'a.test:8443', '/c/a/b'), rt, 'upstream:app')).to.equal('https\nupstream:app\na.test:8443\n/c/a%2Fb?x=1');
+    expect(cacheKeyFor(request('/c/a/b?x=1', 'a.test', '/c/a/b'), rt, 'upstream:app')).to.equal('https\nupstream:app\na.test\n/c/a/b?x=1');
     // A "/" in a Host cannot make two requests one key.
-    expect(cacheKeyFor(request('/y', 'a.test/x', '/y'), rt)).not.to.equal(cacheKeyFor(request('/x/y', 'a.test', '/x/y'), rt));
+    expect(cacheKeyFor(request('/y', 'a.test/x', '/y'), rt, 'upstream:app')).not.to.equal(cacheKeyFor(request('/x/y', 'a.test', '/x/y'), rt, 'upstream:app'));
+    // One Host and target sent to two upstreams are two keys (nginx's $proxy_host).
+    expect(cacheKeyFor(request('/x', 'a.test', '/x'), rt, 'upstream:a')).not.to.equal(cacheKeyFor(request('/x', 'a.test', '/x'), rt, 'upstream:b'));
   });
 
   it('keys on the Host the headers carry: $proxy_host in nginx style, a headers.request value, none', () => {
@@ -62,7 +64,7 @@ describe('handler/upstream-target', () => {
     for (const [policy, host] of cases) {
       const ctx = request('/p', 'a.test:8443', '/p');
       const rt = runtime(policy);
-      expect(cacheKeyFor(ctx, rt), JSON.stringify(policy)).to.equal(`https://${host}\n/p`);
+      expect(cacheKeyFor(ctx, rt, 'upstream:app'), JSON.stringify(policy)).to.equal(`https\nupstream:app\n${host}\n/p`);
       expect(upstreamRequestHeaders(ctx, rt.requestHeaders).host, JSON.stringify(policy)).to.equal(host || undefined);
     }
   });
@@ -70,7 +72,7 @@ describe('handler/upstream-target', () => {
   it('builds the target once for key and request, and again when path, args or route change', () => {
     const rt = runtime();
     const ctx = request('/c/x', 'a.test', '/c/x');
-    cacheKeyFor(ctx, rt);
+    cacheKeyFor(ctx, rt, 'upstream:app');
     expect(targetFor(ctx, rt)).to.equal('/c/x');
     expect(rt.calls).to.equal(1);
     // A cache fill runs the route on a context derived from the client's (cache/upstream-call.ts).
