@@ -12,7 +12,7 @@ import { createErrorLogger } from './log/error-log.js';
 import type { Logger } from './log/types.js';
 import { handleExchange } from './handler/dispatch.js';
 import { handlePlainExchange } from './handler/plain-http.js';
-import type { ConnectionInfo, Exchange } from './listener/exchange.js';
+import type { ConnectionInfo, Exchange } from './http/exchange.js';
 import { listenPlain, listenTls, type Listener } from './listener/listeners.js';
 import { ProtocolServers } from './listener/protocol-servers.js';
 import { UpgradeExchange } from './listener/upgrade-exchange.js';

@@ -5,13 +5,13 @@ import { createHash } from 'node:crypto';
 import type { Config, RateLimitConfig, RouteConfig, SiteConfig, UpstreamConfig } from './config/types.js';
 import type { AccessLog } from './log/access-log.js';
 import type { Logger } from './log/types.js';
-import { compileHeaderOps } from './middleware/header-ops.js';
+import { compileHeaderOps } from './http/header-ops.js';
 import { withBodyLimit } from './middleware/body-limit.js';
 import { withCompression } from './middleware/compress.js';
 import { RateLimiter } from './middleware/rate-limit.js';
 import { withRateLimit } from './middleware/rate-limit-route.js';
 import type { SharedLimits } from './middleware/rate-limit-share.js';
-import { compileTrust, type TrustCheck } from './middleware/trusted-proxies.js';
+import { compileTrust, type TrustCheck } from './http/trust.js';
 import { compileSiteTable } from './router/site-table.js';
 import { upstreamPath } from './router/proxy-uri.js';
 import type { CompiledRoute, SiteTable } from './router/types.js';
@@ -140,6 +140,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
         const scheme = (upstreamConfig && upstreamScheme(upstreamConfig)) ?? target.scheme;
         const cgi = CGI_SCHEMES.has(scheme) ? compileCgiRoute(scheme, rc, rt.requestHeaders.ops, config.bodyBuffer) : undefined;
         if (cgi) {
+          route.fastcgi = { splitPathInfo: cgi.splitPathInfo, index: cgi.index };
           rt.decorate = (ctx, req) => {
             req.cgi = cgiRequest(ctx, cgi);
           };

@@ -8,7 +8,7 @@
 // allowed origins), only names no attacker's DNS can stand behind are accepted: IP literals,
 // `localhost` (RFC 6761 §6.3) and the operator's `admin.hosts`.
 import ipaddr from 'ipaddr.js';
-import { compileTrust, type TrustCheck } from '../middleware/trusted-proxies.js';
+import { compileTrust, type TrustCheck } from '../http/trust.js';
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128'];
 

@@ -6,7 +6,7 @@
 // being kept, in which case the upstream request is aborted as for any proxied request.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { ConnectionInfo, Exchange, ResponseHeaders } from '../listener/exchange.js';
+import type { ConnectionInfo, Exchange, ResponseHeaders } from '../http/exchange.js';
 
 export interface FillHead {
   /** Where the response streams to; undefined: nowhere (the cache answers the client itself). */

@@ -2,7 +2,7 @@
 import type { CacheStoreConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
 import type { RequestContext } from '../handler/context.js';
-import type { TrustCheck } from '../middleware/trusted-proxies.js';
+import type { TrustCheck } from '../http/trust.js';
 import type { CompiledRoute } from '../router/types.js';
 import type { RouteHandler } from '../snapshot.js';
 import { cacheRoute } from './route-cache.js';

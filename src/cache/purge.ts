@@ -2,8 +2,8 @@
 // a trusted proxy or an admin.allow client, and the invalidation RFC 9111 §4.4 asks for after an
 // unsafe request.
 import type { RequestContext } from '../handler/context.js';
-import { sendStatus } from '../handler/respond.js';
-import { compileTrust, type TrustCheck } from '../middleware/trusted-proxies.js';
+import { sendStatus } from '../http/respond.js';
+import { compileTrust, type TrustCheck } from '../http/trust.js';
 import type { CacheStore } from './store.js';
 
 /**

@@ -6,8 +6,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import CachePolicy from 'http-cache-semantics';
 import type { RequestContext } from '../handler/context.js';
-import type { Exchange, ResponseHeaders } from '../listener/exchange.js';
-import type { TrustCheck } from '../middleware/trusted-proxies.js';
+import type { Exchange, ResponseHeaders } from '../http/exchange.js';
+import type { TrustCheck } from '../http/trust.js';
 import type { RouteHandler } from '../snapshot.js';
 import { notModified } from './conditional.js';
 import { cacheStatus, ttlOf, variantTtl, type ForwardReason, type StatusParts } from './cache-status.js';

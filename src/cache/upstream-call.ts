@@ -2,7 +2,7 @@
 // same route, path, variables and upstream pool, but a response the cache sees first.
 import type { IncomingHttpHeaders } from 'node:http';
 import { RequestVars, type RequestContext } from '../handler/context.js';
-import { sendStatus } from '../handler/respond.js';
+import { sendStatus } from '../http/respond.js';
 import type { RouteHandler } from '../snapshot.js';
 import { FillExchange, type FillHooks } from './fill-exchange.js';
 

@@ -1,11 +1,7 @@
 // `gatehouse <command>`: the one entry point. Exit codes follow SPEC §1.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { VERSION } from '../version.js';
 import { EXIT_USAGE, UsageError } from './usage.js';
 
-export const VERSION: string = (
-  JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }
-).version;
 
 const HELP = `gatehouse ${VERSION}: a TLS-terminating edge proxy
 

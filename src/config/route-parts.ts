@@ -1,5 +1,5 @@
 // Settings shared by sites and routes (headers, rateLimit) and the `return` directive.
-import { compileTemplate, VARIABLE_NAMES } from '../middleware/variables.js';
+import { compileTemplate, VARIABLE_NAMES } from '../http/variables.js';
 import type { Ctx } from './context.js';
 import { didYouMean } from './suggest.js';
 import type { RawHeaderOps, RawHeaders, RawRateLimit, RawText } from './schema.js';

@@ -28,12 +28,8 @@ export interface AdminConfig extends ListenAddress {
  * writes the client takes nothing (send_timeout), and an idle keep-alive connection
  * (keepalive_timeout; an HTTP/2 connection with no open stream).
  */
-export interface ClientTimeouts {
-  headerMs: number;
-  bodyMs: number;
-  sendMs: number;
-  keepaliveMs: number;
-}
+export type { ClientTimeouts } from '../http/exchange.js';
+import type { ClientTimeouts } from '../http/exchange.js';
 
 /**
  * How request bodies that must be read whole are held (nginx's client_body_buffer_size and
@@ -106,12 +102,8 @@ export type SiteTls =
   /** Absolute paths of PEM files. */
   | { kind: 'files'; cert: string; key: string };
 
-export interface HeaderOps {
-  /** Header name (as written) → value template with nginx variables. An empty value removes. */
-  set: Record<string, string>;
-  /** Header names to remove. */
-  remove: string[];
-}
+export type { HeaderOps } from '../http/header-ops.js';
+import type { HeaderOps } from '../http/header-ops.js';
 
 export interface HeadersConfig {
   request?: HeaderOps;

@@ -2,23 +2,20 @@
 // client's request (UpstreamRequest.cgi; the transport turns them into its protocol's parameter
 // list), and for FastCGI the classic nginx security rule, `try_files $fastcgi_script_name =404`:
 // only a script that exists as a file under `root` is handed to php-fpm.
-import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { DEFAULT_BODY_BUFFER } from '../config/client.js';
 import type { BodyBufferConfig, RouteConfig } from '../config/types.js';
-import { applyHeaderOps, type CompiledHeaderOps } from '../middleware/header-ops.js';
-import { originForm } from '../router/normalize.js';
-import { fastcgiScript, headerPairs } from '../transport/cgi/params.js';
+import { applyHeaderOps, type CompiledHeaderOps } from '../http/header-ops.js';
+import { originForm } from '../http/normalize.js';
+import { fastcgiScript } from '../http/fastcgi-path.js';
+import { headerPairs } from '../transport/cgi/params.js';
 import type { BodyOptions } from '../transport/cgi/options.js';
 import type { CgiUpstreamOptions } from '../transport/cgi/options.js';
 import type { RequestContext } from './context.js';
 import { clientAddress, FORWARDED_FROM_CLIENT } from './proxy-headers.js';
-import { sendStatus } from './respond.js';
-
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+import { sendStatus } from '../http/respond.js';
+import { VERSION } from '../version.js';
 
 export interface CgiRoute {
   scheme: string;
@@ -69,26 +66,12 @@ export function compileCgiRoute(
     ops,
     buffer: bodyOptions(buffer, rc.requestBuffering ?? true),
   };
-  cgiRoutes.set(rc, route);
   return route;
 }
 
 /** $fastcgi_script_name: the path up to `.php` (PATH_INFO split off), with the index for a "/". */
 export function scriptName(path: string, route: CgiRoute): string {
   return fastcgiScript(path, route.splitPathInfo, route.index).scriptName;
-}
-
-/** The CGI settings of each CGI route, for the variables a template may read ($fastcgi_script_name). */
-const cgiRoutes = new WeakMap<RouteConfig, CgiRoute>();
-
-/**
- * $fastcgi_script_name and $fastcgi_path_info of a request: split as its FastCGI route splits them;
- * on any other route the script name is $uri and the path info is empty, as in nginx without
- * fastcgi_split_path_info.
- */
-export function fastcgiPathVars(path: string, rc: RouteConfig | undefined): { scriptName: string; pathInfo: string } {
-  const route = rc ? cgiRoutes.get(rc) : undefined;
-  return route ? fastcgiScript(path, route.splitPathInfo, route.index) : { scriptName: path, pathInfo: '' };
 }
 
 /** Answers `missingScriptStatus` and returns false when the script is not a regular file. */

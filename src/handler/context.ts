@@ -1,8 +1,8 @@
 // Per-request state shared by the handlers, and the nginx variables computed from it on demand.
-import type { Exchange } from '../listener/exchange.js';
-import { fastcgiPathVars } from './cgi-request.js';
-import { originForm } from '../router/normalize.js';
-import type { VarSource } from '../middleware/vars-types.js';
+import type { Exchange } from '../http/exchange.js';
+import { fastcgiPathVars } from '../http/fastcgi-path.js';
+import { originForm } from '../http/normalize.js';
+import type { VarSource } from '../http/vars-types.js';
 import type { CompiledRoute, CompiledSite, LocationMatch } from '../router/types.js';
 import type { Snapshot } from '../snapshot.js';
 import type { UpstreamTarget } from './upstream-target.js';
@@ -99,9 +99,9 @@ export class RequestVars implements VarSource {
     return this.documentRoot + this.ctx.path;
   }
   get fastcgiScriptName(): string {
-    return fastcgiPathVars(this.ctx.path, this.ctx.route?.config).scriptName;
+    return fastcgiPathVars(this.ctx.path, this.ctx.route?.fastcgi).scriptName;
   }
   get fastcgiPathInfo(): string {
-    return fastcgiPathVars(this.ctx.path, this.ctx.route?.config).pathInfo;
+    return fastcgiPathVars(this.ctx.path, this.ctx.route?.fastcgi).pathInfo;
   }
 }

@@ -1,12 +1,12 @@
 // The per-request path: site by Host, the 421 check, URI normalisation, location, handler.
 // Nothing here may throw into the server: one bad request must never take the process down.
-import type { Exchange } from '../listener/exchange.js';
-import { normalizeRequestTarget } from '../router/normalize.js';
+import type { Exchange } from '../http/exchange.js';
+import { normalizeRequestTarget } from '../http/normalize.js';
 import type { Snapshot } from '../snapshot.js';
-import { hostOfAuthority } from './authority.js';
+import { hostOfAuthority } from '../http/authority.js';
 import { RequestVars, headerValue, type RequestContext } from './context.js';
-import { sendRedirect, sendStatus } from './respond.js';
-import { escapeUriPath } from '../router/uri-bytes.js';
+import { sendRedirect, sendStatus } from '../http/respond.js';
+import { escapeUriPath } from '../http/uri-bytes.js';
 import { recordRequest } from '../admin/metrics.js';
 
 function logAccess(ctx: RequestContext): void {

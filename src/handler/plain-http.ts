@@ -1,10 +1,10 @@
 // The plain HTTP listener (SPEC §3): ACME HTTP-01 answers, 308 to HTTPS for TLS sites, and
 // normal serving for `tls: off` sites or `redirect: off`.
-import type { Exchange } from '../listener/exchange.js';
+import type { Exchange } from '../http/exchange.js';
 import type { Snapshot } from '../snapshot.js';
 import type { CompiledSite } from '../router/types.js';
 import { refusedRequest, routeRequest, startRequest } from './dispatch.js';
-import { sendRedirect, sendStatus } from './respond.js';
+import { sendRedirect, sendStatus } from '../http/respond.js';
 
 const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 

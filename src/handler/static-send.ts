@@ -4,7 +4,7 @@
 // sending fewer bytes than Content-Length promised.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type { Exchange, ResponseHeaders } from '../listener/exchange.js';
+import type { Exchange, ResponseHeaders } from '../http/exchange.js';
 import type { ByteRange } from './static-range.js';
 import type { Representation } from './static-files.js';
 

@@ -5,10 +5,10 @@
 // Content-Type comes from mime-types, with `; charset=utf-8` on text types (text/*, JavaScript,
 // JSON...) as Caddy sends; nginx sends no charset unless `charset utf-8;` is configured, and
 // browsers then guess, which is how UTF-8 pages end up shown as Latin-1.
-import type { ResponseHeaders } from '../listener/exchange.js';
-import { escapeUriPath } from '../router/uri-bytes.js';
+import type { ResponseHeaders } from '../http/exchange.js';
+import { escapeUriPath } from '../http/uri-bytes.js';
 import type { RequestContext } from './context.js';
-import { sendRedirect, sendStatus } from './respond.js';
+import { sendRedirect, sendStatus } from '../http/respond.js';
 import { evaluatePreconditions, ifRangeHolds } from './static-conditional.js';
 import { chooseEncoding } from './static-encoding.js';
 import type { Lookup, StaticFile, StaticFiles } from './static-files.js';

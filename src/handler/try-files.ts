@@ -4,11 +4,11 @@
 // and the route's own handler runs (static files serve it, a proxy forwards it). When none hits,
 // the last item decides: `=CODE` answers that status, `@name` runs that named route with the URI
 // unchanged, and a URI is an internal redirect (location matching runs again with it).
-import { compileTemplate, type Template } from '../middleware/variables.js';
+import { compileTemplate, type Template } from '../http/variables.js';
 import type { RouteHandler } from '../snapshot.js';
 import type { RequestContext } from './context.js';
 import { runLocation } from './dispatch.js';
-import { sendStatus } from './respond.js';
+import { sendStatus } from '../http/respond.js';
 import type { Lookup } from './static-files.js';
 
 type Fallback = { kind: 'status'; status: number } | { kind: 'uri'; uri: Template } | { kind: 'named'; name: string };

@@ -5,73 +5,11 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerR
 import http2, { type ServerHttp2Stream } from 'node:http2';
 import { PassThrough, type Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import type { ClientTimeouts } from '../config/types.js';
-import { HOP_BY_HOP } from '../middleware/hop-by-hop.js';
+import type { ClientTimeouts, ConnectionInfo, Exchange, ResponseHeaders } from '../http/exchange.js';
+import { HOP_BY_HOP } from '../http/hop-by-hop.js';
 import type { CertEntry } from '../tls/types.js';
 import { BodyProgress, SendProgress, type ConnectionGuard, type Watched } from './connection-guard.js';
-import { sameAuthority, validH2Method } from '../handler/authority.js';
-
-export interface ConnectionInfo {
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-  readonly secure: boolean;
-  readonly tlsVersion: string | undefined;
-  readonly servername: string | undefined;
-  /** The certificate the handshake chose (for the 421 check). */
-  readonly cert: CertEntry | undefined;
-}
-
-export type ResponseHeaders = Record<string, string | string[] | number>;
-
-export interface Exchange {
-  readonly protocol: 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2.0';
-  readonly method: string;
-  /** The request target as sent (`:path` for HTTP/2). */
-  readonly rawTarget: string;
-  /**
-   * Host header or `:authority`, as sent (with port, if any); for an absolute-form target, its
-   * authority, which wins over Host (RFC 9112 §3.2.2).
-   */
-  readonly authority: string | undefined;
-  /**
-   * Why the request must get 400 though the protocol layer let it through: a second Host line
-   * (RFC 9112 §3.2), an HTTP/2 `host` naming another host or port than `:authority` (RFC 9113
-   * §8.3.1; compared normalised, authority.ts sameAuthority), an HTTP/2 method
-   * that is not upper-case (nginx refuses it).
-   */
-  readonly malformed?: string | undefined;
-  /** Lower-case names; HTTP/2 pseudo-headers are present and must be skipped by consumers. */
-  readonly headers: IncomingHttpHeaders;
-  readonly conn: ConnectionInfo;
-  /** The request body, or undefined when the request has none. */
-  readonly body: Readable | undefined;
-  readonly startedAt: number;
-  readonly headersSent: boolean;
-  readonly bytesSent: number;
-  /** The status sent, 0 before the response head. */
-  readonly status: number;
-  /** True once the client went away or the response ended. */
-  readonly closed: boolean;
-  respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void;
-  /** Returns false when the client's buffer is full: wait for onDrain before writing more. */
-  write(chunk: Buffer): boolean;
-  end(trailers?: IncomingHttpHeaders): void;
-  onDrain(cb: () => void): void;
-  /** Called once when the exchange ends, `aborted` true when the client went away first. */
-  onClose(cb: (aborted: boolean) => void): void;
-  /**
-   * Tear the response down after a failure mid-body, so the client sees a broken response, not a
-   * short one. Nothing happens to a response that was already ended whole.
-   */
-  abort(): void;
-  /**
-   * The client timers of the request's site (the connection starts with its own site's, chosen by
-   * SNI); exchanges that read no client connection ignore them.
-   */
-  useTimeouts?(timeouts: ClientTimeouts): void;
-}
+import { sameAuthority, validH2Method } from '../http/authority.js';
 
 type CloseCallback = (aborted: boolean) => void;
 

@@ -8,7 +8,8 @@ import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { UpstreamRequest } from '../transport/types.js';
 import { guardOf } from './connection-guard.js';
-import { H2Exchange, type ResponseHeaders } from './exchange.js';
+import { H2Exchange } from './exchange.js';
+import { type ResponseHeaders } from '../http/exchange.js';
 import { TunnelIdle } from './tunnel-idle.js';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';

@@ -8,7 +8,8 @@ import type { Socket } from 'node:net';
 import type { ClientTimeouts } from '../config/types.js';
 import type { Snapshot } from '../snapshot.js';
 import { ConnectionGuard, guardOf, tagGuard } from './connection-guard.js';
-import { H1Exchange, H2Exchange, connectionInfo, type ConnectionInfo, type Exchange } from './exchange.js';
+import { H1Exchange, H2Exchange, connectionInfo } from './exchange.js';
+import { type ConnectionInfo, type Exchange } from '../http/exchange.js';
 import { H2WebSocketExchange, isWebSocketConnect } from './h2-websocket.js';
 import { trackConnection } from '../admin/metrics.js';
 

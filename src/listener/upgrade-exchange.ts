@@ -6,7 +6,8 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import type { ClientTimeouts } from '../config/types.js';
 import { BodyProgress, guardOf } from './connection-guard.js';
-import { ClientBodyTimeout, duplicateHost, requestAuthority, type ConnectionInfo, type Exchange, type ResponseHeaders } from './exchange.js';
+import { ClientBodyTimeout, duplicateHost, requestAuthority } from './exchange.js';
+import { type ConnectionInfo, type Exchange, type ResponseHeaders } from '../http/exchange.js';
 import { UpgradeBody } from './upgrade-body.js';
 
 /** CR, LF or NUL: in a field they would end it early and start another (RFC 9110 §5.5). */

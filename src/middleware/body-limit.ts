@@ -1,8 +1,7 @@
 // SPEC §2 `maxBody` for routes that do not read the body (static files, `return`): a declared
 // Content-Length over the limit is refused with 413 as nginx's client_max_body_size does for every
 // location. Proxy routes (HTTP and CGI) check in the proxy handler, which also counts chunked bodies.
-import type { RequestContext } from '../handler/context.js';
-import { sendStatus } from '../handler/respond.js';
+import { refuseBody } from '../http/respond.js';
 import type { RouteHandler } from '../snapshot.js';
 
 export function withBodyLimit(handler: RouteHandler, maxBody: number | undefined): RouteHandler {
@@ -15,9 +14,4 @@ export function withBodyLimit(handler: RouteHandler, maxBody: number | undefined
     }
     return handler(ctx);
   };
-}
-
-/** 413; over HTTP/1.1 the connection closes, since the unread body would be read as the next request. */
-export function refuseBody(ctx: RequestContext): void {
-  sendStatus(ctx, 413, ctx.ex.protocol === 'HTTP/2.0' ? undefined : { connection: 'close' });
 }

@@ -2,7 +2,7 @@
 // identity bytes and never know; the decision is made when the head is sent (compress-policy.ts).
 import type { IncomingHttpHeaders } from 'node:http';
 import zlib from 'node:zlib';
-import type { Exchange, ResponseHeaders } from '../listener/exchange.js';
+import type { Exchange, ResponseHeaders } from '../http/exchange.js';
 import type { Coding } from './compress-negotiate.js';
 import { addVary, headerString, mayCompress, weakenEtag } from './compress-policy.js';
 

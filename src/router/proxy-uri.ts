@@ -12,10 +12,10 @@
 //   bytes above 0x7F are not valid on a request line.
 // - a URI part with variables (`http://h/users/$1`): the evaluated text is the whole URI and the
 //   request's args are not appended (nginx: plcf->proxy_lengths && ctx->vars.uri.len).
-import type { VarSource } from '../middleware/vars-types.js';
-import { originForm } from './normalize.js';
+import type { VarSource } from '../http/vars-types.js';
+import { originForm } from '../http/normalize.js';
 import type { CompiledRoute, LocationMatch } from './types.js';
-import { ESCAPE_NON_ASCII, ESCAPE_URI, ESCAPE_WIRE, escapeUriPath } from './uri-bytes.js';
+import { ESCAPE_NON_ASCII, ESCAPE_URI, ESCAPE_WIRE, escapeUriPath } from '../http/uri-bytes.js';
 
 export interface UpstreamPathRequest {
   /** The request-target as sent by the client, args included. */

@@ -9,7 +9,7 @@
 //   6. else the longest prefix, if any.
 // Named locations (`@x`) never match a path; they are reached through named().
 import type { ConfigIssue, RouteConfig, SiteConfig, SourcePos } from '../config/types.js';
-import { compileTemplate } from '../middleware/variables.js';
+import { compileTemplate } from '../http/variables.js';
 import { parseLocation } from '../config/location-spec.js';
 import { PrefixTree } from './prefix-tree.js';
 import { parseProxyTarget } from '../config/upstream-url.js';

@@ -3,7 +3,8 @@
 import type { RouteConfig, SiteConfig } from '../config/types.js';
 import type { CompiledLocation } from '../config/location-spec.js';
 import type { ProxyTarget } from '../config/upstream-url.js';
-import type { Template } from '../middleware/variables.js';
+import type { FastCgiPathRule } from '../http/fastcgi-path.js';
+import type { Template } from '../http/variables.js';
 
 export type { CompiledLocation, LocationKind } from '../config/location-spec.js';
 export type { ProxyTarget } from '../config/upstream-url.js';
@@ -19,6 +20,8 @@ export interface CompiledRoute {
    * evaluated text as the whole URI, without appending the request's args.
    */
   proxyUriTemplate?: Template;
+  /** A FastCGI route's path split, for $fastcgi_script_name and $fastcgi_path_info in any template. */
+  fastcgi?: FastCgiPathRule;
 }
 
 export interface CompiledSite {

@@ -8,6 +8,7 @@
 // char per byte); `path`, roots and the index are Unicode text and are turned into UTF-8 byte
 // strings here (see bytes.ts), which is what nginx's $uri holds after percent-decoding.
 import type { IncomingHttpHeaders } from 'node:http';
+import { fastcgiScript } from '../../http/fastcgi-path.js';
 import { utf8ByteString } from './bytes.js';
 
 export type CgiParams = Array<[string, string]>;
@@ -64,11 +65,6 @@ export interface RootOption {
   root?: string;
 }
 
-/**
- * nginx's `fastcgi_split_path_info ^(.+?\.php)(/.*)$` as PCRE runs it on $uri's bytes: `.` matches
- * any byte but LF (JS's `.` would also refuse CR), and `$` also matches before a final LF.
- */
-export const PHP_PATH_INFO = /^([^\n]+?\.php)(\/[^\n]*)(?=\n?$)/;
 
 // Names nginx passes on: ngx_http_parse_header_line flags any other byte (including "_", with the
 // default underscores_in_headers off) and ignore_invalid_headers (on by default) drops the header.
@@ -152,26 +148,6 @@ function contentLength(info: CgiRequestInfo): string {
   return info.contentLength !== undefined ? String(info.contentLength) : (firstHeader(info, 'content-length') ?? '');
 }
 
-/**
- * $fastcgi_script_name and $fastcgi_path_info (ngx_http_fastcgi_split): no regex or no match → the
- * whole $uri is the script name and PATH_INFO is empty; fastcgi_index is appended to a script name
- * that ends with "/".
- */
-export function fastcgiScript(uri: string, split: boolean | RegExp | undefined, index: string | undefined): { scriptName: string; pathInfo: string } {
-  const re = split === true ? PHP_PATH_INFO : split instanceof RegExp ? split : undefined;
-  let scriptName = uri;
-  let pathInfo = '';
-  if (re) {
-    re.lastIndex = 0;
-    const m = re.exec(uri);
-    if (m) {
-      scriptName = m[1] ?? '';
-      pathInfo = m[2] ?? '';
-    }
-  }
-  if (index && scriptName.endsWith('/')) scriptName += index;
-  return { scriptName, pathInfo };
-}
 
 /**
  * $remote_user: the user name of a `Basic` Authorization header, whether or not the route checks

@@ -2,7 +2,7 @@
 // that records what a client would have received.
 import type { IncomingHttpHeaders } from 'node:http';
 import CachePolicy from 'http-cache-semantics';
-import type { ConnectionInfo, Exchange, ResponseHeaders } from '../../../src/listener/exchange.js';
+import type { ConnectionInfo, Exchange, ResponseHeaders } from '../../../src/http/exchange.js';
 import { POLICY_OPTIONS, secondaryKey, varyFields, type Variant } from '../../../src/cache/variant.js';
 
 export function variant(body: string, resHeaders: CachePolicy.Headers = { 'cache-control': 'max-age=60' }, reqHeaders: CachePolicy.Headers = {}): Variant {

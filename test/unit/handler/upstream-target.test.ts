@@ -5,8 +5,8 @@ import { RequestVars, type RequestContext } from '../../../src/handler/context.j
 import type { ProxyRuntime } from '../../../src/handler/proxy.js';
 import { upstreamRequestHeaders, type RequestHeaderPolicy } from '../../../src/handler/proxy-headers.js';
 import { cacheKeyFor, targetFor } from '../../../src/handler/upstream-target.js';
-import { compileHeaderOps } from '../../../src/middleware/header-ops.js';
-import { compileTrust } from '../../../src/middleware/trusted-proxies.js';
+import { compileHeaderOps } from '../../../src/http/header-ops.js';
+import { compileTrust } from '../../../src/http/trust.js';
 
 function request(rawTarget: string, authority: string | undefined, path: string): RequestContext {
   const q = rawTarget.indexOf('?');

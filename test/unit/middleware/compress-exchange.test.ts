@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { IncomingHttpHeaders } from 'node:http';
 import zlib from 'node:zlib';
-import type { Exchange, ResponseHeaders } from '../../../src/listener/exchange.js';
+import type { Exchange, ResponseHeaders } from '../../../src/http/exchange.js';
 import { CompressingExchange } from '../../../src/middleware/compress-exchange.js';
 
 /** An Exchange that records what reaches the wire, with a switch for client back-pressure. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { ResponseHeaders } from '../../../src/listener/exchange.js';
+import type { ResponseHeaders } from '../../../src/http/exchange.js';
 import { addVary, isCompressibleType, mayCompress, weakenEtag } from '../../../src/middleware/compress-policy.js';
 
 describe('compression policy', () => {

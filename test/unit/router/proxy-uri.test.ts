@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import type { VarSource } from '../../../src/middleware/vars-types.js';
-import { normalizeRequestTarget } from '../../../src/router/normalize.js';
+import type { VarSource } from '../../../src/http/vars-types.js';
+import { normalizeRequestTarget } from '../../../src/http/normalize.js';
 import { upstreamPath } from '../../../src/router/proxy-uri.js';
 import type { RouteInput } from './fixture.js';
 import { compileRoutes } from './fixture.js';

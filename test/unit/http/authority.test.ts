@@ -1,6 +1,6 @@
 // Host and :authority as gatehouse accepts and compares them (security review F5; RFC 9113 §8.3.1).
 import { expect } from 'chai';
-import { hostOfAuthority, sameAuthority } from '../../../src/handler/authority.js';
+import { hostOfAuthority, sameAuthority } from '../../../src/http/authority.js';
 
 describe('handler/authority', () => {
   it('hostOfAuthority: lower-case host without port or trailing dot; undefined when invalid', () => {

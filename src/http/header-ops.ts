@@ -1,7 +1,14 @@
 // `headers: { request|response: { set, remove } }` compiled once per config (SPEC §2).
-import type { HeaderOps } from '../config/types.js';
 import { compileTemplate, type Template } from './variables.js';
 import type { VarSource } from './vars-types.js';
+
+/** A `headers:` block's request or response part, as written in the config. */
+export interface HeaderOps {
+  /** Header name (as written) → value template with nginx variables. An empty value removes. */
+  set: Record<string, string>;
+  /** Header names to remove. */
+  remove: string[];
+}
 
 export interface CompiledHeaderOps {
   set: Array<[string, Template]>;

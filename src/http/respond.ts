@@ -1,13 +1,17 @@
 // Short error and redirect responses. One place maps statuses to bodies; bodies never show internals.
 import { STATUS_CODES } from 'node:http';
-import type { RequestContext } from './context.js';
-import type { ResponseHeaders } from '../listener/exchange.js';
+import type { Exchange, ResponseHeaders } from './exchange.js';
+
+/** Whatever carries the exchange (a request context); the answer needs nothing else. */
+interface HasExchange {
+  readonly ex: Exchange;
+}
 
 export function statusText(status: number): string {
   return STATUS_CODES[status] ?? 'Unknown';
 }
 
-export function sendStatus(ctx: Pick<RequestContext, 'ex'>, status: number, extra?: ResponseHeaders): void {
+export function sendStatus(ctx: HasExchange, status: number, extra?: ResponseHeaders): void {
   const { ex } = ctx;
   if (ex.headersSent || ex.closed) {
     ex.abort();
@@ -21,6 +25,11 @@ export function sendStatus(ctx: Pick<RequestContext, 'ex'>, status: number, extr
   ex.respond(status, headers, body);
 }
 
-export function sendRedirect(ctx: Pick<RequestContext, 'ex'>, status: number, location: string): void {
+export function sendRedirect(ctx: HasExchange, status: number, location: string): void {
   sendStatus(ctx, status, { location });
+}
+
+/** 413; over HTTP/1.1 the connection closes, since the unread body would be read as the next request. */
+export function refuseBody(ctx: HasExchange): void {
+  sendStatus(ctx, 413, ctx.ex.protocol === 'HTTP/2.0' ? undefined : { connection: 'close' });
 }

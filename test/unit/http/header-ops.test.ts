@@ -1,8 +1,8 @@
 // Header rules: set replaces, an empty value removes (nginx), and a value from a variable that
 // holds CR, LF or NUL removes too, since it cannot be sent as one field (review F8).
 import { expect } from 'chai';
-import { applyHeaderOps, compileHeaderOps } from '../../../src/middleware/header-ops.js';
-import type { VarSource } from '../../../src/middleware/vars-types.js';
+import { applyHeaderOps, compileHeaderOps } from '../../../src/http/header-ops.js';
+import type { VarSource } from '../../../src/http/vars-types.js';
 
 const vars = (uri: string): VarSource => ({ uri, args: '', header: () => undefined }) as unknown as VarSource;
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { normalizeRequestTarget, originForm } from '../../../src/router/normalize.js';
+import { normalizeRequestTarget, originForm } from '../../../src/http/normalize.js';
 
 type Vector = [target: string, path: string, args?: string];
 

@@ -5,7 +5,7 @@ import { parseConfig } from '../../../src/config/index.js';
 import type { RouteConfig } from '../../../src/config/types.js';
 import { compileCgiRoute } from '../../../src/handler/cgi-request.js';
 import { RequestVars, type RequestContext } from '../../../src/handler/context.js';
-import { compileTemplate } from '../../../src/middleware/variables.js';
+import { compileTemplate } from '../../../src/http/variables.js';
 import { expectError, FILE, lines } from '../config/helpers.js';
 
 function requestVars(path: string, rc: RouteConfig | undefined, headers: Record<string, string> = {}): RequestVars {
@@ -14,7 +14,7 @@ function requestVars(path: string, rc: RouteConfig | undefined, headers: Record<
     path,
     args: 'x=1',
     site: { config: { hosts: ['a.test'] } },
-    route: rc ? { config: rc } : undefined,
+    route: rc ? { config: rc, ...(rc === php ? { fastcgi: phpRule() } : {}) } : undefined,
     ex: {
       method: 'POST',
       protocol: 'HTTP/2.0',
@@ -27,10 +27,14 @@ function requestVars(path: string, rc: RouteConfig | undefined, headers: Record<
 }
 
 const php: RouteConfig = { location: '~ \\.php(/|$)', proxy: 'fastcgi://127.0.0.1:9000', root: '/var/www/', index: ['index.html'] };
+/** What the snapshot compiles into a FastCGI route (CompiledRoute.fastcgi). */
+function phpRule(): { splitPathInfo: boolean; index: string | undefined } {
+  const cgi = compileCgiRoute('fastcgi', php, undefined);
+  return { splitPathInfo: cgi.splitPathInfo, index: cgi.index };
+}
 const files: RouteConfig = { location: '/', root: '/srv/site', index: ['index.html'] };
 
 describe('variables of fastcgi.conf', () => {
-  before(() => compileCgiRoute('fastcgi', php, undefined));
 
   const t = (source: string, vars: RequestVars): string => compileTemplate(source)(vars);
 
