@@ -13,7 +13,8 @@ import { headerPairs } from '../transport/cgi/params.js';
 import type { BodyOptions } from '../transport/cgi/options.js';
 import type { CgiUpstreamOptions } from '../transport/cgi/options.js';
 import type { RequestContext } from './context.js';
-import { clientAddress, FORWARDED_FROM_CLIENT } from './proxy-headers.js';
+import { FORWARDED_FROM_CLIENT } from './proxy-headers.js';
+import { clientAddress } from '../http/trust.js';
 import { sendStatus } from '../http/respond.js';
 import { VERSION } from '../version.js';
 

@@ -1,5 +1,6 @@
 // Per-request state shared by the handlers, and the nginx variables computed from it on demand.
 import type { Exchange } from '../http/exchange.js';
+import { headerValue } from '../http/headers.js';
 import { fastcgiPathVars } from '../http/fastcgi-path.js';
 import { originForm } from '../http/normalize.js';
 import type { VarSource } from '../http/vars-types.js';
@@ -27,12 +28,6 @@ export interface RequestContext {
   upstreamStartedAt?: number;
   upstreamTime?: number;
   vars: VarSource;
-}
-
-export function headerValue(ex: Exchange, name: string): string | undefined {
-  const v = ex.headers[name];
-  if (v === undefined) return undefined;
-  return Array.isArray(v) ? v.join(name === 'cookie' ? '; ' : ', ') : v;
 }
 
 /** nginx variables over one request; each is computed only when a template asks for it. */

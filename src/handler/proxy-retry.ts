@@ -5,11 +5,9 @@
 // went to the client, and a request body only while not one byte of it was read (BodyGate).
 import { Readable } from 'node:stream';
 import type { UpstreamError } from '../transport/types.js';
+import { IDEMPOTENT } from '../http/methods.js';
 
 type Code = UpstreamError['code'];
-
-/** RFC 9110 §9.2.2: a repeat has the same effect as one request. */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /** Nothing was sent: the connection never opened. */
 const NOT_SENT = new Set<Code>(['ECONNECT', 'ECONNECTTIMEOUT']);

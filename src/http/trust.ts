@@ -25,3 +25,17 @@ function toRange(address: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
   const ip = ipaddr.process(address);
   return [ip, ip.kind() === 'ipv4' ? 32 : 128];
 }
+
+/**
+ * The client address as the nearest trusted proxy saw it: walk X-Forwarded-For from the right,
+ * skipping trusted hops (what nginx's realip module does with real_ip_recursive on).
+ */
+export function clientAddress(remote: string, xff: string | undefined, trust: TrustCheck): string {
+  if (!xff || !trust(remote)) return remote;
+  const hops = xff.split(',');
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = (hops[i] ?? '').trim();
+    if (hop !== '' && !trust(hop)) return hop;
+  }
+  return (hops[0] ?? '').trim() || remote;
+}

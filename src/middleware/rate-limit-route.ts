@@ -1,6 +1,7 @@
 // SPEC §2 `rateLimit` on a site or a route: 429 with Retry-After for a client over its rate.
-import { headerValue, type RequestContext } from '../handler/context.js';
-import { clientAddress } from '../handler/proxy-headers.js';
+import { type RequestContext } from '../handler/context.js';
+import { headerValue } from '../http/headers.js';
+import { clientAddress } from '../http/trust.js';
 import { sendStatus } from '../http/respond.js';
 import type { RouteHandler } from '../snapshot.js';
 import type { RateLimiter } from './rate-limit.js';

@@ -19,8 +19,7 @@ import { encodeRequestHead, refusal, REQUEST_ID, setKeepConn, stderrText } from 
 import { upstreamError } from '../cgi/socket.js';
 import type { FreshConnection } from './worker-estimate.js';
 import { UpstreamError, type ResponseSink, type UpstreamRequest } from '../types.js';
-
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+import { IDEMPOTENT } from '../../http/methods.js';
 
 /**
  * Gets a connection, or why none could be had. A new connection comes with its FreshConnection,
