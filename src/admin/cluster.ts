@@ -9,9 +9,9 @@ import path from 'node:path';
 import { AggregatorRegistry } from 'prom-client';
 import { ensurePrivateDir, readPeerFiles, writePeerFile } from '../storage/runtime-dir.js';
 import { metricsJson, metricsText } from './exposition.js';
-import { traffic } from './metrics.js';
-import type { MetricJson } from './preformatted.js';
-import type { MinuteCounts, RecentError } from './traffic.js';
+import { traffic } from '../observe/metrics.js';
+import type { MetricJson } from '../observe/preformatted.js';
+import type { MinuteCounts, RecentError } from '../observe/traffic.js';
 
 const PUBLISH_MS = 1_000;
 

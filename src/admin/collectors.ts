@@ -2,12 +2,12 @@
 // and certificate expiry. They are reset on each scrape, so servers and names that left the config
 // leave the output too.
 import { Gauge } from 'prom-client';
-import type { Snapshot } from '../snapshot.js';
+import type { Snapshot } from '../server/types.js';
 import type { UpstreamServerStats } from '../upstream/stats.js';
 import type { CertRow } from '../tls/acme/inventory.js';
 import { tempBodyBytes } from '../transport/cgi/body.js';
-import { registry } from './metrics.js';
-import { PreformattedGauge, type GaugeCell } from './preformatted.js';
+import { registry } from '../observe/metrics.js';
+import { PreformattedGauge, type GaugeCell } from '../observe/preformatted.js';
 
 export interface ScrapeSources {
   snapshot(): Snapshot;

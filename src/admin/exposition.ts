@@ -1,8 +1,8 @@
 // Everything this process exposes: the preformatted families (per-request counters, certificate
 // gauges) and the prom-client registry, as Prometheus text or as JSON for merging across workers.
 import { certificateFamilies } from './collectors.js';
-import { duration, registry, requests } from './metrics.js';
-import type { MetricJson } from './preformatted.js';
+import { duration, registry, requests } from '../observe/metrics.js';
+import type { MetricJson } from '../observe/preformatted.js';
 
 export async function metricsText(): Promise<string> {
   const own = [requests, duration, ...certificateFamilies()].map((f) => f.text()).join('\n');

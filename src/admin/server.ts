@@ -8,14 +8,14 @@ import zlib from 'node:zlib';
 import type { AdminConfig } from '../config/types.js';
 import { formatListen } from '../config/listen.js';
 import type { Logger } from '../log/types.js';
-import type { Snapshot } from '../snapshot.js';
+import type { Snapshot } from '../server/types.js';
 import type { Storage } from '../storage/types.js';
 import { compileAdminAccess, compileAdminHosts } from './access.js';
 import { CertificateCache } from './certificates.js';
 import { ClusterMetrics } from './cluster.js';
 import { runtimeDir } from '../storage/runtime-dir.js';
 import { setScrapeSources } from './collectors.js';
-import { registry, setRecording } from './metrics.js';
+import { registry, setRecording } from '../observe/metrics.js';
 import { renderStatusPage, STATUS_CSP } from './status-page.js';
 import { statusData } from './status-data.js';
 

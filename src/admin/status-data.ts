@@ -1,12 +1,12 @@
 // The data behind /status and /status.json: sites, certificates (as `gatehouse certs --json`),
 // upstream servers, requests per minute and the last server errors, merged over the processes
 // that share the admin port.
-import type { Snapshot } from '../snapshot.js';
+import type { Snapshot } from '../server/types.js';
 import type { CertRow } from '../tls/acme/inventory.js';
 import type { UpstreamServerStats } from '../upstream/stats.js';
 import type { ProcessReport } from './cluster.js';
 import { upstreamStats } from './collectors.js';
-import { fillMinutes, mergeErrors, type RecentError } from './traffic.js';
+import { fillMinutes, mergeErrors, type RecentError } from '../observe/traffic.js';
 
 export interface StatusData {
   generatedAt: string;

@@ -1,10 +1,10 @@
 // The cache's one hook into snapshot building: a proxy route with `cache:` gets the cache in front.
 import type { CacheStoreConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
-import type { RequestContext } from '../handler/context.js';
+import type { RequestContext } from '../request/context.js';
 import type { TrustCheck } from '../http/trust.js';
 import type { CompiledRoute } from '../router/types.js';
-import type { RouteHandler } from '../snapshot.js';
+import type { RouteHandler } from '../request/context.js';
 import { cacheRoute } from './route-cache.js';
 import { cacheStoreFor } from './store.js';
 

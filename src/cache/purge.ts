@@ -1,7 +1,7 @@
 // Removing entries: the PURGE method (as Varnish, nginx's ngx_cache_purge and Squid accept it) from
 // a trusted proxy or an admin.allow client, and the invalidation RFC 9111 §4.4 asks for after an
 // unsafe request.
-import type { RequestContext } from '../handler/context.js';
+import type { RequestContext } from '../request/context.js';
 import { sendStatus } from '../http/respond.js';
 import { compileTrust, type TrustCheck } from '../http/trust.js';
 import type { CacheStore } from './store.js';

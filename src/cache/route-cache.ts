@@ -5,10 +5,10 @@
 // are served from what it stored); the leader's client is streamed to while the body is kept.
 import type { IncomingHttpHeaders } from 'node:http';
 import CachePolicy from 'http-cache-semantics';
-import type { RequestContext } from '../handler/context.js';
+import type { RequestContext } from '../request/context.js';
 import type { Exchange, ResponseHeaders } from '../http/exchange.js';
 import type { TrustCheck } from '../http/trust.js';
-import type { RouteHandler } from '../snapshot.js';
+import type { RouteHandler } from '../request/context.js';
 import { notModified } from './conditional.js';
 import { cacheStatus, ttlOf, variantTtl, type ForwardReason, type StatusParts } from './cache-status.js';
 import { invalidateOnSuccess, purge } from './purge.js';

@@ -1,9 +1,9 @@
 // Runs the route's proxy handler against a FillExchange instead of the client's exchange: the
 // same route, path, variables and upstream pool, but a response the cache sees first.
 import type { IncomingHttpHeaders } from 'node:http';
-import { RequestVars, type RequestContext } from '../handler/context.js';
-import { sendStatus } from '../http/respond.js';
-import type { RouteHandler } from '../snapshot.js';
+import type { RequestContext, RouteHandler } from '../request/context.js';
+import { internalError } from '../request/errors.js';
+import { RequestVars } from '../request/vars.js';
 import { FillExchange, type FillHooks } from './fill-exchange.js';
 
 /** Request fields a cache fill must not pass on: it needs the whole response (RFC 9111 §4.3.1). */
@@ -27,7 +27,7 @@ export function callUpstream(
   const ex = new FillExchange(ctx.ex, method, headers, maxObject, hooks);
   const derived = Object.create(ctx, { ex: { value: ex } }) as RequestContext;
   const vars = new RequestVars(derived);
-  const captures = (ctx.vars as RequestVars).captures;
+  const captures = ctx.vars.captures;
   if (captures) vars.captures = captures;
   derived.vars = vars;
   // What the access log of the client's request reports about the upstream.
@@ -44,7 +44,7 @@ export function callUpstream(
   return ex;
 }
 
+/** The fill's own exchange gets the 500: the client's request is answered by the cache from it. */
 function failed(ctx: RequestContext, ex: FillExchange, err: unknown): void {
-  ctx.snap.logger.error(`cache fill failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, { uri: ctx.ex.rawTarget });
-  sendStatus({ ex }, 500);
+  internalError({ ...ctx, ex }, err, 'cache fill failed');
 }

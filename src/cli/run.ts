@@ -4,6 +4,7 @@ import { App } from '../app.js';
 import { loadConfig, resolveConfigPath } from '../config/index.js';
 import { ConfigError, formatIssue, type Config } from '../config/types.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, parseCommandArgs } from './usage.js';
+import { describeError } from '../request/errors.js';
 
 export async function runServe(args: string[]): Promise<number | undefined> {
   const opts = parseCommandArgs(args, { config: { type: 'string', short: 'c' } });
@@ -38,7 +39,7 @@ export async function serve(config: Config): Promise<number | undefined> {
     app.logger.error(`uncaught exception: ${err.stack ?? err.message}`);
   });
   process.on('unhandledRejection', (err) => {
-    app.logger.error(`unhandled rejection: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    app.logger.error(`unhandled rejection: ${describeError(err)}`);
   });
   process.send?.('ready');
   return new Promise((resolve) => {

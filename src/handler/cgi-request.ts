@@ -12,7 +12,7 @@ import { fastcgiScript } from '../http/fastcgi-path.js';
 import { headerPairs } from '../transport/cgi/params.js';
 import type { BodyOptions } from '../transport/cgi/options.js';
 import type { CgiUpstreamOptions } from '../transport/cgi/options.js';
-import type { RequestContext } from './context.js';
+import type { RequestContext } from '../request/context.js';
 import { FORWARDED_FROM_CLIENT } from './proxy-headers.js';
 import { clientAddress } from '../http/trust.js';
 import { sendStatus } from '../http/respond.js';
@@ -117,7 +117,7 @@ export function cgiRequest(ctx: RequestContext, route: CgiRoute): CgiUpstreamOpt
     version: VERSION,
     ...(declared !== undefined ? { declaredLength: declared } : {}),
     buffer: route.buffer,
-    onStderr: (text) => ctx.snap.logger.warn(`FastCGI sent in stderr: "${text}"`, { site, uri: ex.rawTarget }),
+    onStderr: (text) => ctx.env.logger.warn(`FastCGI sent in stderr: "${text}"`, { site, uri: ex.rawTarget }),
   };
 }
 
@@ -181,7 +181,7 @@ function routedHost(ctx: RequestContext, pairs: Array<[string, string]>): Array<
  */
 function forwardingHeaders(ctx: RequestContext, pairs: Array<[string, string]>): Array<[string, string]> {
   const remote = ctx.ex.conn.remoteAddress;
-  const trusted = ctx.snap.trust(remote);
+  const trusted = ctx.env.trust(remote);
   let incomingXff: string | undefined;
   let sent = false;
   const out: Array<[string, string]> = [];
@@ -197,6 +197,6 @@ function forwardingHeaders(ctx: RequestContext, pairs: Array<[string, string]>):
   }
   if (!sent) return out;
   out.push(['X-Forwarded-For', incomingXff ? `${incomingXff}, ${remote}` : remote]);
-  out.push(['X-Real-IP', clientAddress(remote, incomingXff, ctx.snap.trust)]);
+  out.push(['X-Real-IP', clientAddress(remote, incomingXff, ctx.env.trust)]);
   return out;
 }

@@ -8,7 +8,7 @@ import type { UpstreamPool, UpstreamServer } from '../upstream/pool.js';
 import { UpstreamError, type UpstreamCall, type UpstreamRequest } from '../transport/types.js';
 import { prepareBody, type PreparedBody } from '../transport/cgi/body.js';
 import type { BodyOptions } from '../transport/cgi/options.js';
-import type { RequestContext } from './context.js';
+import type { RequestContext } from '../request/context.js';
 import { clientResponseHeaders, upgradeResponseHeaders, upstreamRequestHeaders, type RequestHeaderPolicy } from './proxy-headers.js';
 import { sendStatus } from '../http/respond.js';
 import { refuseBody } from '../http/respond.js';
@@ -185,7 +185,7 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
         if (ex instanceof H2WebSocketExchange && !ex.closed) {
           finished = true;
           if (!ex.bridge(status, headers, clientResponseHeaders(headers, ctx, rt.responseOps, rt.hsts), upstreamSocket, rt.tunnelIdleMs)) {
-            ctx.snap.logger.warn(`upstream ${server.transport.address}: invalid WebSocket handshake response`, { uri: ex.rawTarget });
+            ctx.env.logger.warn(`upstream ${server.transport.address}: invalid WebSocket handshake response`, { uri: ex.rawTarget });
             sendStatus(ctx, 502);
           }
           return;
@@ -219,12 +219,12 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
         });
         const next = retry ? rt.pool.pick(pick, tried) : undefined;
         if (next) {
-          ctx.snap.logger.warn(`upstream ${server.transport.address}: ${err.message}; trying ${next.transport.address}`, meta);
+          ctx.env.logger.warn(`upstream ${server.transport.address}: ${err.message}; trying ${next.transport.address}`, meta);
           finished = false;
           attempt(next);
           return;
         }
-        ctx.snap.logger.warn(`upstream ${server.transport.address}: ${err.message}`, meta);
+        ctx.env.logger.warn(`upstream ${server.transport.address}: ${err.message}`, meta);
         sendStatus(ctx, statusForUpstreamError(err));
       },
     });

@@ -1,7 +1,7 @@
 // `return: CODE [URL|text]` as nginx's return directive.
 import type { ReturnConfig } from '../config/types.js';
 import { compileTemplate } from '../http/variables.js';
-import type { RequestContext } from './context.js';
+import type { RequestContext } from '../request/context.js';
 import { sendRedirect, sendStatus } from '../http/respond.js';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);

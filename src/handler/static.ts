@@ -7,14 +7,13 @@
 // browsers then guess, which is how UTF-8 pages end up shown as Latin-1.
 import type { ResponseHeaders } from '../http/exchange.js';
 import { escapeUriPath } from '../http/uri-bytes.js';
-import type { RequestContext } from './context.js';
+import type { RequestContext } from '../request/context.js';
 import { sendRedirect, sendStatus } from '../http/respond.js';
 import { evaluatePreconditions, ifRangeHolds } from './static-conditional.js';
 import { chooseEncoding } from './static-encoding.js';
 import type { Lookup, StaticFile, StaticFiles } from './static-files.js';
 import { parseRange } from './static-range.js';
 import { sendMultipart, sendRange, sendWhole } from './static-send.js';
-import { internalRedirect } from './try-files.js';
 
 export interface StaticRuntime {
   files: StaticFiles;
@@ -51,7 +50,7 @@ async function serveIndex(ctx: RequestContext, rt: StaticRuntime): Promise<void>
     const r = rt.files.lookup(uri);
     const found = r instanceof Promise ? await r : r;
     if (found.kind === 'file') {
-      internalRedirect(ctx, uri);
+      ctx.env.internalRedirect(ctx, uri);
       return;
     }
   }

@@ -5,9 +5,7 @@
 // the last item decides: `=CODE` answers that status, `@name` runs that named route with the URI
 // unchanged, and a URI is an internal redirect (location matching runs again with it).
 import { compileTemplate, type Template } from '../http/variables.js';
-import type { RouteHandler } from '../snapshot.js';
-import type { RequestContext } from './context.js';
-import { runLocation } from './dispatch.js';
+import type { RouteHandler } from '../request/context.js';
 import { sendStatus } from '../http/respond.js';
 import type { Lookup } from './static-files.js';
 
@@ -22,10 +20,6 @@ export interface TryFiles {
 export interface FileLookup {
   lookup(rel: string): Lookup | Promise<Lookup>;
 }
-
-/** nginx's NGX_HTTP_MAX_URI_CHANGES: more internal redirects than this is a loop, answered 500. */
-const MAX_URI_CHANGES = 10;
-const redirects = new WeakMap<RequestContext, number>();
 
 /** The config is validated already (src/config/routes.ts): at least one item, then a fallback. */
 export function compileTryFiles(list: readonly string[]): TryFiles {
@@ -60,40 +54,8 @@ export function withTryFiles(tf: TryFiles, files: FileLookup, handler: RouteHand
       // nginx splits the expanded fallback at `?` (ngx_http_split_args): its args replace the request's.
       const uri = fb.uri(ctx.vars);
       const q = uri.indexOf('?');
-      internalRedirect(ctx, q === -1 ? uri : uri.slice(0, q), q === -1 ? ctx.args : uri.slice(q + 1));
+      ctx.env.internalRedirect(ctx, q === -1 ? uri : uri.slice(0, q), q === -1 ? ctx.args : uri.slice(q + 1));
     }
-    else return runNamed(ctx, fb.name);
+    else return ctx.env.runNamed(ctx, fb.name);
   };
-}
-
-/** ngx_http_internal_redirect: location matching runs again for the new (decoded) path. */
-export function internalRedirect(ctx: RequestContext, path: string, args = ctx.args): void {
-  if (!countRedirect(ctx)) return;
-  ctx.path = path;
-  ctx.args = args;
-  ctx.internal = true;
-  runLocation(ctx);
-}
-
-/** ngx_http_named_location: the `location @name` route handles the request as it stands. */
-function runNamed(ctx: RequestContext, name: string): void | Promise<void> {
-  if (!countRedirect(ctx)) return;
-  const route = ctx.site.named(name);
-  const handler = route && ctx.snap.handlers.get(route);
-  if (!route || !handler) {
-    sendStatus(ctx, 404);
-    return;
-  }
-  ctx.route = route;
-  ctx.match = { route };
-  return handler(ctx);
-}
-
-function countRedirect(ctx: RequestContext): boolean {
-  const n = (redirects.get(ctx) ?? 0) + 1;
-  redirects.set(ctx, n);
-  if (n <= MAX_URI_CHANGES) return true;
-  ctx.snap.logger.error('rewrite or internal redirection cycle', { uri: ctx.ex.rawTarget });
-  sendStatus(ctx, 500);
-  return false;
 }

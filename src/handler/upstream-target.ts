@@ -10,17 +10,10 @@
 // handler sends that value as long as route, path and args are the ones it was computed for (a
 // tryFiles hit or an internal redirect changes them), so key and request cannot drift apart and the
 // path is not built twice. Uncached routes pay one property read.
-import type { RequestContext } from './context.js';
+import type { RequestContext } from '../request/context.js';
+export type { UpstreamTarget } from '../request/context.js';
 import type { ProxyRuntime } from './proxy.js';
 import { upstreamHost } from './proxy-headers.js';
-
-export interface UpstreamTarget {
-  readonly rt: ProxyRuntime;
-  readonly path: string;
-  readonly args: string;
-  readonly internal: boolean | undefined;
-  readonly target: string;
-}
 
 /** The request-target to send: the one the cache keyed on, while it still describes the request. */
 export function targetFor(ctx: RequestContext, rt: ProxyRuntime): string {

@@ -9,7 +9,7 @@ import type { AcmeTlsHooks, CertEntry, CertificateSelector } from '../tls/types.
 import { MAX_HELLO_BYTES, parseClientHello, type ClientHello } from './client-hello.js';
 import type { ProtocolServers } from './protocol-servers.js';
 import { guardOf, tagGuard } from './connection-guard.js';
-import { recordHandshake, recordHandshakeFailure } from '../admin/metrics.js';
+import { recordHandshake, recordHandshakeFailure } from '../observe/metrics.js';
 
 export interface Listener {
   readonly address: ListenAddress;

@@ -6,12 +6,12 @@ import http2, { type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { ClientTimeouts } from '../config/types.js';
-import type { Snapshot } from '../snapshot.js';
+import type { Snapshot } from '../server/types.js';
 import { ConnectionGuard, guardOf, tagGuard } from './connection-guard.js';
 import { H1Exchange, H2Exchange, connectionInfo } from './exchange.js';
 import { type ConnectionInfo, type Exchange } from '../http/exchange.js';
 import { H2WebSocketExchange, isWebSocketConnect } from './h2-websocket.js';
-import { trackConnection } from '../admin/metrics.js';
+import { trackConnection } from '../observe/metrics.js';
 
 export interface ProtocolHandlers {
   current(): Snapshot;

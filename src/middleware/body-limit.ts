@@ -2,7 +2,7 @@
 // Content-Length over the limit is refused with 413 as nginx's client_max_body_size does for every
 // location. Proxy routes (HTTP and CGI) check in the proxy handler, which also counts chunked bodies.
 import { refuseBody } from '../http/respond.js';
-import type { RouteHandler } from '../snapshot.js';
+import type { RouteHandler } from '../request/context.js';
 
 export function withBodyLimit(handler: RouteHandler, maxBody: number | undefined): RouteHandler {
   if (maxBody === undefined) return handler;

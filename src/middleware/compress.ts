@@ -2,7 +2,7 @@
 // compressed when the client and the response allow it.
 import { H2WebSocketExchange } from '../listener/h2-websocket.js';
 import { UpgradeExchange } from '../listener/upgrade-exchange.js';
-import type { RouteHandler } from '../snapshot.js';
+import type { RouteHandler } from '../request/context.js';
 import { CompressingExchange } from './compress-exchange.js';
 import { chooseCoding, type Coding } from './compress-negotiate.js';
 

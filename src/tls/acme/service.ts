@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { SecureContext } from 'node:tls';
 import type { Config } from '../../config/types.js';
-import { setChallengeResponder } from '../../handler/plain-http.js';
+import { setChallengeResponder } from '../../server/plain-http.js';
 import type { Exchange } from '../../http/exchange.js';
 import type { Logger } from '../../log/types.js';
 import type { Storage } from '../../storage/types.js';

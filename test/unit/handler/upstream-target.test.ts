@@ -1,7 +1,8 @@
 // The cache key of a proxy route is what the route sends (review F4), and the target it computed
 // for the key is the one the proxy sends: built once, rebuilt only when the request has changed.
 import { expect } from 'chai';
-import { RequestVars, type RequestContext } from '../../../src/handler/context.js';
+import { type RequestContext } from '../../../src/request/context.js';
+import { RequestVars } from '../../../src/request/vars.js';
 import type { ProxyRuntime } from '../../../src/handler/proxy.js';
 import { upstreamRequestHeaders, type RequestHeaderPolicy } from '../../../src/handler/proxy-headers.js';
 import { cacheKeyFor, targetFor } from '../../../src/handler/upstream-target.js';
@@ -17,7 +18,7 @@ function request(rawTarget: string, authority: string | undefined, path: string)
     internal: undefined,
     upstreamTarget: undefined,
     site: { config: { hosts: ['a.test'] } },
-    snap: { trust: compileTrust([]) },
+    env: { trust: compileTrust([]) },
     ex: {
       method: 'GET',
       rawTarget,

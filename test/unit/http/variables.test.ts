@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import { parseConfig } from '../../../src/config/index.js';
 import type { RouteConfig } from '../../../src/config/types.js';
 import { compileCgiRoute } from '../../../src/handler/cgi-request.js';
-import { RequestVars, type RequestContext } from '../../../src/handler/context.js';
+import { type RequestContext } from '../../../src/request/context.js';
+import { RequestVars } from '../../../src/request/vars.js';
 import { compileTemplate } from '../../../src/http/variables.js';
 import { expectError, FILE, lines } from '../config/helpers.js';
 

@@ -2,52 +2,38 @@
 // templates. Built once per (re)load and swapped atomically; requests in flight keep the one
 // they started with (Traefik-style: chains are built per config, never per request).
 import { createHash } from 'node:crypto';
-import type { Config, RateLimitConfig, RouteConfig, SiteConfig, UpstreamConfig } from './config/types.js';
-import type { AccessLog } from './log/access-log.js';
-import type { Logger } from './log/types.js';
-import { compileHeaderOps } from './http/header-ops.js';
-import { withBodyLimit } from './middleware/body-limit.js';
-import { withCompression } from './middleware/compress.js';
-import { RateLimiter } from './middleware/rate-limit.js';
-import { withRateLimit } from './middleware/rate-limit-route.js';
-import type { SharedLimits } from './middleware/rate-limit-share.js';
-import { compileTrust, type TrustCheck } from './http/trust.js';
-import { compileSiteTable } from './router/site-table.js';
-import { upstreamPath } from './router/proxy-uri.js';
-import type { CompiledRoute, SiteTable } from './router/types.js';
-import type { RequestContext } from './handler/context.js';
-import { bodyOptions, cgiRequest, compileCgiRoute, scriptExists } from './handler/cgi-request.js';
-import { handleProxy, type ProxyRuntime } from './handler/proxy.js';
-import { compileReturn } from './handler/return.js';
-import { handleStatic, type StaticRuntime } from './handler/static.js';
-import { StaticFiles } from './handler/static-files.js';
-import { compileTryFiles, withTryFiles } from './handler/try-files.js';
-import { cacheKeyFor } from './handler/upstream-target.js';
-import { wrapCachedRoute } from './cache/index.js';
-import { compilePurgeAccess } from './cache/purge.js';
-import { CGI_SCHEMES, upstreamScheme } from './config/upstream-url.js';
-import { effectiveMaxBody } from './config/client.js';
-import { UpstreamPool } from './upstream/pool.js';
-import { DEFAULT_TUNNEL_IDLE_MS } from './listener/tunnel-idle.js';
-
-export type RouteHandler = (ctx: RequestContext) => void | Promise<void>;
+import type { Config, RateLimitConfig, RouteConfig, SiteConfig, UpstreamConfig } from '../config/types.js';
+import type { AccessLog } from '../log/access-log.js';
+import type { Logger } from '../log/types.js';
+import { compileHeaderOps } from '../http/header-ops.js';
+import { withBodyLimit } from '../middleware/body-limit.js';
+import { withCompression } from '../middleware/compress.js';
+import { RateLimiter } from '../middleware/rate-limit.js';
+import { withRateLimit } from '../middleware/rate-limit-route.js';
+import type { SharedLimits } from '../middleware/rate-limit-share.js';
+import { compileTrust } from '../http/trust.js';
+import { compileSiteTable } from '../router/site-table.js';
+import { upstreamPath } from '../router/proxy-uri.js';
+import type { CompiledRoute } from '../router/types.js';
+import type { RequestContext, RouteHandler } from '../request/context.js';
+import { requestEnv } from './dispatch.js';
+import type { Snapshot } from './types.js';
+import { bodyOptions, cgiRequest, compileCgiRoute, scriptExists } from '../handler/cgi-request.js';
+import { handleProxy, type ProxyRuntime } from '../handler/proxy.js';
+import { compileReturn } from '../handler/return.js';
+import { handleStatic, type StaticRuntime } from '../handler/static.js';
+import { StaticFiles } from '../handler/static-files.js';
+import { compileTryFiles, withTryFiles } from '../handler/try-files.js';
+import { cacheKeyFor } from '../handler/upstream-target.js';
+import { wrapCachedRoute } from '../cache/index.js';
+import { compilePurgeAccess } from '../cache/purge.js';
+import { CGI_SCHEMES, upstreamScheme } from '../config/upstream-url.js';
+import { effectiveMaxBody } from '../config/client.js';
+import { UpstreamPool } from '../upstream/pool.js';
+import { DEFAULT_TUNNEL_IDLE_MS } from '../listener/tunnel-idle.js';
 
 /** What a proxy route tunnels unless it says otherwise (nginx tunnels only what a config asks for). */
 const DEFAULT_UPGRADE = ['websocket'];
-
-export interface Snapshot {
-  readonly config: Config;
-  readonly table: SiteTable;
-  readonly logger: Logger;
-  readonly accessLog: AccessLog;
-  readonly trust: TrustCheck;
-  readonly handlers: ReadonlyMap<CompiledRoute, RouteHandler>;
-  /** Upstream pools by key (`upstream:NAME` or `literal:URL`), for metrics and the status page. */
-  readonly pools: ReadonlyMap<string, UpstreamPool>;
-  /** The first https port, for redirects from the http listener (omitted from URLs when 443). */
-  readonly httpsPort: number | undefined;
-  dispose(): Promise<void>;
-}
 
 /** Defaults for a `proxy: http://host:port` that names no upstream: one server, never marked down. */
 function literalUpstream(name: string, url: string, route: RouteConfig): UpstreamConfig {
@@ -133,7 +119,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
           tunnelIdleMs: rc.tunnelIdleMs ?? DEFAULT_TUNNEL_IDLE_MS,
         };
         const proxy = (ctx: RequestContext): void => {
-          (ctx.vars as { proxyHost: string }).proxyHost = target.proxyHost;
+          ctx.vars.proxyHost = target.proxyHost;
           handleProxy(ctx, rt);
         };
         // FastCGI / uwsgi / SCGI: the CGI params ride on the request; tryFiles may check the script.
@@ -160,7 +146,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
         if (rc.cacheMs) {
           const key = (ctx: RequestContext): string => {
             // A Host set from $proxy_host reads it, as in proxy() below.
-            (ctx.vars as { proxyHost: string }).proxyHost = target.proxyHost;
+            ctx.vars.proxyHost = target.proxyHost;
             return cacheKeyFor(ctx, rt, poolKey);
           };
           wrapCachedRoute(handlers, route, rc.cacheMs, config.cache, logger, key, mayPurge);
@@ -180,7 +166,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
     }
   }
   const httpsPort = config.listen.https[0]?.port;
-  return {
+  const compiled = {
     config,
     table,
     logger,
@@ -193,4 +179,5 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
       await Promise.all([...pools.values()].map((p) => p.close()));
     },
   };
+  return { ...compiled, env: requestEnv(compiled) };
 }

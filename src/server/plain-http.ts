@@ -1,8 +1,9 @@
 // The plain HTTP listener (SPEC §3): ACME HTTP-01 answers, 308 to HTTPS for TLS sites, and
 // normal serving for `tls: off` sites or `redirect: off`.
 import type { Exchange } from '../http/exchange.js';
-import type { Snapshot } from '../snapshot.js';
+import type { Snapshot } from './types.js';
 import type { CompiledSite } from '../router/types.js';
+import type { RequestContext } from '../request/context.js';
 import { refusedRequest, routeRequest, startRequest } from './dispatch.js';
 import { sendRedirect, sendStatus } from '../http/respond.js';
 
@@ -33,13 +34,13 @@ export function handlePlainExchange(snap: Snapshot, ex: Exchange): void {
     if (answered === true) return;
     if (answered !== false) {
       answered.then(
-        (ok) => ok || plainDefault(ctx),
-        () => plainDefault(ctx),
+        (ok) => ok || plainDefault(snap, ctx),
+        () => plainDefault(snap, ctx),
       );
       return;
     }
   }
-  plainDefault(ctx);
+  plainDefault(snap, ctx);
 }
 
 /** A name of the site that can stand in a URL: not a wildcard or a regex. */
@@ -47,10 +48,10 @@ function plainName(site: CompiledSite): string | undefined {
   return site.config.hosts.find((h) => !h.startsWith('*') && !h.startsWith('~') && !h.startsWith('.') && !h.endsWith('.*'));
 }
 
-function plainDefault(ctx: ReturnType<typeof startRequest>): void {
-  const { ex, snap, host, site } = ctx;
+function plainDefault(snap: Snapshot, ctx: RequestContext): void {
+  const { ex, host, site } = ctx;
   if (site.config.tls.kind === 'off' || site.config.redirect === 'off' || snap.httpsPort === undefined) {
-    routeRequest(ctx);
+    routeRequest(snap, ctx);
     return;
   }
   if (refusedRequest(ctx)) {

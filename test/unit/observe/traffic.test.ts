@@ -1,6 +1,6 @@
 // The per-minute ring behind /status: rotation, empty minutes, merging several processes.
 import { expect } from 'chai';
-import { RING_MINUTES, TrafficRing, fillMinutes, mergeErrors } from '../../../src/admin/traffic.js';
+import { RING_MINUTES, TrafficRing, fillMinutes, mergeErrors } from '../../../src/observe/traffic.js';
 
 const T = Date.UTC(2026, 0, 1, 12, 0, 0);
 const MIN = 60_000;

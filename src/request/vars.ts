@@ -1,40 +1,27 @@
-// Per-request state shared by the handlers, and the nginx variables computed from it on demand.
+// The nginx variables of one request ($host, $uri, $fastcgi_script_name, …), each computed only
+// when a template asks for it.
 import type { Exchange } from '../http/exchange.js';
 import { headerValue } from '../http/headers.js';
 import { fastcgiPathVars } from '../http/fastcgi-path.js';
 import { originForm } from '../http/normalize.js';
 import type { VarSource } from '../http/vars-types.js';
-import type { CompiledRoute, CompiledSite, LocationMatch } from '../router/types.js';
-import type { Snapshot } from '../snapshot.js';
-import type { UpstreamTarget } from './upstream-target.js';
+import type { CompiledRoute, CompiledSite } from '../router/types.js';
 
-export interface RequestContext {
-  /** Route middleware may wrap it (compression); handlers read it from here, never keep their own. */
-  ex: Exchange;
-  readonly snap: Snapshot;
-  /** Host without port, lower-case (handler/authority.ts); '' when the client sent none or an invalid one. */
+/** What the variables read of a request: its context (context.ts), seen from here. */
+export interface VarsContext {
+  readonly ex: Exchange;
   readonly host: string;
-  site: CompiledSite;
-  route?: CompiledRoute;
-  match?: LocationMatch;
-  /** Normalised path and raw args. */
-  path: string;
-  args: string;
-  /** Set by an internal redirect or a tryFiles hit that changed the path (nginx's r->internal). */
-  internal?: boolean;
-  /** The request-target a cached route keyed this request on, for the proxy to send (upstream-target.ts). */
-  upstreamTarget?: UpstreamTarget;
-  upstreamAddr?: string;
-  upstreamStartedAt?: number;
-  upstreamTime?: number;
-  vars: VarSource;
+  readonly site: CompiledSite;
+  readonly route?: CompiledRoute | undefined;
+  readonly path: string;
+  readonly args: string;
 }
 
 /** nginx variables over one request; each is computed only when a template asks for it. */
 export class RequestVars implements VarSource {
   proxyHost = '';
   captures?: string[];
-  constructor(private readonly ctx: RequestContext) {}
+  constructor(private readonly ctx: VarsContext) {}
   get host(): string {
     return this.ctx.host || this.ctx.site.config.hosts[0] || '';
   }

@@ -3,7 +3,7 @@
 // as written (never the URL), status = the code sent; label children are cached per compiled site
 // and route, so a request costs a map lookup and two increments.
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { RequestContext } from '../handler/context.js';
+import type { Exchange } from '../http/exchange.js';
 import type { CompiledRoute, CompiledSite } from '../router/types.js';
 import { PreformattedCounter, PreformattedHistogram, type CounterCell, type HistogramCell } from './preformatted.js';
 import { TrafficRing } from './traffic.js';
@@ -85,9 +85,8 @@ function histogramFor(site: CompiledSite): HistogramCell {
 }
 
 /** Called once per request when its exchange closes (the access-log point). */
-export function recordRequest(ctx: RequestContext): void {
+export function recordRequest(site: CompiledSite, route: CompiledRoute | undefined, ex: Exchange): void {
   if (!recording) return;
-  const { ex, site, route } = ctx;
   // 499 (nginx's code) when the client left before a response head was sent, as in the access log.
   const status = ex.status || 499;
   counterFor(site, route, status).inc();

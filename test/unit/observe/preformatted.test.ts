@@ -2,7 +2,7 @@
 // as JSON (what AggregatorRegistry merges across workers).
 import { expect } from 'chai';
 import { AggregatorRegistry, Counter, Histogram, Registry } from 'prom-client';
-import { PreformattedCounter, PreformattedHistogram } from '../../../src/admin/preformatted.js';
+import { PreformattedCounter, PreformattedHistogram } from '../../../src/observe/preformatted.js';
 
 const BOUNDS = [0.005, 0.1, 1];
 

@@ -2,16 +2,18 @@
 // Nothing here may throw into the server: one bad request must never take the process down.
 import type { Exchange } from '../http/exchange.js';
 import { normalizeRequestTarget } from '../http/normalize.js';
-import type { Snapshot } from '../snapshot.js';
+import type { Snapshot } from './types.js';
 import { hostOfAuthority } from '../http/authority.js';
-import { RequestVars, type RequestContext } from './context.js';
+import type { RequestContext, RequestEnv } from '../request/context.js';
+import { internalError } from '../request/errors.js';
+import { RequestVars } from '../request/vars.js';
 import { headerValue } from '../http/headers.js';
 import { sendRedirect, sendStatus } from '../http/respond.js';
 import { escapeUriPath } from '../http/uri-bytes.js';
-import { recordRequest } from '../admin/metrics.js';
+import { recordRequest } from '../observe/metrics.js';
 
-function logAccess(ctx: RequestContext): void {
-  const { ex, snap } = ctx;
+function logAccess(snap: Snapshot, ctx: RequestContext): void {
+  const { ex } = ctx;
   if (!snap.accessLog.enabled) return;
   snap.accessLog.log({
     remoteAddr: ex.conn.remoteAddress,
@@ -61,7 +63,7 @@ export function createContext(snap: Snapshot, ex: Exchange): RequestContext {
   // added later by the handlers would give each request path a shape of its own.
   const ctx: RequestContext = {
     ex,
-    snap,
+    env: snap.env,
     host,
     site: snap.table.matchHost(host),
     route: undefined,
@@ -75,6 +77,7 @@ export function createContext(snap: Snapshot, ex: Exchange): RequestContext {
     upstreamTime: undefined,
     vars: undefined as unknown as RequestVars,
   };
+  // RequestVars reads the context it belongs to, so it is made once the context exists.
   ctx.vars = new RequestVars(ctx);
   ex.useTimeouts?.(ctx.site.config.timeouts);
   return ctx;
@@ -84,26 +87,26 @@ export function createContext(snap: Snapshot, ex: Exchange): RequestContext {
 export function startRequest(snap: Snapshot, ex: Exchange): RequestContext {
   const ctx = createContext(snap, ex);
   ex.onClose(() => {
-    recordRequest(ctx);
-    logAccess(ctx);
+    recordRequest(ctx.site, ctx.route, ex);
+    logAccess(snap, ctx);
   });
   return ctx;
 }
 
 export function handleExchange(snap: Snapshot, ex: Exchange): void {
-  routeRequest(startRequest(snap, ex));
+  routeRequest(snap, startRequest(snap, ex));
 }
 
-export function routeRequest(ctx: RequestContext): void {
+export function routeRequest(snap: Snapshot, ctx: RequestContext): void {
   try {
-    route(ctx);
+    route(snap, ctx);
   } catch (err) {
     internalError(ctx, err);
   }
 }
 
-function route(ctx: RequestContext): void {
-  const { ex, snap } = ctx;
+function route(snap: Snapshot, ctx: RequestContext): void {
+  const { ex } = ctx;
   if (refusedRequest(ctx)) {
     sendStatus(ctx, 400);
     return;
@@ -121,11 +124,11 @@ function route(ctx: RequestContext): void {
   }
   ctx.path = target.path;
   ctx.args = target.args;
-  runLocation(ctx);
+  runLocation(snap, ctx);
 }
 
 /** Picks the location for ctx.path and runs its handler; also used by internal redirects. */
-export function runLocation(ctx: RequestContext): void {
+function runLocation(snap: Snapshot, ctx: RequestContext): void {
   const match = ctx.site.matchLocation(ctx.path);
   if (!match) {
     sendStatus(ctx, 404);
@@ -137,8 +140,8 @@ export function runLocation(ctx: RequestContext): void {
   }
   ctx.route = match.route;
   ctx.match = match;
-  if (match.captures) (ctx.vars as RequestVars).captures = match.captures;
-  const handler = ctx.snap.handlers.get(match.route);
+  if (match.captures) ctx.vars.captures = match.captures;
+  const handler = snap.handlers.get(match.route);
   if (!handler) {
     sendStatus(ctx, 404);
     return;
@@ -147,13 +150,43 @@ export function runLocation(ctx: RequestContext): void {
   if (result instanceof Promise) result.catch((err: unknown) => internalError(ctx, err));
 }
 
-function internalError(ctx: RequestContext, err: unknown): void {
-  ctx.snap.logger.error(`request failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, {
-    uri: ctx.ex.rawTarget,
-  });
-  try {
-    sendStatus(ctx, 500);
-  } catch {
-    ctx.ex.abort();
-  }
+/** nginx's NGX_HTTP_MAX_URI_CHANGES: more internal redirects than this is a loop, answered 500. */
+const MAX_URI_CHANGES = 10;
+const redirects = new WeakMap<RequestContext, number>();
+
+function countRedirect(ctx: RequestContext): boolean {
+  const n = (redirects.get(ctx) ?? 0) + 1;
+  redirects.set(ctx, n);
+  if (n <= MAX_URI_CHANGES) return true;
+  ctx.env.logger.error('rewrite or internal redirection cycle', { uri: ctx.ex.rawTarget });
+  sendStatus(ctx, 500);
+  return false;
+}
+
+/** The environment the requests of `snap` run in: its logger and trust, and nginx's internal redirects over its routes. */
+export function requestEnv(snap: Omit<Snapshot, 'env'>): RequestEnv {
+  const env: RequestEnv = {
+    logger: snap.logger,
+    trust: snap.trust,
+    internalRedirect(ctx, path, args = ctx.args) {
+      if (!countRedirect(ctx)) return;
+      ctx.path = path;
+      ctx.args = args;
+      ctx.internal = true;
+      runLocation(snap as Snapshot, ctx);
+    },
+    runNamed(ctx, name) {
+      if (!countRedirect(ctx)) return;
+      const route = ctx.site.named(name);
+      const handler = route && snap.handlers.get(route);
+      if (!route || !handler) {
+        sendStatus(ctx, 404);
+        return;
+      }
+      ctx.route = route;
+      ctx.match = { route };
+      return handler(ctx);
+    },
+  };
+  return env;
 }
