@@ -77,3 +77,6 @@ export function effectiveMaxBody(route: { maxBody?: number }, site: { maxBody?: 
   const limit = route.maxBody ?? site.maxBody ?? top.maxBody;
   return limit === 0 ? undefined : limit;
 }
+
+/** A route's `tunnelIdle` unless it sets one: nginx's proxy_read_timeout default. */
+export const DEFAULT_TUNNEL_IDLE_MS = 60_000;

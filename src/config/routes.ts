@@ -1,7 +1,7 @@
 // A site's `routes:` list: nginx locations with what each one does (proxy, static root, return).
 import { parseLocation } from './location-spec.js';
 import { parseProxyTarget } from './upstream-url.js';
-import type { CompiledLocation } from '../router/types.js';
+import type { CompiledLocation } from './location-spec.js';
 import type { Ctx } from './context.js';
 import { checkTemplate, headersConfig, list, parseReturn, rateLimitConfig } from './route-parts.js';
 import type { RawRoute } from './schema.js';

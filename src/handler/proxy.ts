@@ -2,7 +2,6 @@
 // response to the client with back-pressure both ways. Knows nothing of wire protocols.
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { CompiledHeaderOps } from '../http/header-ops.js';
 import type { UpstreamPool, UpstreamServer } from '../upstream/pool.js';
 import { UpstreamError, type UpstreamCall, type UpstreamRequest } from '../transport/types.js';
@@ -10,15 +9,9 @@ import { prepareBody, type PreparedBody } from '../transport/cgi/body.js';
 import type { BodyOptions } from '../transport/cgi/options.js';
 import type { RequestContext } from '../request/context.js';
 import { clientResponseHeaders, upgradeResponseHeaders, upstreamRequestHeaders, type RequestHeaderPolicy } from './proxy-headers.js';
-import { sendStatus } from '../http/respond.js';
-import { refuseBody } from '../http/respond.js';
+import { refuseBody, sendStatus } from '../http/respond.js';
 import { statusForUpstreamError } from './upstream-errors.js';
 import { BodyGate, countsAsServerFailure, mayRetry } from './proxy-retry.js';
-import { UpgradeExchange, rawHead } from '../listener/upgrade-exchange.js';
-import type { ResponseHeaders } from '../http/exchange.js';
-import { H2WebSocketExchange } from '../listener/h2-websocket.js';
-import { guardOf } from '../listener/connection-guard.js';
-import { TunnelIdle } from '../listener/tunnel-idle.js';
 import { targetFor } from './upstream-target.js';
 
 export interface ProxyRuntime {
@@ -121,16 +114,13 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
   // Only the protocols the route allows are tunnelled (`upgrade`, websocket by default); any other
   // Upgrade (h2c, ...) goes on as a plain request, its Upgrade dropped as the hop-by-hop header it
   // is. A tunnel would carry requests past every location rule (h2c smuggling).
-  // A request with a body is never tunnelled: the body is on the socket in front of whatever the
-  // new protocol would send, and a WebSocket handshake has none (RFC 6455 §4.1: a GET).
-  if (ex instanceof UpgradeExchange) {
-    if (ex.body === undefined && rt.upgrade.has(ex.upgradeProtocol.toLowerCase())) req.upgrade = ex.upgradeProtocol;
-  } else if (ex instanceof H2WebSocketExchange) {
-    if (!rt.upgrade.has('websocket')) {
+  const tunnel = ex.tunnel;
+  if (tunnel) {
+    if (tunnel.possible && rt.upgrade.has(tunnel.upgradeTo)) tunnel.prepare(req);
+    else if (tunnel.required) {
       sendStatus(ctx, 501);
       return;
     }
-    ex.prepareUpstream(req);
   }
   rt.decorate?.(ctx, req);
   const source = req.body;
@@ -182,20 +172,19 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
         ctx.upstreamTime = (performance.now() - startedAt) / 1000;
         // A tunnel is load on the server for as long as it is open (nginx least_conn counts it too).
         upstreamSocket.once('close', release);
-        if (ex instanceof H2WebSocketExchange && !ex.closed) {
-          finished = true;
-          if (!ex.bridge(status, headers, clientResponseHeaders(headers, ctx, rt.responseOps, rt.hsts), upstreamSocket, rt.tunnelIdleMs)) {
-            ctx.env.logger.warn(`upstream ${server.transport.address}: invalid WebSocket handshake response`, { uri: ex.rawTarget });
-            sendStatus(ctx, 502);
-          }
-          return;
-        }
-        if (!(ex instanceof UpgradeExchange) || ex.closed) {
+        const tunnel = ex.tunnel;
+        if (!tunnel || ex.closed) {
           upstreamSocket.destroy();
           return;
         }
-        bridgeUpgrade(ex, status, upgradeResponseHeaders(headers, ctx, rt.responseOps), upstreamSocket, rt.tunnelIdleMs);
         finished = true;
+        const clientHeaders = tunnel.rawHead
+          ? upgradeResponseHeaders(headers, ctx, rt.responseOps)
+          : clientResponseHeaders(headers, ctx, rt.responseOps, rt.hsts);
+        if (!tunnel.bridge(status, headers, clientHeaders, upstreamSocket, rt.tunnelIdleMs)) {
+          ctx.env.logger.warn(`upstream ${server.transport.address}: invalid WebSocket handshake response`, { uri: ex.rawTarget });
+          sendStatus(ctx, 502);
+        }
       },
       onError(err) {
         release();
@@ -232,26 +221,4 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
   const first = rt.pool.pick(pick, tried);
   if (first) attempt(first);
   else sendStatus(ctx, 503);
-}
-
-/** After a 101 from the upstream both sides are plain byte streams (RFC 9110 §7.8). */
-function bridgeUpgrade(ex: UpgradeExchange, status: number, headers: ResponseHeaders, upstream: Duplex, idleMs: number): void {
-  ex.status = status;
-  ex.headersSent = true;
-  const client = ex.socket;
-  client.write(rawHead(status, headers));
-  if (ex.head.length > 0) upstream.write(ex.head);
-  const close = (): void => {
-    client.destroy();
-    upstream.destroy();
-  };
-  upstream.on('error', close);
-  client.on('error', close);
-  upstream.on('close', close);
-  client.on('close', close);
-  upstream.pipe(client);
-  client.pipe(upstream);
-  // send_timeout needs nothing here: the guard watches the client socket's unsent bytes, and a
-  // client that stops reading stalls them (pipe() stops the upstream meanwhile).
-  guardOf(client)?.watch(new TunnelIdle([client, upstream], idleMs, close));
 }

@@ -12,11 +12,16 @@
 // path is not built twice. Uncached routes pay one property read.
 import type { RequestContext } from '../request/context.js';
 export type { UpstreamTarget } from '../request/context.js';
-import type { ProxyRuntime } from './proxy.js';
-import { upstreamHost } from './proxy-headers.js';
+import { upstreamHost, type RequestHeaderPolicy } from './proxy-headers.js';
+
+/** What the target and key need of a proxy route's runtime (proxy.ts ProxyRuntime). */
+export interface TargetRuntime {
+  path(ctx: RequestContext): string;
+  readonly requestHeaders: RequestHeaderPolicy;
+}
 
 /** The request-target to send: the one the cache keyed on, while it still describes the request. */
-export function targetFor(ctx: RequestContext, rt: ProxyRuntime): string {
+export function targetFor(ctx: RequestContext, rt: TargetRuntime): string {
   const known = ctx.upstreamTarget;
   if (known !== undefined && known.rt === rt && known.path === ctx.path && known.args === ctx.args && known.internal === ctx.internal) {
     return known.target;
@@ -34,7 +39,7 @@ export function targetFor(ctx: RequestContext, rt: ProxyRuntime): string {
  * nghttp2 refuse CR/LF in field values, a request target has no control characters), while a Host
  * may hold a `/`.
  */
-export function cacheKeyFor(ctx: RequestContext, rt: ProxyRuntime, upstream: string): string {
+export function cacheKeyFor(ctx: RequestContext, rt: TargetRuntime, upstream: string): string {
   const target = targetFor(ctx, rt);
   ctx.upstreamTarget = { rt, path: ctx.path, args: ctx.args, internal: ctx.internal, target };
   return `${ctx.ex.conn.secure ? 'https' : 'http'}\n${upstream}\n${upstreamHost(ctx, rt.requestHeaders)}\n${target}`;

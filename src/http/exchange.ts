@@ -2,7 +2,7 @@
 // the listener sees it. The listener implements it (H1Exchange, H2Exchange, UpgradeExchange);
 // route wrappers decorate it (CompressingExchange, the cache's FillExchange).
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 /** nginx's client timers for one connection or request (README "Security defaults"). */
 export interface ClientTimeouts {
@@ -31,6 +31,38 @@ export interface ConnectionInfo {
 
 export type ResponseHeaders = Record<string, string | string[] | number>;
 
+/** The part of an upstream request a tunnel makes into its handshake (the transport's UpstreamRequest). */
+export interface TunnelHandshake {
+  method: string;
+  headers: Record<string, string | string[]>;
+  body: Readable | undefined;
+  upgrade?: string;
+}
+
+/**
+ * An exchange that can become a byte tunnel once the upstream switches protocols: an HTTP/1.1
+ * Upgrade (RFC 9110 §7.8) or an HTTP/2 extended CONNECT (RFC 8441). A capability the exchange
+ * offers, as Caddy asks a response writer to Hijack(), so the proxy never tests exchange classes.
+ */
+export interface Tunnel {
+  /** The protocol asked for, lower-case (`websocket`). */
+  readonly upgradeTo: string;
+  /** False when the request cannot be tunnelled however the route is set (an Upgrade with a body). */
+  readonly possible: boolean;
+  /** True when the request means nothing as a plain request (RFC 8441 CONNECT): 501 unless tunnelled. */
+  readonly required: boolean;
+  /** The client gets the upstream's 101 head as written on its socket (HTTP/1.1), else an HTTP/2 200. */
+  readonly rawHead: boolean;
+  /** Makes the routed upstream request the handshake. */
+  prepare(req: TunnelHandshake): void;
+  /**
+   * After the upstream's 101: answers the client with `clientHeaders` and splices both ways, closing
+   * both sides after `idleMs` with no byte either way. False (the upstream closed) when the upstream's
+   * handshake is not valid for the client's protocol.
+   */
+  bridge(status: number, upstreamHeaders: IncomingHttpHeaders, clientHeaders: ResponseHeaders, upstream: Duplex, idleMs: number): boolean;
+}
+
 export interface Exchange {
   readonly protocol: 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2.0';
   readonly method: string;
@@ -51,6 +83,8 @@ export interface Exchange {
   /** Lower-case names; HTTP/2 pseudo-headers are present and must be skipped by consumers. */
   readonly headers: IncomingHttpHeaders;
   readonly conn: ConnectionInfo;
+  /** Set when the request asks to switch protocols (see Tunnel); the proxy decides whether it may. */
+  readonly tunnel?: Tunnel | undefined;
   /** The request body, or undefined when the request has none. */
   readonly body: Readable | undefined;
   readonly startedAt: number;

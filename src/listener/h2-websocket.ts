@@ -6,10 +6,9 @@ import crypto from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
-import type { UpstreamRequest } from '../transport/types.js';
 import { guardOf } from './connection-guard.js';
 import { H2Exchange } from './exchange.js';
-import { type ResponseHeaders } from '../http/exchange.js';
+import type { ResponseHeaders, Tunnel, TunnelHandshake } from '../http/exchange.js';
 import { TunnelIdle } from './tunnel-idle.js';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -24,13 +23,17 @@ export function isWebSocketConnect(headers: IncomingHttpHeaders): boolean {
  * so Node ends it with RST_STREAM(NO_ERROR) once that response is out (RFC 9113 §8.1), which tells
  * a client still holding its side open to stop.
  */
-export class H2WebSocketExchange extends H2Exchange {
-  readonly upgradeProtocol = 'websocket';
+export class H2WebSocketExchange extends H2Exchange implements Tunnel {
+  readonly tunnel: Tunnel = this;
+  readonly upgradeTo = 'websocket';
+  readonly possible = true;
+  readonly required = true;
+  readonly rawHead = false;
   /** RFC 8441 §5 drops Sec-WebSocket-Key/Accept; the HTTP/1.1 upstream needs a key of ours. */
   private readonly key = crypto.randomBytes(16).toString('base64');
 
   /** Turns the routed request into the HTTP/1.1 handshake (RFC 6455 §4.1) for the upstream. */
-  prepareUpstream(req: UpstreamRequest): void {
+  prepare(req: TunnelHandshake): void {
     req.method = 'GET';
     req.upgrade = 'websocket';
     req.body = undefined;

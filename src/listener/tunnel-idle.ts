@@ -13,9 +13,6 @@
 import type { Readable } from 'node:stream';
 import type { Watched } from './connection-guard.js';
 
-/** nginx's proxy_read_timeout default. */
-export const DEFAULT_TUNNEL_IDLE_MS = 60_000;
-
 export class TunnelIdle implements Watched {
   private last = performance.now();
   private movedSinceSweep = false;

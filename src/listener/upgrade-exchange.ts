@@ -7,7 +7,9 @@ import type { Duplex, Readable } from 'node:stream';
 import type { ClientTimeouts } from '../config/types.js';
 import { BodyProgress, guardOf } from './connection-guard.js';
 import { ClientBodyTimeout, duplicateHost, requestAuthority } from './exchange.js';
-import { type ConnectionInfo, type Exchange, type ResponseHeaders } from '../http/exchange.js';
+import type { IncomingHttpHeaders as UpstreamHeaders } from 'node:http';
+import type { ConnectionInfo, Exchange, ResponseHeaders, Tunnel, TunnelHandshake } from '../http/exchange.js';
+import { TunnelIdle } from './tunnel-idle.js';
 import { UpgradeBody } from './upgrade-body.js';
 
 /** CR, LF or NUL: in a field they would end it early and start another (RFC 9110 §5.5). */
@@ -42,7 +44,7 @@ export function rawHead(status: number, headers: ResponseHeaders | IncomingHttpH
 const LINGER_MS = 2000;
 const noop = (): void => undefined;
 
-export class UpgradeExchange implements Exchange {
+export class UpgradeExchange implements Exchange, Tunnel {
   readonly protocol = 'HTTP/1.1' as const;
   readonly method: string;
   readonly rawTarget: string;
@@ -57,6 +59,9 @@ export class UpgradeExchange implements Exchange {
   readonly startedAt = performance.now();
   /** The protocol the client asked to switch to (e.g. `websocket`). */
   readonly upgradeProtocol: string;
+  readonly tunnel: Tunnel = this;
+  readonly required = false;
+  readonly rawHead = true;
   bytesSent = 0;
   status = 0;
   closed = false;
@@ -81,6 +86,47 @@ export class UpgradeExchange implements Exchange {
     if (req.headers['transfer-encoding'] !== undefined) this.malformed ??= 'Transfer-Encoding on an Upgrade request';
     const length = Number(req.headers['content-length'] ?? 0);
     this.body = length > 0 && this.malformed === undefined ? new UpgradeBody(socket, head, length, () => this.startBody(req)) : undefined;
+  }
+
+  get upgradeTo(): string {
+    return this.upgradeProtocol.toLowerCase();
+  }
+
+  /** A request with a body is never tunnelled: the body is on the socket in front of whatever the
+   * new protocol would send, and a WebSocket handshake has none (RFC 6455 §4.1: a GET). */
+  get possible(): boolean {
+    return this.body === undefined;
+  }
+
+  prepare(req: TunnelHandshake): void {
+    req.upgrade = this.upgradeProtocol;
+  }
+
+  /** After a 101 from the upstream both sides are plain byte streams (RFC 9110 §7.8). */
+  bridge(status: number, _upstreamHeaders: UpstreamHeaders, headers: ResponseHeaders, upstream: Duplex, idleMs: number): boolean {
+    if (this.closed) {
+      upstream.destroy();
+      return true;
+    }
+    this.status = status;
+    this.headersSent = true;
+    const client = this.socket;
+    client.write(rawHead(status, headers));
+    if (this.head.length > 0) upstream.write(this.head);
+    const close = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    upstream.on('error', close);
+    client.on('error', close);
+    upstream.on('close', close);
+    client.on('close', close);
+    upstream.pipe(client);
+    client.pipe(upstream);
+    // send_timeout needs nothing here: the guard watches the client socket's unsent bytes, and a
+    // client that stops reading stalls them (pipe() stops the upstream meanwhile).
+    guardOf(client)?.watch(new TunnelIdle([client, upstream], idleMs, close));
+    return true;
   }
 
   useTimeouts(timeouts: ClientTimeouts): void {

@@ -4,9 +4,18 @@
 // and route, so a request costs a map lookup and two increments.
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Exchange } from '../http/exchange.js';
-import type { CompiledRoute, CompiledSite } from '../router/types.js';
 import { PreformattedCounter, PreformattedHistogram, type CounterCell, type HistogramCell } from './preformatted.js';
 import { TrafficRing } from './traffic.js';
+
+/** A compiled site as the recorders see it: its first host names it; the object keys its cached cells. */
+export interface SiteLabel {
+  readonly config: { readonly hosts: readonly string[] };
+}
+
+/** A compiled route as the recorders see it: the location as configured labels it. */
+export interface RouteLabel {
+  readonly config: { readonly location: string };
+}
 
 export const registry = new Registry();
 export const traffic = new TrafficRing();
@@ -54,13 +63,13 @@ const connections = new Gauge({
 export const NO_ROUTE = 'none';
 
 const byRoute = new WeakMap<object, Map<number, CounterCell>>();
-const bySite = new WeakMap<CompiledSite, HistogramCell>();
+const bySite = new WeakMap<SiteLabel, HistogramCell>();
 
-function siteName(site: CompiledSite): string {
+function siteName(site: SiteLabel): string {
   return site.config.hosts[0] ?? '';
 }
 
-function counterFor(site: CompiledSite, route: CompiledRoute | undefined, status: number): CounterCell {
+function counterFor(site: SiteLabel, route: RouteLabel | undefined, status: number): CounterCell {
   const key: object = route ?? site;
   let statuses = byRoute.get(key);
   if (!statuses) {
@@ -75,7 +84,7 @@ function counterFor(site: CompiledSite, route: CompiledRoute | undefined, status
   return child;
 }
 
-function histogramFor(site: CompiledSite): HistogramCell {
+function histogramFor(site: SiteLabel): HistogramCell {
   let child = bySite.get(site);
   if (!child) {
     child = duration.cell({ site: siteName(site) });
@@ -85,7 +94,7 @@ function histogramFor(site: CompiledSite): HistogramCell {
 }
 
 /** Called once per request when its exchange closes (the access-log point). */
-export function recordRequest(site: CompiledSite, route: CompiledRoute | undefined, ex: Exchange): void {
+export function recordRequest(site: SiteLabel, route: RouteLabel | undefined, ex: Exchange): void {
   if (!recording) return;
   // 499 (nginx's code) when the client left before a response head was sent, as in the access log.
   const status = ex.status || 499;

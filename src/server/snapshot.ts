@@ -28,9 +28,8 @@ import { cacheKeyFor } from '../handler/upstream-target.js';
 import { wrapCachedRoute } from '../cache/index.js';
 import { compilePurgeAccess } from '../cache/purge.js';
 import { CGI_SCHEMES, upstreamScheme } from '../config/upstream-url.js';
-import { effectiveMaxBody } from '../config/client.js';
+import { DEFAULT_TUNNEL_IDLE_MS, effectiveMaxBody } from '../config/client.js';
 import { UpstreamPool } from '../upstream/pool.js';
-import { DEFAULT_TUNNEL_IDLE_MS } from '../listener/tunnel-idle.js';
 
 /** What a proxy route tunnels unless it says otherwise (nginx tunnels only what a config asks for). */
 const DEFAULT_UPGRADE = ['websocket'];

@@ -1,7 +1,7 @@
 // The client limits: timers, body size and body buffering, with nginx's defaults.
 import { expect } from 'chai';
 import { expectErrorAt, lines, valid } from './helpers.js';
-import { DEFAULT_TUNNEL_IDLE_MS } from '../../../src/listener/tunnel-idle.js';
+import { DEFAULT_TUNNEL_IDLE_MS } from '../../../src/config/client.js';
 
 const SITE = 'sites: [{ hosts: a.test, routes: [{ location: /, return: 204 }] }]';
 
