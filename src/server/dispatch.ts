@@ -105,25 +105,56 @@ export function routeRequest(snap: Snapshot, ctx: RequestContext): void {
   }
 }
 
+/**
+ * A request-level step: answers the request and returns false, or lets it go on. Named after
+ * nginx's phases (server/chains.ts); the route's own steps follow find-location there.
+ */
+interface RequestPhase {
+  readonly phase: 'post-read' | 'server-rewrite';
+  readonly name: string;
+  run(snap: Snapshot, ctx: RequestContext): boolean;
+}
+
+const REQUEST_PHASES: readonly RequestPhase[] = [
+  {
+    phase: 'post-read',
+    name: 'request validity',
+    run: (_snap, ctx) => {
+      if (!refusedRequest(ctx)) return true;
+      sendStatus(ctx, 400);
+      return false;
+    },
+  },
+  {
+    phase: 'post-read',
+    name: 'certificate covers Host',
+    // RFC 9110 §15.5.20: a connection's certificate must cover the Host it is used for (421).
+    run: (snap, ctx) => {
+      const cert = ctx.ex.conn.cert;
+      if (!cert || ctx.host === '' || snap.config.origin !== 'native' || cert.covers(ctx.host)) return true;
+      sendStatus(ctx, 421);
+      return false;
+    },
+  },
+  {
+    phase: 'post-read',
+    name: 'URI normalisation',
+    run: (_snap, ctx) => {
+      const target = normalizeRequestTarget(ctx.ex.rawTarget);
+      if (!target) {
+        sendStatus(ctx, 400);
+        return false;
+      }
+      ctx.path = target.path;
+      ctx.args = target.args;
+      return true;
+    },
+  },
+];
+
 function route(snap: Snapshot, ctx: RequestContext): void {
-  const { ex } = ctx;
-  if (refusedRequest(ctx)) {
-    sendStatus(ctx, 400);
-    return;
-  }
-  // RFC 9110 §7.4 / SPEC §4: a connection's certificate must cover the Host it is used for.
-  const cert = ex.conn.cert;
-  if (cert && ctx.host !== '' && snap.config.origin === 'native' && !cert.covers(ctx.host)) {
-    sendStatus(ctx, 421);
-    return;
-  }
-  const target = normalizeRequestTarget(ex.rawTarget);
-  if (!target) {
-    sendStatus(ctx, 400);
-    return;
-  }
-  ctx.path = target.path;
-  ctx.args = target.args;
+  for (const step of REQUEST_PHASES) if (!step.run(snap, ctx)) return;
+  // find-location, then the route's phases (server/chains.ts).
   runLocation(snap, ctx);
 }
 

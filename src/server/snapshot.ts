@@ -6,16 +6,14 @@ import type { Config, RateLimitConfig, RouteConfig, SiteConfig, UpstreamConfig }
 import type { AccessLog } from '../log/access-log.js';
 import type { Logger } from '../log/types.js';
 import { compileHeaderOps } from '../http/header-ops.js';
-import { withBodyLimit } from '../middleware/body-limit.js';
-import { withCompression } from '../middleware/compress.js';
 import { RateLimiter } from '../middleware/rate-limit.js';
-import { withRateLimit } from '../middleware/rate-limit-route.js';
 import type { SharedLimits } from '../middleware/rate-limit-share.js';
 import { compileTrust } from '../http/trust.js';
 import { compileSiteTable } from '../router/site-table.js';
 import { upstreamPath } from '../router/proxy-uri.js';
 import type { CompiledRoute } from '../router/types.js';
-import type { RequestContext, RouteHandler } from '../request/context.js';
+import type { Middleware, RouteHandler } from '../request/context.js';
+import { composeRoute, type RouteParts } from './chains.js';
 import { requestEnv } from './dispatch.js';
 import type { Snapshot } from './types.js';
 import { bodyOptions, cgiRequest, compileCgiRoute, scriptExists } from '../handler/cgi-request.js';
@@ -25,7 +23,6 @@ import { handleStatic, type StaticRuntime } from '../handler/static.js';
 import { StaticFiles } from '../handler/static-files.js';
 import { compileTryFiles, withTryFiles } from '../handler/try-files.js';
 import { cacheKeyFor } from '../handler/upstream-target.js';
-import { wrapCachedRoute } from '../cache/index.js';
 import { compilePurgeAccess } from '../cache/purge.js';
 import { CGI_SCHEMES, upstreamScheme } from '../config/upstream-url.js';
 import { DEFAULT_TUNNEL_IDLE_MS, effectiveMaxBody } from '../config/client.js';
@@ -33,6 +30,12 @@ import { UpstreamPool } from '../upstream/pool.js';
 
 /** What a proxy route tunnels unless it says otherwise (nginx tunnels only what a config asks for). */
 const DEFAULT_UPGRADE = ['websocket'];
+
+/** try_files as a route step: a hit runs the route's content handler with the found URI. */
+function tryFilesStep(list: readonly string[], files: StaticFiles): Middleware {
+  const tf = compileTryFiles(list);
+  return (next) => withTryFiles(tf, files, next);
+}
 
 /** Defaults for a `proxy: http://host:port` that names no upstream: one server, never marked down. */
 function literalUpstream(name: string, url: string, route: RouteConfig): UpstreamConfig {
@@ -75,93 +78,103 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
   };
   const handlers = new Map<CompiledRoute, RouteHandler>();
   const mayPurge = compilePurgeAccess(config.trustedProxies, config.admin?.allow);
+  /** A proxy route's content handler; fills in the route's cache and script-check steps. */
+  const proxyContent = (route: CompiledRoute, site: SiteConfig, parts: RouteParts, hsts: string | undefined): RouteHandler => {
+    const rc = route.config;
+    const target = route.proxy!;
+    const upstreamName = target.upstream;
+    const upstreamConfig = upstreamName !== undefined ? config.upstreams[upstreamName] : undefined;
+    const poolKey = upstreamName !== undefined && upstreamConfig ? `upstream:${upstreamName}` : `literal:${target.scheme}://${target.address}`;
+    const pool =
+      upstreamName !== undefined && upstreamConfig
+        ? poolFor(poolKey, () => upstreamConfig)
+        : poolFor(poolKey, () =>
+            literalUpstream(
+              `${target.scheme}://${target.address}`,
+              // A unix socket path (fastcgi+unix:/run/php.sock) keeps its +unix form.
+              target.address?.startsWith('/') ? `${target.scheme}+unix:${target.address}` : `${target.scheme}://${target.address}`,
+              rc,
+            ),
+          );
+    const rt: ProxyRuntime = {
+      pool,
+      path: (ctx) =>
+        upstreamPath(route, ctx.match ?? { route }, { rawTarget: ctx.ex.rawTarget, path: ctx.path, args: ctx.args, internal: ctx.internal }, ctx.vars),
+      requestHeaders: {
+        style: config.origin,
+        proxyHost: target.proxyHost,
+        ops: compileHeaderOps(site.headers?.request, rc.headers?.request),
+        underscores: site.underscoresInHeaders,
+      },
+      responseOps: compileHeaderOps(site.headers?.response, rc.headers?.response),
+      hsts,
+      maxBody: effectiveMaxBody(rc, site, config),
+      readTimeoutMs: rc.timeoutMs,
+      retries: upstreamConfig?.retries ?? 0,
+      upgrade: new Set(rc.upgrade ?? DEFAULT_UPGRADE),
+      tunnelIdleMs: rc.tunnelIdleMs ?? DEFAULT_TUNNEL_IDLE_MS,
+    };
+    // FastCGI / uwsgi / SCGI: the CGI params ride on the request; tryFiles may check the script.
+    const scheme = (upstreamConfig && upstreamScheme(upstreamConfig)) ?? target.scheme;
+    const cgi = CGI_SCHEMES.has(scheme) ? compileCgiRoute(scheme, rc, rt.requestHeaders.ops, config.bodyBuffer) : undefined;
+    if (cgi) {
+      route.fastcgi = { splitPathInfo: cgi.splitPathInfo, index: cgi.index };
+      rt.decorate = (ctx, req) => {
+        req.cgi = cgiRequest(ctx, cgi);
+      };
+    } else if (rc.requestBuffering) {
+      rt.buffer = bodyOptions(config.bodyBuffer, true);
+    }
+    if (cgi?.missingScriptStatus !== undefined) {
+      parts.tryFiles = (next) => async (ctx) => {
+        if (await scriptExists(ctx, cgi)) return next(ctx);
+      };
+    } else if (rc.tryFiles && rc.root !== undefined) {
+      // nginx try_files before proxy_pass: a hit forwards the found URI, else the fallback runs.
+      parts.tryFiles = tryFilesStep(rc.tryFiles, new StaticFiles(rc.root, rc.symlinks ?? 'inside'));
+    }
+    if (rc.cacheMs) {
+      parts.cache = {
+        ttlMs: rc.cacheMs,
+        store: config.cache,
+        logger,
+        key: (ctx) => {
+          // A Host set from $proxy_host reads it, as the proxy handler does.
+          ctx.vars.proxyHost = target.proxyHost;
+          return cacheKeyFor(ctx, rt, poolKey);
+        },
+        mayPurge,
+      };
+    }
+    return (ctx) => {
+      ctx.vars.proxyHost = target.proxyHost;
+      handleProxy(ctx, rt);
+    };
+  };
   for (const site of table.sites) {
     const hsts = hstsValue(site.config);
     // A site's limit is one bucket per client across the routes that have no limit of their own.
     const siteLimiter = site.config.rateLimit && limiter(site.config.hosts, undefined, site.config.rateLimit);
     for (const route of site.routes) {
       const rc = route.config;
+      const parts: RouteParts = {
+        limiter: rc.rateLimit ? limiter(site.config.hosts, rc.location, rc.rateLimit) : siteLimiter,
+        compress: { offered: site.config.compress, guardCredentials: route.proxy !== undefined && !site.config.compressAuthenticated },
+        maxBody: route.proxy ? undefined : effectiveMaxBody(rc, site.config, config),
+        cache: undefined,
+        tryFiles: undefined,
+      };
+      let content: RouteHandler | undefined;
       if (rc.return) {
-        handlers.set(route, compileReturn(rc.return));
+        content = compileReturn(rc.return);
       } else if (route.proxy) {
-        const target = route.proxy;
-        const upstreamName = target.upstream;
-        const upstreamConfig = upstreamName !== undefined ? config.upstreams[upstreamName] : undefined;
-        const poolKey = upstreamName !== undefined && upstreamConfig ? `upstream:${upstreamName}` : `literal:${target.scheme}://${target.address}`;
-        const pool =
-          upstreamName !== undefined && upstreamConfig
-            ? poolFor(poolKey, () => upstreamConfig)
-            : poolFor(poolKey, () =>
-                literalUpstream(
-                  `${target.scheme}://${target.address}`,
-                  // A unix socket path (fastcgi+unix:/run/php.sock) keeps its +unix form.
-                  target.address?.startsWith('/') ? `${target.scheme}+unix:${target.address}` : `${target.scheme}://${target.address}`,
-                  rc,
-                ),
-              );
-        const rt: ProxyRuntime = {
-          pool,
-          path: (ctx) =>
-            upstreamPath(route, ctx.match ?? { route }, { rawTarget: ctx.ex.rawTarget, path: ctx.path, args: ctx.args, internal: ctx.internal }, ctx.vars),
-          requestHeaders: {
-            style: config.origin,
-            proxyHost: target.proxyHost,
-            ops: compileHeaderOps(site.config.headers?.request, rc.headers?.request),
-            underscores: site.config.underscoresInHeaders,
-          },
-          responseOps: compileHeaderOps(site.config.headers?.response, rc.headers?.response),
-          hsts,
-          maxBody: effectiveMaxBody(rc, site.config, config),
-          readTimeoutMs: rc.timeoutMs,
-          retries: upstreamConfig?.retries ?? 0,
-          upgrade: new Set(rc.upgrade ?? DEFAULT_UPGRADE),
-          tunnelIdleMs: rc.tunnelIdleMs ?? DEFAULT_TUNNEL_IDLE_MS,
-        };
-        const proxy = (ctx: RequestContext): void => {
-          ctx.vars.proxyHost = target.proxyHost;
-          handleProxy(ctx, rt);
-        };
-        // FastCGI / uwsgi / SCGI: the CGI params ride on the request; tryFiles may check the script.
-        const scheme = (upstreamConfig && upstreamScheme(upstreamConfig)) ?? target.scheme;
-        const cgi = CGI_SCHEMES.has(scheme) ? compileCgiRoute(scheme, rc, rt.requestHeaders.ops, config.bodyBuffer) : undefined;
-        if (cgi) {
-          route.fastcgi = { splitPathInfo: cgi.splitPathInfo, index: cgi.index };
-          rt.decorate = (ctx, req) => {
-            req.cgi = cgiRequest(ctx, cgi);
-          };
-        } else if (rc.requestBuffering) {
-          rt.buffer = bodyOptions(config.bodyBuffer, true);
-        }
-        if (cgi?.missingScriptStatus !== undefined) {
-          handlers.set(route, async (ctx) => {
-            if (await scriptExists(ctx, cgi)) proxy(ctx);
-          });
-        } else if (rc.tryFiles && rc.root !== undefined) {
-          // nginx try_files before proxy_pass: a hit forwards the found URI, else the fallback runs.
-          handlers.set(route, withTryFiles(compileTryFiles(rc.tryFiles), new StaticFiles(rc.root, rc.symlinks ?? 'inside'), proxy));
-        } else {
-          handlers.set(route, proxy);
-        }
-        if (rc.cacheMs) {
-          const key = (ctx: RequestContext): string => {
-            // A Host set from $proxy_host reads it, as in proxy() below.
-            ctx.vars.proxyHost = target.proxyHost;
-            return cacheKeyFor(ctx, rt, poolKey);
-          };
-          wrapCachedRoute(handlers, route, rc.cacheMs, config.cache, logger, key, mayPurge);
-        }
+        content = proxyContent(route, site.config, parts, hsts);
       } else if (rc.root !== undefined) {
         const rt: StaticRuntime = { files: new StaticFiles(rc.root, rc.symlinks ?? 'inside'), index: rc.index, hsts };
-        const serve: RouteHandler = (ctx) => handleStatic(ctx, rt);
-        handlers.set(route, rc.tryFiles ? withTryFiles(compileTryFiles(rc.tryFiles), rt.files, serve) : serve);
+        content = (ctx) => handleStatic(ctx, rt);
+        if (rc.tryFiles) parts.tryFiles = tryFilesStep(rc.tryFiles, rt.files);
       }
-      const handler = handlers.get(route);
-      if (handler) {
-        const routeLimiter = rc.rateLimit ? limiter(site.config.hosts, rc.location, rc.rateLimit) : siteLimiter;
-        const inner = route.proxy ? handler : withBodyLimit(handler, effectiveMaxBody(rc, site.config, config));
-        const guardCredentials = route.proxy !== undefined && !site.config.compressAuthenticated;
-        handlers.set(route, withRateLimit(withCompression(inner, site.config.compress, guardCredentials), routeLimiter));
-      }
+      if (content) handlers.set(route, composeRoute(parts, content));
     }
   }
   const httpsPort = config.listen.https[0]?.port;

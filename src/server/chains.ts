@@ -1,0 +1,54 @@
+// The order a request goes through gatehouse, written once. Named after nginx's phases
+// (ngx_http_core_module: post-read, server-rewrite, find-location, rewrite, preaccess, access,
+// try-files, content, log) where gatehouse has them. The request-level steps run in
+// server/dispatch.ts from REQUEST_PHASES; the steps of a route, once its location is found, are
+// ROUTE_PHASES below, composed once per configuration into one handler per route. A new step (the
+// nginx rewrite and access modules) is an entry in one of these lists, not another level of nesting.
+import type { Middleware, RouteHandler } from '../request/context.js';
+import { withCache, type RouteCacheConfig } from '../cache/index.js';
+import { withBodyLimit } from '../middleware/body-limit.js';
+import { withCompression } from '../middleware/compress.js';
+import type { Coding } from '../middleware/compress-negotiate.js';
+import type { RateLimiter } from '../middleware/rate-limit.js';
+import { withRateLimit } from '../middleware/rate-limit-route.js';
+
+/** What a route's configuration asks of each step; a step with nothing to do is left out. */
+export interface RouteParts {
+  /** limit_req: the route's limiter, else its site's. */
+  limiter: RateLimiter | undefined;
+  /** gzip/brotli: the codings offered, and whether a proxied answer to a request with credentials stays uncompressed (BREACH). */
+  compress: { offered: readonly Coding[]; guardCredentials: boolean };
+  /** client_max_body_size for routes that do not read the body themselves (proxy routes count it as they read). */
+  maxBody: number | undefined;
+  /** proxy_cache. */
+  cache: RouteCacheConfig | undefined;
+  /** try_files, or FastCGI's check that the script exists: runs before the content handler. */
+  tryFiles: Middleware | undefined;
+}
+
+interface RoutePhase {
+  /** nginx's phase the step belongs to. */
+  readonly phase: 'rewrite' | 'preaccess' | 'access' | 'try-files' | 'content';
+  readonly name: string;
+  build(parts: RouteParts): Middleware | undefined;
+}
+
+/** Outermost first: a request meets them in this order, the content handler last. */
+export const ROUTE_PHASES: readonly RoutePhase[] = [
+  { phase: 'preaccess', name: 'rate limit', build: (p) => p.limiter && ((next) => withRateLimit(next, p.limiter)) },
+  // An output filter in nginx; here it wraps the exchange before anything can answer.
+  { phase: 'content', name: 'compression', build: (p) => (next) => withCompression(next, p.compress.offered, p.compress.guardCredentials) },
+  { phase: 'content', name: 'body limit', build: (p) => (p.maxBody === undefined ? undefined : (next) => withBodyLimit(next, p.maxBody)) },
+  { phase: 'content', name: 'cache', build: (p) => p.cache && withCache(p.cache) },
+  { phase: 'try-files', name: 'try files', build: (p) => p.tryFiles },
+];
+
+/** One route's handler: its content handler behind the steps its configuration asks for. */
+export function composeRoute(parts: RouteParts, content: RouteHandler): RouteHandler {
+  let handler = content;
+  for (let i = ROUTE_PHASES.length - 1; i >= 0; i--) {
+    const step = ROUTE_PHASES[i]!.build(parts);
+    if (step) handler = step(handler);
+  }
+  return handler;
+}
