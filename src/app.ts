@@ -52,14 +52,14 @@ export class App {
     const upgrade = (secure: boolean) => (snap: Snapshot, req: IncomingMessage, socket: Duplex, head: Buffer, conn: ConnectionInfo) => {
       const ex = new UpgradeExchange(req, socket, head, conn);
       if (secure) handleExchange(snap, ex);
-      else handlePlainExchange(snap, ex);
+      else handlePlainExchange(snap, ex, acme.answerHttpChallenge);
     };
     this.tlsServers = new ProtocolServers(
       { current, onExchange: (snap: Snapshot, ex: Exchange) => handleExchange(snap, ex), onUpgrade: upgrade(true) },
       true,
     );
     this.plainServers = new ProtocolServers(
-      { current, onExchange: (snap: Snapshot, ex: Exchange) => handlePlainExchange(snap, ex), onUpgrade: upgrade(false) },
+      { current, onExchange: (snap: Snapshot, ex: Exchange) => handlePlainExchange(snap, ex, acme.answerHttpChallenge), onUpgrade: upgrade(false) },
       false,
     );
   }

@@ -10,15 +10,10 @@ import { sendRedirect, sendStatus } from '../http/respond.js';
 const CHALLENGE_PREFIX = '/.well-known/acme-challenge/';
 
 /**
- * Answers an HTTP-01 challenge; set by the ACME room. Returns (or resolves to) false when the token is
- * unknown: the answers live in the storage, so looking one up may take a read.
+ * Answers an HTTP-01 challenge (the ACME service's, handed over by app.ts). Returns (or resolves to)
+ * false when the token is unknown: the answers live in the storage, so looking one up may take a read.
  */
 export type ChallengeResponder = (ex: Exchange, token: string) => boolean | Promise<boolean>;
-
-let challengeResponder: ChallengeResponder | undefined;
-export function setChallengeResponder(responder: ChallengeResponder | undefined): void {
-  challengeResponder = responder;
-}
 
 function pathOf(target: string): string {
   if (target.startsWith('/')) return target;
@@ -27,9 +22,9 @@ function pathOf(target: string): string {
   return m?.[1] || '/';
 }
 
-export function handlePlainExchange(snap: Snapshot, ex: Exchange): void {
+export function handlePlainExchange(snap: Snapshot, ex: Exchange, challengeResponder: ChallengeResponder): void {
   const ctx = startRequest(snap, ex);
-  if (challengeResponder && ex.rawTarget.startsWith(CHALLENGE_PREFIX)) {
+  if (ex.rawTarget.startsWith(CHALLENGE_PREFIX)) {
     const answered = challengeResponder(ex, ex.rawTarget.slice(CHALLENGE_PREFIX.length));
     if (answered === true) return;
     if (answered !== false) {

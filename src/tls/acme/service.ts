@@ -6,7 +6,6 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { SecureContext } from 'node:tls';
 import type { Config } from '../../config/types.js';
-import { setChallengeResponder } from '../../server/plain-http.js';
 import type { Exchange } from '../../http/exchange.js';
 import type { Logger } from '../../log/types.js';
 import type { Storage } from '../../storage/types.js';
@@ -63,7 +62,6 @@ export class AcmeService {
       this.manager?.close();
       this.manager = undefined;
       this.signature = undefined;
-      setChallengeResponder(undefined);
       return;
     }
     const trust = acme.trust ? await readFile(acme.trust, 'utf8') : undefined;
@@ -92,7 +90,6 @@ export class AcmeService {
       await this.manager.setNames(names);
       this.manager.check();
     }
-    setChallengeResponder((ex, token) => this.answerHttp(ex, token));
   }
 
   /** Background work begins: ordering what is missing, the renewal loop, watching the storage. */
@@ -104,7 +101,6 @@ export class AcmeService {
   close(): void {
     this.manager?.close();
     this.manager = undefined;
-    setChallengeResponder(undefined);
   }
 
   /** The key type of the listener's default certificate: the acme-tls/1 certificate must match it. */
@@ -121,6 +117,12 @@ export class AcmeService {
   }
 
   /** HTTP-01 (RFC 8555 §8.3): the key authorization as the body, for the name the challenge is for. */
+  /**
+   * Answers an HTTP-01 challenge on the plain listener (server/plain-http.ts is handed this, as the
+   * TLS listener is handed tlsHooks); false while no ACME is configured or the token is unknown.
+   */
+  readonly answerHttpChallenge = (ex: Exchange, token: string): boolean | Promise<boolean> => (this.manager ? this.answerHttp(ex, token) : false);
+
   private async answerHttp(ex: Exchange, token: string): Promise<boolean> {
     if (ex.method !== 'GET' && ex.method !== 'HEAD') return false;
     const keyAuth = await this.challenges.httpAnswer(token, ex.authority);
