@@ -1,4 +1,4 @@
-// The certificate list the admin side shows: the same inventory as `gatehouse certs` (SPEC §1),
+// The certificate list the admin side shows: the same inventory as `gatehouse certs` (README "Commands"),
 // read from the storage at most every REFRESH_MS so a scrape never waits for the storage (Redis or
 // disk) and /metrics stays fast with many sites.
 import type { Config } from '../config/types.js';

@@ -1,4 +1,4 @@
-// The admin listener (SPEC §6): GET /healthz, /metrics, /status and /status.json on its own
+// The admin listener (README "Operations"): GET /healthz, /metrics, /status and /status.json on its own
 // address, plain HTTP, never behind the site table. Its address is read at start only; a SIGHUP
 // that changes it is logged and needs a restart, like nginx's listen changes need a binary reload.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';

@@ -37,7 +37,7 @@ const raw = (html: string, cls?: string): string => `<td${cls ? ` class="${cls}"
 const DAY_MS = 86_400_000;
 
 /**
- * Days left as a bar over the certificate's lifetime, coloured like the renewal schedule (SPEC §4):
+ * Days left as a bar over the certificate's lifetime, coloured like the renewal schedule (README "Automatic HTTPS (ACME)"):
  * green while more than a third is left, amber once renewal is due, red in the last sixth.
  */
 function daysBar(c: StatusData['certificates'][number]): string {

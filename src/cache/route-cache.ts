@@ -1,4 +1,4 @@
-// The HTTP cache in front of a proxy route (SPEC §2 `cache: DURATION`): what RFC 9111 allows, as
+// The HTTP cache in front of a proxy route (README "Configuration reference" `cache: DURATION`): what RFC 9111 allows, as
 // http-cache-semantics decides it (a shared cache), served at most DURATION after it was stored or
 // last revalidated, never a response with Set-Cookie. GET and HEAD are served from the cache; a
 // miss is fetched once per key however many clients ask at once (followers wait for the leader and

@@ -1,5 +1,5 @@
 // `gatehouse certs [-c FILE] [--json]`: the certificates in the storage and the state of every managed
-// name (SPEC §1). Reads only; safe to run beside a running proxy.
+// name (README "Commands"). Reads only; safe to run beside a running proxy.
 import { openStorage } from '../storage/index.js';
 import { inventory, toJsonRow, type InventoryRow } from '../tls/acme/inventory.js';
 import { EXIT_OK, parseCommandArgs } from './usage.js';

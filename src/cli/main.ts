@@ -1,4 +1,4 @@
-// `gatehouse <command>`: the one entry point. Exit codes follow SPEC §1.
+// `gatehouse <command>`: the one entry point. Exit codes follow README "Commands".
 import { VERSION } from '../version.js';
 import { EXIT_USAGE, UsageError } from './usage.js';
 

@@ -1,4 +1,4 @@
-// `gatehouse renew [-c FILE] [--force] [--dry-run] [--name NAME]` (SPEC §1): one renewal pass, for cron.
+// `gatehouse renew [-c FILE] [--force] [--dry-run] [--name NAME]` (README "Commands"): one renewal pass, for cron.
 // Quiet unless something happened; exit 0 when nothing failed, 1 when a renewal failed (the old
 // certificate keeps serving), 2 on usage or config errors.
 import type { Logger } from '../log/types.js';

@@ -1,4 +1,4 @@
-// Shared CLI plumbing: argument parsing errors and exit codes (SPEC §1).
+// Shared CLI plumbing: argument parsing errors and exit codes (README "Commands").
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export const EXIT_OK = 0;

@@ -1,4 +1,4 @@
-// Finding and reading the config file (SPEC §1), and choosing the reader by its extension.
+// Finding and reading the config file (README "Commands"), and choosing the reader by its extension.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseNative, type LoadedConfig } from './native.js';
@@ -16,7 +16,7 @@ const nginxNotYet: ConfigReader = (_text, file) => {
 };
 
 /**
- * Readers by file extension. `.conf` is nginx syntax (SPEC §1); the nginx adapter replaces this
+ * Readers by file extension. `.conf` is nginx syntax (README "Commands"); the nginx adapter replaces this
  * entry with `registerConfigReader('.conf', ...)`. Any other extension is read as native: YAML is
  * a superset of JSON, so a file without `.yaml`/`.json` (e.g. /etc/gatehouse/config) still works.
  */

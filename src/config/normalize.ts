@@ -1,7 +1,7 @@
 // From a schema-checked value to the `Config` every other room reads: defaults filled in, relative
 // paths made absolute against the config file's folder, and the checks that need several values.
 //
-// Top-level defaults (SPEC §2): no listener unless `listen.http`/`listen.https` is written (but at
+// Top-level defaults (README "Configuration reference"): no listener unless `listen.http`/`listen.https` is written (but at
 // least one must be); `drainTimeout` 30s; `storage` ./certs; no trusted proxies; access log to
 // stdout in combined format, error log to stderr at level info.
 import ipaddr from 'ipaddr.js';

@@ -1,4 +1,4 @@
-// The one JSON schema of the native config (SPEC §2): structure and types only. Defaults and the
+// The one JSON schema of the native config (README "Configuration reference"): structure and types only. Defaults and the
 // checks that need more than one value (duplicate hosts, unknown upstreams...) are in the
 // normalising steps. Pieces are shared as JS constants rather than `$ref`s so that every ajv
 // `schemaPath` is a plain path from the root, which `schema-errors.ts` relies on for `anyOf`.

@@ -90,7 +90,7 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
     hosts: hosts.map((h) => h.host),
     default: ok('default') ? (rs.default as boolean) : false,
     tls,
-    // A plain-HTTP site has nowhere to redirect to; a TLS one sends HTTP visitors over (SPEC §2).
+    // A plain-HTTP site has nowhere to redirect to; a TLS one sends HTTP visitors over (README "Configuration reference").
     redirect: ok('redirect') ? (rs.redirect as 'https' | 'off') : tls.kind === 'off' ? 'off' : 'https',
     compress: ok('compress') ? compress(ctx, [...at, 'compress'], rs.compress as NonNullable<RawSite['compress']>) : ['br', 'gzip'],
     compressAuthenticated: ok('compressAuthenticated') ? (rs.compressAuthenticated as boolean) : false,

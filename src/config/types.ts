@@ -15,7 +15,7 @@ export interface ListenAddress {
   port: number;
 }
 
-/** The admin listener (SPEC §6): loopback clients are always let in, `allow` adds CIDRs or addresses. */
+/** The admin listener (README "Operations"): loopback clients are always let in, `allow` adds CIDRs or addresses. */
 export interface AdminConfig extends ListenAddress {
   allow?: string[];
   /** Host names (lower-case, no port) a client may use for it besides IP addresses and `localhost` (DNS rebinding). */
@@ -186,7 +186,7 @@ export interface CacheStoreConfig {
 export interface Config {
   /** Absolute path of the file this came from. */
   file: string;
-  /** `native` for YAML/JSON, `nginx` when read through the nginx adapter (changes some defaults, SPEC §3). */
+  /** `native` for YAML/JSON, `nginx` when read through the nginx adapter (changes some defaults, README "What reaches the backend"). */
   origin: 'native' | 'nginx';
   listen: { http: ListenAddress[]; https: ListenAddress[] };
   admin?: AdminConfig;

@@ -1,4 +1,4 @@
-// Durations, sizes and rates as written in the config (SPEC §2). The nginx adapter reads nginx's
+// Durations, sizes and rates as written in the config (README "Configuration reference"). The nginx adapter reads nginx's
 // own spellings through the same functions, so the rules follow nginx where they overlap.
 
 const DURATION_UNITS: Record<string, number> = {

@@ -29,7 +29,7 @@ export interface ProxyTarget {
 export function parseProxyTarget(value: string, upstreamNames: ReadonlySet<string>): ProxyTarget {
   const text = value.trim();
   if (upstreamNames.has(text)) return { scheme: 'http', upstream: text, proxyHost: text };
-  // `scheme://…`, or `scheme+unix:/path` (also `scheme+unix:///path`), as SPEC §2 writes it.
+  // `scheme://…`, or `scheme+unix:/path` (also `scheme+unix:///path`), as README "Configuration reference" writes it.
   const m = /^([a-z0-9]+)(\+unix:|:\/\/)(.*)$/i.exec(text);
   if (!m) {
     throw new Error(`proxy "${text}" is neither an upstream name nor a URL like http://127.0.0.1:8080`);

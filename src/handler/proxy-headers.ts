@@ -1,4 +1,4 @@
-// The headers a proxied request and its response carry across gatehouse (SPEC §3).
+// The headers a proxied request and its response carry across gatehouse (README "What reaches the backend").
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ResponseHeaders } from '../http/exchange.js';
 import { applyHeaderOps, setValue, type CompiledHeaderOps } from '../http/header-ops.js';

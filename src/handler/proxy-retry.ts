@@ -1,4 +1,4 @@
-// When a failed upstream attempt may go to another server (SPEC §2 `retries`), and which failures
+// When a failed upstream attempt may go to another server (README "Configuration reference" `retries`), and which failures
 // count against a server's health. Follows nginx's default `proxy_next_upstream error timeout` and
 // its rule since 1.9.13: a non-idempotent request (POST, PATCH, LOCK…) is passed on only when it
 // provably never reached a server — a connect failure. Nothing is retried once the response head

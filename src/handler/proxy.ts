@@ -23,7 +23,7 @@ export interface ProxyRuntime {
   hsts: string | undefined;
   maxBody: number | undefined;
   readTimeoutMs: number | undefined;
-  /** Extra attempts on other servers (SPEC §2 `retries`; the rules are in proxy-retry.ts). */
+  /** Extra attempts on other servers (README "Configuration reference" `retries`; the rules are in proxy-retry.ts). */
   retries: number;
   /** Adds protocol-specific values (FastCGI/uwsgi/SCGI params) to the upstream request. */
   decorate?(ctx: RequestContext, req: UpstreamRequest): void;

@@ -1,4 +1,4 @@
-// The one place upstream failures become statuses (SPEC §3): refused/reset/invalid → 502,
+// The one place upstream failures become statuses (README "What reaches the backend"): refused/reset/invalid → 502,
 // timeouts → 504, nothing available → 503; a request body gatehouse will not hold → 413 or 507.
 import { BodyRefused } from '../transport/cgi/body.js';
 import { UpstreamError } from '../transport/types.js';

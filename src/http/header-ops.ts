@@ -1,4 +1,4 @@
-// `headers: { request|response: { set, remove } }` compiled once per config (SPEC §2).
+// `headers: { request|response: { set, remove } }` compiled once per config (README "Configuration reference").
 import { compileTemplate, type Template } from './variables.js';
 import type { VarSource } from './vars-types.js';
 

@@ -1,4 +1,4 @@
-// Who may tell us the client's address (SPEC §2 trustedProxies). Compiled once per config.
+// Who may tell us the client's address (README "Configuration reference" trustedProxies). Compiled once per config.
 import ipaddr from 'ipaddr.js';
 
 export type TrustCheck = (address: string) => boolean;

@@ -1,6 +1,6 @@
 // One request/response exchange, whatever the client protocol. HTTP/2 uses the core stream API
 // (no compat Http2ServerRequest/Response objects: measured as the main per-request cost, see
-// shared/notes/performance.md); HTTP/1.x uses Node's http server objects.
+// docs/performance.md); HTTP/1.x uses Node's http server objects.
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import http2, { type ServerHttp2Stream } from 'node:http2';
 import { PassThrough, type Readable } from 'node:stream';

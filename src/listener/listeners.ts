@@ -60,7 +60,7 @@ interface TlsChoice {
 }
 
 /**
- * The certificate for one ClientHello, per SPEC §4: the acme-tls/1 challenge certificate only for a
+ * The certificate for one ClientHello, per README "Automatic HTTPS (ACME)": the acme-tls/1 challenge certificate only for a
  * client that offers acme-tls/1 and only for a name with an open challenge; otherwise exact name,
  * one-label wildcard, default site; on-demand issuance for a name nothing covers. Synchronous unless
  * the ACME room has to look something up.

@@ -1,4 +1,4 @@
-// The access log (SPEC §6): one line per request, nginx "combined" plus the proxy's own fields, or
+// The access log (README "Operations"): one line per request, nginx "combined" plus the proxy's own fields, or
 // JSON. Lines are batched and written once per tick: a write() per request costs a syscall each.
 import fs from 'node:fs';
 import type { LogConfig } from '../config/types.js';

@@ -1,4 +1,4 @@
-// The error log (SPEC §6): winston, one line per event, to stderr, stdout or a file.
+// The error log (README "Operations"): winston, one line per event, to stderr, stdout or a file.
 import winston from 'winston';
 import type { LogConfig, LogTarget } from '../config/types.js';
 import type { Logger } from './types.js';

@@ -1,4 +1,4 @@
-// SPEC §2 `maxBody` for routes that do not read the body (static files, `return`): a declared
+// README "Configuration reference" `maxBody` for routes that do not read the body (static files, `return`): a declared
 // Content-Length over the limit is refused with 413 as nginx's client_max_body_size does for every
 // location. Proxy routes (HTTP and CGI) check in the proxy handler, which also counts chunked bodies.
 import { refuseBody } from '../http/respond.js';

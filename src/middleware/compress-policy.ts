@@ -1,7 +1,7 @@
 // Which responses are worth compressing on the fly, decided from the response head alone.
 import type { ResponseHeaders } from '../http/exchange.js';
 
-/** SPEC §2: bodies under 1 KiB gain little and may grow (nginx's gzip_min_length is 20, Caddy's 512). */
+/** README "Configuration reference": bodies under 1 KiB gain little and may grow (nginx's gzip_min_length is 20, Caddy's 512). */
 export const MIN_LENGTH = 1024;
 
 /**

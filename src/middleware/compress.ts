@@ -1,4 +1,4 @@
-// SPEC §2 `compress`: wraps a route handler so that its responses, proxied or static, leave
+// README "Configuration reference" `compress`: wraps a route handler so that its responses, proxied or static, leave
 // compressed when the client and the response allow it.
 import type { RouteHandler } from '../request/context.js';
 import { CompressingExchange } from './compress-exchange.js';

@@ -1,4 +1,4 @@
-// SPEC §2 `rateLimit` on a site or a route: 429 with Retry-After for a client over its rate.
+// README "Configuration reference" `rateLimit` on a site or a route: 429 with Retry-After for a client over its rate.
 import { type RequestContext } from '../request/context.js';
 import { headerValue } from '../http/headers.js';
 import { clientAddress } from '../http/trust.js';

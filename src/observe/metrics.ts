@@ -1,4 +1,4 @@
-// The process's metrics (SPEC §6) on a private prom-client Registry, and the cheap recorders the
+// The process's metrics (README "Operations") on a private prom-client Registry, and the cheap recorders the
 // hot paths call. Label sets are bounded by the config: site = its first host, route = the location
 // as written (never the URL), status = the code sent; label children are cached per compiled site
 // and route, so a request costs a map lookup and two increments.

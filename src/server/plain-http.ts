@@ -1,4 +1,4 @@
-// The plain HTTP listener (SPEC §3): ACME HTTP-01 answers, 308 to HTTPS for TLS sites, and
+// The plain HTTP listener (README "What reaches the backend"): ACME HTTP-01 answers, 308 to HTTPS for TLS sites, and
 // normal serving for `tls: off` sites or `redirect: off`.
 import type { Exchange } from '../http/exchange.js';
 import type { Snapshot } from './types.js';

@@ -1,7 +1,7 @@
 // Lease locks on a filesystem shared by every process (and, over NFS, every machine) using one storage
 // folder. A lock is a small JSON file; the holder rewrites it with a later `expires` every heartbeat, so a
 // holder that dies (kill -9, power loss) stops renewing and its lease runs out. Waiters break a lock whose
-// lease has run out and take it (SPEC §5: a crashed holder's lock expires within 2 minutes).
+// lease has run out and take it (README "Several machines": a crashed holder's lock expires within 2 minutes).
 //
 // The design follows CertMagic's FileStorage (lock file created exclusively, kept fresh by the holder,
 // removed when stale), with two changes for safety between racing waiters:

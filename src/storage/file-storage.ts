@@ -1,4 +1,4 @@
-// Storage in a local (or NFS-shared) folder, `./certs` by default (SPEC §5).
+// Storage in a local (or NFS-shared) folder, `./certs` by default (README "Several machines").
 //
 // Permissions: every folder is 0700, so nobody but the owner can even reach a file inside. Values stored
 // with `secret: true` (private keys) are 0600 anyway, in case the folder is copied or its mode loosened;

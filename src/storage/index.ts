@@ -1,4 +1,4 @@
-// Opens the storage named by the config's `storage` value (SPEC §2, §5).
+// Opens the storage named by the config's `storage` value (README "Configuration reference", §5).
 import { parseDuration } from '../config/units.js';
 import type { Logger } from '../log/types.js';
 import { FileStorage, type FileStorageOptions } from './file-storage.js';
@@ -41,7 +41,7 @@ function leaseFromEnv(env: NodeJS.ProcessEnv): FileStorageOptions {
   } catch {
     leaseMs = NaN;
   }
-  // SPEC §4: a crashed holder's lock expires within 2 minutes.
+  // README "Automatic HTTPS (ACME)": a crashed holder's lock expires within 2 minutes.
   if (!(leaseMs >= 300 && leaseMs <= MAX_LEASE_MS)) {
     process.emitWarning(`GATEHOUSE_STORAGE_LEASE=${raw} must be a duration from 300ms to 2m; using the default`);
     return {};

@@ -1,5 +1,5 @@
 // The connection to Redis behind RedisStorage, tuned for a proxy that must keep serving while Redis is
-// away (SPEC §4: a failure never removes the certificate that is serving):
+// away (README "Automatic HTTPS (ACME)": a failure never removes the certificate that is serving):
 //  - no offline queue and no replay: ioredis by default queues commands while disconnected and resends
 //    them later, so a caller could wait without bound and a write could land minutes after its caller gave
 //    up. Here a command fails at once with StorageUnavailableError, and callers retry on their own schedule;

@@ -2,7 +2,7 @@
 // Redis", correct implementation with a single instance): `SET key token NX PX lease` takes the lock; only
 // the holder's token may extend (PEXPIRE) or delete it, checked atomically in Lua, so a holder that stalled
 // past its lease and lost the lock can neither prolong nor release the next holder's lock. A holder that
-// dies (kill -9, lost machine) stops its heartbeat and Redis expires the key after the lease (SPEC §4: at
+// dies (kill -9, lost machine) stops its heartbeat and Redis expires the key after the lease (README "Automatic HTTPS (ACME)": at
 // most 2 minutes). Same lease/heartbeat/poll model as FileLocks.
 //
 // Not Redlock: one Redis (or a primary with replicas) is the storage's source of truth anyway. A failover

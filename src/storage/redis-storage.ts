@@ -1,4 +1,4 @@
-// Storage in Redis (`storage: redis://…`, SPEC §5): what ./certs holds, shared by every gatehouse instance
+// Storage in Redis (`storage: redis://…`, README "Several machines"): what ./certs holds, shared by every gatehouse instance
 // that points at the same Redis, database and prefix. Layout under the prefix P (default `gatehouse`):
 //
 //   P:data:<key>      the value, as raw bytes (certificates and keys byte-exact)

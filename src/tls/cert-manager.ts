@@ -1,4 +1,4 @@
-// Which certificate a handshake gets (SPEC §4), and keeping that set current: internal certificates from
+// Which certificate a handshake gets (README "Automatic HTTPS (ACME)"), and keeping that set current: internal certificates from
 // the local CA, manual `{ cert, key }` files reloaded when they change, and — through replaceEntry — the
 // certificates the ACME room obtains and renews at runtime.
 //
@@ -68,7 +68,7 @@ export class CertManager implements CertificateSelector {
     return manager;
   }
 
-  /** SPEC §4 order: exact name, then a one-label wildcard, then the default site's certificate. */
+  /** README "Automatic HTTPS (ACME)" order: exact name, then a one-label wildcard, then the default site's certificate. */
   select(servername: string | undefined): CertEntry | undefined {
     if (servername) {
       const host = normalizeName(servername);

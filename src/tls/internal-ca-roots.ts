@@ -1,4 +1,4 @@
-// The internal CA's roots (SPEC §4, security review F13): the one users trust (`internal-ca/root.crt`)
+// The internal CA's roots (README "Automatic HTTPS (ACME)", security review F13): the one users trust (`internal-ca/root.crt`)
 // and, for 30 days before it takes over, its announced successor (`internal-ca/next.crt`).
 //
 // A root lives a year and permits only local names (name-constraints.ts) plus the `tls: internal`

@@ -1,4 +1,4 @@
-// The local CA for `tls: internal` sites (SPEC §4): roots kept by internal-ca-roots.ts, and leaf
+// The local CA for `tls: internal` sites (README "Automatic HTTPS (ACME)"): roots kept by internal-ca-roots.ts, and leaf
 // certificates reused from the storage while they are valid and cover the names. Obtaining follows
 // CertMagic: single-flight in the process, look in storage, take the storage lock, look again, and only
 // then create — so a pm2 cluster or several instances sharing the storage make one certificate, not many.
@@ -20,7 +20,7 @@ export interface IssuedCertificate {
 }
 
 export interface InternalCaOptions {
-  /** Leaf lifetime; default 30 days (renewed with a third left, SPEC §4). */
+  /** Leaf lifetime; default 30 days (renewed with a third left, README "Automatic HTTPS (ACME)"). */
   leafLifetimeMs?: number;
   /** Root lifetime; default 365 days (security review F13: a year at most). */
   rootLifetimeMs?: number;

@@ -1,4 +1,4 @@
-// When a certificate is due for renewal (SPEC §4): when a third of its lifetime is left, or half of it
+// When a certificate is due for renewal (README "Automatic HTTPS (ACME)"): when a third of its lifetime is left, or half of it
 // for short-lived certificates (under 10 days), so a failure still leaves days of retries before expiry.
 const SHORT_LIVED_MS = 10 * 24 * 3600_000;
 

@@ -1,4 +1,4 @@
-// The TLS settings every server-side context shares (SPEC §4: TLS 1.2 and 1.3 only; TLS 1.2 with ECDHE and
+// The TLS settings every server-side context shares (README "Automatic HTTPS (ACME)": TLS 1.2 and 1.3 only; TLS 1.2 with ECDHE and
 // AEAD ciphers only). The listener's `tls.createServer` must use the same ones as the per-certificate
 // contexts: OpenSSL keeps the protocol versions and cipher list of the context a connection started with
 // and only swaps the certificate when SNICallback picks another context, so both places must agree.

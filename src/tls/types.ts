@@ -13,7 +13,7 @@ export interface CertEntry {
 
 export interface CertificateSelector {
   /**
-   * The certificate for a ClientHello's server name, per SPEC §4: exact name, then a one-label
+   * The certificate for a ClientHello's server name, per README "Automatic HTTPS (ACME)": exact name, then a one-label
    * wildcard, then the default site's certificate. `undefined` servername (no SNI, or an IP) gets
    * the default. Returns undefined only when no certificate exists at all.
    */
@@ -21,7 +21,7 @@ export interface CertificateSelector {
 }
 
 /**
- * What the TLS listener asks the ACME room during a handshake (SPEC §4; ARCHITECTURE.md on ALPN and SNI).
+ * What the TLS listener asks the ACME room during a handshake (README "Automatic HTTPS (ACME)"; docs/architecture.md on ALPN and SNI).
  */
 export interface AcmeTlsHooks {
   /** ACME is configured: a client offering `acme-tls/1` is a validator (RFC 8737). */

@@ -1,5 +1,5 @@
 // One round trip to one upstream server. A transport knows nothing of routing or balancing
-// (ARCHITECTURE.md); it streams both ways and reports through a sink, so the proxy core can write
+// (docs/architecture.md); it streams both ways and reports through a sink, so the proxy core can write
 // straight to the client without an intermediate stream per request.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';

@@ -1,4 +1,4 @@
-// Active health checks (SPEC §2 `health`): every `interval` each server gets one probe. HTTP-family
+// Active health checks (README "Configuration reference" `health`): every `interval` each server gets one probe. HTTP-family
 // servers (http, https, h2, h2c) get `GET path` through their own transport — same scheme, TLS
 // settings and keep-alive connections as real traffic — and pass on exactly `status`. FastCGI,
 // uwsgi and SCGI servers pass on a TCP (or unix socket) connect: a request there would run an

@@ -1,4 +1,4 @@
-// php-fpm, uWSGI and nginx as test peers (shared/notes/test-peers.md §3, §4): started with a
+// php-fpm, uWSGI and nginx as test peers: started with a
 // generated config in a temp dir, ready when their log says so, stopped by pid.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

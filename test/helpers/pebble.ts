@@ -1,5 +1,5 @@
-// Real Pebble (Debian's /usr/bin/pebble 2.4) and pebble-challtestsrv as the ACME CA for tests
-// (shared/notes/test-peers.md §2). challtestsrv runs as a DNS server only, resolving every name to
+// Real Pebble (Debian's /usr/bin/pebble 2.4) and pebble-challtestsrv as the ACME CA for tests.
+// challtestsrv runs as a DNS server only, resolving every name to
 // 127.0.0.1, so pebble's validation reaches gatehouse on the httpPort/tlsPort written into pebble's config.
 // Those ports must be chosen before pebble starts, so the caller picks them (the ports gatehouse listens on).
 import { execFileSync } from 'node:child_process';

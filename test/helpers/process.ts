@@ -1,5 +1,5 @@
 // Child processes for tests: started with spawn (so we hold the real pid), stopped by that pid,
-// always awaited so no zombie or orphan outlives a test file (shared/notes/test-peers.md §10).
+// always awaited so no zombie or orphan outlives a test file.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
 export interface Peer {

@@ -1,5 +1,5 @@
 // A real redis-server (Debian's /usr/bin/redis-server 7.0) on a free loopback port, no persistence unless
-// asked (shared/notes/test-peers.md §6), started and stopped by pid. `restart()` keeps the port and the
+// asked, started and stopped by pid. `restart()` keeps the port and the
 // folder, so a test can take Redis away and bring it back under clients that stay connected to the URL.
 import { execFileSync } from 'node:child_process';
 import { tempDir } from './gatehouse.js';

@@ -1,5 +1,5 @@
 // Renewal by the loop alone, against Pebble issuing short-lived certificates (24 s: renewed at half-life,
-// SPEC §4), and what happens when the CA goes away: the old certificate keeps serving, `gatehouse certs`
+// README "Automatic HTTPS (ACME)"), and what happens when the CA goes away: the old certificate keeps serving, `gatehouse certs`
 // says why, and the next attempt is backed off. Also ARI (RFC 9773) through a renewalInfo front.
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';

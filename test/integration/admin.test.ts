@@ -1,4 +1,4 @@
-// The admin listener end to end (SPEC §6): real HTTPS traffic through the built gatehouse to a real
+// The admin listener end to end (README "Operations"): real HTTPS traffic through the built gatehouse to a real
 // backend, then /metrics parsed as Prometheus text, /status in headless Chromium, the loopback-only
 // rule from a non-loopback address, /healthz during a drain, and metrics merged over two pm2
 // cluster workers sharing one admin port.
@@ -71,7 +71,7 @@ describe('admin listener (integration)', function () {
     expect((await get('a.test', '/nothing')).status).to.equal(404);
     expect((await get('b.test', '/')).status).to.equal(204);
     expect((await curl(['--http1.1', ...gh.curlArgs('b.test', '/x')])).status).to.equal(204);
-    // TLS 1.1 is refused (SPEC §4): one failed handshake.
+    // TLS 1.1 is refused (README "Automatic HTTPS (ACME)"): one failed handshake.
     expect((await curl(['--tls-max', '1.1', ...gh.curlArgs('a.test', '/')])).exitCode).to.not.equal(0);
   });
 

@@ -82,7 +82,7 @@ describe('proxy core edges (integration)', function () {
   it('survives malformed and hostile requests and keeps serving', async () => {
     const ca = fs.readFileSync(combined.caFile);
     const port = combined.httpsPort;
-    // HTTP/1.0 without Host (crashed a hand-written Node proxy in shared/notes/performance.md).
+    // HTTP/1.0 without Host (crashed a hand-written Node proxy in docs/performance.md).
     expect(await rawTls(port, 'e.test', ca, 'GET / HTTP/1.0\r\n\r\n')).to.match(/^HTTP\/1\.1 200/);
     expect(await rawTls(port, 'e.test', ca, 'GET / HTTP/1.1\r\n\r\n')).to.match(/^HTTP\/1\.1 400/);
     expect(await rawTls(port, 'e.test', ca, 'GARBAGE\r\n\r\n')).to.match(/^HTTP\/1\.1 400/);

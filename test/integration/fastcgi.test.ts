@@ -373,7 +373,7 @@ describe('FastCGI (php-fpm, integration)', function () {
     before(async () => {
       nginxPort = await freePort();
       const { cert, key } = selfSignedCert(dir);
-      // nginx's own recipe for what SPEC §3 asks: fastcgi.conf, the PATH_INFO split, an index.
+      // nginx's own recipe for what README "What reaches the backend" asks: fastcgi.conf, the PATH_INFO split, an index.
       const php = `fastcgi_split_path_info ^(.+?\\.php)(/.*)$;
         fastcgi_param PATH_INFO $fastcgi_path_info;
         fastcgi_index index.php;

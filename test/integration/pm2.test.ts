@@ -210,7 +210,7 @@ describe('pm2 cluster (integration)', function () {
     const id = (await pm2.list()).find((p) => p.name === CRON_APP)!.id;
     const logs = () => pm2.logs(CRON_APP, id);
     const obtained = await eventually('the first run to obtain', async () => /obtained cron\.example\.test: serial (\w+)/.exec(logs())?.[1], 30_000, 250);
-    // Due at half of pebble's 20 s lifetime (SPEC §4); each cron run before that finds nothing to do.
+    // Due at half of pebble's 20 s lifetime (README "Automatic HTTPS (ACME)"); each cron run before that finds nothing to do.
     const renewed = await eventually('a later cron run to renew', async () => /renewed cron\.example\.test: serial (\w+)/.exec(logs())?.[1], 40_000, 250);
     const stored = (await certsJson(cronConfig)).find((r) => r.names.includes('cron.example.test'));
     await pm2.run(['delete', CRON_APP]);

@@ -1,4 +1,4 @@
-// Several gatehouse instances sharing one real redis-server and one Pebble (SPEC §4, §5): one order per
+// Several gatehouse instances sharing one real redis-server and one Pebble (README "Automatic HTTPS (ACME)", §5): one order per
 // name, a renewal by one (or by cron) served by all within seconds through the change notification, a lock
 // holder killed mid-order taken over after its lease, and a Redis outage that never stops HTTPS.
 import { expect } from 'chai';
@@ -187,7 +187,7 @@ describe('Redis storage shared by several instances (integration)', function () 
     }
   });
   it('a renewal that falls due while Redis is away runs as soon as Redis is back, not after the one-minute retry', async () => {
-    // Its own Pebble: 16 s certificates are due at half-life (SPEC §4), and its own validation ports.
+    // Its own Pebble: 16 s certificates are due at half-life (README "Automatic HTTPS (ACME)"), and its own validation ports.
     const ports = await otherPorts();
     const [shortPebble, own] = await Promise.all([startPebble({ httpPort: ports.http, tlsPort: ports.https, validitySeconds: 16 }), startRedis()]);
     try {

@@ -1,4 +1,4 @@
-// Challenge answers (SPEC §4): kept in memory for the challenges this process opened, and in the
+// Challenge answers (README "Automatic HTTPS (ACME)"): kept in memory for the challenges this process opened, and in the
 // storage for every process — so a running proxy answers the challenges `gatehouse renew` (cron) or
 // another instance opened. A miss in memory looks in the storage on each request: validation requests are
 // rare, and a cache could serve a previous challenge's answer.

@@ -1,4 +1,4 @@
-// What `gatehouse certs` shows (SPEC §1): every certificate in the storage (ACME ones under each issuer,
+// What `gatehouse certs` shows (README "Commands"): every certificate in the storage (ACME ones under each issuer,
 // internal ones), every `tls: acme` name that has none yet, and manual certificate files from the config,
 // each with its status and the renewal state the proxy or `gatehouse renew` left in the storage.
 import { X509Certificate } from 'node:crypto';
@@ -14,7 +14,7 @@ import { dueTime } from './schedule.js';
 
 export type CertStatus = 'pending' | 'valid' | 'renewing' | 'failing' | 'expired';
 
-/** One line of `gatehouse certs --json`: exactly SPEC §1's fields. */
+/** One line of `gatehouse certs --json`: exactly README "Commands"'s fields. */
 export interface CertRow {
   names: string[];
   source: 'acme' | 'internal' | 'manual';
@@ -103,7 +103,7 @@ export async function inventory(config: Config, storage: Storage, now = Date.now
   return rows;
 }
 
-/** The JSON form: SPEC §1's fields only. */
+/** The JSON form: README "Commands"'s fields only. */
 export function toJsonRow(row: InventoryRow): CertRow {
   const { names, source, issuer, serial, notBefore, notAfter, daysLeft, status, lastError, nextAttempt } = row;
   return { names, source, issuer, serial, notBefore, notAfter, daysLeft, status, lastError, nextAttempt };

@@ -1,4 +1,4 @@
-// The ACME Issuer (ARCHITECTURE.md: `Issuer { key; issue(names, signal) }`): an account on one directory,
+// The ACME Issuer (docs/architecture.md: `Issuer { key; issue(names, signal) }`): an account on one directory,
 // the challenge types this deployment can answer, and the order flow. When a challenge fails, the next
 // type is tried in a new order (an authorization with a failed challenge is dead, RFC 8555 §7.1.6).
 import type { AcmeConfig } from '../../config/types.js';

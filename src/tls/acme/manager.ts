@@ -1,4 +1,4 @@
-// ACME certificates of a running proxy (SPEC §4): loaded from the storage at start (no CA involved),
+// ACME certificates of a running proxy (README "Automatic HTTPS (ACME)"): loaded from the storage at start (no CA involved),
 // obtained in the background for names that have none, renewed by one loop, and swapped into the
 // CertManager without a restart. Another process (cron `gatehouse renew`, another instance) storing a
 // certificate is noticed through the storage's change marker and picked up the same way.
@@ -257,7 +257,7 @@ export class AcmeManager {
       this.o.logger.error('a stored ACME certificate cannot be used', { names: m.names, error: (err as Error).message });
       return false;
     }
-    // Never remove what is serving (SPEC §4): an expired certificate still beats none.
+    // Never remove what is serving (README "Automatic HTTPS (ACME)"): an expired certificate still beats none.
     if (!m.names.every((n) => entry.covers(n))) return false;
     m.entry = entry;
     m.pem = pair.certPem;

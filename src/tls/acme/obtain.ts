@@ -125,7 +125,7 @@ export class Obtainer {
         if (again) meta.replaced = new X509Certificate(again.certPem).serialNumber;
         const pair = { certPem: issued.certPem, keyPem: issued.keyPem, meta };
         await this.store.save(primary, pair, meta);
-        // A success clears the last error (SPEC §4); the ARI window belonged to the old certificate.
+        // A success clears the last error (README "Automatic HTTPS (ACME)"); the ARI window belonged to the old certificate.
         await this.store.saveState(primary, { names, failures: 0, lastError: null, nextAttempt: null });
         return { kind: 'issued', pair, ms: issued.ms };
       } catch (err) {

@@ -1,6 +1,6 @@
 // One renewal pass over the managed certificates, for `gatehouse renew` (cron). Same obtain path as the
 // proxy (lock, look again, order; state in the storage), plus what a separate process needs: deciding
-// what is due without a running loop, giving up on an unreachable CA within 60 s (SPEC §4), and listening
+// what is due without a running loop, giving up on an unreachable CA within 60 s (README "Automatic HTTPS (ACME)"), and listening
 // on the challenge ports itself when no proxy holds them.
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';

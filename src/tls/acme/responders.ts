@@ -1,4 +1,4 @@
-// Challenge responders for `gatehouse renew` when no proxy holds the ports (SPEC §4): for the duration of
+// Challenge responders for `gatehouse renew` when no proxy holds the ports (README "Automatic HTTPS (ACME)"): for the duration of
 // the run it listens where the config says the proxy would, answering only ACME challenges. A port that is
 // in use is left to its holder — normally the running proxy, which answers from the storage.
 import http from 'node:http';

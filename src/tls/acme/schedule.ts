@@ -1,4 +1,4 @@
-// When to renew and when to retry (SPEC §4). Pure functions of times, so the loop and `gatehouse certs`
+// When to renew and when to retry (README "Automatic HTTPS (ACME)"). Pure functions of times, so the loop and `gatehouse certs`
 // agree, and unit tests need no clock.
 import { renewalTime } from '../renewal.js';
 

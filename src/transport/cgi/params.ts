@@ -1,6 +1,6 @@
 // The parameters nginx sends with its stock parameter files — fastcgi.conf (+ PATH_INFO as Debian's
 // snippets/fastcgi-php.conf adds it), uwsgi_params, scgi_params — so that an app sees behind
-// gatehouse what it sees behind nginx with the same root (SPEC §3). Values follow nginx's
+// gatehouse what it sees behind nginx with the same root (README "What reaches the backend"). Values follow nginx's
 // variables: $content_type and $content_length are sent empty when absent (no if_not_empty on
 // them), HTTPS is "on" over TLS and left out otherwise (`HTTPS $https if_not_empty`).
 //

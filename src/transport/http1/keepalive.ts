@@ -30,7 +30,7 @@ export class KeepAlivePool {
     private readonly origin: string,
     private readonly options: ClientOptions,
     connect: buildConnector.BuildOptions,
-    /** Idle connections kept (SPEC §2 `keepalive`); 0 closes each connection after its response. */
+    /** Idle connections kept (README "Configuration reference" `keepalive`); 0 closes each connection after its response. */
     private readonly maxIdle: number,
   ) {
     // One connector for all Clients, so TLS sessions are resumed across connections (as in undici's Pool).

@@ -1,4 +1,4 @@
-// The policy named by `balance:` (SPEC §2), one place so a new policy is one line here.
+// The policy named by `balance:` (README "Configuration reference"), one place so a new policy is one line here.
 import type { UpstreamConfig } from '../../config/types.js';
 import type { Balancer } from '../balancer.js';
 import { IpHashBalancer } from './ip-hash.js';

@@ -6,7 +6,7 @@ const MIN = lines('listen: { https: 8443 }', 'sites:', '  - hosts: [a.test]', ' 
 
 describe('config/normalize', () => {
   describe('defaults', () => {
-    it('fills in the top-level defaults of SPEC §2', () => {
+    it('fills in the top-level defaults of README "Configuration reference"', () => {
       const c = valid(MIN);
       expect(c.file).to.equal('/etc/gatehouse/gatehouse.yaml');
       expect(c.origin).to.equal('native');
@@ -188,7 +188,7 @@ describe('config/normalize', () => {
       expect(acmeOf('{ directory: "https://localhost:14000/dir" }')?.directory).to.equal('https://localhost:14000/dir');
     });
 
-    it('keeps every SPEC key', () => {
+    it('keeps every documented key', () => {
       const acme = acmeOf(
         '{ email: ops@example.com, trust: ./ca.pem, challenges: [tls-alpn-01], key: rsa-2048, renewBefore: 30d, ' +
           'eab: { kid: K, hmac: H }, profile: tlsserver, onDemand: { ask: "http://127.0.0.1:5555/check" } }',

@@ -1,8 +1,8 @@
-// The full example of SPEC §2 is a valid config, and reads as the SPEC describes it.
+// The full example of README "Configuration reference" is a valid config, and reads as the README describes it.
 import { expect } from 'chai';
 import { parseConfig } from '../../../src/config/index.js';
 
-// Copied from SPEC §2 (comments included: they are part of what users paste).
+// Copied from README "Configuration reference" (comments included: they are part of what users paste).
 const SPEC_EXAMPLE = `listen:
   http: 80                      # a port, "host:port", "[::]:port", or a list; omit to turn off
   https: 443
@@ -74,11 +74,11 @@ sites:
         return: 301 https://$host/new
 `;
 
-describe('config: the SPEC §2 example', () => {
+describe('config: the README "Configuration reference" example', () => {
   it('parses without errors, and warns only that its PHP route sends scripts that may not exist', () => {
     const { config, warnings } = parseConfig(SPEC_EXAMPLE, '/etc/gatehouse/gatehouse.yaml');
     // The example's FastCGI route has a root and no tryFiles (security review F11): the warning is
-    // right, and goes away when SPEC §2 adds `tryFiles: [$uri, =404]` to it.
+    // right, and goes away when README "Configuration reference" adds `tryFiles: [$uri, =404]` to it.
     expect(warnings.map((w) => `${w.pos.line}:${w.pos.col}`)).to.deep.equal(['49:9']);
     expect(warnings[0]?.message).to.contain('FastCGI route "~ \\.php$" has a root but no script check');
     expect(config.listen).to.deep.equal({ http: [{ port: 80 }], https: [{ port: 443 }] });

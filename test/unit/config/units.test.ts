@@ -3,7 +3,7 @@ import { parseDuration, parseRate, parseSize } from '../../../src/config/units.j
 
 describe('config/units', () => {
   describe('parseDuration', () => {
-    it('reads the SPEC units into milliseconds', () => {
+    it('reads the documented units into milliseconds', () => {
       expect(parseDuration('500ms')).to.equal(500);
       expect(parseDuration('30s')).to.equal(30_000);
       expect(parseDuration('5m')).to.equal(300_000);

@@ -1,4 +1,4 @@
-// `proxy:` values for the CGI-style schemes: TCP addresses and unix sockets (SPEC §2).
+// `proxy:` values for the CGI-style schemes: TCP addresses and unix sockets (README "Configuration reference").
 import { expect } from 'chai';
 import { parseProxyTarget } from '../../../src/config/upstream-url.js';
 

@@ -1,4 +1,4 @@
-// One suite run against every balancing policy (SPEC §2 `balance`): what all of them must do, then
+// One suite run against every balancing policy (README "Configuration reference" `balance`): what all of them must do, then
 // what each one promises on its own.
 import { expect } from 'chai';
 import { UpstreamPool, type UpstreamServer } from '../../../src/upstream/pool.js';

@@ -1,4 +1,4 @@
-// Which failed attempts go to another server (SPEC §2 `retries`, nginx proxy_next_upstream
+// Which failed attempts go to another server (README "Configuration reference" `retries`, nginx proxy_next_upstream
 // "error timeout" and its non-idempotent rule), and the body gate that proves a body unread.
 import { expect } from 'chai';
 import { PassThrough, Readable } from 'node:stream';

@@ -6,7 +6,7 @@ const MIN = 60_000;
 const t0 = Date.UTC(2030, 0, 1);
 const cert = (days: number) => ({ notBefore: new Date(t0), notAfter: new Date(t0 + days * DAY) });
 
-describe('renewal schedule (SPEC §4)', () => {
+describe('renewal schedule (README "Automatic HTTPS (ACME)")', () => {
   it('backs off 1m, 10m, 100m, then 6h', () => {
     expect([1, 2, 3, 4, 5, 50].map(backoffDelay)).to.deep.equal([MIN, 10 * MIN, 100 * MIN, 360 * MIN, 360 * MIN, 360 * MIN]);
     expect(MAX_BACKOFF_MS).to.equal(6 * 3600_000);
