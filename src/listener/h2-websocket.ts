@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { guardOf } from './connection-guard.js';
-import { H2Exchange } from './exchange.js';
+import { H2Exchange } from './h2-exchange.js';
 import type { ResponseHeaders, Tunnel, TunnelHandshake } from '../http/exchange.js';
 import { TunnelIdle } from './tunnel-idle.js';
 

@@ -1,14 +1,18 @@
 // The HTTP/1.x and HTTP/2 servers that sit behind a listener. They never listen on a port
 // themselves: listeners hand them sockets (TLS or plain) with `emit('connection', socket)`, so one
 // TLS server can choose by ALPN and the HTTP/2 side uses the core stream API only.
-import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { ClientTimeouts } from '../config/types.js';
 import type { Snapshot } from '../server/types.js';
 import { ConnectionGuard, guardOf, tagGuard } from './connection-guard.js';
-import { H1Exchange, H2Exchange, connectionInfo } from './exchange.js';
+import { closeSession } from './h2-session-close.js';
+import { lingeringError } from './lingering-error.js';
+import { connectionInfo } from './connection-info.js';
+import { H2Exchange } from './h2-exchange.js';
+import { H1Exchange } from './h1-exchange.js';
 import { type ConnectionInfo, type Exchange } from '../http/exchange.js';
 import { H2WebSocketExchange, isWebSocketConnect } from './h2-websocket.js';
 import { trackConnection } from '../observe/metrics.js';
@@ -61,99 +65,11 @@ function headerListSize(headers: http2.IncomingHttpHeaders): number {
   return size;
 }
 
-/** How long a session told GOAWAY may take to flush its last frames before it is destroyed. */
-const SESSION_CLOSE_GRACE_MS = 5_000;
 /**
  * How often Node's HTTP/1.1 servers look for request heads over client_header_timeout (its default,
  * 30 s, would let a 60 s timeout run to 90 s). It walks only connections in the middle of a head.
  */
 const HEADER_CHECK_MS = 1_000;
-/** 2^31-1: the largest HTTP/2 stream id, for the first GOAWAY of a graceful close. */
-const MAX_STREAM_ID = 2 ** 31 - 1;
-const GOAWAY_PING_WAIT_MS = 1_000;
-
-/**
- * GOAWAY, let open streams finish, then make sure the session really goes: Node's session.close()
- * never destroys a session that still has frames queued for a peer that stopped reading, which held
- * a drain open for its whole timeout. Streams still running keep it open until they end, or until
- * `graceMs` (drainTimeout) has passed: then it is destroyed with its streams.
- */
-const closing = new WeakSet<Http2Session>();
-
-function closeSession(session: Http2Session, graceMs: number): void {
-  if (session.destroyed || closing.has(session)) return;
-  closing.add(session);
-  const deadline = performance.now() + graceMs;
-  // RFC 9113 §6.8 graceful shutdown: a first GOAWAY with the highest stream id refuses nothing, so
-  // requests the client sent before it saw the GOAWAY still run; once a PING round trip proves the
-  // client has read it, close() sends the real last stream id. Closing in one step refuses the
-  // streams in flight towards us, and clients such as h2load count those as failed (pm2 reload).
-  let finished = false;
-  const finish = (): void => {
-    if (finished) return;
-    finished = true;
-    if (!session.destroyed && !session.closed) session.close();
-    setTimeout(check, SESSION_CLOSE_GRACE_MS).unref();
-  };
-  const check = (): void => {
-    if (session.destroyed) return;
-    // Streams still in flight keep the session until they end or the deadline passes.
-    const open = guardOf(session.socket)?.openStreams ?? 0;
-    if (open === 0 || performance.now() >= deadline) session.destroy();
-    else setTimeout(check, Math.min(SESSION_CLOSE_GRACE_MS, Math.max(1, deadline - performance.now()))).unref();
-  };
-  try {
-    session.goaway(http2.constants.NGHTTP2_NO_ERROR, MAX_STREAM_ID);
-    if (!session.ping(() => finish())) finish();
-  } catch {
-    finish();
-    return;
-  }
-  // A client that never answers the PING gets the real GOAWAY anyway.
-  setTimeout(finish, GOAWAY_PING_WAIT_MS).unref();
-}
-
-/**
- * A request Node's parser rejected: answer (431 for headers over the limit, 408 for a slow one,
- * else 400), then keep reading and discarding for a moment before closing. Closing at once while
- * the client is still sending makes the kernel answer with RST, which can destroy the response in
- * flight (nginx's lingering_close does the same).
- *
- * Node parses pipelined requests as they arrive, so the bad one can surface while the response to an
- * earlier, valid one is still being written. nginx would read the bad request only after that
- * response; so do we: the error answer waits for every response in flight, and is never written
- * into the middle of one. When the bad bytes are the body of the request being answered, that answer
- * can never come: 400 at once, or a cut connection if its response has started.
- */
-function lingeringError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (!socket.writable || socket.destroyed) {
-    socket.destroy();
-    return;
-  }
-  socket.on('error', noop);
-  socket.on('data', noop);
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const answer = (): void => {
-    if (socket.destroyed || !socket.writable) return;
-    // Node sets _httpMessage to the response being written, then to the next queued one.
-    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (inFlight && !inFlight.writableFinished) {
-      if (inFlight.req.complete) {
-        inFlight.once('finish', () => setImmediate(answer));
-        return;
-      }
-      // The bad bytes are this request's own body (a malformed chunk): it can never be answered.
-      if (inFlight.headersSent) {
-        socket.destroy();
-        return;
-      }
-    }
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    setTimeout(() => socket.destroy(), 2000).unref();
-  };
-  answer();
-}
-
 /** The timers an HTTP/1.x server holds for all its connections. */
 function h1Profile(timeouts: ClientTimeouts): string {
   return `${timeouts.headerMs}/${timeouts.keepaliveMs}`;

@@ -1,0 +1,49 @@
+// The addresses and TLS facts of a client connection, as every exchange on it reports them.
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { ConnectionInfo } from '../http/exchange.js';
+import type { CertEntry } from '../tls/types.js';
+
+/**
+ * A connection's addresses, read once. The local port is the listener's (an accepted socket has the
+ * port it was accepted on), and the local address is read only when something asks for it
+ * ($server_addr, CGI's SERVER_ADDR): each is a getsockname() call through the TLS socket's handle
+ * proxy, measurable on a path that serves one request per connection.
+ */
+class SocketConnectionInfo implements ConnectionInfo {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+  readonly tlsVersion: string | undefined;
+  readonly servername: string | undefined;
+  readonly cert: CertEntry | undefined;
+  private local: string | undefined = undefined;
+
+  constructor(
+    private readonly socket: TLSSocket | Socket,
+    readonly secure: boolean,
+    listenerPort: number | undefined,
+  ) {
+    const tlsSocket = socket as TLSSocket & { gatehouseCert?: CertEntry };
+    this.remoteAddress = normaliseAddress(socket.remoteAddress ?? '');
+    this.remotePort = socket.remotePort ?? 0;
+    this.localPort = listenerPort ?? socket.localPort ?? 0;
+    this.tlsVersion = secure ? (tlsSocket.getProtocol?.() ?? undefined) : undefined;
+    this.servername = secure ? (tlsSocket.servername || undefined) : undefined;
+    this.cert = tlsSocket.gatehouseCert;
+  }
+
+  get localAddress(): string {
+    this.local ??= normaliseAddress(this.socket.localAddress ?? '');
+    return this.local;
+  }
+}
+
+export function connectionInfo(socket: TLSSocket | Socket, secure: boolean, listenerPort?: number): ConnectionInfo {
+  return new SocketConnectionInfo(socket, secure, listenerPort);
+}
+
+/** `::ffff:127.0.0.1` (dual-stack sockets) is logged and forwarded as `127.0.0.1`, like nginx does. */
+function normaliseAddress(addr: string): string {
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+}
