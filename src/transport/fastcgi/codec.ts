@@ -1,8 +1,10 @@
 // FastCGI 1.0 records (FastCGI Specification, Open Market 1996): what the web server writes, and
 // the bodies of the records it reads. Pure functions over Buffers; the record parser for the
 // read side is in record-parser.ts.
-import { toBytes, WIDE } from '../cgi/bytes.js';
+import { WIDE } from '../cgi/bytes.js';
 import { CgiProtocolError } from '../cgi/errors.js';
+import { decodeNameValuePairs, encodeNameValuePair, encodeNameValuePairs, lengthSize, writeLength, type NameValuePairs } from './name-value.js';
+export { encodeNameValuePair, encodeNameValuePairs, decodeNameValuePairs, type NameValuePairs } from './name-value.js';
 
 // §8 "Types and constants".
 export const FCGI_VERSION_1 = 1;
@@ -54,7 +56,6 @@ export const FCGI_MAX_CONNS = 'FCGI_MAX_CONNS';
 export const FCGI_MAX_REQS = 'FCGI_MAX_REQS';
 export const FCGI_MPXS_CONNS = 'FCGI_MPXS_CONNS';
 
-export type NameValuePairs = Iterable<readonly [string, string]>;
 
 const ZEROS = Buffer.alloc(8);
 
@@ -133,72 +134,6 @@ export function decodeUnknownType(content: Buffer): number {
     throw new CgiProtocolError('EFCGIPROTO', 'FastCGI UNKNOWN_TYPE body is empty');
   }
   return content[0]!;
-}
-
-// §3.4 name-value pairs: each length is one byte when under 128, else four bytes (u32 BE, top bit set).
-
-function lengthSize(n: number): number {
-  return n < 128 ? 1 : 4;
-}
-
-function writeLength(buf: Buffer, offset: number, n: number): number {
-  if (n < 128) {
-    buf[offset] = n;
-    return offset + 1;
-  }
-  if (n > 0x7fffffff) throw new RangeError(`FastCGI name or value is ${n} bytes, over 2^31-1`);
-  buf.writeUInt32BE((n | 0x80000000) >>> 0, offset);
-  return offset + 4;
-}
-
-/** One name-value pair (§3.4, FCGI_NameValuePair11/14/41/44). Strings are byte strings (bytes.ts). */
-export function encodeNameValuePair(name: string, value: string): Buffer {
-  const n = toBytes(name);
-  const v = toBytes(value);
-  const out = Buffer.allocUnsafe(lengthSize(n.length) + lengthSize(v.length) + n.length + v.length);
-  let off = writeLength(out, 0, n.length);
-  off = writeLength(out, off, v.length);
-  off += n.copy(out, off);
-  v.copy(out, off);
-  return out;
-}
-
-export function encodeNameValuePairs(pairs: NameValuePairs): Buffer {
-  const parts: Buffer[] = [];
-  for (const [name, value] of pairs) parts.push(encodeNameValuePair(name, value));
-  return Buffer.concat(parts);
-}
-
-/** Decodes a whole name-value stream; names and values come back as byte strings (latin1). */
-export function decodeNameValuePairs(content: Buffer): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  let off = 0;
-  const readLength = (): number => {
-    if (off >= content.length) throw truncatedPairs();
-    const b = content[off]!;
-    if (b < 128) {
-      off += 1;
-      return b;
-    }
-    if (off + 4 > content.length) throw truncatedPairs();
-    const n = content.readUInt32BE(off) & 0x7fffffff;
-    off += 4;
-    return n;
-  };
-  while (off < content.length) {
-    const nameLength = readLength();
-    const valueLength = readLength();
-    if (off + nameLength + valueLength > content.length) throw truncatedPairs();
-    const name = content.toString('latin1', off, off + nameLength);
-    off += nameLength;
-    out.push([name, content.toString('latin1', off, off + valueLength)]);
-    off += valueLength;
-  }
-  return out;
-}
-
-function truncatedPairs(): CgiProtocolError {
-  return new CgiProtocolError('EFCGIPROTO', 'FastCGI name-value pair runs past the end of its data');
 }
 
 /**
