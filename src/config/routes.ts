@@ -1,7 +1,6 @@
 // A site's `routes:` list: nginx locations with what each one does (proxy, static root, return).
-import { parseLocation } from './location-spec.js';
-import { parseProxyTarget } from './upstream-url.js';
-import type { CompiledLocation } from './location-spec.js';
+import { parseProxyTarget, type ProxyTarget } from './upstream-url.js';
+import { parseLocation, type CompiledLocation } from './location-spec.js';
 import type { Ctx } from './context.js';
 import { checkTemplate, headersConfig, list, parseReturn, rateLimitConfig } from './route-parts.js';
 import type { RawRoute } from './schema.js';
@@ -64,7 +63,14 @@ function routeConfig(ctx: Ctx, at: Path, raw: RawRoute, loc: CompiledLocation | 
     ctx.error([...at, 'return'], `a route does one of proxy, root or return; this one also has ${other}`);
   }
 
-  if (ok('proxy')) route.proxy = proxyValue(ctx, [...at, 'proxy'], raw.proxy as string, loc, env.upstreams);
+  if (loc) route.locationSpec = loc;
+  if (ok('proxy')) {
+    const proxy = proxyValue(ctx, [...at, 'proxy'], raw.proxy as string, loc, env.upstreams);
+    if (proxy) {
+      route.proxy = proxy.text;
+      if (proxy.target) route.proxyTarget = proxy.target;
+    }
+  }
   if (ok('root')) route.root = ctx.resolve(raw.root as string);
   if (ok('index')) route.index = list(raw.index);
   if (ok('tryFiles')) route.tryFiles = tryFiles(ctx, at, raw, env.named);
@@ -96,11 +102,11 @@ function routeConfig(ctx: Ctx, at: Path, raw: RawRoute, loc: CompiledLocation | 
 
 const ADDRESS_ONLY = new Set(['fastcgi', 'uwsgi', 'scgi']);
 
-function proxyValue(ctx: Ctx, at: Path, value: string, loc: CompiledLocation | undefined, upstreams: ReadonlySet<string>): string | undefined {
+function proxyValue(ctx: Ctx, at: Path, value: string, loc: CompiledLocation | undefined, upstreams: ReadonlySet<string>): { text: string; target?: ProxyTarget } | undefined {
   const text = value.trim();
   const bareName = /^[A-Za-z0-9_.-]+$/.test(text);
   // When `upstreams:` itself is malformed its names are unknown, and that is already reported.
-  if (bareName && !ctx.shaped(['upstreams'])) return text;
+  if (bareName && !ctx.shaped(['upstreams'])) return { text };
   if (bareName && !upstreams.has(text)) {
     const hint = didYouMean(text, upstreams);
     ctx.error(at, `unknown upstream "${text}"${hint || `; declare it under upstreams:, or write a URL like http://${text}:8080`}`);
@@ -124,7 +130,7 @@ function proxyValue(ctx: Ctx, at: Path, value: string, loc: CompiledLocation | u
       return undefined;
     }
   }
-  return text;
+  return { text, target };
 }
 
 /** nginx try_files: files to try (with variables), then a fallback: `=CODE`, a URI or `@name`. */

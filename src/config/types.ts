@@ -28,6 +28,8 @@ export interface AdminConfig extends ListenAddress {
  * writes the client takes nothing (send_timeout), and an idle keep-alive connection
  * (keepalive_timeout; an HTTP/2 connection with no open stream).
  */
+import type { CompiledLocation } from './location-spec.js';
+import type { ProxyTarget } from './upstream-url.js';
 export type { ClientTimeouts } from '../http/exchange.js';
 import type { ClientTimeouts } from '../http/exchange.js';
 
@@ -125,8 +127,12 @@ export interface ReturnConfig {
 export interface RouteConfig {
   /** The location as written: `= /x`, `^~ /x`, `~ re`, `~* re`, `/prefix`, `@name`. */
   location: string;
+  /** The location as the loader compiled it (config/location-spec.ts): the router takes it as is. */
+  locationSpec?: CompiledLocation;
   /** `http://host:port/uri`, `https://...`, an upstream name, `http://NAME/uri`, or another scheme. */
   proxy?: string;
+  /** `proxy` as the loader parsed it (config/upstream-url.ts): the router takes it as is. */
+  proxyTarget?: ProxyTarget;
   /** Absolute path of the document root. */
   root?: string;
   index: string[];

@@ -1,7 +1,5 @@
 // Upstream URLs, parsed here only: a route's `proxy:` value (where it points and its nginx
 // proxy_pass URI part) and an upstream's server URLs.
-import type { UpstreamConfig } from './types.js';
-
 const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443, h2c: 80, h2: 443 };
 /** FastCGI, uwsgi and SCGI have no standard port (nginx: "no port in upstream"), and may be unix sockets. */
 export const CGI_SCHEMES = new Set(['fastcgi', 'uwsgi', 'scgi']);
@@ -112,10 +110,4 @@ export function splitServerUrl(url: string): { scheme: string; address: string }
 /** `fastcgi` for `fastcgi://…` and `fastcgi+unix:/…`, `http` for `http://…`: the protocol the servers speak. */
 export function serverScheme(url: string): string {
   return splitServerUrl(url).scheme;
-}
-
-/** The protocol of an upstream's servers; servers() refuses a mix, so the first one tells. */
-export function upstreamScheme(up: UpstreamConfig): string | undefined {
-  const first = up.servers[0];
-  return first ? serverScheme(first.url) : undefined;
 }

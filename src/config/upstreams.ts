@@ -4,7 +4,7 @@ import type { Ctx } from './context.js';
 import type { RawServer, RawUpstream } from './schema.js';
 import type { Path } from './source.js';
 import type { UpstreamConfig, UpstreamServerConfig } from './types.js';
-import { CGI_SCHEMES, parseServerUrl, serverScheme, upstreamScheme } from './upstream-url.js';
+import { CGI_SCHEMES, parseServerUrl, serverScheme } from './upstream-url.js';
 import { parseDuration } from './units.js';
 
 export function upstreamsConfig(ctx: Ctx, raw: Record<string, RawUpstream> | undefined): Record<string, UpstreamConfig> {
@@ -117,4 +117,10 @@ function servers(ctx: Ctx, at: Path, raw: RawServer | RawServer[]): UpstreamServ
     out.push({ url, weight, backup });
   }
   return out;
+}
+
+/** The protocol of an upstream's servers; servers() refuses a mix, so the first one tells. */
+export function upstreamScheme(up: UpstreamConfig): string | undefined {
+  const first = up.servers[0];
+  return first ? serverScheme(first.url) : undefined;
 }

@@ -4,7 +4,7 @@ import { parseLocation } from './location-spec.js';
 import { parseProxyTarget } from './upstream-url.js';
 import type { Ctx } from './context.js';
 import { isLoopback } from './listen.js';
-import { upstreamScheme } from './upstream-url.js';
+import { upstreamScheme } from './upstreams.js';
 import type { RawConfig } from './schema.js';
 import type { Path } from './source.js';
 import type { Config, RouteConfig, SiteConfig } from './types.js';
@@ -36,7 +36,7 @@ function unusedUpstreams(ctx: Ctx, config: Config): void {
   const used = new Set<string>();
   for (const site of config.sites) {
     for (const route of site.routes) {
-      const name = route.proxy !== undefined ? parseProxyTarget(route.proxy, names).upstream : undefined;
+      const name = route.proxy !== undefined ? (route.proxyTarget ?? parseProxyTarget(route.proxy, names)).upstream : undefined;
       if (name !== undefined) used.add(name);
     }
   }
@@ -81,7 +81,7 @@ function lintSite(ctx: Ctx, config: Config, site: SiteConfig, raw: RawConfig, at
  */
 function unguardedFastcgi(config: Config, route: RouteConfig): boolean {
   if (route.proxy === undefined || route.root === undefined || route.tryFiles !== undefined) return false;
-  const target = parseProxyTarget(route.proxy, new Set(Object.keys(config.upstreams)));
+  const target = route.proxyTarget ?? parseProxyTarget(route.proxy, new Set(Object.keys(config.upstreams)));
   const upstream = target.upstream !== undefined ? config.upstreams[target.upstream] : undefined;
   return ((upstream && upstreamScheme(upstream)) ?? target.scheme) === 'fastcgi';
 }
@@ -95,7 +95,7 @@ function fastcgiMessage(route: RouteConfig): string {
 
 /** `location: /` (with or without ^~), or a regex that matches any path. */
 function catchAll(route: RouteConfig): boolean {
-  const loc = parseLocation(route.location);
+  const loc = route.locationSpec ?? parseLocation(route.location);
   if (loc.kind === 'prefix' || loc.kind === 'prefix-no-regex') return loc.value === '/';
   return loc.regex !== undefined && loc.regex.test('/') && loc.regex.test('/gatehouse/probe.x');
 }

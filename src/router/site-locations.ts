@@ -114,7 +114,7 @@ function compileRoute(
 ): CompiledRoute | undefined {
   let location: CompiledLocation;
   try {
-    location = parseLocation(rc.location);
+    location = rc.locationSpec ?? parseLocation(rc.location);
   } catch (err) {
     issue((err as Error).message);
     return undefined;
@@ -122,7 +122,7 @@ function compileRoute(
   const route: CompiledRoute = { index, location, config: rc };
   if (rc.proxy === undefined) return route;
   try {
-    route.proxy = parseProxyTarget(rc.proxy, upstreamNames);
+    route.proxy = rc.proxyTarget ?? parseProxyTarget(rc.proxy, upstreamNames);
   } catch (err) {
     issue((err as Error).message);
     return undefined;

@@ -24,7 +24,8 @@ import { StaticFiles } from '../handler/static-files.js';
 import { compileTryFiles, withTryFiles } from '../handler/try-files.js';
 import { cacheKeyFor } from '../handler/upstream-target.js';
 import { compilePurgeAccess } from '../cache/purge.js';
-import { CGI_SCHEMES, upstreamScheme } from '../config/upstream-url.js';
+import { CGI_SCHEMES } from '../config/upstream-url.js';
+import { upstreamScheme } from '../config/upstreams.js';
 import { DEFAULT_TUNNEL_IDLE_MS, effectiveMaxBody } from '../config/client.js';
 import { UpstreamPool } from '../upstream/pool.js';
 
