@@ -17,6 +17,7 @@ export class CertificateCache {
   private again = false;
   private lastFailure: string | undefined;
   private watched: { key: string; stop: () => void } | undefined;
+  private closed = false;
   /** Renewal failures per certificate, counted across refreshes. */
   readonly failures = new RenewalFailures();
 
@@ -45,6 +46,9 @@ export class CertificateCache {
   }
 
   refresh(): Promise<void> {
+    // Watching starts with the first read (the admin server's start), not with the first request: a change
+    // announced before anyone asked must still be seen at once.
+    this.follow();
     if (this.loading) {
       this.again = true; // a change announced while reading: read once more after
       return this.loading;
@@ -72,6 +76,11 @@ export class CertificateCache {
   }
 
   close(): void {
+    this.closed = true;
+    this.unfollow();
+  }
+
+  private unfollow(): void {
     this.watched?.stop();
     this.watched = undefined;
   }
@@ -80,8 +89,8 @@ export class CertificateCache {
   private follow(): void {
     const acme = this.config().acme;
     const key = acme ? acmeChangedKey(issuerKeyFromDirectory(acme.directory)) : undefined;
-    if (key === this.watched?.key) return;
-    this.close();
+    if (this.closed || key === this.watched?.key) return;
+    this.unfollow();
     if (key && this.storage.watch) this.watched = { key, stop: this.storage.watch(key, () => void this.refresh()) };
   }
 }

@@ -22,8 +22,8 @@ export interface AriPollerOptions {
   logger: Logger;
   signal: AbortSignal;
   now: () => number;
-  /** The record's due time from its current state (the manager's rule). */
-  dueOf(m: Managed): number;
+  /** Sets the record's due time from its current state (the manager's rule). */
+  updateDue(m: Managed): void;
   /** A poll finished: the record's timer is set again. */
   settle(m: Managed): void;
   /** renewalInfo turned out to exist: every record's timer now includes its poll. */
@@ -81,7 +81,7 @@ export class AriPoller {
     m.ariNextFetch = Date.parse(next.nextFetch);
     const changed = next.chosen !== m.state?.ari?.chosen || next.certId !== m.state?.ari?.certId;
     m.state = { ...(m.state ?? { names: m.names, failures: 0, lastError: null, nextAttempt: null }), ari: next };
-    m.due = this.o.dueOf(m);
+    this.o.updateDue(m);
     if (changed) {
       this.o.logger.info('ACME renewal window (ARI)', { names: m.names, start: next.start, end: next.end, renewAt: new Date(m.due).toISOString() });
       const stored = (await this.o.store.loadState(m.names[0]!)) ?? m.state;

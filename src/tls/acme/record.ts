@@ -1,6 +1,6 @@
 // What the proxy keeps per managed certificate, and the times derived from it. Each record has its own
-// timer (timer.ts) set for the earliest of: the next attempt (schedule.ts: due time or back-off, plus a
-// little jitter), the next ARI poll, and notAfter (so the change to `expired` is noticed and logged).
+// timer (timer.ts) set for the earliest of: the next attempt (schedule.ts: due time or back-off, give or
+// take a little jitter), the next ARI poll, and notAfter (so the change to `expired` is noticed and logged).
 import type { LoadedCertEntry } from '../cert-entry.js';
 import type { NameState } from './cert-store.js';
 import { attemptTime } from './schedule.js';
@@ -19,6 +19,8 @@ export interface Managed {
   certId?: string;
   /** ms since epoch; Infinity while there is no certificate. */
   due: number;
+  /** `due` comes from the local rule (not from an ARI window's chosen moment). */
+  dueByRule?: boolean;
   /** Not before this time (back-off after a failure, here or recorded by another process). */
   nextAttempt: number;
   state?: NameState;
@@ -31,7 +33,7 @@ export interface Managed {
   storageFailed?: 'unavailable' | 'error';
   /** The storage changed while busy: read this record again when the work is done. */
   stale?: boolean;
-  /** This process's delay past the due time (schedule.ts maxJitter), drawn per certificate. */
+  /** This process's spread around the due time (schedule.ts maxJitter), drawn per certificate. */
   jitter: number;
   timer: AtTimer;
   health?: Health;
@@ -47,7 +49,11 @@ export function healthOf(m: Managed, now: number): Health {
 export function attemptAt(m: Managed): number {
   // An on-demand name without a certificate is tried again by its next handshake, not by a timer.
   if (!m.entry) return m.onDemand ? Infinity : m.nextAttempt;
-  return attemptTime(m.due, Boolean(m.state?.lastError), m.nextAttempt) + m.jitter;
+  // The jitter moves the local rule's due time earlier (so the certificate is still ordered before half
+  // its life), and an ARI moment or a back-off later (the CA's window and a recorded next attempt are not
+  // to be anticipated: the look under the lock would only find the back-off still running).
+  const due = m.dueByRule ? m.due - m.jitter : m.due + m.jitter;
+  return attemptTime(due, Boolean(m.state?.lastError), m.nextAttempt && m.nextAttempt + m.jitter);
 }
 
 export function wakeAt(m: Managed, now: number, ari: boolean): number {

@@ -42,9 +42,10 @@ export function retryFloor(cert: Validity): number {
 }
 
 /**
- * The most a process delays its own timer past the due time: 1% of the lifetime, at most 2 minutes. pm2
- * workers (or instances) sharing a storage then wake one after the other instead of all queueing on the
- * storage lock at once; the lock and the look-again under it (obtain.ts) are what make only one order.
+ * The most a process moves its own timer off the due time (record.ts says which way): 1% of the lifetime,
+ * at most 2 minutes. pm2 workers (or instances) sharing a storage then wake one after the other instead of
+ * all queueing on the storage lock at once; the lock and the look-again under it (obtain.ts) are what
+ * make only one order.
  */
 export function maxJitter(cert: Validity): number {
   const lifetime = cert.notAfter.getTime() - cert.notBefore.getTime();
