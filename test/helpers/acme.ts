@@ -11,7 +11,16 @@ import type { Pebble } from './pebble.js';
  * soon a change in the storage is seen. Renewal timers, back-off and storage notification run on the
  * product's defaults in every ACME test.
  */
-export const ACME_TEST_ENV = { GATEHOUSE_ACME_POLL: '50ms' };
+export const ACME_TEST_ENV: NodeJS.ProcessEnv = { ...unsetKnobs(), GATEHOUSE_ACME_POLL: '50ms' };
+
+/**
+ * The timing knobs (src/tls/acme/knobs.ts) unset, so a test that proves renewal timing or storage
+ * notification runs on the product's defaults even when the shell running the tests has one set (Node
+ * leaves undefined values out of a child's environment).
+ */
+export function unsetKnobs(): NodeJS.ProcessEnv {
+  return { GATEHOUSE_RENEW_CHECK_INTERVAL: undefined, GATEHOUSE_STORAGE_SYNC_INTERVAL: undefined, GATEHOUSE_ACME_POLL: undefined };
+}
 
 export function acmeBlock(pebble: Pebble, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { email: 'ops@example.test', directory: pebble.directory, trust: pebble.listenerCaFile, ...extra };

@@ -14,7 +14,7 @@
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
 import type { Suite } from 'mocha';
-import { acmeBlock, certsJson, probe, servedByPebble, type CertsRow } from '../helpers/acme.js';
+import { acmeBlock, certsJson, probe, servedByPebble, unsetKnobs, type CertsRow } from '../helpers/acme.js';
 import { startGatehouse, type Gatehouse } from '../helpers/gatehouse.js';
 import { startPebble, type Pebble } from '../helpers/pebble.js';
 import { freePort } from '../helpers/ports.js';
@@ -67,7 +67,7 @@ async function start(name: string, viaRelay: boolean): Promise<{ g: Gatehouse; p
   const acme = { ...acmeBlock(pebble), ...(relay ? { directory: `https://127.0.0.1:${relay.port}/dir` } : {}) };
   const g = await startGatehouse(
     () => ({ listen: { http: `127.0.0.1:${httpPort}`, https: `127.0.0.1:${tlsPort}` }, acme, sites: [{ hosts: [name], tls: 'acme', routes: [{ location: '/', return: '200 ok' }] }] }),
-    { env: {}, readyTimeoutMs: 60_000 },
+    { env: unsetKnobs(), readyTimeoutMs: 60_000 },
   );
   stops.push(() => g.stop());
   return { g, pebble, ...(relay ? { relay } : {}), tlsPort };

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import { stringify } from 'yaml';
-import { acmeBlock, certsJson, eventually, orderCount, probe, runCli, servedByPebble } from '../helpers/acme.js';
+import { acmeBlock, ACME_TEST_ENV, certsJson, eventually, orderCount, probe, runCli, servedByPebble } from '../helpers/acme.js';
 import { tempDir } from '../helpers/gatehouse.js';
 import { startLoad, type LoadResult } from '../helpers/load-client.js';
 import { startPebble, type Pebble } from '../helpers/pebble.js';
@@ -67,7 +67,7 @@ describe('pm2 cluster (integration)', function () {
     ]);
     // Product defaults but for Pebble's order polling (GATEHOUSE_ACME_POLL: unrelated to renewal timing or
     // to how soon a worker sees the storage change).
-    pm2 = startPm2({ GATEHOUSE_ACME_POLL: '50ms' });
+    pm2 = startPm2(ACME_TEST_ENV);
     await pm2.run(['start', ECOSYSTEM, '--only', APP, '-i', '2'], { GATEHOUSE_CONFIG: proxyConfig });
   });
 

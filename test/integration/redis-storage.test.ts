@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import { acmeBlock, certsJson, eventually, orderCount, probe, runCli, servedByPebble } from '../helpers/acme.js';
+import { acmeBlock, ACME_TEST_ENV, certsJson, eventually, orderCount, probe, runCli, servedByPebble } from '../helpers/acme.js';
 import { CLI, startGatehouse, tempDir, type Gatehouse } from '../helpers/gatehouse.js';
 import { pebbleListenerCerts, startPebble, type Pebble } from '../helpers/pebble.js';
 import { freePort } from '../helpers/ports.js';
@@ -19,7 +19,7 @@ const site = (hosts: string[]) => ({ hosts, tls: 'acme', routes: [{ location: '/
  * The product's defaults (the fallback storage poll is a minute), but for Pebble's order polling: whatever
  * an instance picks up within seconds came through the Redis notification.
  */
-const SLOW_POLL_ENV = { GATEHOUSE_ACME_POLL: '50ms' };
+const SLOW_POLL_ENV = ACME_TEST_ENV;
 /** Start-up (not what these tests measure) has been seen to take 30 s on a shared 2-core machine. */
 const READY_MS = 60_000;
 /** Well under the 60 s of the fallback poll and of the retry after a failure, so only the fast path passes. */
