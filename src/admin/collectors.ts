@@ -12,6 +12,8 @@ import { PreformattedGauge, type GaugeCell } from '../observe/preformatted.js';
 export interface ScrapeSources {
   snapshot(): Snapshot;
   certificates(): CertRow[];
+  /** Failed renewal attempts counted so far for the certificate with this first name. */
+  renewalFailures(primary: string): number;
 }
 
 let sources: ScrapeSources | undefined;
@@ -85,8 +87,22 @@ const certNotAfter = new PreformattedGauge(
   'min',
 );
 
+const renewalFailures = new PreformattedGauge(
+  'gatehouse_certificate_renewal_failures_total',
+  'Failed attempts to obtain or renew the ACME certificate serving this name, by any process sharing the storage (the proxy, other instances, gatehouse renew).',
+  'max',
+  'counter',
+);
+
+const lastErrorAge = new PreformattedGauge(
+  'gatehouse_certificate_renewal_last_error_age_seconds',
+  'Seconds since the last failed attempt for this name\'s ACME certificate; absent once an attempt succeeded.',
+  'min',
+);
+
 let certRows: CertRow[] | undefined;
 let certCells: Array<{ notAfter: number; expiry: GaugeCell; notAfterCell: GaugeCell }> = [];
+let errorCells: Array<{ at: number; cell: GaugeCell }> = [];
 
 function fillCertificates(): void {
   const rows = sources?.certificates() ?? [];
@@ -98,18 +114,24 @@ function fillCertificates(): void {
     const expiry = certExpiry.replace(named.map((n) => n.labels));
     const notAfter = certNotAfter.replace(named.map((n) => n.labels));
     certCells = named.map((n, i) => ({ notAfter: n.notAfter, expiry: expiry[i]!, notAfterCell: notAfter[i]! }));
+    const acme = rows.filter((row) => row.source === 'acme');
+    const counted = acme.flatMap((row) => row.names.map((name) => ({ labels: { name }, total: sources?.renewalFailures(row.names[0]!) ?? 0 })));
+    renewalFailures.replace(counted.map((c) => c.labels)).forEach((cell, i) => (cell.value = counted[i]!.total));
+    const failing = acme.flatMap((row) => (row.lastError ? row.names.map((name) => ({ labels: { name }, at: Date.parse(row.lastError!.at) })) : []));
+    errorCells = lastErrorAge.replace(failing.map((f) => f.labels)).map((cell, i) => ({ at: failing[i]!.at, cell }));
   }
   const now = Date.now();
   for (const c of certCells) {
     c.expiry.value = Math.round((c.notAfter - now) / 1000);
     c.notAfterCell.value = c.notAfter / 1000;
   }
+  for (const e of errorCells) e.cell.value = Math.max(0, Math.round((now - e.at) / 1000));
 }
 
 /** The certificate families, as text and as JSON (for merging across workers). */
 export function certificateFamilies(): PreformattedGauge[] {
   fillCertificates();
-  return [certExpiry, certNotAfter];
+  return [certExpiry, certNotAfter, renewalFailures, lastErrorAge];
 }
 
 function fillUpstreams(): void {

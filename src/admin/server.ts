@@ -75,7 +75,7 @@ export class AdminServer {
         resolve();
       });
     });
-    setScrapeSources({ snapshot: deps.snapshot, certificates: () => certs.current() });
+    setScrapeSources({ snapshot: deps.snapshot, certificates: () => certs.current(), renewalFailures: (primary) => certs.failures.total(primary) });
     setRecording(true);
     await cluster.start().catch((err: unknown) => deps.logger.warn(`admin: metrics are not merged across workers: ${(err as Error).message}`));
     void certs.refresh();
@@ -94,6 +94,7 @@ export class AdminServer {
   async stop(): Promise<void> {
     setRecording(false);
     setScrapeSources(undefined);
+    this.certs.close();
     await this.cluster.stop();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());

@@ -49,6 +49,15 @@ function daysBar(c: StatusData['certificates'][number]): string {
   return `<meter min="0" max="${lifetime}" low="${low}" high="${high}" optimum="${lifetime}" value="${v}" title="${c.daysLeft} of ${lifetime} days">${c.daysLeft} days</meter> ${esc(c.daysLeft)} d`;
 }
 
+/** `42 s`, `7 min`, `3 h`, `2 d`: how long ago `then` was. */
+function age(now: string, then: string): string {
+  const s = Math.max(0, Math.round((Date.parse(now) - Date.parse(then)) / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86_400)} d`;
+}
+
 function certificates(d: StatusData): string {
   const rows: string[][] = [];
   for (const c of d.certificates) {
@@ -59,11 +68,12 @@ function certificates(d: StatusData): string {
       td(c.status, statusCls),
       raw(daysBar(c)),
       td(c.notAfter ? c.notAfter.slice(0, 16).replace('T', ' ') : '-'),
-      raw(c.lastError ? `<span class="err">${esc(c.lastError.at.slice(0, 16).replace('T', ' '))} ${esc(c.lastError.challenge ?? 'order')}: ${esc(c.lastError.detail)}</span>` : '<span class="muted">none</span>'),
+      td(c.nextAttempt ? c.nextAttempt.slice(0, 19).replace('T', ' ') : '-'),
+      raw(c.lastError ? `<span class="err">${esc(c.lastError.at.slice(0, 19).replace('T', ' '))} (${esc(age(d.generatedAt, c.lastError.at))} ago) ${esc(c.lastError.challenge ?? 'order')}: ${esc(c.lastError.detail)}</span>` : '<span class="muted">none</span>'),
     ]);
   }
   const failure = d.certificatesError ? `<p class="err">${esc(d.certificatesError)}</p>` : '';
-  return failure + table(['Names', 'Source', 'Status', 'Days left', 'Expires (UTC)', 'Last error'], rows, 'No certificates in the storage and no managed names.');
+  return failure + table(['Names', 'Source', 'Status', 'Days left', 'Expires (UTC)', 'Next attempt (UTC)', 'Last error'], rows, 'No certificates in the storage and no managed names.');
 }
 
 function upstreams(d: StatusData): string {

@@ -152,7 +152,10 @@ export class GaugeCell {
   constructor(readonly labels: Labels, readonly line: string) {}
 }
 
-/** A gauge whose label sets are replaced as a whole (`replace`), e.g. on each certificate refresh. */
+/**
+ * A gauge whose label sets are replaced as a whole (`replace`), e.g. on each certificate refresh. Also a
+ * counter whose values come from elsewhere (the storage), with `type` 'counter'.
+ */
 export class PreformattedGauge {
   private cells: GaugeCell[] = [];
 
@@ -160,6 +163,7 @@ export class PreformattedGauge {
     readonly name: string,
     readonly help: string,
     private readonly aggregator: 'sum' | 'min' | 'max' | 'average',
+    private readonly type: 'gauge' | 'counter' = 'gauge',
   ) {}
 
   replace(labelSets: readonly Labels[]): GaugeCell[] {
@@ -168,12 +172,12 @@ export class PreformattedGauge {
   }
 
   text(): string {
-    let out = header(this.name, this.help, 'gauge');
+    let out = header(this.name, this.help, this.type);
     for (const c of this.cells) out += `${c.line}${c.value}\n`;
     return out;
   }
 
   json(): MetricJson {
-    return { name: this.name, help: this.help, type: 'gauge', aggregator: this.aggregator, values: this.cells.map((c) => ({ labels: { ...c.labels }, value: c.value })) };
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.cells.map((c) => ({ labels: { ...c.labels }, value: c.value })) };
   }
 }

@@ -11,6 +11,7 @@ import { mkdir, readdir, readFile, rm, stat, chmod } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { FileLocks, type LeaseOptions } from './file-lock.js';
 import { writeFileAtomic } from './fs-atomic.js';
+import { KeyWatch } from './key-watch.js';
 import { StorageNotFoundError, type Storage, type StoreOptions, type Unlock } from './types.js';
 
 export interface FileStorageOptions {
@@ -32,6 +33,7 @@ export class FileStorage implements Storage {
   private readonly root: string;
   private readonly locks: FileLocks;
   private rootReady: Promise<void> | undefined;
+  private readonly watches = new Set<KeyWatch>();
 
   constructor(rootDir: string, options: FileStorageOptions = {}) {
     this.root = resolve(rootDir);
@@ -90,7 +92,22 @@ export class FileStorage implements Storage {
     return this.locks.acquire(path, signal);
   }
 
+  /**
+   * Calls `onChange` soon after any process stores or deletes `key`: at once where the folder can be
+   * watched (inotify), within a few seconds elsewhere (key-watch.ts).
+   */
+  watch(key: string, onChange: () => void): () => void {
+    const w = new KeyWatch(this.pathOf(key), onChange);
+    this.watches.add(w);
+    return () => {
+      w.close();
+      this.watches.delete(w);
+    };
+  }
+
   async close(): Promise<void> {
+    for (const w of this.watches) w.close();
+    this.watches.clear();
     await this.locks.releaseAll();
   }
 

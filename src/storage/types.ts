@@ -39,9 +39,9 @@ export interface Storage {
    */
   lock(name: string, signal?: AbortSignal): Promise<Unlock>;
   /**
-   * Optional (shared storages): calls `onChange` soon after any process stores or deletes `key`, and after
-   * a lost connection comes back (changes may have been missed). Returns a function that stops watching.
-   * Without it, callers poll.
+   * Calls `onChange` soon after any process stores or deletes `key` (Redis: pub/sub; folder: fs.watch
+   * with a stat poll behind it), and after a lost connection comes back (changes may have been missed).
+   * Returns a function that stops watching. Optional for other storages; without it, callers poll.
    */
   watch?(key: string, onChange: () => void): () => void;
   close(): Promise<void>;

@@ -5,8 +5,22 @@ import tls from 'node:tls';
 import { CLI, REPO } from './gatehouse.js';
 import type { Pebble } from './pebble.js';
 
-/** Fast loops for tests (documented knobs, src/tls/acme/knobs.ts). */
-export const ACME_TEST_ENV = { GATEHOUSE_RENEW_CHECK_INTERVAL: '1s', GATEHOUSE_ACME_POLL: '50ms' };
+/**
+ * Only the order polling is shortened (GATEHOUSE_ACME_POLL, src/tls/acme/knobs.ts): Pebble validates in
+ * milliseconds, and the first poll of an order or challenge is unrelated to when renewals happen or how
+ * soon a change in the storage is seen. Renewal timers, back-off and storage notification run on the
+ * product's defaults in every ACME test.
+ */
+export const ACME_TEST_ENV: NodeJS.ProcessEnv = { ...unsetKnobs(), GATEHOUSE_ACME_POLL: '50ms' };
+
+/**
+ * The timing knobs (src/tls/acme/knobs.ts) unset, so a test that proves renewal timing or storage
+ * notification runs on the product's defaults even when the shell running the tests has one set (Node
+ * leaves undefined values out of a child's environment).
+ */
+export function unsetKnobs(): NodeJS.ProcessEnv {
+  return { GATEHOUSE_RENEW_CHECK_INTERVAL: undefined, GATEHOUSE_STORAGE_SYNC_INTERVAL: undefined, GATEHOUSE_ACME_POLL: undefined };
+}
 
 export function acmeBlock(pebble: Pebble, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { email: 'ops@example.test', directory: pebble.directory, trust: pebble.listenerCaFile, ...extra };
@@ -98,6 +112,13 @@ export interface CertsRow {
   status: string;
   lastError: { at: string; challenge: string | null; detail: string } | null;
   nextAttempt: string | null;
+}
+
+/** A GET on gatehouse's admin listener: the body as text. */
+export async function adminGet(port: number, path: string): Promise<string> {
+  const r = await fetch(`http://127.0.0.1:${port}${path}`);
+  if (r.status !== 200) throw new Error(`admin ${path}: ${r.status}`);
+  return r.text();
 }
 
 export async function certsJson(configFile: string): Promise<CertsRow[]> {

@@ -41,6 +41,8 @@ export interface Pebble {
   intermediatePem(): Promise<string>;
   /** challtestsrv: answer A queries for `host` with these addresses. */
   addA(host: string, addresses: string[]): Promise<void>;
+  /** challtestsrv: forget the addresses added for `host` (it answers with the default, 127.0.0.1, again). */
+  clearA(host: string): Promise<void>;
   /** Log of pebble (its stdout/stderr). */
   output(): string;
   /** Stops pebble only (the CA goes away; challtestsrv stays). */
@@ -138,6 +140,17 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     if (r.status !== 200) throw new Error(`pebble management ${p}: ${r.status}`);
     return r.body;
   };
+  const fqdn = (host: string) => (host.endsWith('.') ? host : `${host}.`);
+  /** A POST with a JSON body to challtestsrv's management API. */
+  const challtest = (path: string, body: unknown) =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: challtestManagementPort, path, method: 'POST' }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${path}: ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
   return {
     dir,
     directory: `https://127.0.0.1:${port}/dir`,
@@ -150,20 +163,8 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     challtestManagementPort,
     rootPem: () => mgmt('/roots/0'),
     intermediatePem: () => mgmt('/intermediates/0'),
-    async addA(host, addresses) {
-      await new Promise<void>((resolve, reject) => {
-        const body = JSON.stringify({ host: host.endsWith('.') ? host : `${host}.`, addresses });
-        const req = http.request(
-          { host: '127.0.0.1', port: challtestManagementPort, path: '/add-a', method: 'POST' },
-          (res) => {
-            res.resume();
-            res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`add-a: ${res.statusCode}`))));
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      });
-    },
+    addA: (host, addresses) => challtest('/add-a', { host: fqdn(host), addresses }),
+    clearA: (host) => challtest('/clear-a', { host: fqdn(host) }),
     output: () => ca?.output() ?? '',
     async stopCa() {
       await ca?.stop();

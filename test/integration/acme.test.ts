@@ -173,7 +173,7 @@ describe('ACME with Pebble (integration)', function () {
     expect(orderCount(pebble) - before).to.equal(1 + fallbacks);
   });
 
-  it('gatehouse renew --force while a proxy runs: the proxy answers the challenges and serves the new certificate without a restart', async () => {
+  it('gatehouse renew --force while a proxy runs: the proxy answers the challenges and serves the new certificate within 5 s, without a restart', async () => {
     const g = await gatehouse({ acme: acmeBlock(pebble), sites: [site(['cron.example.test'])] });
     const first = await servedByPebble(tlsPort, 'cron.example.test');
     const quiet = await runCli(['renew', '-c', g.configFile]);
@@ -181,12 +181,53 @@ describe('ACME with Pebble (integration)', function () {
     const r = await runCli(['renew', '-c', g.configFile, '--force', '--name', 'cron.example.test']);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/^renewed cron\.example\.test: serial [0-9A-F]+/);
-    const second = await servedByPebble(tlsPort, 'cron.example.test', 10_000, first.serial);
+    // Folder storage on its defaults: the proxy hears of the store through fs.watch (a 2 s stat poll behind it).
+    const exited = Date.now();
+    const second = await servedByPebble(tlsPort, 'cron.example.test', 5_000, first.serial);
+    console.log(`      served by the running proxy ${Date.now() - exited} ms after renew exited`);
+    expect(Date.now() - exited).to.be.below(5_000);
     expect(r.stdout).to.include(second.serial);
     expect(g.peer.output()).to.match(/serving a certificate another process stored/);
     expect(g.peer.output()).to.include('LetsEncrypt-Pebble-VA'); // the running proxy answered HTTP-01 from the storage
     const usage = await runCli(['renew', '-c', g.configFile, '--name', 'nope.example.test']);
     expect(usage.code).to.equal(2);
+  });
+
+  it('renew --force while the proxy is in back-off: a failure adds a step (never resets or shortens it), only a success clears it', async () => {
+    // Pebble's 5-year certificates here, so the fixed steps (1 min, 10 min, 100 min) are not capped by the
+    // time left (schedule.ts) and a reset to the first step would show.
+    const name = 'backoff.example.test';
+    const g = await gatehouse({ acme: acmeBlock(pebble), sites: [site([name])] });
+    const first = await servedByPebble(tlsPort, name);
+    const row = async () => (await certsJson(g.configFile)).find((r) => r.names.includes(name))!;
+    const step = (r: Awaited<ReturnType<typeof row>>) => Date.parse(r.nextAttempt!) - Date.parse(r.lastError!.at);
+    await pebble.addA(name, ['127.0.0.2']); // validation fails from now on: nothing listens there
+    try {
+      const one = await runCli(['renew', '-c', g.configFile, '--force', '--name', name]);
+      expect(one.code, one.stdout + one.stderr).to.equal(1);
+      const r1 = await row();
+      expect(r1).to.include({ status: 'failing', serial: first.serial });
+      expect(step(r1)).to.be.within(55_000, 65_000); // 1st failure: 1 minute
+      // The proxy follows the recorded back-off (its timer is set for that next attempt, not its due time).
+      await eventually('the proxy to follow the failure', async () => (/another process could not renew the certificate for backoff\.example\.test/.test(g.peer.output()) ? true : undefined), 5000);
+      const two = await runCli(['renew', '-c', g.configFile, '--force', '--name', name]);
+      expect(two.code, two.stdout + two.stderr).to.equal(1);
+      const r2 = await row();
+      expect(step(r2), 'the 2nd step (10 minutes), not the 1st again').to.be.within(9.5 * 60_000, 10.5 * 60_000);
+      expect(Date.parse(r2.nextAttempt!)).to.be.greaterThan(Date.parse(r1.nextAttempt!));
+    } finally {
+      await pebble.clearA(name);
+    }
+    const ok = await runCli(['renew', '-c', g.configFile, '--force', '--name', name]);
+    expect(ok.code, ok.stdout + ok.stderr).to.equal(0);
+    const exited = Date.now();
+    const second = await servedByPebble(tlsPort, name, 5_000, first.serial);
+    expect(Date.now() - exited).to.be.below(5_000);
+    const r3 = await row();
+    expect(r3).to.include({ status: 'valid', lastError: null, serial: second.serial });
+    expect(Date.parse(r3.nextAttempt!) - Date.now(), 'next attempt: the new certificate\'s due time, years away').to.be.above(365 * 86_400_000);
+    await eventually('the proxy to log the recovery', async () => (/renewing the certificate for backoff\.example\.test works again/.test(g.peer.output()) ? true : undefined), 5000);
+    expect(g.peer.output().match(/could not renew the certificate for backoff/g) ?? [], 'one line for the failing state, not one per attempt').to.have.length(1);
   });
 
   it('renew --dry-run with no proxy running listens on the ports itself and stores nothing', async () => {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import { acmeBlock, certsJson, eventually, orderCount, probe, runCli, servedByPebble } from '../helpers/acme.js';
+import { acmeBlock, ACME_TEST_ENV, certsJson, eventually, orderCount, probe, runCli, servedByPebble } from '../helpers/acme.js';
 import { CLI, startGatehouse, tempDir, type Gatehouse } from '../helpers/gatehouse.js';
 import { pebbleListenerCerts, startPebble, type Pebble } from '../helpers/pebble.js';
 import { freePort } from '../helpers/ports.js';
@@ -16,10 +16,10 @@ import { issueLockName, issuerKeyFromDirectory } from '../../src/storage/keys.js
 
 const site = (hosts: string[]) => ({ hosts, tls: 'acme', routes: [{ location: '/', return: '200 ok' }] });
 /**
- * The renewal loop (and with it the fallback storage poll, every min(1m, loop)) is slow here on purpose:
- * whatever an instance picks up within seconds came through the Redis notification.
+ * The product's defaults (the fallback storage poll is a minute), but for Pebble's order polling: whatever
+ * an instance picks up within seconds came through the Redis notification.
  */
-const SLOW_POLL_ENV = { GATEHOUSE_RENEW_CHECK_INTERVAL: '10m', GATEHOUSE_ACME_POLL: '50ms' };
+const SLOW_POLL_ENV = ACME_TEST_ENV;
 /** Start-up (not what these tests measure) has been seen to take 30 s on a shared 2-core machine. */
 const READY_MS = 60_000;
 /** Well under the 60 s of the fallback poll and of the retry after a failure, so only the fast path passes. */
@@ -187,12 +187,12 @@ describe('Redis storage shared by several instances (integration)', function () 
     }
   });
   it('a renewal that falls due while Redis is away runs as soon as Redis is back, not after the one-minute retry', async () => {
-    // Its own Pebble: 16 s certificates are due at half-life (README "Automatic HTTPS (ACME)"), and its own validation ports.
+    // Its own Pebble: 16 s certificates are due at half-life (their own timer), and its own validation ports.
     const ports = await otherPorts();
     const [shortPebble, own] = await Promise.all([startPebble({ httpPort: ports.http, tlsPort: ports.https, validitySeconds: 16 }), startRedis()]);
     try {
       const config = { storage: storageUrl(own), acme: acmeBlock(shortPebble), sites: [site(['due.example.test'])] };
-      const g = await instance(config, { ports, env: { GATEHOUSE_RENEW_CHECK_INTERVAL: '1s', GATEHOUSE_ACME_POLL: '50ms' } });
+      const g = await instance(config, { ports });
       const first = await servedByPebble(ports.https, 'due.example.test', 60_000);
       await own.stop({ keepData: true });
       await eventually('a renewal attempt during the outage', async () => (/ACME: renew for due\.example\.test failed: Redis storage .* is unavailable/.test(g.peer.output()) ? true : undefined), 40_000);

@@ -114,7 +114,7 @@ export class AcmeCertStore {
     await this.storage.store(keys.cert, pair.certPem);
     await this.storage.store(keys.meta, JSON.stringify(meta, null, 2));
     await this.storage.delete(keys.pending);
-    await this.storage.store(acmeChangedKey(this.issuerKey), `${new Date().toISOString()} ${primary} ${randomBytes(6).toString('hex')}\n`);
+    await this.announce(primary);
   }
 
   async loadState(primary: string): Promise<NameState | undefined> {
@@ -127,13 +127,23 @@ export class AcmeCertStore {
     }
   }
 
-  async saveState(primary: string, state: NameState): Promise<void> {
+  /**
+   * Stores the outcome of an attempt and announces it, so running proxies follow a failure recorded
+   * elsewhere (its back-off, `gatehouse certs`' lastError) as they follow a stored certificate.
+   * `announce: false` for what only this process needs to keep (an ARI window it fetched).
+   */
+  async saveState(primary: string, state: NameState, options: { announce?: boolean } = {}): Promise<void> {
     await this.storage.store(acmeStateKey(this.issuerKey, primary), JSON.stringify(state, null, 2));
+    if (options.announce ?? true) await this.announce(primary);
   }
 
-  /** Changes whenever any certificate of this issuer was stored (by any process). */
+  /** Changes whenever a certificate or the renewal state of this issuer was stored (by any process). */
   async changedMarker(): Promise<string | undefined> {
     return loadText(this.storage, acmeChangedKey(this.issuerKey));
+  }
+
+  private async announce(primary: string): Promise<void> {
+    await this.storage.store(acmeChangedKey(this.issuerKey), `${new Date().toISOString()} ${primary} ${randomBytes(6).toString('hex')}\n`);
   }
 
   /** Primary names of the certificates stored for this issuer. */

@@ -28,10 +28,12 @@ export interface CertRow {
   nextAttempt: string | null;
 }
 
-/** A row plus what only the human listing shows. */
+/** A row plus what only the human listing (and the admin's failure counter) uses. */
 export interface InventoryRow extends CertRow {
   hint?: string;
   attempts?: Array<{ challenge: string; detail: string }>;
+  /** Failed attempts in a row, as recorded in the storage (0 or absent after a success). */
+  failures?: number;
 }
 
 const DAY = 86_400_000;
@@ -140,6 +142,7 @@ function withState(row: InventoryRow, state: NameState | undefined, now: number)
   return {
     ...row,
     ...(attempts ? { attempts } : {}),
+    failures: state.failures,
     status: row.status === 'expired' ? 'expired' : 'failing',
     lastError: { at, challenge, detail },
     nextAttempt: state.nextAttempt ?? row.nextAttempt ?? new Date(now).toISOString(),

@@ -1,15 +1,16 @@
-// Timing knobs read from the environment, in this one place. They exist for tests (Pebble answers in
-// milliseconds; a test cannot wait 10 minutes for a renewal check) and for operators who want a different
-// cadence. The defaults are what production should run with.
+// Timing knobs read from the environment, in this one place. Renewals do not depend on them: each
+// certificate has its own timer (record.ts) and the storages announce changes, so the two intervals below
+// are only safety nets. The defaults are what production should run with, and what the tests that prove
+// renewal timing and storage notification run with.
 import { parseDuration } from '../../config/units.js';
 
 export interface AcmeKnobs {
-  /** How often the renewal loop looks at every managed certificate (GATEHOUSE_RENEW_CHECK_INTERVAL, default 10m). */
+  /** How often the safety-net check looks at every managed certificate (GATEHOUSE_RENEW_CHECK_INTERVAL, default 10m). */
   checkIntervalMs: number;
   /**
-   * How often a running proxy looks in the storage for certificates that another process (`gatehouse
-   * renew`, another instance) stored (GATEHOUSE_STORAGE_SYNC_INTERVAL, default min(1 minute, the check
-   * interval)). Redis storage also announces changes, so there this is only the fallback.
+   * How often a running proxy looks in the storage for what another process (`gatehouse renew`, another
+   * instance) stored, in case a change announcement was missed (GATEHOUSE_STORAGE_SYNC_INTERVAL, default
+   * min(1 minute, the check interval)).
    */
   syncIntervalMs: number;
   /** First wait while polling an order or challenge (GATEHOUSE_ACME_POLL, default 250ms; doubles up to 5 s). */

@@ -1,55 +1,32 @@
-// ACME certificates of a running proxy (README "Automatic HTTPS (ACME)"): loaded from the storage at start (no CA involved),
-// obtained in the background for names that have none, renewed by one loop, and swapped into the
-// CertManager without a restart. Another process (cron `gatehouse renew`, another instance) storing a
-// certificate is noticed through the storage's change marker and picked up the same way.
+// ACME certificates of a running proxy (README "Automatic HTTPS (ACME)"): loaded from the storage at start
+// (no CA involved), obtained in the background for names that have none, renewed at each certificate's
+// own time, and swapped into the CertManager without a restart. What other processes store — a
+// certificate, or the outcome of an attempt (cron `gatehouse renew`, another instance) — is announced
+// through the storage's change marker and followed the same way (storage-sync.ts).
 //
-// The loop is cheap by design: each record keeps its due time and next attempt as numbers, so a check of
-// 1,000 certificates is 1,000 comparisons; the CA, the storage and X.509 parsing are touched only for
-// records that are due.
-import { X509Certificate } from 'node:crypto';
+// This file wires the parts together and is the proxy's one entry point; the parts are:
+//  - managed-records.ts: the records, and how a certificate becomes the served one;
+//  - renewal-timers.ts: each record's own timer, and the attempts it starts (attempt.ts);
+//  - ari-poller.ts: the CA's renewal windows; storage-sync.ts: what other processes stored.
+// The periodic check is a safety net (a lost timer, a clock step) and stays cheap: each record keeps its
+// times as numbers, so a check of 1,000 certificates is 1,000 comparisons, and the CA, the storage and X.509
+// parsing are touched only for records that are due.
 import type { AcmeConfig } from '../../config/types.js';
 import type { Logger } from '../../log/types.js';
-import { createCertEntry, type LoadedCertEntry } from '../cert-entry.js';
+import { acmeChangedKey } from '../../storage/keys.js';
 import { normalizeName } from '../names.js';
 import type { CertEntry } from '../types.js';
-import { refreshAri } from './ari.js';
-import { AcmeCertStore, type NameState, type StoredPair } from './cert-store.js';
-import { ariCertId } from './der.js';
+import { AriPoller } from './ari-poller.js';
+import { AcmeCertStore } from './cert-store.js';
 import type { AcmeIssuer } from './issuer.js';
 import type { AcmeKnobs } from './knobs.js';
-import { ObtainError, Obtainer } from './obtain.js';
+import { keyOf, ManagedRecords, type CertSink } from './managed-records.js';
+import { Obtainer } from './obtain.js';
 import { OnDemandGate } from './on-demand.js';
-import { limiter } from './limiter.js';
-import { acmeChangedKey } from '../../storage/keys.js';
-import { dueTime } from './schedule.js';
+import { RenewalTimers } from './renewal-timers.js';
+import { StorageSync } from './storage-sync.js';
 
-/** Where certificates go to be served (the CertManager). */
-export interface CertSink {
-  replaceEntry(names: readonly string[], entry: CertEntry): void;
-}
-
-interface Managed {
-  names: string[];
-  onDemand: boolean;
-  entry?: LoadedCertEntry;
-  /** The served chain as stored, to notice a change in the storage by comparing text. */
-  pem?: string;
-  /** ARI CertID of `entry`, computed when first needed. */
-  certId?: string;
-  /** ms since epoch; Infinity while there is no certificate. */
-  due: number;
-  /** Not before this time (back-off after a failure). */
-  nextAttempt: number;
-  state?: NameState;
-  ariNextFetch: number;
-  busy?: Promise<void>;
-  /** The last attempt failed because the storage was unreachable: retried as soon as it is back. */
-  storageWait?: boolean;
-}
-
-const ORDER_DEADLINE_MS = 5 * 60_000;
-const MAX_CONCURRENT_ORDERS = 4;
-const MAX_CONCURRENT_ARI = 8;
+export type { CertSink } from './managed-records.js';
 
 export interface AcmeManagerOptions {
   config: AcmeConfig;
@@ -58,30 +35,54 @@ export interface AcmeManagerOptions {
   logger: Logger;
   knobs: AcmeKnobs;
   now?: () => number;
+  /** For tests: the draw of each certificate's jitter (default Math.random). */
+  random?: () => number;
 }
 
 export class AcmeManager {
-  private readonly records = new Map<string, Managed>();
-  private readonly obtainer: Obtainer;
-  private readonly store: AcmeCertStore;
+  private readonly records: ManagedRecords;
+  private readonly timers: RenewalTimers;
   private readonly gate: OnDemandGate | undefined;
   private readonly now: () => number;
   private readonly closing = new AbortController();
-  private timers: NodeJS.Timeout[] = [];
-  private marker: string | undefined;
+  private readonly ari: AriPoller;
+  private readonly follower: StorageSync;
+  private intervals: NodeJS.Timeout[] = [];
+  private running = false;
   private unwatch: (() => void) | undefined;
-  private syncing: Promise<void> | undefined;
-  private syncAgain = false;
-  private ariBase: string | undefined | null = null;
-  /** Orders in flight are bounded; so are renewalInfo fetches (1,000 certificates poll every few hours). */
-  private readonly orders = limiter(MAX_CONCURRENT_ORDERS);
-  private readonly ariFetches = limiter(MAX_CONCURRENT_ARI);
 
   constructor(private readonly o: AcmeManagerOptions) {
-    this.now = o.now ?? Date.now;
-    this.store = new AcmeCertStore(o.issuer.storage, o.issuer.key);
-    this.obtainer = new Obtainer(o.issuer, this.store, o.logger, this.now);
-    this.gate = o.config.onDemand ? new OnDemandGate(o.config.onDemand.ask, o.logger) : undefined;
+    const now = (this.now = o.now ?? Date.now);
+    const { logger } = o;
+    const closing = this.closing.signal;
+    const store = new AcmeCertStore(o.issuer.storage, o.issuer.key);
+    const obtainer = new Obtainer(o.issuer, store, logger, now);
+    this.gate = o.config.onDemand ? new OnDemandGate(o.config.onDemand.ask, logger) : undefined;
+    // The parts call each other only through these arrows, each reached after the constructor is done.
+    this.records = new ManagedRecords({
+      store,
+      sink: o.sink,
+      logger,
+      now,
+      renewBeforeMs: o.config.renewBeforeMs,
+      random: o.random ?? Math.random,
+      certIdOf: (m) => this.ari.certIdOf(m),
+      fire: (m) => void this.timers.fire(m),
+      settle: (m, origin) => this.timers.settle(m, origin),
+    });
+    const records = this.records;
+    this.ari = new AriPoller({ issuer: o.issuer, store, logger, signal: closing, now, updateDue: (m) => records.updateDue(m), settle: (m) => this.timers.settle(m, 'here'), onEnabled: () => this.timers.armAll() });
+    const install = records.install.bind(records);
+    this.follower = new StorageSync(store, logger, { records: () => records.values(), install, adopt: (m, state) => records.adopt(m, state) });
+    this.timers = new RenewalTimers({
+      records,
+      ari: this.ari,
+      logger,
+      now,
+      closing,
+      attemptContext: { obtainer, store, gate: this.gate, logger, now, closing, install, drop: (m) => records.drop(m) },
+      reread: (m) => this.follower.reread(m),
+    });
   }
 
   get onDemandEnabled(): boolean {
@@ -93,102 +94,62 @@ export class AcmeManager {
    * Never talks to the CA.
    */
   async setNames(nameSets: readonly string[][]): Promise<void> {
-    this.marker ??= await this.store.changedMarker();
+    await this.follower.init();
     const wanted = new Map(nameSets.map((n) => [keyOf(n), n.map(normalizeName)]));
-    for (const [key, m] of this.records) if (!m.onDemand && !wanted.has(key)) this.records.delete(key);
+    for (const [key, m] of [...this.records.entries()]) if (!m.onDemand && !wanted.has(key)) this.records.drop(m);
     await Promise.all(
       [...wanted].map(async ([key, names]) => {
-        if (this.records.has(key)) {
-          const m = this.records.get(key)!;
-          if (m.entry) this.o.sink.replaceEntry(m.names, m.entry);
+        const known = this.records.get(key);
+        if (known) {
+          if (known.entry) this.o.sink.replaceEntry(known.names, known.entry);
           return;
         }
-        const m: Managed = { names, onDemand: false, due: Infinity, nextAttempt: 0, ariNextFetch: 0 };
-        this.records.set(key, m);
-        await this.loadStored(m);
+        await this.records.loadStored(this.records.add(names, false));
       }),
     );
   }
 
-  /** Starts the loop; names without a certificate are ordered now, in the background. */
+  /** Starts the timers; names without a certificate are ordered now, in the background. */
   start(): void {
-    if (this.timers.length > 0) return;
+    if (this.running) return;
+    this.running = true;
     const every = (ms: number, fn: () => void): void => {
       const t = setInterval(fn, ms);
       t.unref();
-      this.timers.push(t);
+      this.intervals.push(t);
     };
     every(this.o.knobs.checkIntervalMs, () => this.check());
-    every(this.o.knobs.syncIntervalMs, () => this.requestSync());
-    // A shared storage announces stores (another instance, `gatehouse renew`): look at once; the interval
-    // above stays as the fallback for storages without notifications and for missed ones.
+    every(this.o.knobs.syncIntervalMs, () => this.follower.request());
+    // Both storages announce changes (Redis by pub/sub, the folder by fs.watch plus a stat poll); the
+    // interval above is the fallback for a missed one.
     this.unwatch = this.o.issuer.storage.watch?.(acmeChangedKey(this.o.issuer.key), () => {
-      this.requestSync();
-      this.retryStorageWaits();
+      this.follower.request();
+      this.timers.retryStorageWaits();
     });
-    void this.refreshAriBase();
-    this.check();
+    void this.ari.start();
+    this.timers.start();
   }
 
   close(): void {
+    this.running = false;
     this.unwatch?.();
     this.unwatch = undefined;
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
+    for (const t of this.intervals) clearInterval(t);
+    this.intervals = [];
+    this.timers.stop();
     this.closing.abort(new Error('gatehouse is stopping'));
   }
 
-  /** One pass of the renewal loop: starts the work that is due; returns how many records it started. */
+  /** The safety net behind the timers: starts whatever is due; returns how many records it started. */
   check(): number {
-    const now = this.now();
     let started = 0;
-    for (const m of this.records.values()) {
-      if (m.busy || now < m.nextAttempt) continue;
-      if (m.entry === undefined ? !m.onDemand : now >= m.due) {
-        this.launch(m, m.entry === undefined ? 'obtain' : 'renew');
-        started++;
-      } else if (this.ariBase && now >= m.ariNextFetch) {
-        m.ariNextFetch = Infinity; // one fetch at a time per record; set again when it is done
-        void this.ariFetches(() => this.refreshAri(m)).catch(() => (m.ariNextFetch = this.now() + 3600_000));
-      }
-    }
+    for (const m of this.records.values()) if (this.timers.fire(m)) started++;
     return started;
   }
 
-  /** sync(), one at a time; a request during a run runs it once more after. */
-  requestSync(): void {
-    if (this.syncing) {
-      this.syncAgain = true;
-      return;
-    }
-    this.syncing = this.sync()
-      .catch((err: unknown) => {
-        // An unreachable storage has logged its outage once already.
-        if ((err as { code?: string }).code !== 'ESTORAGE_UNAVAILABLE') this.o.logger.warn('ACME: reading the storage failed', { error: (err as Error).message });
-      })
-      .finally(() => {
-        this.syncing = undefined;
-        if (this.syncAgain) {
-          this.syncAgain = false;
-          this.requestSync();
-        }
-      });
-  }
-
-  /** Picks up certificates other processes stored (cheap when the change marker is unchanged). */
-  async sync(): Promise<void> {
-    const marker = await this.store.changedMarker();
-    if (marker === this.marker) return;
-    this.marker = marker;
-    for (const m of this.records.values()) {
-      if (m.busy) continue;
-      const pem = await this.store.loadCertPem(m.names[0]!);
-      if (pem === undefined || pem === m.pem) continue;
-      const pair = await this.store.load(m.names[0]!);
-      if (!pair) continue;
-      const state = await this.store.loadState(m.names[0]!);
-      if (this.install(m, pair, state)) this.o.logger.info('serving a certificate another process stored', { names: m.names, serial: m.entry?.serial });
-    }
+  /** Picks up certificates and renewal outcomes other processes stored (cheap when nothing changed). */
+  sync(): Promise<void> {
+    return this.follower.run();
   }
 
   /** On-demand TLS at a handshake for a name no certificate covers; undefined → the default certificate. */
@@ -201,10 +162,10 @@ export class AcmeManager {
       await m.busy;
       return m.entry;
     }
+    // A failed order is tried again by a later handshake once its back-off has run out, not by a timer.
     if (m && this.now() < m.nextAttempt) return undefined;
     if (!(await this.gate.allowed(name))) return undefined;
-    m = this.records.get(name) ?? { names: [name], onDemand: true, due: Infinity, nextAttempt: 0, ariNextFetch: 0 };
-    this.records.set(name, m);
+    m = this.records.get(name) ?? this.records.add([name], true);
     if (m.busy) {
       await m.busy;
       return m.entry;
@@ -213,7 +174,7 @@ export class AcmeManager {
       this.o.logger.warn('on-demand TLS: too many orders; serving the default certificate for now', { name });
       return undefined;
     }
-    this.launch(m, 'obtain', () => this.gate?.release());
+    this.timers.launch(m, 'obtain', () => this.gate?.release());
     await m.busy;
     return m.entry;
   }
@@ -227,10 +188,8 @@ export class AcmeManager {
   async adoptOnDemand(names: readonly string[]): Promise<void> {
     await Promise.all(
       names.map(async (name) => {
-        if (this.records.has(name)) return;
-        const m: Managed = { names: [name], onDemand: true, due: Infinity, nextAttempt: 0, ariNextFetch: 0 };
-        this.records.set(name, m);
-        await this.loadStored(m);
+        if (this.records.get(name)) return;
+        await this.records.loadStored(this.records.add([name], true));
       }),
     );
   }
@@ -240,151 +199,8 @@ export class AcmeManager {
     return this.records.size;
   }
 
-  private async loadStored(m: Managed): Promise<void> {
-    const [pair, state] = await Promise.all([this.store.load(m.names[0]!), this.store.loadState(m.names[0]!)]);
-    const installed = pair !== undefined && this.install(m, pair, state);
-    if (!installed) m.state = state;
-    // A failing renewal keeps its back-off across restarts; a name without a certificate is tried at once.
-    if (installed && state?.nextAttempt) m.nextAttempt = Date.parse(state.nextAttempt);
+  /** When the record holding `name` wakes next (ms since epoch), for tests. */
+  wakeTime(name: string): number | undefined {
+    return this.records.find(name)?.timer.when;
   }
-
-  /** Serves `pair` for the record if it covers the record's names (even expired: it is then due at once). */
-  private install(m: Managed, pair: StoredPair, state: NameState | undefined): boolean {
-    let entry: LoadedCertEntry;
-    try {
-      entry = createCertEntry({ certPem: pair.certPem, keyPem: pair.keyPem, source: 'acme' });
-    } catch (err) {
-      this.o.logger.error('a stored ACME certificate cannot be used', { names: m.names, error: (err as Error).message });
-      return false;
-    }
-    // Never remove what is serving (README "Automatic HTTPS (ACME)"): an expired certificate still beats none.
-    if (!m.names.every((n) => entry.covers(n))) return false;
-    m.entry = entry;
-    m.pem = pair.certPem;
-    m.certId = undefined;
-    m.state = state;
-    if (!state?.nextAttempt) m.nextAttempt = 0;
-    m.ariNextFetch = 0;
-    m.due = this.dueOf(m);
-    this.o.sink.replaceEntry(m.names, entry);
-    return true;
-  }
-
-  private dueOf(m: Managed): number {
-    if (!m.entry) return Infinity;
-    const ari = m.state?.ari && m.state.ari.certId === this.certIdOf(m) ? Date.parse(m.state.ari.chosen) : undefined;
-    return dueTime(m.entry, this.o.config.renewBeforeMs, ari);
-  }
-
-  private launch(m: Managed, why: 'obtain' | 'renew', done?: () => void): void {
-    m.busy = this.orders(() => this.work(m, why)).finally(() => {
-      m.busy = undefined;
-      done?.();
-    });
-  }
-
-  private async work(m: Managed, why: 'obtain' | 'renew'): Promise<void> {
-    if (this.closing.signal.aborted) return;
-    const signal = AbortSignal.any([this.closing.signal, AbortSignal.timeout(ORDER_DEADLINE_MS)]);
-    const current = m.entry;
-    // An on-demand certificate is renewed only while `ask` still allows its name (or on-demand is off).
-    if (m.onDemand && current && !(await this.gate?.allowed(m.names[0]!, 'renewal'))) {
-      this.records.delete(m.names[0]!);
-      this.o.logger.info('on-demand TLS: not renewing a certificate whose name ask no longer allows', { name: m.names[0], expires: current.notAfter.toISOString() });
-      return;
-    }
-    try {
-      const r = await this.obtainer.obtain(m.names, {
-        ...(current ? { replacing: current.fingerprint256 } : {}),
-        respectBackoff: why === 'renew',
-        useAri: true,
-        onDemand: m.onDemand,
-        signal,
-      });
-      if (r.kind === 'backoff') {
-        m.state = r.state;
-        m.nextAttempt = Date.parse(r.state.nextAttempt ?? '') || this.now() + 60_000;
-        return;
-      }
-      this.install(m, r.pair, r.kind === 'issued' ? { names: m.names, failures: 0, lastError: null, nextAttempt: null } : await this.store.loadState(m.names[0]!));
-      if (r.kind === 'issued') {
-        this.o.logger.info(current ? 'certificate renewed' : 'certificate obtained', {
-          names: m.names,
-          serial: m.entry?.serial,
-          notAfter: m.entry?.notAfter.toISOString(),
-          challenge: r.pair.meta.challenge,
-          ms: r.ms,
-        });
-      }
-    } catch (err) {
-      if (this.closing.signal.aborted) return;
-      if (err instanceof ObtainError) {
-        m.state = err.state;
-        m.nextAttempt = Date.parse(err.state.nextAttempt ?? '') || this.now() + 60_000;
-        this.o.logger.error(`could not ${current ? 'renew' : 'obtain'} a certificate for ${m.names.join(', ')}: ${err.message}`, {
-          challenge: err.lastError.challenge,
-          fix: err.lastError.hint,
-          nextAttempt: err.state.nextAttempt,
-          ...(current ? { serving: `the current certificate (expires ${current.notAfter.toISOString()})` } : {}),
-        });
-      } else {
-        m.nextAttempt = this.now() + 60_000;
-        m.storageWait = (err as { code?: string }).code === 'ESTORAGE_UNAVAILABLE';
-        this.o.logger.error(`ACME: ${why} for ${m.names.join(', ')} failed: ${(err as Error).message}`);
-      }
-    }
-  }
-
-  private retryStorageWaits(): void {
-    let any = false;
-    for (const m of this.records.values()) {
-      if (!m.storageWait) continue;
-      m.storageWait = false;
-      m.nextAttempt = 0;
-      any = true;
-    }
-    if (any) this.check();
-  }
-
-  private async refreshAriBase(): Promise<void> {
-    try {
-      this.ariBase = (await this.o.issuer.renewalInfoUrl(this.closing.signal)) ?? undefined;
-    } catch {
-      this.ariBase = null; // unknown: looked up again at the next order
-      const t = setTimeout(() => void this.refreshAriBase(), 10 * 60_000);
-      t.unref();
-    }
-  }
-
-  private certIdOf(m: Managed): string | undefined {
-    if (m.certId === undefined && m.pem !== undefined) m.certId = ariCertId(Buffer.from(new X509Certificate(m.pem).raw)) ?? '';
-    return m.certId || undefined;
-  }
-
-  private async refreshAri(m: Managed): Promise<void> {
-    const certId = this.certIdOf(m);
-    if (!this.ariBase || !certId) {
-      m.ariNextFetch = this.now() + 3600_000;
-      return;
-    }
-    const next = await refreshAri({ baseUrl: this.ariBase, certId, previous: m.state?.ari, now: this.now(), signal: this.closing.signal });
-    if (this.certIdOf(m) !== certId) return; // renewed meanwhile: the new certificate gets its own window
-    if (!next) {
-      m.ariNextFetch = this.now() + 3600_000;
-      return;
-    }
-    m.ariNextFetch = Date.parse(next.nextFetch);
-    const changed = next.chosen !== m.state?.ari?.chosen || next.certId !== m.state?.ari?.certId;
-    m.state = { ...(m.state ?? { names: m.names, failures: 0, lastError: null, nextAttempt: null }), ari: next };
-    m.due = this.dueOf(m);
-    if (changed) {
-      this.o.logger.info('ACME renewal window (ARI)', { names: m.names, start: next.start, end: next.end, renewAt: new Date(m.due).toISOString() });
-      const stored = (await this.store.loadState(m.names[0]!)) ?? m.state;
-      await this.store.saveState(m.names[0]!, { ...stored, ari: next }).catch(() => undefined);
-    }
-  }
-}
-
-function keyOf(names: readonly string[]): string {
-  return [...new Set(names.map(normalizeName))].sort().join(',');
 }

@@ -10,7 +10,7 @@ import { ariCertId } from './der.js';
 import type { AcmeCertStore, CertMeta, LastError, NameState, StoredPair } from './cert-store.js';
 import { report } from './errors.js';
 import type { AcmeIssuer } from './issuer.js';
-import { backoffDelay } from './schedule.js';
+import { retryDelay } from './schedule.js';
 
 export interface ObtainOptions {
   /**
@@ -85,6 +85,45 @@ export class Obtainer {
     return !(o.isDue?.(pair) ?? false);
   }
 
+  /**
+   * Records an attempt that failed before any order (the CA's directory unreachable: `gatehouse renew`
+   * checks it once for all names), under the same lock as an order, so a failure counts once and a
+   * running proxy sees it. Resolves to the error to report; rejects only when the lock cannot be had before
+   * `signal` (then another process holds it and records its own attempt).
+   */
+  async fail(names: readonly string[], err: unknown, signal?: AbortSignal): Promise<ObtainError> {
+    const wanted = [...new Set(names.map(normalizeName))];
+    const primary = wanted[0]!;
+    const unlock = await this.store.storage.lock(issueLockName(this.issuer.key, primary), signal);
+    try {
+      const [stored, state] = await Promise.all([this.store.load(primary), this.store.loadState(primary)]);
+      return await this.recordFailure(wanted, state, stored && covers(stored, wanted) ? stored : undefined, err);
+    } finally {
+      await unlock();
+    }
+  }
+
+  /**
+   * The state after one more failure (README "Automatic HTTPS (ACME)"): the count goes up, the next
+   * attempt is backed off (capped by the serving certificate's time left, schedule.ts), and never earlier
+   * than a back-off already recorded, so a failed `renew --force` does not shorten a running proxy's wait.
+   */
+  private async recordFailure(names: string[], state: NameState | undefined, serving: StoredPair | undefined, err: unknown): Promise<ObtainError> {
+    const r = report(err, names);
+    const failures = (state?.failures ?? 0) + 1;
+    const at = this.now();
+    const x = serving ? new X509Certificate(serving.certPem) : undefined;
+    const validity = x ? { notBefore: new Date(x.validFrom), notAfter: new Date(x.validTo) } : undefined;
+    const earlier = state?.nextAttempt ? Date.parse(state.nextAttempt) : 0;
+    const next = Math.max(at + retryDelay(failures, at, validity, r.retryAfterMs ?? 0), earlier);
+    const lastError: LastError = { at: new Date(at).toISOString(), challenge: r.challenge, detail: r.detail, hint: r.hint };
+    if (r.attempts) lastError.attempts = r.attempts;
+    const recorded: NameState = { names, failures, lastError, nextAttempt: new Date(next).toISOString() };
+    if (state?.ari) recorded.ari = state.ari;
+    await this.store.saveState(names[0]!, recorded).catch((e: unknown) => this.logger.error('cannot store the renewal state', { error: (e as Error).message }));
+    return new ObtainError(r.challenge ? `${r.challenge}: ${r.detail}` : r.detail, lastError, recorded);
+  }
+
   private async run(names: string[], o: ObtainOptions): Promise<ObtainResult> {
     const primary = names[0]!;
     if (!o.force) {
@@ -124,21 +163,13 @@ export class Obtainer {
         if (o.onDemand || again?.meta?.onDemand) meta.onDemand = true;
         if (again) meta.replaced = new X509Certificate(again.certPem).serialNumber;
         const pair = { certPem: issued.certPem, keyPem: issued.keyPem, meta };
+        // A success clears the last error; the ARI window belonged to the old certificate. Cleared first and
+        // announced with the certificate, so a proxy never reads the new certificate with the old failure.
+        await this.store.saveState(primary, { names, failures: 0, lastError: null, nextAttempt: null }, { announce: false });
         await this.store.save(primary, pair, meta);
-        // A success clears the last error (README "Automatic HTTPS (ACME)"); the ARI window belonged to the old certificate.
-        await this.store.saveState(primary, { names, failures: 0, lastError: null, nextAttempt: null });
         return { kind: 'issued', pair, ms: issued.ms };
       } catch (err) {
-        const r = report(err, names);
-        const failures = (state?.failures ?? 0) + 1;
-        const at = this.now();
-        const delay = Math.max(backoffDelay(failures), r.retryAfterMs ?? 0);
-        const lastError: LastError = { at: new Date(at).toISOString(), challenge: r.challenge, detail: r.detail, hint: r.hint };
-        if (r.attempts) lastError.attempts = r.attempts;
-        const next: NameState = { names, failures, lastError, nextAttempt: new Date(at + delay).toISOString() };
-        if (state?.ari) next.ari = state.ari;
-        await this.store.saveState(primary, next).catch((e: unknown) => this.logger.error('cannot store the renewal state', { error: (e as Error).message }));
-        throw new ObtainError(r.challenge ? `${r.challenge}: ${r.detail}` : r.detail, lastError, next);
+        throw await this.recordFailure(names, state, again, err);
       }
     } finally {
       await unlock();

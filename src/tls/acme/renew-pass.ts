@@ -1,7 +1,8 @@
 // One renewal pass over the managed certificates, for `gatehouse renew` (cron). Same obtain path as the
 // proxy (lock, look again, order; state in the storage), plus what a separate process needs: deciding
-// what is due without a running loop, giving up on an unreachable CA within 60 s (README "Automatic HTTPS (ACME)"), and listening
-// on the challenge ports itself when no proxy holds them.
+// what is due without a running loop, giving up on an unreachable CA within 60 s (README "Cron") — and
+// recording that as the attempt it was — and listening on the challenge ports itself when no proxy
+// holds them.
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { DIRECTORIES } from '../../config/acme.js';
@@ -40,6 +41,8 @@ export class UnknownNameError extends Error {}
 
 const CA_DEADLINE_MS = 60_000;
 const ORDER_DEADLINE_MS = 5 * 60_000;
+/** Recording a failure waits this long at most for a lock another process holds. */
+const LOCK_WAIT_MS = 5_000;
 
 interface Job {
   names: string[];
@@ -91,7 +94,9 @@ export async function renewPass(o: RenewPassOptions): Promise<boolean> {
     const certId = ariCertId(Buffer.from(x.raw));
     const ari = state?.ari && state.ari.certId === certId ? Date.parse(state.ari.chosen) : undefined;
     const due = dueTime({ notBefore: new Date(x.validFrom), notAfter: new Date(x.validTo) }, acme.renewBeforeMs, ari);
-    (now >= due ? jobs : maybeAri).push({ names, stored });
+    // A recorded failure is retried once its back-off is over, due or not (schedule.ts attemptTime).
+    const retry = state?.lastError && state.nextAttempt && now >= Date.parse(state.nextAttempt);
+    (now >= due || retry ? jobs : maybeAri).push({ names, stored });
   }
   if (jobs.length === 0 && maybeAri.length === 0) return true;
 
@@ -102,6 +107,7 @@ export async function renewPass(o: RenewPassOptions): Promise<boolean> {
     if (jobs.length === 0) return true; // nothing was due; the ARI check can wait for the next run
     const r = report(err, jobs[0]!.names);
     o.warn(`gatehouse renew: cannot reach the ACME CA at ${directory}: ${r.detail}\n    likely fix: ${r.hint}\n    the current certificates keep serving`);
+    if (!o.dryRun) await recordUnreachable(o, new Obtainer(acmeIssuer, store, o.logger), jobs, err);
     return false;
   }
   await checkAri(acmeIssuer, store, maybeAri, jobs);
@@ -134,6 +140,23 @@ export async function renewPass(o: RenewPassOptions): Promise<boolean> {
   return ok;
 }
 
+/**
+ * An unreachable CA is an attempt too: recorded for each name as an order failure would be, so `gatehouse
+ * certs` shows it and a running proxy retries at the recorded time. A name whose lock another process
+ * holds is left to that process, which records its own attempt.
+ */
+async function recordUnreachable(o: RenewPassOptions, obtainer: Obtainer, jobs: Job[], err: unknown): Promise<void> {
+  const signal = AbortSignal.timeout(LOCK_WAIT_MS);
+  for (const job of jobs) {
+    try {
+      const failed = await obtainer.fail(job.names, err, signal);
+      o.warn(`    ${job.names.join(', ')}: recorded; next attempt ${failed.state.nextAttempt} (by a running proxy, or the next renew)`);
+    } catch (e) {
+      o.warn(`    ${job.names.join(', ')}: not recorded: ${(e as Error).message}`);
+    }
+  }
+}
+
 /** Certificates not due by the local rule may still be due by the CA's ARI window (RFC 9773). */
 async function checkAri(issuer: AcmeIssuer, store: AcmeCertStore, candidates: Job[], jobs: Job[]): Promise<void> {
   if (candidates.length === 0) return;
@@ -146,7 +169,7 @@ async function checkAri(issuer: AcmeIssuer, store: AcmeCertStore, candidates: Jo
     const state = await store.loadState(job.names[0]!);
     const ari = await refreshAri({ baseUrl: base, certId, previous: state?.ari, now: Date.now() });
     if (!ari) continue;
-    if (ari !== state?.ari) await store.saveState(job.names[0]!, { ...(state ?? { names: job.names, failures: 0, lastError: null, nextAttempt: null }), ari });
+    if (ari !== state?.ari) await store.saveState(job.names[0]!, { ...(state ?? { names: job.names, failures: 0, lastError: null, nextAttempt: null }), ari }, { announce: false });
     if (Date.now() >= Date.parse(ari.chosen)) jobs.push(job);
   }
 }
@@ -181,8 +204,9 @@ async function runJob(o: RenewPassOptions, issuer: AcmeIssuer, store: AcmeCertSt
   } catch (err) {
     const detail = err instanceof ObtainError ? err.lastError : { ...report(err, job.names), at: new Date().toISOString() };
     const serving = current ? `the current certificate keeps serving (expires ${new Date(current.validTo).toISOString()})` : 'there is no certificate yet';
+    const next = err instanceof ObtainError && err.state.nextAttempt ? `\n    next attempt ${err.state.nextAttempt} (by a running proxy, or the next renew)` : '';
     o.warn(
-      `gatehouse renew: ${names}: ${detail.challenge ? `${detail.challenge} challenge failed: ` : ''}${detail.detail}\n    likely fix: ${detail.hint}\n    ${serving}`,
+      `gatehouse renew: ${names}: ${detail.challenge ? `${detail.challenge} challenge failed: ` : ''}${detail.detail}\n    likely fix: ${detail.hint}\n    ${serving}${next}`,
     );
     return false;
   }

@@ -15,7 +15,8 @@ import { ChallengeStore, type ChallengeKeyType } from './challenges.js';
 import { configureAcmeHttp } from './http.js';
 import { AcmeIssuer } from './issuer.js';
 import { readKnobs } from './knobs.js';
-import { AcmeManager, type CertSink } from './manager.js';
+import { AcmeManager } from './manager.js';
+import type { CertSink } from './managed-records.js';
 
 /** What the service needs of the CertManager. */
 export interface AcmeCertSource extends CertSink {

@@ -111,4 +111,49 @@ describe('FileStorage (file-specific)', function () {
     // kill -9 may leave temporary files behind (they start with a dot); list never shows them.
     expect(await s.list('certificates')).to.deep.equal([...keys].sort());
   });
+
+  it('watch: another process\'s store of the key is heard at once through fs.watch, and only that key', async () => {
+    const watcher = new FileStorage(root);
+    const writer = new FileStorage(root); // another process: its own instance on the same folder
+    await writer.store('acme/ca/changed', 'one');
+    const heard: number[] = [];
+    const stop = watcher.watch('acme/ca/changed', () => heard.push(Date.now()));
+    await new Promise((r) => setTimeout(r, 100));
+    await writer.store('acme/ca/other', 'x'); // same folder, another key: not reported
+    await writer.store('acme/ca/state/a.json', 'x');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(heard).to.have.length(0);
+    const t = Date.now();
+    await writer.store('acme/ca/changed', 'two');
+    while (heard.length === 0 && Date.now() - t < 1500) await new Promise((r) => setTimeout(r, 5));
+    expect(heard, 'one notice, well before the 2 s poll').to.have.length(1);
+    expect(heard[0]! - t).to.be.below(1000);
+    console.log(`      fs.watch notice ${heard[0]! - t} ms after the store`);
+    await new Promise((r) => setTimeout(r, 2500)); // the poll must not report the same change again
+    expect(heard).to.have.length(1);
+    stop();
+    await writer.store('acme/ca/changed', 'three');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(heard).to.have.length(1);
+  });
+
+  it('watch: a folder that does not exist yet is polled (every 2 s), then watched once it appears', async () => {
+    const s = new FileStorage(root);
+    const heard: number[] = [];
+    const stop = s.watch('acme/late/changed', () => heard.push(Date.now()));
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const t = Date.now();
+      await s.store('acme/late/changed', 'first'); // the folder is created by this store
+      while (heard.length === 0 && Date.now() - t < 5000) await new Promise((r) => setTimeout(r, 20));
+      expect(heard, 'found by the stat poll').to.have.length(1);
+      expect(heard[0]! - t).to.be.below(3000);
+      const t2 = Date.now();
+      await s.store('acme/late/changed', 'second');
+      while (heard.length === 1 && Date.now() - t2 < 1500) await new Promise((r) => setTimeout(r, 5));
+      expect(heard[1]! - t2, 'now through fs.watch').to.be.below(1000);
+    } finally {
+      stop();
+    }
+  });
 });

@@ -29,11 +29,22 @@ export class MemoryStorage implements Storage {
   async list(prefix: string): Promise<string[]> {
     return [...this.values.keys()].filter((k) => k.startsWith(prefix)).sort();
   }
-  async lock(name: string): Promise<Unlock> {
+  async lock(name: string, signal?: AbortSignal): Promise<Unlock> {
     for (;;) {
       const held = this.locks.get(name);
       if (!held) break;
-      await held;
+      if (!signal) await held;
+      else {
+        signal.throwIfAborted();
+        await new Promise<void>((resolve, reject) => {
+          const abort = (): void => reject(signal.reason as Error);
+          signal.addEventListener('abort', abort, { once: true });
+          void held.then(() => {
+            signal.removeEventListener('abort', abort);
+            resolve();
+          });
+        });
+      }
     }
     let release!: () => void;
     this.locks.set(name, new Promise<void>((r) => (release = r)));

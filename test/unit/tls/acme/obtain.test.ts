@@ -88,4 +88,27 @@ describe('obtaining a certificate (single-flight → lock → look again → ord
     expect(second.kind).to.equal('issued');
     expect(calls[2]!.replaces).to.match(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
   });
+
+  it('fail(): records an attempt that never reached an order (CA unreachable) under the lock, and gives up on a held lock', async () => {
+    const storage = new MemoryStorage();
+    const { issuer } = fakeIssuer(storage);
+    const store = new AcmeCertStore(storage, issuer.key);
+    const o = new Obtainer(issuer, store, recordingLogger());
+    await o.obtain(['u.test']);
+    const marker = await store.changedMarker();
+    const err = await o.fail(['u.test'], new Error('cannot reach the ACME server https://ca.test (ECONNREFUSED)'));
+    expect(err).to.be.instanceOf(ObtainError);
+    const s = await store.loadState('u.test');
+    expect(s).to.include({ failures: 1 });
+    expect(s!.lastError).to.include({ challenge: null, detail: 'cannot reach the ACME server https://ca.test (ECONNREFUSED)' });
+    expect(await store.changedMarker(), 'announced to running proxies').to.not.equal(marker);
+    const unlock = await storage.lock('issue/ca.test-dir/u.test');
+    const held = await o.fail(['u.test'], new Error('down'), AbortSignal.timeout(50)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await unlock();
+    expect(held).to.be.instanceOf(Error);
+    expect((await store.loadState('u.test'))!.failures).to.equal(1);
+  });
 });

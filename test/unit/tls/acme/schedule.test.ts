@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { backoffDelay, dueTime, MAX_BACKOFF_MS, ruleTime } from '../../../../src/tls/acme/schedule.js';
+import { attemptTime, backoffDelay, dueTime, MAX_BACKOFF_MS, maxJitter, retryDelay, retryFloor, ruleTime } from '../../../../src/tls/acme/schedule.js';
 
 const DAY = 86_400_000;
 const MIN = 60_000;
@@ -27,5 +27,44 @@ describe('renewal schedule (README "Automatic HTTPS (ACME)")', () => {
     expect(dueTime(cert(90), undefined, t0 + 20 * DAY)).to.equal(t0 + 20 * DAY);
     expect(dueTime(cert(90), undefined, t0 + 70 * DAY)).to.equal(t0 + 70 * DAY);
     expect(dueTime(cert(90), undefined, t0 + 89 * DAY)).to.equal(t0 + 75 * DAY);
+  });
+
+  it('caps the back-off at a quarter of the time left, so a 90-second certificate is retried several times before it expires', () => {
+    const short = { notBefore: new Date(t0), notAfter: new Date(t0 + 90_000) };
+    // Failing from half-life on, each retry at the capped delay:
+    let now = t0 + 45_000;
+    const attempts: number[] = [];
+    for (let failures = 1; now < short.notAfter.getTime(); failures++) {
+      attempts.push(Math.round((short.notAfter.getTime() - now) / 1000));
+      now += retryDelay(failures, now, short);
+    }
+    expect(attempts).to.deep.equal([45, 34, 25, 19, 14, 9, 4]);
+    // After notAfter, every 5 s (the floor for short lifetimes).
+    expect(retryDelay(9, t0 + 100_000, short)).to.equal(5000);
+    expect(retryFloor(short)).to.equal(5000);
+  });
+
+  it('changes nothing for 90-day certificates before their last day; then never retries faster than every 10 minutes', () => {
+    const c = cert(90);
+    for (let failures = 1; failures <= 6; failures++) expect(retryDelay(failures, t0 + 60 * DAY, c)).to.equal(backoffDelay(failures));
+    expect(retryDelay(9, t0 + 89 * DAY, c)).to.equal(6 * 3600_000); // 24 h left: a quarter is 6 h
+    expect(retryDelay(9, t0 + 90 * DAY - 3600_000, c)).to.equal(15 * MIN);
+    expect(retryDelay(9, t0 + 91 * DAY, c)).to.equal(10 * MIN); // expired
+    expect(retryDelay(1, t0 + 91 * DAY, c)).to.equal(MIN); // the step is smaller than the floor
+    // Without a certificate (first order) the steps are unchanged; a CA's Retry-After always wins.
+    expect(retryDelay(2, t0)).to.equal(10 * MIN);
+    expect(retryDelay(1, t0 + 45_000, { notBefore: new Date(t0), notAfter: new Date(t0 + 90_000) }, 3600_000)).to.equal(3600_000);
+  });
+
+  it('jitters by 1% of the lifetime, at most 2 minutes', () => {
+    expect(maxJitter({ notBefore: new Date(t0), notAfter: new Date(t0 + 90_000) })).to.equal(900);
+    expect(maxJitter(cert(6))).to.equal(2 * MIN);
+    expect(maxJitter(cert(90))).to.equal(2 * MIN);
+  });
+
+  it('retries a recorded failure at its next attempt even before the due time; otherwise waits for both', () => {
+    expect(attemptTime(1000, true, 500)).to.equal(500);
+    expect(attemptTime(1000, false, 500)).to.equal(1000);
+    expect(attemptTime(1000, false, 2000)).to.equal(2000);
   });
 });
