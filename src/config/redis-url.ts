@@ -1,5 +1,5 @@
 // `storage: redis://[user:pass@]host:port/db?prefix=NAME` (and `rediss://` for TLS), parsed once here so
-// that `gatehouse check` and the storage agree on what a URL means (README "Configuration reference", §5).
+// that `gatehouse check` and the storage agree on what a URL means (README "Configuration reference" and "Several machines").
 //
 // Several deployments can share one Redis in two ways: a database number (`/1`, `/2`; not on Redis
 // Cluster or most managed offerings, which only have db 0) or a key prefix (`?prefix=staging`), which puts

@@ -1,4 +1,4 @@
-// Opens the storage named by the config's `storage` value (README "Configuration reference", §5).
+// Opens the storage named by the config's `storage` value (README "Configuration reference" and "Several machines").
 import { parseDuration } from '../config/units.js';
 import type { Logger } from '../log/types.js';
 import { FileStorage, type FileStorageOptions } from './file-storage.js';

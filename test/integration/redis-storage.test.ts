@@ -1,4 +1,4 @@
-// Several gatehouse instances sharing one real redis-server and one Pebble (README "Automatic HTTPS (ACME)", §5): one order per
+// Several gatehouse instances sharing one real redis-server and one Pebble (README "Automatic HTTPS (ACME)" and "Several machines"): one order per
 // name, a renewal by one (or by cron) served by all within seconds through the change notification, a lock
 // holder killed mid-order taken over after its lease, and a Redis outage that never stops HTTPS.
 import { expect } from 'chai';
