@@ -4,7 +4,7 @@ import { App } from '../app.js';
 import { loadConfig, resolveConfigPath } from '../config/index.js';
 import { ConfigError, formatIssue, type Config } from '../config/types.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, parseCommandArgs } from './usage.js';
-import { describeError } from '../request/errors.js';
+import { describeError } from '../log/describe-error.js';
 
 export async function runServe(args: string[]): Promise<number | undefined> {
   const opts = parseCommandArgs(args, { config: { type: 'string', short: 'c' } });
@@ -36,7 +36,7 @@ export async function serve(config: Config): Promise<number | undefined> {
   }
   process.on('uncaughtException', (err) => {
     // Last line of defence: log and keep serving; a request-level bug must not stop the proxy.
-    app.logger.error(`uncaught exception: ${err.stack ?? err.message}`);
+    app.logger.error(`uncaught exception: ${describeError(err)}`);
   });
   process.on('unhandledRejection', (err) => {
     app.logger.error(`unhandled rejection: ${describeError(err)}`);

@@ -18,8 +18,6 @@ export function runCloseCallbacks(list: CloseCallback[] | undefined, aborted: bo
   if (list !== undefined) for (const cb of list) cb(aborted);
 }
 
-/** nginx's lingering_time: how long an answered client may take to finish sending a body we discard. */
-export const DISCARD_BODY_MS = 30_000;
 export const noop = (): void => undefined;
 
 /**

@@ -7,7 +7,6 @@ import {
   addCloseCallback,
   beforeFirstRead,
   ClientBodyTimeout,
-  DISCARD_BODY_MS,
   noop,
   RESPOND_SLICE,
   runCloseCallbacks,
@@ -15,6 +14,9 @@ import {
   writeSliced,
   type CloseCallback,
 } from './exchange-parts.js';
+
+/** nginx's lingering_time: how long an answered client may take to finish sending a body we discard. */
+const DISCARD_BODY_MS = 30_000;
 
 /**
  * The response went out before the whole request body came in (a backend that answered early, a

@@ -5,7 +5,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
-import type { ClientTimeouts } from '../config/types.js';
+import type { ClientTimeouts, Config } from '../config/types.js';
 import type { Snapshot } from '../server/types.js';
 import { ConnectionGuard, guardOf, tagGuard } from './connection-guard.js';
 import { closeSession } from './h2-session-close.js';
@@ -75,6 +75,17 @@ function h1Profile(timeouts: ClientTimeouts): string {
   return `${timeouts.headerMs}/${timeouts.keepaliveMs}`;
 }
 
+/** The timer profiles a config uses, computed once per config (a server idles out per connection). */
+const profiles = new WeakMap<Config, ReadonlySet<string>>();
+function profilesOf(config: Config): ReadonlySet<string> {
+  let set = profiles.get(config);
+  if (set === undefined) {
+    set = new Set([h1Profile(config.timeouts), ...config.sites.map((site) => h1Profile(site.timeouts))]);
+    profiles.set(config, set);
+  }
+  return set;
+}
+
 export class ProtocolServers {
   /**
    * HTTP/1.x servers by client timers (header and keep-alive timeouts are server-wide in Node): a
@@ -130,8 +141,7 @@ export class ProtocolServers {
   }
 
   private retireUnused(): void {
-    const config = this.handlers.current().config;
-    const inUse = new Set([h1Profile(config.timeouts), ...config.sites.map((site) => h1Profile(site.timeouts))]);
+    const inUse = profilesOf(this.handlers.current().config);
     for (const [key, entry] of this.h1s) {
       if (entry.sockets > 0 || inUse.has(key)) continue;
       entry.server.close();

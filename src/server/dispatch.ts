@@ -159,7 +159,7 @@ function route(snap: Snapshot, ctx: RequestContext): void {
 }
 
 /** Picks the location for ctx.path and runs its handler; also used by internal redirects. */
-function runLocation(snap: Snapshot, ctx: RequestContext): void {
+function runLocation(snap: Pick<Snapshot, 'handlers'>, ctx: RequestContext): void {
   const match = ctx.site.matchLocation(ctx.path);
   if (!match) {
     sendStatus(ctx, 404);
@@ -204,7 +204,7 @@ export function requestEnv(snap: Omit<Snapshot, 'env'>): RequestEnv {
       ctx.path = path;
       ctx.args = args;
       ctx.internal = true;
-      runLocation(snap as Snapshot, ctx);
+      runLocation(snap, ctx);
     },
     runNamed(ctx, name) {
       if (!countRedirect(ctx)) return;
