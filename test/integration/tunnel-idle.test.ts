@@ -5,7 +5,9 @@
 // silent, talks, or floods, and records when gatehouse closed it.
 //
 // The 60 s default is proven with the default, not a shortened value: those tunnels open in
-// before() and the last test waits for them, so the other tests run inside that minute.
+// before() and the last test waits for them, so the other tests run inside that minute. The same
+// minute proves two client timers at their defaults too (nginx's client_header_timeout and
+// client_body_timeout, 60 s): a connection that sends nothing, and a body that stops.
 import { expect } from 'chai';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -13,7 +15,7 @@ import http2, { type ClientHttp2Session, type ClientHttp2Stream } from 'node:htt
 import net, { type AddressInfo } from 'node:net';
 import { startGatehouse, type Gatehouse } from '../helpers/gatehouse.js';
 import { loopbackLookup } from '../helpers/ports.js';
-import { rawConnect, type RawClient } from '../helpers/raw-client.js';
+import { rawConnect, startSilentServer, type RawClient, type SilentServer } from '../helpers/raw-client.js';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
@@ -94,6 +96,12 @@ describe('tunnel idle timer and send timeout (integration)', function () {
   let defaultH2: ClientHttp2Stream;
   let defaultH2Closed: Promise<number>;
   let defaultSince: number;
+  /** The client timers at their defaults: a connection that sends nothing, a body that stops. */
+  let silent: SilentServer;
+  let mute: RawClient;
+  let muteSince: number;
+  let stalled: RawClient;
+  let stalledSince: number;
 
   const h2Ws = (p: string): { stream: ClientHttp2Stream; closed: Promise<number> } => {
     const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'https', ':path': p, ':authority': `w.test:${gh.httpsPort}`, 'sec-websocket-version': '13' });
@@ -104,6 +112,7 @@ describe('tunnel idle timer and send timeout (integration)', function () {
 
   before(async () => {
     upstream = await startRawWsUpstream();
+    silent = await startSilentServer();
     const proxy = `http://127.0.0.1:${upstream.port}`;
     const routes = [
       { location: '/short/', proxy, tunnelIdle: '2s' },
@@ -118,8 +127,15 @@ describe('tunnel idle timer and send timeout (integration)', function () {
         { hosts: ['w.test'], routes },
         // The tunnel timer is long here, so only send_timeout can close a stalled client's tunnel.
         { hosts: ['n.test'], tls: 'off', routes: [{ location: '/', proxy, tunnelIdle: '30s' }] },
+        // A backend that never answers: the request body is read and forwarded until the client stops.
+        { hosts: ['b.test'], tls: 'off', routes: [{ location: '/', proxy: `http://127.0.0.1:${silent.port}` }] },
       ],
     }));
+    mute = await rawConnect({ port: gh.httpPort });
+    muteSince = performance.now();
+    stalled = await rawConnect({ port: gh.httpPort });
+    stalled.write('POST /upload HTTP/1.1\r\nHost: b.test\r\nContent-Length: 100\r\n\r\n0123456789');
+    stalledSince = performance.now();
     session = http2.connect(`https://w.test:${gh.httpsPort}`, { ca: fs.readFileSync(gh.caFile), lookup: loopbackLookup });
     session.on('error', () => undefined);
     await new Promise<void>((r) => session.once('remoteSettings', () => r()));
@@ -138,8 +154,11 @@ describe('tunnel idle timer and send timeout (integration)', function () {
 
   after(async () => {
     session?.close();
+    mute?.destroy();
+    stalled?.destroy();
     await gh?.stop();
     upstream?.close();
+    await silent?.close();
   });
 
   it('tunnelIdle: 2s closes an idle HTTP/1.1 tunnel, client and upstream side', async () => {
@@ -199,5 +218,13 @@ describe('tunnel idle timer and send timeout (integration)', function () {
     expect(h1At - defaultSince).to.be.within(58_500, 63_000);
     expect(h2At - defaultSince).to.be.within(58_500, 63_000);
     await Promise.all(['/default-h1', '/default-h2'].map((p) => upstream.conns.find((u) => u.path === p)?.closed));
+  });
+
+  it('client_header_timeout and client_body_timeout at their defaults: 60 s, then close (the body with 408)', async function () {
+    this.timeout(20_000);
+    const [muteAt, body] = await Promise.all([mute.closed.then(() => performance.now()), stalled.closed.then((c) => ({ at: performance.now(), data: c.data }))]);
+    expect(muteAt - muteSince, 'a connection that sent nothing').to.be.within(59_000, 63_000);
+    expect(body.at - stalledSince, 'a body that stopped').to.be.within(59_000, 63_000);
+    expect(body.data).to.match(/^HTTP\/1\.1 408 /);
   });
 });
