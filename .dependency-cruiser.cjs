@@ -9,7 +9,7 @@ const LADDER = [
   ['listener'],
   ['tls'],
   ['server'],
-  ['middleware', 'handler', 'cache'],
+  ['middleware', 'handler', 'cache', 'rewrite', 'access'],
   ['request'],
   ['router'],
   ['upstream'],
