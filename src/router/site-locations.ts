@@ -141,8 +141,9 @@ export function compileSite(site: SiteConfig, index: number, ctx: SiteCompileCon
       const m = regex.exec(path);
       if (!m) continue;
       s.match = match;
-      // As ngx_http_regex_exec: a regex without groups leaves the captures of an outer one.
-      if (m.length > 1) s.captures = captures(m);
+      // The captures are the last matched regex's: a nested regex without groups leaves $1 empty
+      // even inside a regex location that had one (nginx 1.22, test/integration/nginx-locations).
+      s.captures = m.length > 1 ? captures(m) : undefined;
       const inner = nested.get(route);
       if (inner) find(inner, path, s);
       return 'ok';
