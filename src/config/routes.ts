@@ -25,14 +25,27 @@ function locationKey(loc: CompiledLocation): string {
  * the values it inherits from its parent (config/inherit.ts) filled in.
  */
 export function routesConfig(ctx: Ctx, site: Path, rs: RawSite, upstreams: ReadonlySet<string>): RouteConfig[] {
-  const raw = rs.routes;
-  if (raw === undefined || !ctx.shaped([...site, 'routes'])) return [];
+  const raw = rs.routes ?? [];
+  if (!ctx.shaped([...site, 'routes'])) return [];
   const named = new Set<string>();
   raw.forEach((r, i) => {
     const loc = typeof r?.location === 'string' ? r.location.trim() : '';
     if (loc.startsWith('@') && ctx.clean([...site, 'routes', i, 'location'])) named.add(loc.slice(1));
   });
-  return levelConfig(ctx, { raw: rs as unknown as Record<string, unknown>, at: site }, raw, { upstreams, named });
+  const holder: Holder = { raw: rs as unknown as Record<string, unknown>, at: site };
+  const routes = levelConfig(ctx, holder, raw, { upstreams, named });
+  // nginx serves a request that no location matches with the server's own settings: with a
+  // site `root`, that is its files. The same here, as a `location: /` made of the site's values
+  // (it is exactly what a plain "/" prefix does: the fallback when no other location matches).
+  const catchAll = routes.some((r) => (r.locationSpec?.kind === 'prefix' || r.locationSpec?.kind === 'prefix-no-regex') && r.locationSpec.value === '/');
+  if (rs.root !== undefined && ctx.clean([...site, 'root']) && !catchAll) {
+    const at = [...site, 'routes', raw.length];
+    const implicit = inherit(holder, { location: '/' }, at);
+    const route = routeConfig(ctx.derive(implicit.map), at, { location: '/' }, implicit.raw as unknown as RawRoute, parseLocation('/'), { upstreams, named }, undefined);
+    route.implicit = true;
+    routes.push(route);
+  }
+  return routes;
 }
 
 interface RouteEnv {

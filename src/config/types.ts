@@ -162,6 +162,8 @@ export interface RouteConfig {
   internal?: boolean;
   /** Nested locations, searched nginx's way once this one matches (router/site-locations.ts). */
   routes?: RouteConfig[];
+  /** The `location: /` a site with `root` and no "/" route serves its files with (config/routes.ts). */
+  implicit?: boolean;
   pos?: SourcePos;
 }
 

@@ -87,6 +87,12 @@ describe('differential: server defaults, nested locations, alias, internal (ngin
         location /vars/ { alias ${dir}/pics/; proxy_pass ${backend}; proxy_set_header X-Files "$document_root|$request_filename"; }
         location ~ ^/rv/(\\w+)$ { alias ${dir}/home/$1/www/; proxy_pass ${backend}; proxy_set_header X-Files "$document_root|$request_filename"; }
         location /rootvars/ { proxy_pass ${backend}; proxy_set_header X-Files "$document_root|$request_filename"; }
+        location ~ ^/t/(\\w+)(/.*)?$ { alias ${dir}/home/$1/www; try_files $2 =404; }
+      }
+      server {
+        listen 127.0.0.1:${port}; server_name d.test;
+        root ${dir}/www;
+        location /api/ { proxy_pass ${backend}; }
       }`,
       gatehouse: ({ backend, dir }) => ({
         sites: [
@@ -144,8 +150,11 @@ describe('differential: server defaults, nested locations, alias, internal (ngin
               { location: '/vars/', alias: `${dir}/pics/`, proxy: backend, headers: { request: { set: { 'X-Files': '$document_root|$request_filename' } } } },
               { location: '~ ^/rv/(\\w+)$', alias: `${dir}/home/$1/www/`, proxy: backend, headers: { request: { set: { 'X-Files': '$document_root|$request_filename' } } } },
               { location: '/rootvars/', proxy: backend, headers: { request: { set: { 'X-Files': '$document_root|$request_filename' } } } },
+              { location: '~ ^/t/(\\w+)(/.*)?$', alias: `${dir}/home/$1/www`, tryFiles: ['$2', '=404'] },
             ],
           },
+          // A site with a root and no "/" route: what no route matches is served from the root.
+          { hosts: 'd.test', tls: 'off', root: `${dir}/www`, routes: [{ location: '/api/', proxy: backend }] },
         ],
       }),
     });
@@ -262,6 +271,13 @@ describe('differential: server defaults, nested locations, alias, internal (ngin
       }
     });
 
+    it('regex alias with try_files: the tried item is put after the alias (nginx add_uri_to_alias)', async () => {
+      for (const path of ['/t/bob/page.txt', '/t/bob/nope.txt', '/t/alice/page.txt']) {
+        const { nginx, gatehouse } = await get('c.test', path);
+        expectSame(nginx, gatehouse, { body: (b) => (nginx.status === 200 ? b : '') });
+      }
+    });
+
     it('a nested location inherits the alias of its parent, with the parent prefix replaced', async () => {
       for (const path of ['/app/a.txt', '/app/b.html']) {
         const { nginx, gatehouse } = await get('c.test', path);
@@ -295,6 +311,15 @@ describe('differential: server defaults, nested locations, alias, internal (ngin
       // gatehouse keeps every name inside the alias folder (handler/static-alias.ts) and `check` warns.
       expect(gatehouse.status).to.equal(404);
       expect(gatehouse.body).to.not.include('SECRET');
+    });
+  });
+
+  describe('a server with a root and no "/" location (d.test)', () => {
+    it('serves from the server root what no location matches', async () => {
+      for (const path of ['/a.txt', '/', '/nope.txt', '/api/x']) {
+        const { nginx, gatehouse } = await get('d.test', path);
+        expectSame(nginx, gatehouse, { body: (b) => (nginx.status === 200 && !nginx.backend ? b : ''), backend: ['url'] });
+      }
     });
   });
 

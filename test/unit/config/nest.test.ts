@@ -88,6 +88,19 @@ describe('config: inheritance, nested routes, alias, internal (issue 17)', () =>
       expect(c2.sites[0]?.routes[0]).to.deep.include({ root: '/srv', tryFiles: ['$uri', '=404'], symlinks: 'follow' });
     });
 
+    it('a site with a root and no "/" route serves the rest from its root (nginx server-level config), and does not warn', () => {
+      const text = lines(...HEAD, '    root: /srv/www', '    headers: { response: { set: { X-A: a } } }', '    routes: [{ location: /api/, proxy: "http://127.0.0.1:1" }]');
+      const { config, warnings } = parseConfig(text, FILE);
+      const last = config.sites[0]?.routes.at(-1);
+      expect(last).to.deep.include({ location: '/', root: '/srv/www', implicit: true, index: ['index.html'] });
+      expect(last?.headers?.response).to.deep.equal({ set: { 'X-A': 'a' }, remove: [] });
+      expect(warnings).to.deep.equal([]);
+      const withSlash = valid(lines(...HEAD, '    root: /srv/www', '    routes: [{ location: ^~ /, return: 204 }]'));
+      expect(withSlash.sites[0]?.routes).to.have.length(1);
+      const noRoutes = valid(lines(...HEAD, '    root: /srv/www'));
+      expect(noRoutes.sites[0]?.routes.map((r) => r.location)).to.deep.equal(['/']);
+    });
+
     it('still refuses a route that does nothing when there is no root to inherit', () => {
       expectErrorAt([...HEAD, '    routes:', '      - location: /a'], 'location: /a', 'route "/a" needs one of proxy, root or return');
     });
