@@ -137,7 +137,8 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
     } else if (rc.requestBuffering) {
       rt.buffer = bodyOptions(config.bodyBuffer, true);
     }
-    if (cgi?.missingScriptStatus !== undefined) {
+    // Under an alias the script name is always checked for a climb (cgi-request.ts scriptFilename).
+    if (cgi?.missingScriptStatus !== undefined || (cgi && cgi.alias && scheme === 'fastcgi')) {
       parts.tryFiles = (next) => async (ctx) => {
         if (await scriptExists(ctx, cgi)) return next(ctx);
       };

@@ -3,8 +3,13 @@
 // searched in nginx's order, alias (prefix, regex with captures, with try_files and index, the
 // off-by-slash where gatehouse differs on purpose), internal locations, and $document_root /
 // $request_filename under alias.
+import fs from 'node:fs';
 import { expect } from 'chai';
+import { startPhpFpm } from '../helpers/cgi-peers.js';
 import { expectSame, startDifferential, type Differential } from '../helpers/differential.js';
+import { tempDir } from '../helpers/gatehouse.js';
+import { freePort } from '../helpers/ports.js';
+import type { Peer } from '../helpers/process.js';
 
 describe('differential: server defaults, nested locations, alias, internal (nginx 1.22, integration)', function () {
   this.timeout(60_000);
@@ -326,5 +331,88 @@ describe('differential: server defaults, nested locations, alias, internal (ngin
   after(() => {
     // Printed for the issue's count of request pairs (each pair.both is one).
     console.log(`      nginx-locations: ${pair?.pairs ?? 0} request pairs sent (all differential files in this run)`);
+  });
+});
+
+describe('differential: PHP under an alias, in a nested location (nginx 1.22 + php-fpm, integration)', function () {
+  this.timeout(60_000);
+  let pair: Differential;
+  let fpm: Peer;
+  let fpmDir: string;
+
+  before(async () => {
+    fpmDir = tempDir('gh-nest-fpm-');
+    const fpmPort = await freePort();
+    fpm = await startPhpFpm(fpmDir, [{ name: 'www', listen: `127.0.0.1:${fpmPort}` }]);
+    pair = await startDifferential({
+      files: {
+        'app/who.php': '<?php echo $_SERVER["SCRIPT_FILENAME"], "|", $_SERVER["DOCUMENT_ROOT"], "|", __FILE__, "\\n";',
+        'app/readme.txt': 'app readme\n',
+        'outside.php': '<?php echo "OUTSIDE\\n";',
+      },
+      // nginx's fastcgi.conf would send $document_root$fastcgi_script_name, the classic alias
+      // mistake (/srv/app/ + /app/who.php); the documented fix is $request_filename, which is what
+      // gatehouse sends under an alias.
+      nginx: ({ port, dir }) => `server {
+        listen 127.0.0.1:${port}; server_name a.test;
+        location /app/ {
+          alias ${dir}/app/;
+          location ~ \\.php$ {
+            try_files $uri =404;
+            include fastcgi.conf;
+            fastcgi_param SCRIPT_FILENAME $request_filename;
+            fastcgi_pass 127.0.0.1:${fpmPort};
+          }
+        }
+        location /php {
+          alias ${dir}/app/;
+          location ~ \\.php$ {
+            include fastcgi.conf;
+            fastcgi_param SCRIPT_FILENAME $request_filename;
+            fastcgi_pass 127.0.0.1:${fpmPort};
+          }
+        }
+      }`,
+      gatehouse: ({ dir }) => ({
+        sites: [{ hosts: 'a.test', tls: 'off', routes: [
+          { location: '/app/', alias: `${dir}/app/`, routes: [{ location: '~ \\.php$', proxy: `fastcgi://127.0.0.1:${fpmPort}`, tryFiles: ['$uri', '=404'] }] },
+          { location: '/php', alias: `${dir}/app/`, routes: [{ location: '~ \\.php$', proxy: `fastcgi://127.0.0.1:${fpmPort}` }] },
+        ] }],
+      }),
+    });
+  });
+  after(async () => {
+    await pair?.close();
+    await fpm?.stop();
+    fs.rmSync(fpmDir, { recursive: true, force: true });
+  });
+
+  it('SCRIPT_FILENAME and DOCUMENT_ROOT are the alias ones, the script runs', async () => {
+    const { nginx, gatehouse } = await pair.both({ path: '/app/who.php' });
+    expect(nginx.status).to.equal(200);
+    expect(nginx.body).to.equal(`${pair.dir}/app/who.php|${pair.dir}/app/|${pair.dir}/app/who.php\n`);
+    expectSame(nginx, gatehouse, { body: true });
+  });
+
+  it('a missing script is 404 before php-fpm, a static file beside it is served from the alias', async () => {
+    for (const path of ['/app/none.php', '/app/readme.txt']) {
+      const { nginx, gatehouse } = await pair.both({ path });
+      expectSame(nginx, gatehouse, { body: (b) => (nginx.status === 200 ? b : '') });
+    }
+  });
+
+  it('off-by-slash under PHP: nginx hands php-fpm a script name above the alias; gatehouse answers 404 without asking', async () => {
+    const log = `${pair.dir}/nginx/error.log`;
+    const before = fs.readFileSync(log, 'utf8').length;
+    const { nginx, gatehouse } = await pair.both({ path: '/php../outside.php' });
+    // nginx pastes alias + "../outside.php" into SCRIPT_FILENAME and sends it; php-fpm 8.2 happens
+    // to refuse the name ("Primary script unknown"), other FastCGI applications need not.
+    expect(nginx.status).to.equal(404);
+    expect(fs.readFileSync(log, 'utf8').slice(before)).to.include('Primary script unknown');
+    expect(gatehouse.status).to.equal(404);
+    expect(gatehouse.body).to.not.include('OUTSIDE');
+    // The same route runs a script inside the alias.
+    const inside = await pair.both({ path: '/php/who.php' });
+    expectSame(inside.nginx, inside.gatehouse, { body: true });
   });
 });
