@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
 import { startPhpFpm } from '../helpers/cgi-peers.js';
-import { expectSame, startDifferential, type Differential } from '../helpers/differential.js';
+import { differentialPairs, expectSame, startDifferential, type Differential } from '../helpers/differential.js';
 import { tempDir } from '../helpers/gatehouse.js';
 import { freePort } from '../helpers/ports.js';
 import type { Peer } from '../helpers/process.js';
@@ -328,10 +328,6 @@ describe('differential: server defaults, nested locations, alias, internal (ngin
     });
   });
 
-  after(() => {
-    // Printed for the issue's count of request pairs (each pair.both is one).
-    console.log(`      nginx-locations: ${pair?.pairs ?? 0} request pairs sent (all differential files in this run)`);
-  });
 });
 
 describe('differential: PHP under an alias, in a nested location (nginx 1.22 + php-fpm, integration)', function () {
@@ -382,6 +378,8 @@ describe('differential: PHP under an alias, in a nested location (nginx 1.22 + p
     });
   });
   after(async () => {
+    // Printed for the issue's count of request pairs (each pair.both is one; 63 in this file).
+    console.log(`      differential request pairs so far in this run: ${differentialPairs()}`);
     await pair?.close();
     await fpm?.stop();
     fs.rmSync(fpmDir, { recursive: true, force: true });
