@@ -15,6 +15,7 @@
 // the mismatched slash (config/warnings.ts).
 import type { AliasConfig } from '../config/types.js';
 import type { RequestContext } from '../request/context.js';
+import { addUriToAlias, uriAddedToAlias } from '../request/alias-uri.js';
 import type { Template } from '../http/variables.js';
 import { StaticFiles, type SymlinkPolicy } from './static-files.js';
 
@@ -51,9 +52,6 @@ function under(dir: string, name: string): string | undefined {
   return name.startsWith(`${dir}/`) ? name.slice(dir.length) : undefined;
 }
 
-/** URIs whose file is the alias followed by the URI (nginx's r->add_uri_to_alias), per request. */
-const addUriToAlias = new WeakMap<RequestContext, string>();
-
 /**
  * `template` is the compiled alias when it holds variables (router/site-locations.ts); the
  * captures are those of the request's location match.
@@ -79,13 +77,13 @@ export function aliasMap(alias: AliasConfig, template: Template | undefined, sym
   const value = (ctx: RequestContext): string => (template ? template(ctx.vars) : alias.path);
   return {
     files,
-    file: (ctx) => under(dir, addUriToAlias.get(ctx) === ctx.path ? value(ctx) + ctx.path : value(ctx)),
+    file: (ctx) => under(dir, uriAddedToAlias(ctx) ? value(ctx) + ctx.path : value(ctx)),
     tried: (ctx, item) => under(dir, value(ctx) + item),
     found: (ctx, item, isDir) => {
       // ngx_http_try_files_handler: a directory hit keeps the URI, a file hit becomes it and is
       // then read as alias + URI.
       if (isDir) return ctx.path;
-      addUriToAlias.set(ctx, item);
+      addUriToAlias(ctx, item);
       return item;
     },
   };

@@ -40,11 +40,10 @@ export function withTryFiles(tf: TryFiles, doc: DocumentMap, handler: RouteHandl
       const found = r instanceof Promise ? await r : r;
       const dir = uri.endsWith('/');
       if (found.kind === (dir ? 'dir' : 'file')) {
-        const next = doc.found(ctx, uri, dir);
-        if (next !== ctx.path) {
-          ctx.path = next;
-          ctx.internal = true;
-        }
+        // A hit changes $uri only: nginx neither marks the request internal nor drops the
+        // unparsed URI, so a proxy without a URI part still sends the client's request-target
+        // (test/integration/nginx-locations.test.ts).
+        ctx.path = doc.found(ctx, uri, dir);
         return handler(ctx);
       }
     }

@@ -5,6 +5,7 @@ import { headerValue } from '../http/headers.js';
 import { fastcgiPathVars } from '../http/fastcgi-path.js';
 import { originForm } from '../http/normalize.js';
 import type { VarSource } from '../http/vars-types.js';
+import { uriAddedToAlias } from './alias-uri.js';
 import type { CompiledRoute, CompiledSite } from '../router/types.js';
 
 /** What the variables read of a request: its context (context.ts), seen from here. */
@@ -86,7 +87,7 @@ export class RequestVars implements VarSource {
     const alias = this.ctx.route?.config.alias;
     if (!alias) return this.documentRoot + this.ctx.path;
     const loc = alias.location;
-    if (loc.kind === 'regex' || loc.kind === 'regex-ci') return this.documentRoot;
+    if (loc.kind === 'regex' || loc.kind === 'regex-ci') return this.documentRoot + (uriAddedToAlias(this.ctx) ? this.ctx.path : '');
     const path = this.ctx.path;
     return this.documentRoot + (path.startsWith(loc.value) ? path.slice(loc.value.length) : path);
   }

@@ -93,6 +93,10 @@ describe('differential: server defaults, nested locations, alias, internal (ngin
         location ~ ^/rv/(\\w+)$ { alias ${dir}/home/$1/www/; proxy_pass ${backend}; proxy_set_header X-Files "$document_root|$request_filename"; }
         location /rootvars/ { proxy_pass ${backend}; proxy_set_header X-Files "$document_root|$request_filename"; }
         location ~ ^/t/(\\w+)(/.*)?$ { alias ${dir}/home/$1/www; try_files $2 =404; }
+        location ~ ^/tv/(\\w+)(/.*)?$ {
+          alias ${dir}/home/$1/www; try_files $2 =404;
+          proxy_pass ${backend}; proxy_set_header X-Files "$document_root|$request_filename";
+        }
       }
       server {
         listen 127.0.0.1:${port}; server_name d.test;
@@ -156,6 +160,10 @@ describe('differential: server defaults, nested locations, alias, internal (ngin
               { location: '~ ^/rv/(\\w+)$', alias: `${dir}/home/$1/www/`, proxy: backend, headers: { request: { set: { 'X-Files': '$document_root|$request_filename' } } } },
               { location: '/rootvars/', proxy: backend, headers: { request: { set: { 'X-Files': '$document_root|$request_filename' } } } },
               { location: '~ ^/t/(\\w+)(/.*)?$', alias: `${dir}/home/$1/www`, tryFiles: ['$2', '=404'] },
+              {
+                location: '~ ^/tv/(\\w+)(/.*)?$', alias: `${dir}/home/$1/www`, tryFiles: ['$2', '=404'],
+                proxy: backend, headers: { request: { set: { 'X-Files': '$document_root|$request_filename' } } },
+              },
             ],
           },
           // A site with a root and no "/" route: what no route matches is served from the root.
@@ -281,6 +289,14 @@ describe('differential: server defaults, nested locations, alias, internal (ngin
         const { nginx, gatehouse } = await get('c.test', path);
         expectSame(nginx, gatehouse, { body: (b) => (nginx.status === 200 ? b : '') });
       }
+    });
+
+    it('regex alias + try_files before a proxy: $request_filename is alias + the found URI', async () => {
+      const hit = await get('c.test', '/tv/bob/page.txt');
+      expect(hit.nginx.backend?.headers).to.have.property('x-files', `${pair.dir}/home/bob/www|${pair.dir}/home/bob/www/page.txt`);
+      expectSame(hit.nginx, hit.gatehouse, { backend: ['url', 'headers.x-files'] });
+      const miss = await get('c.test', '/tv/bob/nope.txt');
+      expectSame(miss.nginx, miss.gatehouse, { backend: ['url'] });
     });
 
     it('a nested location inherits the alias of its parent, with the parent prefix replaced', async () => {
