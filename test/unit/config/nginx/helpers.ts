@@ -1,0 +1,69 @@
+// Shared by the nginx parser tests: parse inline text, catch the one positioned error, ask real nginx.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { parseNginx, type NginxDirective, type NginxParseOptions } from '../../../../src/config/nginx/index.js';
+import { ConfigError, type ConfigIssue } from '../../../../src/config/types.js';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+/** Real-world configs, read in place and never copied (issue 18); absent in CI. */
+export const CORPUS = path.resolve(REPO, '../shared/corpus/nginx');
+/** Configs written for the project in the corpus' style. */
+export const FIXTURES = path.join(REPO, 'test/fixtures/nginx');
+export const NGINX = '/usr/sbin/nginx';
+export const FILE = '/etc/nginx/test.conf';
+
+export function parse(text: string, options: NginxParseOptions = {}, file = FILE): NginxDirective[] {
+  return parseNginx(text, file, { expandIncludes: false, ...options }).directives;
+}
+
+/** The single issue a parse must fail with. */
+export function errorOf(text: string, options: NginxParseOptions = {}, file = FILE): ConfigIssue {
+  try {
+    parseNginx(text, file, { expandIncludes: false, ...options });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    expect(err.issues).to.have.length(1);
+    return err.issues[0] as ConfigIssue;
+  }
+  return expect.fail(`expected a ConfigError for ${JSON.stringify(text)}`);
+}
+
+/** Directives as plain `[name, ...args]` rows, blocks nested, for compact expectations. */
+export type Shape = Array<string | Shape>;
+export function shape(directives: NginxDirective[]): Shape {
+  return directives.map((d) => {
+    const row: Shape = [d.name, ...d.args.map((a) => a.text)];
+    if (d.block) row.push(shape(d.block));
+    return row;
+  });
+}
+
+export function tmpdir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'gh-nginx-'));
+}
+
+export function hasNginx(): boolean {
+  return fs.existsSync(NGINX);
+}
+
+export interface NginxVerdict {
+  ok: boolean;
+  message?: string;
+  file?: string;
+  line?: number;
+}
+
+/** `nginx -t` on FILE (prefix its folder, log to stderr): its first [emerg]/[crit] message and line. */
+export function nginxTest(file: string): NginxVerdict {
+  const run = spawnSync(NGINX, ['-t', '-q', '-e', 'stderr', '-p', path.dirname(file), '-c', file], { encoding: 'utf8', timeout: 10_000 });
+  if (run.status === 0) return { ok: true };
+  for (const l of run.stderr.split('\n')) {
+    const m = /\[(?:emerg|crit)\] \d+#\d+: (.*?)(?: in (\S+):(\d+))?$/.exec(l);
+    if (m) return { ok: false, message: m[1], ...(m[2] ? { file: m[2], line: Number(m[3]) } : {}) };
+  }
+  return { ok: false, message: run.stderr.trim() };
+}
