@@ -6,7 +6,7 @@ import type { ConfigIssue, SourcePos } from '../types.js';
 import type { NginxDirective, NginxInclude } from './ast.js';
 import { nginxError } from './errors.js';
 import { IncludeReader, type IncludeLimits } from './include.js';
-import { Tokenizer } from './tokenize.js';
+import { Tokenizer, type WordBudget } from './tokenize.js';
 
 export interface NginxParseOptions extends Partial<IncludeLimits> {
   /**
@@ -25,6 +25,11 @@ export interface NginxParseOptions extends Partial<IncludeLimits> {
   missingIncludes?: 'error' | 'keep';
   /** Blocks nested deeper than this are refused (nginx has no limit; its C stack has). Default 100. */
   maxBlockDepth?: number;
+  /**
+   * Words (names and arguments) in all files together: the bound on the tree's size in memory, since a
+   * file of `a;` makes a directive of every two bytes. Default 250 000 (real configs: a few thousand).
+   */
+  maxWords?: number;
 }
 
 export interface NginxParseResult {
@@ -38,11 +43,20 @@ export interface NginxParseResult {
 
 export const DEFAULT_MAX_BLOCK_DEPTH = 100;
 
+/**
+ * Blocks whose content nginx hands to a custom handler (cf->handler in ngx_conf_parse) instead of
+ * looking its directives up: their lines are data (`text/html html;`, `~^/old /new;`), and a `{`
+ * among them is "unexpected".
+ */
+const DATA_BLOCKS = new Set(['types', 'map', 'geo', 'split_clients', 'charset_map']);
+export const DEFAULT_MAX_WORDS = 250_000;
+
 class Parser {
   readonly includes: NginxInclude[] = [];
   readonly warnings: ConfigIssue[] = [];
   private readonly maxBlockDepth: number;
   private readonly expand: boolean;
+  private readonly budget: WordBudget;
 
   constructor(
     private readonly reader: IncludeReader,
@@ -50,15 +64,21 @@ class Parser {
   ) {
     this.maxBlockDepth = options.maxBlockDepth ?? DEFAULT_MAX_BLOCK_DEPTH;
     this.expand = options.expandIncludes ?? true;
+    const limit = options.maxWords ?? DEFAULT_MAX_WORDS;
+    this.budget = { left: limit, limit };
   }
 
   /** One file, as ngx_conf_parse(cf, filename) with type parse_file. */
-  parseFile(text: string, file: string): NginxDirective[] {
-    return this.parseBlock(new Tokenizer(text, file), 0);
+  parseFile(text: string, file: string, inData: boolean): NginxDirective[] {
+    return this.parseBlock(new Tokenizer(text, file, this.budget), 0, inData);
   }
 
-  /** The statements up to the matching `}` (depth > 0) or the end of the file (depth 0). */
-  private parseBlock(tokens: Tokenizer, depth: number): NginxDirective[] {
+  /**
+   * The statements up to the matching `}` (depth > 0) or the end of the file (depth 0); `inData` inside
+   * a DATA_BLOCKS block, where an include still works (the handlers of types, map and geo call
+   * ngx_conf_include themselves) and its files are data too.
+   */
+  private parseBlock(tokens: Tokenizer, depth: number, inData: boolean): NginxDirective[] {
     const out: NginxDirective[] = [];
     for (;;) {
       const st = tokens.next();
@@ -73,16 +93,17 @@ class Parser {
       const [first, ...args] = st.words as [(typeof st.words)[0], ...typeof st.words];
       const directive: NginxDirective = { name: first.text, args, pos: first.pos };
       if (st.end === '{') {
+        if (inData) throw nginxError(st.endPos, 'unexpected "{"');
         if (depth + 1 > this.maxBlockDepth) throw nginxError(st.endPos, `blocks nested more than ${this.maxBlockDepth} deep`);
-        directive.block = this.parseBlock(tokens, depth + 1);
+        directive.block = this.parseBlock(tokens, depth + 1, DATA_BLOCKS.has(directive.name));
       }
-      if (directive.name === 'include' && this.expand) out.push(...this.include(directive, st.end === '{'));
+      if (directive.name === 'include' && this.expand) out.push(...this.include(directive, st.end === '{', inData));
       else out.push(directive);
     }
   }
 
   /** ngx_conf_include: the directive's checks (ngx_conf_handler), then every file it names, parsed in place. */
-  private include(directive: NginxDirective, hasBlock: boolean): NginxDirective[] {
+  private include(directive: NginxDirective, hasBlock: boolean, inData: boolean): NginxDirective[] {
     if (hasBlock) throw nginxError(directive.pos, 'directive "include" is not terminated by ";"');
     const arg = directive.args[0];
     if (directive.args.length !== 1 || !arg) throw nginxError(directive.pos, 'invalid number of arguments in "include" directive');
@@ -99,7 +120,7 @@ class Parser {
       const { text, label } = this.reader.open(file, directive.pos);
       record.files.push(label);
       try {
-        out.push(...this.parseFile(text, label));
+        out.push(...this.parseFile(text, label, inData));
       } finally {
         this.reader.leave();
       }
@@ -113,7 +134,7 @@ export function parseNginx(text: string, file: string, options: NginxParseOption
   const reader = new IncludeReader(file, options);
   reader.enterMain(file, text);
   const parser = new Parser(reader, options);
-  const directives = parser.parseFile(text, file);
+  const directives = parser.parseFile(text, file, false);
   return { directives, includes: parser.includes, files: reader.files, warnings: parser.warnings };
 }
 

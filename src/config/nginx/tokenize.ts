@@ -67,6 +67,12 @@ export function unescapeWord(raw: string): string {
   return out;
 }
 
+/** Words left to read in a whole configuration, shared by its files (nginx has no bound; its heap has). */
+export interface WordBudget {
+  left: number;
+  limit: number;
+}
+
 /** Reads one file's text statement by statement, like repeated ngx_conf_read_token calls. */
 export class Tokenizer {
   private readonly text: string;
@@ -79,6 +85,7 @@ export class Tokenizer {
   constructor(
     text: string,
     readonly file: string,
+    private readonly budget: WordBudget = { left: Infinity, limit: Infinity },
   ) {
     this.text = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   }
@@ -235,6 +242,7 @@ export class Tokenizer {
       }
 
       if (found) {
+        if (--this.budget.left < 0) throw nginxError(wordPos, `more than ${this.budget.limit} words in the configuration`);
         words.push({ text: unescapeWord(text.slice(start, index)), quoted: wordQuoted, pos: wordPos });
         if (ch === 0x3b) return { words, end: ';', endPos: this.at(index, lineOfCh, lineStartOfCh) };
         if (ch === 0x7b) return { words, end: '{', endPos: this.at(index, lineOfCh, lineStartOfCh) };

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parseNginx, type NginxDirective, type NginxParseOptions } from '../../../../src/config/nginx/index.js';
+import { word } from '../../../../src/config/nginx/stock.js';
 import { ConfigError, type ConfigIssue } from '../../../../src/config/types.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -66,4 +67,24 @@ export function nginxTest(file: string): NginxVerdict {
     if (m) return { ok: false, message: m[1], ...(m[2] ? { file: m[2], line: Number(m[3]) } : {}) };
   }
   return { ok: false, message: run.stderr.trim() };
+}
+
+/** The tree back to nginx text, one directive a line (for round-trip checks). */
+export function render(directives: NginxDirective[], indent = ''): string {
+  return directives
+    .map((d) => {
+      const head = [d.name, ...d.args.map((a) => a.text)].map(word).join(' ');
+      return d.block ? `${indent}${head} {\n${render(d.block, `${indent}  `)}${indent}}\n` : `${indent}${head};\n`;
+    })
+    .join('');
+}
+
+/** The config files of a folder, sorted; [] when the folder does not exist. */
+export function confFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.conf'))
+    .sort()
+    .map((f) => path.join(dir, f));
 }
