@@ -8,13 +8,16 @@ const DIRECTIVE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** How many top-level directives must look right before the answer is yes. */
 const ENOUGH = 3;
+/** How much of a file is read at most to decide (a whole nginx.conf is one `http` block). */
+const MAX_STATEMENTS = 500;
+const MAX_WORDS = 20_000;
 
 export function looksLikeNginx(text: string): boolean {
-  const tokens = new Tokenizer(text, '');
+  const tokens = new Tokenizer(text, '', { left: MAX_WORDS, limit: MAX_WORDS });
   let depth = 0;
   let seen = 0;
   try {
-    for (;;) {
+    for (let n = 0; n < MAX_STATEMENTS; n++) {
       const st = tokens.next();
       if (st.end === 'eof') return seen > 0;
       if (st.end === '}') {
@@ -29,6 +32,7 @@ export function looksLikeNginx(text: string): boolean {
       }
       if (st.end === '{') depth++;
     }
+    return seen > 0;
   } catch {
     // A broken nginx file is still nginx: its syntax error is the useful answer.
     return seen > 0;

@@ -30,10 +30,13 @@ const CASES: Case[] = [
   { name: 'a block left open in an included file', main: 'http {\n  include open.conf;\n}', files: { 'open.conf': 'server {\n  listen 8080;\n' } },
   { name: 'a `}` closing the includer\'s block', main: 'http { server { include close.conf; } }', files: { 'close.conf': 'listen 8080;\n}\n' } },
   { name: 'an error deep in a glob include', main: 'http {\n  include conf.d/*.conf;\n}', files: { 'conf.d/a.conf': 'server { listen 8080; }\n', 'conf.d/b.conf': 'server {\n  listen 8081;\n  return 200 "x"y;\n}\n' } },
+  { name: 'a block inside types', main: 'http {\n  types {\n    text/html html;\n    x { }\n  }\n}' },
+  { name: 'a block inside map', main: 'http {\n  map $uri $x {\n    default 0;\n    /a { }\n  }\n}' },
   // Accepted by both.
   { valid: true, name: 'location /{ and } server { on one line', main: 'http { server { listen 8080; location /{ return 200 "${scheme}x"; } } server { listen 8081; } }' },
   { valid: true, name: 'CRLF, tabs and comments after arguments', main: 'http {\r\n\tserver {\r\n\t\tlisten\t8080; # the port\r\n\t\tlocation ~ "^/x{8}$" { return 204; }\r\n\t}\r\n}\r\n' },
   { valid: true, name: 'an empty glob match and a relative include', main: 'http { include nothing/*.conf; include site.conf; }', files: { 'site.conf': 'server { listen 8080; include fastcgi_params; }\n', 'fastcgi_params': 'fastcgi_param A b;\n' } },
+  { valid: true, name: 'includes inside types and map, read as data', main: 'http { types { include t.inc; } map $uri $x { include m.inc; } }', files: { 't.inc': 'text/x-a a;\n', 'm.inc': 'default 0;\n/a 1;\n' } },
   { valid: true, name: 'escapes and if (... "x")', main: 'http { server { listen 8080; if ($request_uri ~ "^/a\\"b") { return 403; } add_header X \'it\\\'s\'; } }' },
 ];
 
