@@ -148,35 +148,29 @@ export class IncludeReader {
     if (this.stack.length >= this.limits.maxIncludeDepth) {
       throw nginxError(pos, `includes nested more than ${this.limits.maxIncludeDepth} deep`);
     }
-    let label = file.path;
-    let text: string | undefined;
+    const source = this.locate(file);
+    this.checkCycle(source.label, source.real, pos);
     const budget = this.limits.maxTotalBytes - this.bytes;
-    if (file.stock !== undefined) {
-      const onDisk = path.join(this.stockDir, file.stock);
-      if (fs.existsSync(onDisk)) {
-        label = onDisk;
-        text = this.openChecked(onDisk, budget, pos);
-      } else {
-        label = `${BUILTIN_DIR}/${file.stock}`;
-        this.checkCycle(label, label, pos);
-        text = builtinText(file.stock) ?? '';
-      }
-    } else {
-      text = this.openChecked(file.path, budget, pos);
-    }
-    this.bytes += Buffer.byteLength(text);
-    this.files.push(label);
-    this.stack.push({ label, real: file.stock !== undefined && label.startsWith(BUILTIN_DIR) ? label : realpathOr(label) });
-    return { text, label };
+    const text = source.builtin ?? readBounded(source.label, budget, pos);
+    const bytes = Buffer.byteLength(text);
+    if (bytes > budget) throw nginxError(pos, `"${source.label}" would take the configuration past its size bound of ${budget} more bytes`);
+    this.bytes += bytes;
+    this.files.push(source.label);
+    this.stack.push(source);
+    return { text, label: source.label };
+  }
+
+  /** Where an included file's text comes from: its path, else the stock folder, else the built-in copy. */
+  private locate(file: IncludeFile): { label: string; real: string; builtin?: string } {
+    if (file.stock === undefined) return { label: file.path, real: realpathOr(file.path) };
+    const onDisk = path.join(this.stockDir, file.stock);
+    if (fs.existsSync(onDisk)) return { label: onDisk, real: realpathOr(onDisk) };
+    const label = `${BUILTIN_DIR}/${file.stock}`;
+    return { label, real: label, builtin: builtinText(file.stock) ?? '' };
   }
 
   leave(): void {
     this.stack.pop();
-  }
-
-  private openChecked(file: string, budget: number, pos: SourcePos): string {
-    this.checkCycle(file, realpathOr(file), pos);
-    return readBounded(file, budget, pos);
   }
 
   private checkCycle(label: string, real: string, pos: SourcePos): void {

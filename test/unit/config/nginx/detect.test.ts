@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { parseConfig } from '../../../../src/config/index.js';
 import { looksLikeNginx } from '../../../../src/config/nginx/index.js';
 import { ConfigError } from '../../../../src/config/types.js';
-import { FIXTURES, REPO } from './helpers.js';
+import { confFiles, CORPUS, FIXTURES, REPO } from './helpers.js';
 
 const DEBIAN_DEFAULT = [
   '##',
@@ -47,6 +47,12 @@ describe('config/nginx looksLikeNginx', () => {
   it('says yes to every fixture and no to the repository\'s own YAML configs', () => {
     for (const f of fs.readdirSync(FIXTURES)) expect(looksLikeNginx(fs.readFileSync(path.join(FIXTURES, f), 'utf8')), f).to.equal(true);
     expect(looksLikeNginx(fs.readFileSync(path.join(REPO, 'gatehouse.yaml'), 'utf8'))).to.equal(false);
+  });
+
+  it('says yes to every corpus file and to this machine\'s Debian default site', function () {
+    const files = [...confFiles(CORPUS), '/etc/nginx/sites-available/default'].filter((f) => fs.existsSync(f));
+    if (files.length === 0) this.skip(); // neither ../shared/corpus/nginx nor Debian's nginx is here
+    for (const f of files) expect(looksLikeNginx(fs.readFileSync(f, 'utf8')), f).to.equal(true);
   });
 
   it('makes the config loader send an nginx file with no .conf name to the nginx reader', () => {
