@@ -6,7 +6,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { parseNginxFile } from '../../../../src/config/nginx/index.js';
 import { ConfigError } from '../../../../src/config/types.js';
-import { hasNginx, nginxTest, tmpdir, type NginxVerdict } from './helpers.js';
+import { hasNginx, nginxFiles, nginxTest, tmpdir, type NginxVerdict } from './helpers.js';
 
 type Case = { name: string; main: string; files?: Record<string, string>; valid?: true };
 
@@ -80,6 +80,26 @@ describe('config/nginx parser against nginx -t', function () {
       expect(mine).to.deep.equal(theirs);
     });
   }
+
+  it('reads included files in nginx\'s order: glob(3) byte order, dot files skipped, globbed folders (nginx -T)', () => {
+    for (const n of ['b', 'a', 'B', 'a-1', '10', '9', '.hidden']) {
+      fs.mkdirSync(path.join(dir, 'conf.d'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'conf.d', `${n}.conf`), `text/x-${n} x${n};\n`);
+    }
+    for (const s of ['one', 'two', 'Three']) {
+      fs.mkdirSync(path.join(dir, 'sites', s), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'sites', s, 's.conf'), `text/x-${s} s${s};\n`);
+    }
+    // A relative name inside an included file resolves against the conf prefix, not the includer's folder.
+    fs.appendFileSync(path.join(dir, 'sites/two/s.conf'), 'include extra/e.conf;\n');
+    fs.mkdirSync(path.join(dir, 'extra'));
+    fs.writeFileSync(path.join(dir, 'extra/e.conf'), 'text/x-e e;\n');
+    const main = path.join(dir, 'nginx.conf');
+    fs.writeFileSync(main, 'events {}\nhttp { types { include conf.d/*.conf; include sites/*/s.conf; include conf.d/[ab].conf; include none/*; } }\n');
+    const theirs = nginxFiles(main);
+    expect(theirs.length).to.equal(11);
+    expect([...new Set(parseNginxFile(main).files)]).to.deep.equal(theirs);
+  });
 
   it('differs on purpose only on a UTF-8 byte order mark, which gatehouse skips', () => {
     const main = path.join(dir, 'nginx.conf');

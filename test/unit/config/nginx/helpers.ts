@@ -88,3 +88,9 @@ export function confFiles(dir: string): string[] {
     .sort()
     .map((f) => path.join(dir, f));
 }
+
+/** The files `nginx -T` dumps, in the order nginx opened them (each once). */
+export function nginxFiles(file: string): string[] {
+  const run = spawnSync(NGINX, ['-T', '-q', '-e', 'stderr', '-p', path.dirname(file), '-c', file], { encoding: 'utf8', timeout: 10_000 });
+  return [...run.stdout.matchAll(/^# configuration file (.*):$/gm)].map((m) => m[1] as string);
+}
