@@ -51,6 +51,11 @@ export const DEFAULT_MAX_BLOCK_DEPTH = 100;
 const DATA_BLOCKS = new Set(['types', 'map', 'geo', 'split_clients', 'charset_map']);
 export const DEFAULT_MAX_WORDS = 250_000;
 
+/** push(...items) without spreading: a file of 200 000 directives would overflow the call stack. */
+function append<T>(to: T[], items: readonly T[]): void {
+  for (const item of items) to.push(item);
+}
+
 class Parser {
   readonly includes: NginxInclude[] = [];
   readonly warnings: ConfigIssue[] = [];
@@ -92,19 +97,21 @@ class Parser {
       }
       const [first, ...args] = st.words as [(typeof st.words)[0], ...typeof st.words];
       const directive: NginxDirective = { name: first.text, args, pos: first.pos };
+      const isInclude = directive.name === 'include' && this.expand;
       if (st.end === '{') {
         if (inData) throw nginxError(st.endPos, 'unexpected "{"');
+        // nginx runs include's checks at its `{`, before anything inside is read.
+        if (isInclude) throw nginxError(directive.pos, 'directive "include" is not terminated by ";"');
         if (depth + 1 > this.maxBlockDepth) throw nginxError(st.endPos, `blocks nested more than ${this.maxBlockDepth} deep`);
         directive.block = this.parseBlock(tokens, depth + 1, DATA_BLOCKS.has(directive.name));
       }
-      if (directive.name === 'include' && this.expand) out.push(...this.include(directive, st.end === '{', inData));
+      if (isInclude) append(out, this.include(directive, inData));
       else out.push(directive);
     }
   }
 
   /** ngx_conf_include: the directive's checks (ngx_conf_handler), then every file it names, parsed in place. */
-  private include(directive: NginxDirective, hasBlock: boolean, inData: boolean): NginxDirective[] {
-    if (hasBlock) throw nginxError(directive.pos, 'directive "include" is not terminated by ";"');
+  private include(directive: NginxDirective, inData: boolean): NginxDirective[] {
     const arg = directive.args[0];
     if (directive.args.length !== 1 || !arg) throw nginxError(directive.pos, 'invalid number of arguments in "include" directive');
     const found = this.reader.resolve(arg.text);
@@ -120,7 +127,7 @@ class Parser {
       const { text, label } = this.reader.open(file, directive.pos);
       record.files.push(label);
       try {
-        out.push(...this.parseFile(text, label, inData));
+        append(out, this.parseFile(text, label, inData));
       } finally {
         this.reader.leave();
       }

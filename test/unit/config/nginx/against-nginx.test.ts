@@ -26,6 +26,7 @@ const CASES: Case[] = [
   { name: 'a missing include file', main: 'http {\n  include nope.conf;\n}' },
   { name: 'an include of a folder', main: 'http { include sub; }', files: { 'sub/.keep': '' } },
   { name: 'include with a block', main: 'http { include x.conf { } }', files: { 'x.conf': '' } },
+  { name: 'include with a block holding a syntax error', main: 'http { include x.conf {\n ; } }', files: { 'x.conf': '' } },
   { name: 'include with two names', main: 'http { include a.conf b.conf; }' },
   { name: 'a block left open in an included file', main: 'http {\n  include open.conf;\n}', files: { 'open.conf': 'server {\n  listen 8080;\n' } },
   { name: 'a `}` closing the includer\'s block', main: 'http { server { include close.conf; } }', files: { 'close.conf': 'listen 8080;\n}\n' } },

@@ -134,6 +134,11 @@ describe('config/nginx include', () => {
     expect(failure('include big.conf;\n', { maxTotalBytes: 5000 }).message).to.match(/size bound/);
   });
 
+  it('expands a file of 200 000 directives without spreading them over the call stack', () => {
+    write('many.conf', 'a;\n'.repeat(200_000));
+    expect(main('include many.conf;\n').directives).to.have.length(200_000);
+  });
+
   it('reads a device as nginx does (by its size: empty) and refuses a FIFO instead of blocking', function () {
     expect(main('include /dev/null;\nlisten 1;\n').directives).to.have.length(1);
     const fifo = path.join(dir, 'fifo.conf');
