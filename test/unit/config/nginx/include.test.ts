@@ -134,6 +134,12 @@ describe('config/nginx include', () => {
     expect(failure('include big.conf;\n', { maxTotalBytes: 5000 }).message).to.match(/size bound/);
   });
 
+  it('takes the deepest nesting the bounds allow (32 files, each 100 blocks deep) without a stack overflow', () => {
+    for (let i = 0; i < 40; i++) write(`n${i}.conf`, `${'a {'.repeat(100)} include n${i + 1}.conf; ${'}'.repeat(100)}`);
+    write('n40.conf', 'x;');
+    expect(failure('include n0.conf;\n').message).to.equal('includes nested more than 32 deep');
+  });
+
   it('expands a file of 200 000 directives without spreading them over the call stack', () => {
     write('many.conf', 'a;\n'.repeat(200_000));
     expect(main('include many.conf;\n').directives).to.have.length(200_000);
