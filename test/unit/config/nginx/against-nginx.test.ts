@@ -6,7 +6,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { parseNginxFile } from '../../../../src/config/nginx/index.js';
 import { ConfigError } from '../../../../src/config/types.js';
-import { hasNginx, nginxFiles, nginxTest, tmpdir, type NginxVerdict } from './helpers.js';
+import { hasNginx, NGINX, nginxFiles, nginxTest, skipBecause, tmpdir, type NginxVerdict } from './helpers.js';
 
 type Case = { name: string; main: string; files?: Record<string, string>; valid?: true };
 
@@ -54,7 +54,7 @@ function ours(file: string): NginxVerdict {
 
 describe('config/nginx parser against nginx -t', function () {
   before(function () {
-    if (!hasNginx()) this.skip(); // nginx is not installed here: nothing to compare with
+    if (!hasNginx()) skipBecause(this, `${NGINX} is not installed: nothing to compare with`);
   });
 
   let dir: string;

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { parseConfig } from '../../../../src/config/index.js';
 import { looksLikeNginx } from '../../../../src/config/nginx/index.js';
 import { ConfigError } from '../../../../src/config/types.js';
-import { confFiles, CORPUS, FIXTURES, REPO } from './helpers.js';
+import { confFiles, CORPUS, FIXTURES, NO_CORPUS, REPO, skipBecause } from './helpers.js';
 
 const DEBIAN_DEFAULT = [
   '##',
@@ -51,7 +51,7 @@ describe('config/nginx looksLikeNginx', () => {
 
   it('says yes to every corpus file and to this machine\'s Debian default site', function () {
     const files = [...confFiles(CORPUS), '/etc/nginx/sites-available/default'].filter((f) => fs.existsSync(f));
-    if (files.length === 0) this.skip(); // neither ../shared/corpus/nginx nor Debian's nginx is here
+    if (files.length === 0) skipBecause(this, `${NO_CORPUS}; and Debian's /etc/nginx/sites-available/default is not here either`);
     for (const f of files) expect(looksLikeNginx(fs.readFileSync(f, 'utf8')), f).to.equal(true);
   });
 

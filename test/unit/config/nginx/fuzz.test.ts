@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { expect } from 'chai';
 import { parseNginx, type NginxParseOptions } from '../../../../src/config/nginx/index.js';
 import { ConfigError } from '../../../../src/config/types.js';
-import { confFiles, CORPUS, FIXTURES, hasNginx, nginxTest, tmpdir } from './helpers.js';
+import { confFiles, CORPUS, FIXTURES, hasNginx, NGINX, nginxTest, NO_CORPUS, skipBecause, tmpdir } from './helpers.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 18);
 const MUTANTS_PER_FILE = 100;
@@ -154,12 +154,12 @@ describe('config/nginx fuzz', function () {
 
   it('mutated corpus files: a tree or a positioned ConfigError, quickly', function () {
     const files = confFiles(CORPUS);
-    if (files.length === 0) this.skip(); // ../shared/corpus/nginx is not here (CI): the fixtures above stand in
+    if (files.length === 0) skipBecause(this, NO_CORPUS);
     expect(run(files).inputs).to.be.at.least(2000);
   });
 
   it('mutants through nginx -t: the same syntax error on the same line, or none before nginx\'s own stop', function () {
-    if (!hasNginx()) this.skip(); // nginx is not installed here: nothing to compare with
+    if (!hasNginx()) skipBecause(this, `${NGINX} is not installed: nothing to compare with`);
     const random = rng(SEED + 1);
     const fixtures = confFiles(FIXTURES).map((f) => `http {\n${fs.readFileSync(f, 'utf8')}\n}\n`);
     // Inside `types {}` nginx takes any line of words as data, so its only complaints are syntax ones:

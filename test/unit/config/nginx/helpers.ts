@@ -10,8 +10,16 @@ import { word } from '../../../../src/config/nginx/stock.js';
 import { ConfigError, type ConfigIssue } from '../../../../src/config/types.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-/** Real-world configs, read in place and never copied (issue 18); absent in CI. */
-export const CORPUS = path.resolve(REPO, '../shared/corpus/nginx');
+/** Real-world configs, read in place and never copied (issue 18); absent in CI. NGINX_CORPUS=DIR points elsewhere. */
+export const CORPUS = path.resolve(REPO, process.env.NGINX_CORPUS ?? '../shared/corpus/nginx');
+
+/** Skips the running test or hook's tests, saying why in the output (mocha's skip takes no reason). */
+export function skipBecause(ctx: Mocha.Context, reason: string): never {
+  console.log(`      skipped: ${reason}`);
+  ctx.skip();
+}
+
+export const NO_CORPUS = `${CORPUS} does not exist (it is kept beside the repository on development machines, not in CI); the fixtures in test/fixtures/nginx stand in`;
 /** Configs written for the project in the corpus' style. */
 export const FIXTURES = path.join(REPO, 'test/fixtures/nginx');
 export const NGINX = '/usr/sbin/nginx';

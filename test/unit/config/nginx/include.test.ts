@@ -6,7 +6,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { BUILTIN_DIR, parseNginx, parseNginxFile, type NginxParseOptions } from '../../../../src/config/nginx/index.js';
 import { ConfigError, type ConfigIssue } from '../../../../src/config/types.js';
-import { shape, tmpdir } from './helpers.js';
+import { shape, skipBecause, tmpdir } from './helpers.js';
 
 describe('config/nginx include', () => {
   let dir: string;
@@ -148,7 +148,7 @@ describe('config/nginx include', () => {
   it('reads a device as nginx does (by its size: empty) and refuses a FIFO instead of blocking', function () {
     expect(main('include /dev/null;\nlisten 1;\n').directives).to.have.length(1);
     const fifo = path.join(dir, 'fifo.conf');
-    if (spawnSync('mkfifo', [fifo]).status !== 0) this.skip(); // no mkfifo here
+    if (spawnSync('mkfifo', [fifo]).status !== 0) skipBecause(this, 'mkfifo is not available to make a FIFO');
     expect(failure('include fifo.conf;\n').message).to.equal(`"${fifo}" is not a regular file`);
   });
 
