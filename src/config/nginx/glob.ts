@@ -6,7 +6,6 @@
 //   - wildcards may be in any component (`/etc/nginx/*/site.conf`); directories match too, and reading
 //     one then fails as it does in nginx.
 import fs from 'node:fs';
-import path from 'node:path';
 
 /** ngx_conf_include's test: a name with any of `*?[` goes through glob, any other is opened as is. */
 export function hasGlobMagic(name: string): boolean {
@@ -113,6 +112,11 @@ function exists(p: string): boolean {
   }
 }
 
+/** `dir/name` as glob(3) builds it: no lexical `..` folding, the kernel resolves it (through symlinks). */
+function child(dir: string, name: string): string {
+  return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
+}
+
 /** The files an absolute glob pattern names, in glob(3)'s order; [] when nothing matches. */
 export function globSync(pattern: string): string[] {
   const parts = pattern.split('/');
@@ -123,7 +127,7 @@ export function globSync(pattern: string): string[] {
     const next: string[] = [];
     if (!hasGlobMagic(component)) {
       const literal = unescapeLiteral(component);
-      for (const dir of current) next.push(path.join(dir, literal));
+      for (const dir of current) next.push(child(dir, literal));
     } else {
       const re = componentRegex(component);
       const dotOk = component.startsWith('.') || component.startsWith('\\.');
@@ -131,7 +135,7 @@ export function globSync(pattern: string): string[] {
         for (const name of readdir(dir)) {
           if (name.startsWith('.') && !dotOk) continue;
           if (!re.test(name)) continue;
-          const full = path.join(dir, name);
+          const full = child(dir, name);
           if (last || isDirectory(full)) next.push(full);
         }
       }

@@ -102,6 +102,18 @@ describe('config/nginx parser against nginx -t', function () {
     expect([...new Set(parseNginxFile(main).files)]).to.deep.equal(theirs);
   });
 
+  it('resolves `..` after a symlinked folder as the kernel does, not lexically (nginx -T)', () => {
+    fs.mkdirSync(path.join(dir, 'real/deep'), { recursive: true });
+    fs.symlinkSync(path.join(dir, 'real/deep'), path.join(dir, 'link'));
+    fs.writeFileSync(path.join(dir, 'real/r.conf'), 'text/x-r r;\n');
+    fs.writeFileSync(path.join(dir, 'top.conf'), 'text/x-t t;\n');
+    const main = path.join(dir, 'nginx.conf');
+    fs.writeFileSync(main, 'events {}\nhttp { types { include link/../*.conf; include link/../r.conf; } }\n');
+    const theirs = nginxFiles(main);
+    expect(theirs).to.deep.equal([main, `${dir}/link/../r.conf`]);
+    expect([...new Set(parseNginxFile(main).files)]).to.deep.equal(theirs);
+  });
+
   it('differs on purpose only on a UTF-8 byte order mark, which gatehouse skips', () => {
     const main = path.join(dir, 'nginx.conf');
     fs.writeFileSync(main, '\uFEFFevents {}\n');
