@@ -54,8 +54,12 @@ function realpathOr(file: string): string {
   }
 }
 
-/** Reads a whole file, refusing what could block (a FIFO) and what exceeds `budget` bytes. */
-function readBounded(file: string, budget: number, pos: SourcePos): string {
+function tooLarge(file: string, limit: number): string {
+  return `"${file}" is too large: the configuration with its includes may take ${limit} bytes in all`;
+}
+
+/** Reads a whole file, refusing what could block (a FIFO) and what exceeds `budget` of the `limit` bytes. */
+function readBounded(file: string, budget: number, limit: number, pos: SourcePos): string {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
@@ -64,7 +68,7 @@ function readBounded(file: string, budget: number, pos: SourcePos): string {
   }
   if (st.isDirectory()) throw nginxError(pos, systemError('pread', file, Object.assign(new Error('EISDIR'), { code: 'EISDIR' })));
   if (st.isFIFO() || st.isSocket()) throw nginxError(pos, `"${file}" is not a regular file`);
-  if (st.size > budget) throw nginxError(pos, `"${file}" would take the configuration past its size bound of ${budget} more bytes`);
+  if (st.size > budget) throw nginxError(pos, tooLarge(file, limit));
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -109,14 +113,15 @@ export class IncludeReader {
   }
 
   static readMain(file: string, pos: SourcePos, limits: Partial<IncludeLimits>): string {
-    return readBounded(file, limits.maxTotalBytes ?? DEFAULT_INCLUDE_LIMITS.maxTotalBytes, pos);
+    const limit = limits.maxTotalBytes ?? DEFAULT_INCLUDE_LIMITS.maxTotalBytes;
+    return readBounded(file, limit, limit, pos);
   }
 
   enterMain(file: string, text: string): void {
     this.files.push(file);
     this.bytes += Buffer.byteLength(text);
     if (this.bytes > this.limits.maxTotalBytes) {
-      throw nginxError({ file, line: 1, col: 1 }, `the configuration is larger than its size bound of ${this.limits.maxTotalBytes} bytes`);
+      throw nginxError({ file, line: 1, col: 1 }, tooLarge(file, this.limits.maxTotalBytes));
     }
     this.stack.push({ label: file, real: realpathOr(file) });
   }
@@ -151,9 +156,9 @@ export class IncludeReader {
     const source = this.locate(file);
     this.checkCycle(source.label, source.real, pos);
     const budget = this.limits.maxTotalBytes - this.bytes;
-    const text = source.builtin ?? readBounded(source.label, budget, pos);
+    const text = source.builtin ?? readBounded(source.label, budget, this.limits.maxTotalBytes, pos);
     const bytes = Buffer.byteLength(text);
-    if (bytes > budget) throw nginxError(pos, `"${source.label}" would take the configuration past its size bound of ${budget} more bytes`);
+    if (bytes > budget) throw nginxError(pos, tooLarge(source.label, this.limits.maxTotalBytes));
     this.bytes += bytes;
     this.files.push(source.label);
     this.stack.push(source);

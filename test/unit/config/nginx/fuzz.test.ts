@@ -80,7 +80,7 @@ const OWN_MESSAGES = [
   /^include cycle: /,
   /^includes nested more than \d+ deep$/,
   /^more than \d+ included files read in all/,
-  /size bound/,
+  /is too large: the configuration with its includes may take \d+ bytes in all$/,
   /is not a regular file$/,
   /^blocks nested more than \d+ deep$/,
   /^more than \d+ words in the configuration$/,

@@ -131,7 +131,10 @@ describe('config/nginx include', () => {
     expect(failure('include x0.conf;\n').message).to.match(/^more than 4096 included files read in all/);
     expect(performance.now() - t0).to.be.below(2000);
     write('big.conf', `# ${'x'.repeat(100)}\n`.repeat(100));
-    expect(failure('include big.conf;\n', { maxTotalBytes: 5000 }).message).to.match(/size bound/);
+    expect(failure('include big.conf;\n', { maxTotalBytes: 5000 }).message).to.equal(
+      `"${path.join(dir, 'big.conf')}" is too large: the configuration with its includes may take 5000 bytes in all`,
+    );
+    expect(failure('include fastcgi_params;\n', { maxTotalBytes: 100 }).message).to.match(/^"<built-in>\/fastcgi_params" is too large/);
   });
 
   it('takes the deepest nesting the bounds allow (32 files, each 100 blocks deep) without a stack overflow', () => {
