@@ -1,5 +1,5 @@
 // Settings shared by sites and routes (headers, rateLimit) and the `return` directive.
-import { compileTemplate, VARIABLE_NAMES } from '../http/variables.js';
+import { compileTemplate, userVariableNames, VARIABLE_NAMES } from '../http/variables.js';
 import type { Ctx } from './context.js';
 import { didYouMean } from './suggest.js';
 import type { RawHeaderOps, RawHeaders, RawRateLimit, RawText } from './schema.js';
@@ -22,7 +22,7 @@ export function checkTemplate(ctx: Ctx, at: Path, source: string): boolean {
   } catch (err) {
     const message = (err as Error).message;
     const name = /unknown variable "\$([^"]+)"/.exec(message)?.[1];
-    const hint = name !== undefined ? didYouMean(name, VARIABLE_NAMES).replace(/"(?=[a-z])/, '"$') : '';
+    const hint = name !== undefined ? didYouMean(name, [...VARIABLE_NAMES, ...userVariableNames()]).replace(/"(?=[a-z])/, '"$') : '';
     ctx.error(at, `${message}${hint}`);
     return false;
   }

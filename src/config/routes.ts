@@ -6,6 +6,7 @@ import { checkTemplate, headersConfig, list, parseReturn, rateLimitConfig } from
 import type { RawRoute } from './schema.js';
 import type { Path } from './source.js';
 import { didYouMean } from './suggest.js';
+import { rewriteConfig } from './rewrite.js';
 import type { RouteConfig } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -56,7 +57,8 @@ function routeConfig(ctx: Ctx, at: Path, raw: RawRoute, loc: CompiledLocation | 
 
   const does = (['proxy', 'root', 'return'] as const).filter((k) => raw[k] !== undefined);
   // A route with an unknown key (`proxi:`) is already reported; "needs one of" would say it twice.
-  if (does.length === 0 && ctx.clean(at)) {
+  // A route of rewrite steps alone is nginx's `location /old { rewrite ... permanent; }`.
+  if (does.length === 0 && raw.rewrite === undefined && ctx.clean(at)) {
     ctx.error(at, `route "${route.location}" needs one of proxy, root or return`);
   } else if (raw.return !== undefined && does.length > 1) {
     const other = does.filter((k) => k !== 'return').join(' and ');
@@ -97,6 +99,9 @@ function routeConfig(ctx: Ctx, at: Path, raw: RawRoute, loc: CompiledLocation | 
     if (ms < 1000) ctx.error([...at, 'tunnelIdle'], 'tunnelIdle must be at least 1s');
     else route.tunnelIdleMs = ms;
   }
+  // issue 17: rewrite
+  const rewrite = rewriteConfig(ctx, [...at, 'rewrite'], raw.rewrite, { level: 'route', tryFiles: raw.tryFiles !== undefined });
+  if (rewrite) route.rewrite = rewrite;
   return route;
 }
 

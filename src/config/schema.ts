@@ -40,6 +40,37 @@ const clientTimeouts = {
   properties: { header: duration, body: duration, send: duration, keepalive: duration },
 };
 
+// issue 17: rewrite — a step is a `rewrite` string or one of rewrite/set/return/if(+then)/break.
+const rewriteStepKeys = {
+  rewrite: text,
+  set: { type: 'object', additionalProperties: { type: ['string', 'number'], expect: 'a value (text with variables)' } },
+  return: { type: ['integer', 'string'], expect: 'CODE, "CODE TEXT-OR-URL" or a URL' },
+  if: text,
+  break: { type: 'boolean', enum: [true], expect: 'true' },
+};
+const rewriteInner = {
+  type: ['string', 'object'],
+  expect: 'a "REGEX REPLACEMENT [FLAG]" string or one of rewrite, set, return, break',
+  additionalProperties: false,
+  properties: { ...rewriteStepKeys, then: { type: 'array' } },
+};
+const rewriteSteps = {
+  type: 'array',
+  expect: 'a list of steps: "REGEX REPLACEMENT [FLAG]", { set }, { return }, { if, then }, { break: true }',
+  items: { ...rewriteInner, expect: 'a "REGEX REPLACEMENT [FLAG]" string or one of rewrite, set, return, if, break', properties: { ...rewriteStepKeys, then: { type: 'array', items: rewriteInner } } },
+};
+const mapBlock = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['from'],
+  properties: {
+    from: text,
+    default: { type: ['string', 'number'], expect: 'a value' },
+    hostnames: bool,
+    values: { type: 'object', additionalProperties: { type: ['string', 'number'], expect: 'a value' } },
+  },
+};
+
 const route = {
   type: 'object',
   additionalProperties: false,
@@ -59,6 +90,8 @@ const route = {
     timeout: duration,
     requestBuffering: bool,
     tunnelIdle: duration,
+    // issue 17: rewrite
+    rewrite: rewriteSteps,
     upgrade: {
       expect: 'a list of protocols (like [websocket]), or off',
       anyOf: [
@@ -98,6 +131,8 @@ const site = {
     timeouts: clientTimeouts,
     underscoresInHeaders: bool,
     compressAuthenticated: bool,
+    // issue 17: rewrite
+    rewrite: rewriteSteps,
     routes: { type: 'array', items: route },
   },
 };
@@ -206,6 +241,8 @@ export const configSchema = {
     },
     acme,
     upstreams: { type: 'object', additionalProperties: upstream },
+    // issue 17: rewrite
+    maps: { type: 'object', expect: 'a map of $variable: { from, values, default }', additionalProperties: mapBlock },
     sites: { type: 'array', minItems: 1, items: site },
   },
 };
@@ -217,6 +254,23 @@ export interface RawHeaderOps { set?: Record<string, string | number>; remove?: 
 export interface RawHeaders { request?: RawHeaderOps; response?: RawHeaderOps }
 export interface RawRateLimit { rate: string; burst?: number }
 export interface RawTimeouts { header?: string | number; body?: string | number; send?: string | number; keepalive?: string | number }
+
+// issue 17: rewrite
+export interface RawRewriteObject {
+  rewrite?: string;
+  set?: Record<string, string | number>;
+  return?: number | string;
+  if?: string;
+  then?: RawRewriteStep[];
+  break?: true;
+}
+export type RawRewriteStep = string | RawRewriteObject;
+export interface RawMap {
+  from: string;
+  default?: string | number;
+  hostnames?: boolean;
+  values?: Record<string, string | number>;
+}
 
 export interface RawRoute {
   location: string;
@@ -234,6 +288,7 @@ export interface RawRoute {
   requestBuffering?: boolean;
   upgrade?: 'off' | string[];
   tunnelIdle?: string | number;
+  rewrite?: RawRewriteStep[];
 }
 
 export interface RawSite {
@@ -249,6 +304,7 @@ export interface RawSite {
   timeouts?: RawTimeouts;
   underscoresInHeaders?: boolean;
   compressAuthenticated?: boolean;
+  rewrite?: RawRewriteStep[];
   routes?: RawRoute[];
 }
 
@@ -299,6 +355,7 @@ export interface RawConfig {
   log?: { access?: string; format?: 'combined' | 'json'; error?: string; level?: 'error' | 'warn' | 'info' | 'debug' };
   acme?: RawAcme;
   upstreams?: Record<string, RawUpstream>;
+  maps?: Record<string, RawMap>;
   sites: RawSite[];
 }
 

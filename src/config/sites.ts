@@ -5,6 +5,7 @@ import type { Ctx } from './context.js';
 import { isLocalHost, parseHost, type ParsedHost } from './hosts.js';
 import { headersConfig, rateLimitConfig } from './route-parts.js';
 import { routesConfig } from './routes.js';
+import { rewriteConfig } from './rewrite.js';
 import type { RawSite } from './schema.js';
 import type { Path } from './source.js';
 import type { ClientTimeouts, SiteConfig, SiteTls } from './types.js';
@@ -105,6 +106,9 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
   const rateLimit = rateLimitConfig(ctx, [...at, 'rateLimit'], rs.rateLimit);
   if (rateLimit) site.rateLimit = rateLimit;
   if (ok('maxBody')) site.maxBody = parseSize(rs.maxBody as string | number);
+  // issue 17: rewrite
+  const rewrite = rewriteConfig(ctx, [...at, 'rewrite'], rs.rewrite, { level: 'site' });
+  if (rewrite) site.rewrite = rewrite;
   return site;
 }
 

@@ -1,5 +1,6 @@
 // nginx-style variable templates ("$host", "${scheme}://$host$request_uri"), compiled once per config.
 import type { VarSource } from './vars-types.js';
+import { compileMap, type CompiledMap, type MapDefinition } from './var-map.js';
 
 export type Template = ((v: VarSource) => string) & { readonly constant: boolean; readonly source: string };
 
@@ -36,9 +37,40 @@ const GETTERS: Record<string, Getter> = {
 /** Every plain variable name (not $http_*, $cookie_*, $arg_*, $1..$9), for config hints. */
 export const VARIABLE_NAMES: readonly string[] = Object.keys(GETTERS);
 
+// issue 17: rewrite — nginx declares `set` and `map` variables for the whole configuration, so a
+// template anywhere may name one; the config being loaded declares them before its templates compile.
+let declaredUsers: ReadonlySet<string> = new Set();
+let declaredMaps: ReadonlyMap<string, MapDefinition> = new Map();
+
+/** The user variables (without `$`) and maps of the config being loaded; replaces the previous ones. */
+export function declareUserVariables(names: Iterable<string>, maps: Iterable<MapDefinition> = []): void {
+  declaredMaps = new Map([...maps].map((m) => [m.name, m]));
+  declaredUsers = new Set([...names, ...declaredMaps.keys()]);
+}
+
+/** The declared user variable names, for config hints. */
+export function userVariableNames(): readonly string[] {
+  return [...declaredUsers];
+}
+
+function userGetter(name: string): Getter | undefined {
+  const def = declaredMaps.get(name);
+  if (def) {
+    // Compiled on first use: a map's templates may name maps declared after it.
+    let compiled: CompiledMap | undefined;
+    const compute = (v: VarSource): string => (compiled ??= compileMap(def, compileTemplate)).evaluate(v);
+    return (v) => (v.cachedMap ? v.cachedMap(name, () => compute(v)) : compute(v));
+  }
+  // An unset but declared variable is '' (nginx's "using uninitialized variable").
+  if (declaredUsers.has(name)) return (v) => v.getUser?.(name) ?? '';
+  return undefined;
+}
+
 function getterFor(name: string): Getter {
   const known = GETTERS[name];
   if (known) return known;
+  const user = userGetter(name);
+  if (user) return user;
   if (/^[1-9]$/.test(name)) {
     const i = Number(name) - 1;
     return (v) => v.captures?.[i] ?? '';

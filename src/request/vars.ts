@@ -17,6 +17,19 @@ export interface VarsContext {
   readonly args: string;
 }
 
+// issue 17: rewrite — user variables live beside the request, not in it: a request that sets none
+// pays nothing, and an overlay of the vars (Object.create, for other captures) shares them.
+const userValues = new WeakMap<VarsContext, Map<string, string>>();
+
+function userStore(ctx: VarsContext): Map<string, string> {
+  let store = userValues.get(ctx);
+  if (!store) {
+    store = new Map();
+    userValues.set(ctx, store);
+  }
+  return store;
+}
+
 /** nginx variables over one request; each is computed only when a template asks for it. */
 export class RequestVars implements VarSource {
   proxyHost = '';
@@ -85,5 +98,22 @@ export class RequestVars implements VarSource {
   }
   get fastcgiPathInfo(): string {
     return fastcgiPathVars(this.ctx.path, this.ctx.route?.fastcgi).pathInfo;
+  }
+  /** nginx `set $name value` (and auth_request_set): the value templates read as `$name`. */
+  setUser(name: string, value: string): void {
+    userStore(this.ctx).set(name, value);
+  }
+  getUser(name: string): string | undefined {
+    return userValues.get(this.ctx)?.get(name);
+  }
+  cachedMap(name: string, compute: () => string): string {
+    const store = userStore(this.ctx);
+    const hit = store.get(name);
+    if (hit !== undefined) return hit;
+    // A map whose source names itself reads '' (nginx: "cycle while evaluating variable").
+    store.set(name, '');
+    const value = compute();
+    store.set(name, value);
+    return value;
   }
 }
