@@ -60,7 +60,10 @@ function checkMap(ctx: Ctx, at: Path, def: MapDefinition, raw: RawMap): boolean 
     }
     if (key.startsWith('~')) {
       const caseless = key.startsWith('~*');
-      if (ctx.attempt(p, () => compileRegex(key.slice(caseless ? 2 : 1), caseless)) === undefined) {
+      try {
+        compileRegex(key.slice(caseless ? 2 : 1), caseless);
+      } catch (err) {
+        ctx.error(p, (err as Error).message, 'key');
         ok = false;
         continue;
       }

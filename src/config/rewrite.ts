@@ -39,7 +39,31 @@ function stepList(ctx: Ctx, at: Path, raw: RawRewriteStep[], scope: RewriteScope
   return out;
 }
 
+/** Keys of a route that nginx would let an `if` hold but gatehouse does not run conditionally. */
+const ROUTE_KEYS = ['proxy', 'root', 'alias', 'tryFiles', 'headers', 'index', 'cache', 'rateLimit', 'maxBody', 'access', 'auth', 'errorPages', 'expires'];
+
+function innerKeysOk(ctx: Ctx, at: Path, raw: RawRewriteObject): boolean {
+  let ok = true;
+  for (const key of Object.keys(raw)) {
+    if ((ACTIONS as readonly string[]).includes(key) && key !== 'if') continue;
+    ok = false;
+    if (key === 'if' || key === 'then') {
+      ctx.error([...at, key], 'an "if" cannot be inside another "if" (nginx does not nest them); combine the conditions with set', 'key');
+    } else if (ROUTE_KEYS.includes(key)) {
+      ctx.error(
+        [...at, key],
+        `${key} inside an if is not supported (nginx's "if is evil": only rewrite, return, set and break are safe there); rewrite to a route that has the ${key} instead`,
+        'key',
+      );
+    } else {
+      ctx.error([...at, key], `unknown key "${key}" in an if's then${didYouMean(key, ['rewrite', 'set', 'return', 'break'])}`, 'key');
+    }
+  }
+  return ok;
+}
+
 function objectStep(ctx: Ctx, at: Path, raw: RawRewriteObject, scope: RewriteScope, inIf: boolean): RewriteStep[] | undefined {
+  if (inIf && !innerKeysOk(ctx, at, raw)) return undefined;
   const actions = ACTIONS.filter((k) => raw[k] !== undefined);
   if (actions.length !== 1) {
     const what = actions.length === 0 ? 'has none' : `has ${actions.join(' and ')}`;
@@ -68,10 +92,6 @@ function objectStep(ctx: Ctx, at: Path, raw: RawRewriteObject, scope: RewriteSco
     case 'break':
       return [{ kind: 'break', pos }];
     case 'if': {
-      if (inIf) {
-        ctx.error([...at, 'if'], 'an "if" cannot be inside another "if" (nginx does not nest them); combine the conditions with set');
-        return undefined;
-      }
       if (raw.then === undefined) {
         ctx.error([...at, 'if'], 'an "if" step needs "then": the steps to run when the condition holds');
         return undefined;

@@ -48,11 +48,12 @@ const rewriteStepKeys = {
   if: text,
   break: { type: 'boolean', enum: [true], expect: 'true' },
 };
+// Inside `then` the keys are checked by config/rewrite.ts, which explains why a proxy or root
+// cannot be there (nginx's "if is evil") instead of calling it an unknown key.
 const rewriteInner = {
   type: ['string', 'object'],
   expect: 'a "REGEX REPLACEMENT [FLAG]" string or one of rewrite, set, return, break',
-  additionalProperties: false,
-  properties: { ...rewriteStepKeys, then: { type: 'array' } },
+  properties: rewriteStepKeys,
 };
 const rewriteSteps = {
   type: 'array',
