@@ -27,6 +27,8 @@ function afterRoute(r: RunResult, ctx: RequestContext, next: RouteHandler): void
     ctx.env.internalRedirect(ctx, ctx.path, ctx.args);
     return;
   }
+  // break after a change: the location stays but its prefix no longer describes the URI.
+  if (r.uriChanged && ctx.route) ctx.match = { ...(ctx.match ?? { route: ctx.route }), rewritten: true };
   return next(ctx);
 }
 

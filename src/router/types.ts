@@ -43,6 +43,11 @@ export interface LocationMatch {
    * (and no exact location matched), so the answer is 301 to the path with the slash appended.
    */
   autoRedirect?: boolean;
+  /**
+   * issue 17: rewrite — the URI was rewritten in this location and it stays (rewrite ... break):
+   * nginx's r->valid_location = 0, so proxy_pass sends the whole new URI, not its URI part.
+   */
+  rewritten?: boolean;
 }
 
 export interface SiteTable {

@@ -4,6 +4,7 @@
 // search; a decoded CR LF never reaches a header), the test says so and checks gatehouse alone.
 import fs from 'node:fs';
 import { expect } from 'chai';
+import WebSocket from 'ws';
 import { expectSame, startDifferential, type Answer, type Differential, type PairRequest, type SameOptions } from '../helpers/differential.js';
 
 /** nginx makes a relative Location absolute (absolute_redirect); gatehouse sends it as written. */
@@ -65,6 +66,10 @@ describe('differential rewrite: flags, last/break, the 10-cycle limit, query rul
         location ~ ^/cap/([a-z]+)/(\\d+)$ { rewrite ^ /api/cap-$1-$2 last; }
         location /nomatch/ { rewrite ^/nomatch/zzz /api/never last; return 200 "kept: $uri\\n"; }
         location /nl/ { rewrite ^/nl/(.*)$ https://example.com/$1 redirect; }
+        location /bp/ { rewrite ^/bp/(.*)$ /other/$1 break; proxy_pass ${backend}/base/; }
+        location /j/ { rewrite ^/j/([^/]*)-([^/]*)$ /api/$1$2/x last; }
+        location /enc/ { rewrite ^/enc/(.*)$ /api/$1 last; }
+        location /retnl/ { return 302 https://example.com$uri; }
       }`,
       gatehouse: ({ backend, dir }) => ({
         sites: [{
@@ -114,6 +119,10 @@ describe('differential rewrite: flags, last/break, the 10-cycle limit, query rul
             { location: '~ ^/cap/([a-z]+)/(\\d+)$', rewrite: ['^ /api/cap-$1-$2 last'] },
             { location: '/nomatch/', rewrite: ['^/nomatch/zzz /api/never last', { return: '200 kept: $uri\n' }] },
             { location: '/nl/', rewrite: ['^/nl/(.*)$ https://example.com/$1 redirect'] },
+            { location: '/bp/', proxy: `${backend}/base/`, rewrite: ['^/bp/(.*)$ /other/$1 break'] },
+            { location: '/j/', rewrite: ['^/j/([^/]*)-([^/]*)$ /api/$1$2/x last'] },
+            { location: '/enc/', rewrite: ['^/enc/(.*)$ /api/$1 last'] },
+            { location: '/retnl/', rewrite: [{ return: '302 https://example.com$uri' }] },
           ],
         }],
       }),
@@ -202,6 +211,34 @@ describe('differential rewrite: flags, last/break, the 10-cycle limit, query rul
     expect(gatehouse.headers['set-cookie']).to.equal(undefined);
     expect(nginx.headers['set-cookie']).to.equal(undefined);
     await same(pair, { path: '/nl/%E2%82%AC?x=%0d' }, { location: true });
+  });
+
+  it('break in a proxy route with a URI part', async () => {
+    await same(pair, { path: '/bp/z?k=1' }, URL_ONLY);
+  });
+
+  it('decoded text from a capture is escaped again on its way to the backend', async () => {
+    for (const path of ['/enc/a%3Fb', '/enc/a%252F', '/enc/sp%20ace?x=1', '/enc/%E2%82%AC', '/enc/a%23b']) {
+      await same(pair, { path }, URL_ONLY);
+    }
+  });
+
+  it('attack: captures that form ".." are resolved before the location search (nginx would proxy /api/../x)', async () => {
+    const before = pair.backend.seen.length;
+    const gh = await pair.one('gatehouse', { path: '/j/.-.' });
+    const ng = await pair.one('nginx', { path: '/j/.-.' });
+    // nginx matched /api/ on the unresolved URI and sent the dots to the backend.
+    expect(ng.backend?.url).to.equal('/api/../x');
+    // gatehouse resolved /api/../x to /x, which no location here serves: nothing reached the backend.
+    expect(gh.status).to.equal(404);
+    expect(pair.backend.seen.slice(before).filter((r) => r.url.includes('..'))).to.have.length(1);
+  });
+
+  it('attack: a decoded CR LF in $uri never splits a return\'s Location', async () => {
+    const gh = await pair.one('gatehouse', { path: '/retnl/a%0d%0aSet-Cookie:%20a=1' });
+    expect(gh.status).to.equal(302);
+    expect(gh.headers['set-cookie']).to.equal(undefined);
+    expect(gh.headers.location).to.equal('https://example.com/retnl/a%0D%0ASet-Cookie:%20a=1');
   });
 });
 
@@ -379,6 +416,20 @@ describe('differential rewrite: if, set, return, maps (integration)', function (
 
   it('$connection_upgrade in proxy request headers', async () => {
     await same(pair, { path: '/ws/plain' }, { backend: ['url', 'headers.connection', 'headers.upgrade'] });
+  });
+
+  it('$connection_upgrade carries a WebSocket through both', async () => {
+    const echo = (port: number) =>
+      new Promise<string>((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/chat`, { headers: { host: 'a.test' } });
+        ws.once('open', () => ws.send('hello'));
+        ws.once('message', (d) => {
+          resolve(String(d));
+          ws.close();
+        });
+        ws.once('error', reject);
+      });
+    expect(await echo(pair.ghPort)).to.equal(await echo(pair.nginxPort));
   });
 
   it('set feeds a proxied request header', async () => {
