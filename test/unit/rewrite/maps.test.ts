@@ -82,5 +82,15 @@ describe('rewrite/maps', () => {
     expect(t(request('/').vars)).to.equal('close');
   });
 
+  it('a template keeps the maps it was compiled under when another config is loaded (reload)', () => {
+    const def: MapDefinition = { name: 'old', from: '$http_x', default: 'd', hostnames: false, values: [['a', '$inner']] };
+    const inner: MapDefinition = { name: 'inner', from: '$http_x', default: 'in', hostnames: false, values: [] };
+    declareUserVariables([], [def, inner]);
+    const t = compileTemplate('$old');
+    declareUserVariables([]);
+    expect(t(request('/', { x: 'a' }).vars)).to.equal('in');
+    expect(() => compileTemplate('$old')).to.throw('unknown variable "$old"');
+  });
+
   after(() => declareUserVariables([]));
 });
