@@ -35,6 +35,11 @@ describe('differential rewrite: flags, last/break, the 10-cycle limit, query rul
         rewrite ^/srv/gone$ /api/elsewhere permanent;
         rewrite ^/srv/last/(.*)$ /api/last-$1 last;
         if ($http_x_block) { return 403 "blocked by server: $http_x_block\\n"; }
+        set $srvtag from-server;
+        if ($http_x_srv ~ ^t-(.+)$) { set $srvtag "captured-$1"; }
+        location /tag/ { return 200 "tag=$srvtag uri=$uri\\n"; }
+        location /sch/ { rewrite ^/sch/(.*)$ $scheme://$host/x/$1; }
+        location /meth/ { if ($request_method = POST) { return 405; } return 200 "method ok\\n"; }
         location /api/ { proxy_pass ${backend}; }
         location /flags/ {
           rewrite ^/flags/last/(.*)$ /api/l-$1 last;
@@ -80,9 +85,14 @@ describe('differential rewrite: flags, last/break, the 10-cycle limit, query rul
             '^/srv/gone$ /api/elsewhere permanent',
             { rewrite: '^/srv/last/(.*)$ /api/last-$1 last' },
             { if: '$http_x_block', then: [{ return: '403 blocked by server: $http_x_block\n' }] },
+            { set: { $srvtag: 'from-server' } },
+            { if: '$http_x_srv ~ ^t-(.+)$', then: [{ set: { $srvtag: 'captured-$1' } }] },
           ],
           routes: [
             { location: '/api/', proxy: backend },
+            { location: '/tag/', rewrite: [{ return: '200 tag=$srvtag uri=$uri\n' }] },
+            { location: '/sch/', rewrite: ['^/sch/(.*)$ $scheme://$host/x/$1'] },
+            { location: '/meth/', rewrite: [{ if: '$request_method = POST', then: [{ return: 405 }] }, { return: '200 method ok\n' }] },
             {
               location: '/flags/',
               proxy: backend,
@@ -211,6 +221,16 @@ describe('differential rewrite: flags, last/break, the 10-cycle limit, query rul
     expect(gatehouse.headers['set-cookie']).to.equal(undefined);
     expect(nginx.headers['set-cookie']).to.equal(undefined);
     await same(pair, { path: '/nl/%E2%82%AC?x=%0d' }, { location: true });
+  });
+
+  it('server-level set and if with captures feed every location; $scheme redirects; if on the method', async () => {
+    await same(pair, { path: '/tag/a' }, { body: true });
+    await same(pair, { path: '/tag/b', headers: { 'x-srv': 't-blue' } }, { body: true });
+    await same(pair, { path: '/srv/old/z', headers: { 'x-srv': 'nope' } }, URL_ONLY);
+    await same(pair, { path: '/sch/p?q=1' }, { location: true });
+    await same(pair, { path: '/meth/x', method: 'POST', body: '' }, {});
+    await same(pair, { path: '/meth/x' }, { body: true });
+    await same(pair, { path: '/flags/redirect/a%20b' }, { location: true });
   });
 
   it('break in a proxy route with a URI part', async () => {
