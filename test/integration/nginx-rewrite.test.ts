@@ -28,7 +28,8 @@ describe('differential rewrite: flags, last/break, the 10-cycle limit, query rul
 
   before(async () => {
     pair = await startDifferential({
-      files: { 'www/static/a.txt': 'static a\n', 'www/brk/b.txt': 'brk b\n' },
+      // The site list has a file test: every request of this block goes through the asynchronous path.
+      files: { 'www/static/a.txt': 'static a\n', 'www/brk/b.txt': 'brk b\n', 'www/block/gone/x': 'x' },
       nginx: ({ port, backend, dir }) => `server {
         listen 127.0.0.1:${port}; server_name a.test;
         rewrite ^/srv/old/(.*)$ /api/srv-$1;
@@ -36,6 +37,7 @@ describe('differential rewrite: flags, last/break, the 10-cycle limit, query rul
         rewrite ^/srv/last/(.*)$ /api/last-$1 last;
         if ($http_x_block) { return 403 "blocked by server: $http_x_block\\n"; }
         set $srvtag from-server;
+        if (-e ${dir}/www/block$uri) { return 410 "gone: $uri\\n"; }
         if ($http_x_srv ~ ^t-(.+)$) { set $srvtag "captured-$1"; }
         location /tag/ { return 200 "tag=$srvtag uri=$uri\\n"; }
         location /sch/ { rewrite ^/sch/(.*)$ $scheme://$host/x/$1; }
@@ -86,6 +88,7 @@ describe('differential rewrite: flags, last/break, the 10-cycle limit, query rul
             { rewrite: '^/srv/last/(.*)$ /api/last-$1 last' },
             { if: '$http_x_block', then: [{ return: '403 blocked by server: $http_x_block\n' }] },
             { set: { $srvtag: 'from-server' } },
+            { if: `-e ${dir}/www/block$uri`, then: [{ return: '410 gone: $uri\n' }] },
             { if: '$http_x_srv ~ ^t-(.+)$', then: [{ set: { $srvtag: 'captured-$1' } }] },
           ],
           routes: [
@@ -233,12 +236,24 @@ describe('differential rewrite: flags, last/break, the 10-cycle limit, query rul
     await same(pair, { path: '/flags/redirect/a%20b' }, { location: true });
   });
 
+  it('a server-level file test (every request here waits for its stat) answers before the location search', async () => {
+    await same(pair, { path: '/gone/x' }, { body: true });
+    await same(pair, { path: '/gone' }, { body: true });
+    await same(pair, { path: '/gone/y' });
+  });
+
   it('break in a proxy route with a URI part', async () => {
     await same(pair, { path: '/bp/z?k=1' }, URL_ONLY);
   });
 
   it('decoded text from a capture is escaped again on its way to the backend', async () => {
-    for (const path of ['/enc/a%3Fb', '/enc/a%252F', '/enc/sp%20ace?x=1', '/enc/%E2%82%AC', '/enc/a%23b']) {
+    for (const path of ['/enc/a%3Fb', '/enc/a%252F', '/enc/sp%20ace?x=1', '/enc/%E2%82%AC', '/enc/a%23b', '/enc/a%2Fb%2F..%2Fc']) {
+      await same(pair, { path }, URL_ONLY);
+    }
+  });
+
+  it('attack: encoded dot segments are resolved (or refused) before any regex sees them, on both', async () => {
+    for (const path of ['/%2e%2e/etc/passwd', '/enc/%2e%2e/%2e%2e/etc/passwd', '/enc/x/%2e%2e/y', '/enc/x%2F%2e%2e%2Fy']) {
       await same(pair, { path }, URL_ONLY);
     }
   });
