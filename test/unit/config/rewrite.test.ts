@@ -2,7 +2,7 @@
 // mistake reported at FILE:LINE:COL, with a hint where one helps.
 import { expect } from 'chai';
 import { expectErrorAt, expectWarningAt, lines, valid } from './helpers.js';
-import { parseCondition, splitWords } from '../../../src/config/rewrite.js';
+import { declaredVariables, parseCondition, splitWords } from '../../../src/config/rewrite.js';
 
 const HEAD = ['listen: { http: 8080 }'];
 
@@ -146,6 +146,20 @@ describe('config/rewrite', () => {
     expectErrorAt(m("  $c: { from: $host, hostnames: true, values: { 'a.*.b': y } }"), "'a.*.b'", 'must be like *.example.com');
     expectErrorAt(m('  $c: { from: $hots }'), '$hots', 'unknown variable "$hots" (did you mean "$host"?)');
     expectErrorAt(m('  $c: { values: {} }'), '{ values', 'missing required key "from"');
+  });
+
+  it('collects declared names everywhere: set (also in then and nested routes), named captures, maps, forwardAuth.set', () => {
+    const raw = {
+      maps: { $m: { from: '$uri', values: { '~^/(?<mcap>x)': '1' } } },
+      sites: [
+        {
+          rewrite: ['^/(?<cap>a) /b', { if: '$uri ~ ^/(?P<ifcap>c)', then: [{ set: { $inner: '1' } }] }],
+          forwardAuth: { url: 'http://a', set: { $user: '$upstream_http_x' } },
+          routes: [{ location: '/', routes: [{ location: '/n/', rewrite: [{ set: { $nested: '1', bad: '2' } }] }] }],
+        },
+      ],
+    };
+    expect([...declaredVariables(raw)].sort()).to.deep.equal(['cap', 'ifcap', 'inner', 'mcap', 'nested', 'user']);
   });
 
   it('splits words as nginx does: quotes hold spaces', () => {
