@@ -139,7 +139,8 @@ function setSteps(ctx: Ctx, at: Path, raw: Record<string, string | number>): Rew
       ctx.error(p, `"${key}" is not a variable name: write it as $name (letters, digits, _)`, 'key');
       continue;
     }
-    if (isBuiltin(name)) {
+    // $args is the one variable of nginx's own that `set` may change (it has a set handler).
+    if (name !== 'args' && isBuiltin(name)) {
       ctx.error(p, `$${name} is one of nginx's own variables and cannot be set`, 'key');
       continue;
     }

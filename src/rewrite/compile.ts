@@ -10,6 +10,7 @@ import { compileReturnStep } from './return.js';
 export type Op =
   | { op: 'rewrite'; re: RegExp; replacement: Replacement; flag: RewriteFlag | undefined; status: 301 | 302 }
   | { op: 'set'; name: string; value: Template }
+  | { op: 'args'; value: Template }
   | { op: 'return'; respond: (ctx: RequestContext) => void }
   | { op: 'break' }
   | { op: 'if'; condition: Condition; then: readonly Op[] };
@@ -32,6 +33,7 @@ export function compileSteps(steps: readonly RewriteStep[]): Op[] {
         };
       }
       case 'set':
+        if (s.name === 'args') return { op: 'args', value: compileTemplate(s.value) };
         return { op: 'set', name: s.name, value: compileTemplate(s.value) };
       case 'return':
         return { op: 'return', respond: compileReturnStep(s.status, s.text) };

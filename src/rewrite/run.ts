@@ -4,6 +4,7 @@
 // file tests runs synchronously and one with them awaits fs.promises.stat, never blocking the loop.
 import { promises as fsp, type Stats } from 'node:fs';
 import { resolveSegments } from '../http/normalize.js';
+import { escapeUriPath, ESCAPE_WIRE } from '../http/uri-bytes.js';
 import { sendRedirect, sendStatus } from '../http/respond.js';
 import type { RequestContext } from '../request/context.js';
 import type { Op, Program } from './compile.js';
@@ -62,6 +63,12 @@ function* exec(ops: readonly Op[], ctx: RequestContext, st: State): Generator<st
       }
       case 'set':
         ctx.vars.setUser(op.name, op.value(ctx.vars));
+        break;
+      case 'args':
+        // `set $args`: the request goes on with these args, a proxy sends them (nginx does too);
+        // the request-target as sent no longer describes it, as after a rewrite.
+        ctx.args = escapeUriPath(op.value(ctx.vars), ESCAPE_WIRE);
+        ctx.internal = true;
         break;
       case 'return':
         op.respond(ctx);

@@ -333,6 +333,9 @@ describe('differential rewrite: if, set, return, maps (integration)', function (
           proxy_set_header Upgrade $http_upgrade;
           proxy_set_header Connection $connection_upgrade;
         }
+        location /args/ { set $args "x=1&$args"; proxy_pass ${backend}; }
+        location /argsuri/ { set $args "x=2"; proxy_pass ${backend}/e/; }
+        location /argsret/ { set $args "x=3"; return 200 "args=$args is=$is_args arg_x=$arg_x\\n"; }
         location /setproxy/ {
           set $tag "t-$arg_t";
           proxy_pass ${backend};
@@ -392,6 +395,9 @@ describe('differential rewrite: if, set, return, maps (integration)', function (
               proxy: backend,
               headers: { request: { set: { Upgrade: '$http_upgrade', Connection: '$connection_upgrade' } } },
             },
+            { location: '/args/', proxy: backend, rewrite: [{ set: { $args: 'x=1&$args' } }] },
+            { location: '/argsuri/', proxy: `${backend}/e/`, rewrite: [{ set: { $args: 'x=2' } }] },
+            { location: '/argsret/', rewrite: [{ set: { $args: 'x=3' } }, { return: '200 args=$args is=$is_args arg_x=$arg_x\n' }] },
             { location: '/setproxy/', proxy: backend, rewrite: [{ set: { $tag: 't-$arg_t' } }], headers: { request: { set: { 'X-Tag': '$tag' } } } },
           ],
         }],
@@ -465,6 +471,13 @@ describe('differential rewrite: if, set, return, maps (integration)', function (
         ws.once('error', reject);
       });
     expect(await echo(pair.ghPort)).to.equal(await echo(pair.nginxPort));
+  });
+
+  it('set $args changes the args the backend gets and $args/$arg_* read', async () => {
+    await same(pair, { path: '/args/z?q=2' }, URL_ONLY);
+    await same(pair, { path: '/args/z' }, URL_ONLY);
+    await same(pair, { path: '/argsuri/z?q=2' }, URL_ONLY);
+    await same(pair, { path: '/argsret/z?q=2' }, { body: true });
   });
 
   it('set feeds a proxied request header', async () => {

@@ -130,6 +130,8 @@ describe('config/rewrite', () => {
     expectErrorAt(site('    rewrite:', "      - set: { mobile: '1' }"), 'mobile', '"mobile" is not a variable name');
     expectErrorAt(site('    rewrite:', "      - set: { $uri: '/x' }"), '$uri', "$uri is one of nginx's own variables");
     expectErrorAt(site('    rewrite:', "      - set: { $http_x: '1' }"), '$http_x', "one of nginx's own variables");
+    // $args is the exception nginx makes.
+    valid(lines(...site('    rewrite:', "      - set: { $args: 'a=1' }")));
   });
 
   it('reports a bad return', () => {
