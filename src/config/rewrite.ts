@@ -255,7 +255,7 @@ function conditionTemplatesOk(ctx: Ctx, at: Path, c: RewriteCondition): boolean 
 /**
  * Every user variable a raw config declares, for nginx's config-wide declaration: `set` names
  * in any `rewrite:` list (sites, routes, nested routes, inside `then`), named regex captures of
- * rewrite, if and map regexes, and `forwardAuth.set` names. Reads the raw value, before the checks.
+ * location, rewrite, if and map regexes, and `forwardAuth.set` names. Reads the raw value, before the checks.
  */
 export function declaredVariables(raw: unknown): Set<string> {
   const names = new Set<string>();
@@ -290,6 +290,7 @@ export function declaredVariables(raw: unknown): Set<string> {
     if (!value || typeof value !== 'object') return;
     for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
       if (key === 'rewrite') steps(v);
+      else if (key === 'location') captures(v);
       else if (key === 'forwardAuth' && v && typeof v === 'object') setNames((v as Record<string, unknown>).set);
       else if (key === 'maps' && v && typeof v === 'object') {
         // Named captures of a map's regex keys are variables too (nginx declares them config-wide).

@@ -5,7 +5,7 @@ import { headerValue } from '../http/headers.js';
 import { fastcgiPathVars } from '../http/fastcgi-path.js';
 import { originForm } from '../http/normalize.js';
 import type { VarSource } from '../http/vars-types.js';
-import type { CompiledRoute, CompiledSite } from '../router/types.js';
+import type { CompiledRoute, CompiledSite, LocationMatch } from '../router/types.js';
 
 /** What the variables read of a request: its context (context.ts), seen from here. */
 export interface VarsContext {
@@ -15,6 +15,8 @@ export interface VarsContext {
   readonly route?: CompiledRoute | undefined;
   readonly path: string;
   readonly args: string;
+  /** The location match, whose regex's named captures are variables too. */
+  readonly match?: LocationMatch | undefined;
 }
 
 // issue 17: rewrite — user variables live beside the request, not in it: a request that sets none
@@ -104,7 +106,10 @@ export class RequestVars implements VarSource {
     userStore(this.ctx).set(name, value);
   }
   getUser(name: string): string | undefined {
-    return userValues.get(this.ctx)?.get(name);
+    const value = userValues.get(this.ctx)?.get(name);
+    if (value !== undefined) return value;
+    // A named capture of the location regex (nginx sets these when the location matches).
+    return this.ctx.match?.groups?.[name];
   }
   cachedMap(name: string, compute: () => string): string {
     const store = userStore(this.ctx);

@@ -86,7 +86,10 @@ export function compileSite(site: SiteConfig, index: number, ctx: SiteCompileCon
     if (hit && hit.value.route.location.kind === 'prefix-no-regex') return hit.value;
     for (const { regex, route, match } of regexes) {
       const m = regex.exec(path);
-      if (m) return m.length > 1 ? { route, captures: captures(m) } : match;
+      if (!m) continue;
+      if (m.length === 1) return match;
+      // issue 17: rewrite — named captures are variables ($name), request/vars.ts.
+      return m.groups ? { route, captures: captures(m), groups: m.groups } : { route, captures: captures(m) };
     }
     return hit?.value;
   }

@@ -333,6 +333,7 @@ describe('differential rewrite: if, set, return, maps (integration)', function (
           proxy_set_header Upgrade $http_upgrade;
           proxy_set_header Connection $connection_upgrade;
         }
+        location ~ ^/named/(?<word>[a-z]+)/(?<num>\\d+)$ { return 200 "word=$word num=$num 1=$1\\n"; }
         location /args/ { set $args "x=1&$args"; proxy_pass ${backend}; }
         location /argsuri/ { set $args "x=2"; proxy_pass ${backend}/e/; }
         location /argsret/ { set $args "x=3"; return 200 "args=$args is=$is_args arg_x=$arg_x\\n"; }
@@ -395,6 +396,7 @@ describe('differential rewrite: if, set, return, maps (integration)', function (
               proxy: backend,
               headers: { request: { set: { Upgrade: '$http_upgrade', Connection: '$connection_upgrade' } } },
             },
+            { location: '~ ^/named/(?<word>[a-z]+)/(?<num>\\d+)$', rewrite: [{ return: '200 word=$word num=$num 1=$1\n' }] },
             { location: '/args/', proxy: backend, rewrite: [{ set: { $args: 'x=1&$args' } }] },
             { location: '/argsuri/', proxy: `${backend}/e/`, rewrite: [{ set: { $args: 'x=2' } }] },
             { location: '/argsret/', rewrite: [{ set: { $args: 'x=3' } }, { return: '200 args=$args is=$is_args arg_x=$arg_x\n' }] },
@@ -471,6 +473,10 @@ describe('differential rewrite: if, set, return, maps (integration)', function (
         ws.once('error', reject);
       });
     expect(await echo(pair.ghPort)).to.equal(await echo(pair.nginxPort));
+  });
+
+  it('named captures of a location regex are variables', async () => {
+    await same(pair, { path: '/named/abc/12' }, { body: true });
   });
 
   it('set $args changes the args the backend gets and $args/$arg_* read', async () => {
