@@ -40,6 +40,8 @@ describe('differential rewrite: flags, last/break, the 10-cycle limit, query rul
         if (-e ${dir}/www/block$uri) { return 410 "gone: $uri\\n"; }
         if ($http_x_srv ~ ^t-(.+)$) { set $srvtag "captured-$1"; }
         location /tag/ { return 200 "tag=$srvtag uri=$uri\\n"; }
+        location /keep/ { set $kept "from-keep"; rewrite ^/keep/(.*)$ /kept/$1 last; }
+        location /kept/ { return 200 "kept=$kept uri=$uri args=$args\\n"; }
         location /sch/ { rewrite ^/sch/(.*)$ $scheme://$host/x/$1; }
         location /meth/ { if ($request_method = POST) { return 405; } return 200 "method ok\\n"; }
         location /api/ { proxy_pass ${backend}; }
@@ -94,6 +96,8 @@ describe('differential rewrite: flags, last/break, the 10-cycle limit, query rul
           routes: [
             { location: '/api/', proxy: backend },
             { location: '/tag/', rewrite: [{ return: '200 tag=$srvtag uri=$uri\n' }] },
+            { location: '/keep/', rewrite: [{ set: { $kept: 'from-keep' } }, '^/keep/(.*)$ /kept/$1 last'] },
+            { location: '/kept/', rewrite: [{ return: '200 kept=$kept uri=$uri args=$args\n' }] },
             { location: '/sch/', rewrite: ['^/sch/(.*)$ $scheme://$host/x/$1'] },
             { location: '/meth/', rewrite: [{ if: '$request_method = POST', then: [{ return: 405 }] }, { return: '200 method ok\n' }] },
             {
@@ -240,6 +244,12 @@ describe('differential rewrite: flags, last/break, the 10-cycle limit, query rul
     await same(pair, { path: '/gone/x' }, { body: true });
     await same(pair, { path: '/gone' }, { body: true });
     await same(pair, { path: '/gone/y' });
+  });
+
+  it('variables set before a last survive into the next location; HEAD gets no body', async () => {
+    await same(pair, { path: '/keep/a?b=c' }, { body: true });
+    await same(pair, { path: '/kept/direct' }, { body: true });
+    await same(pair, { path: '/keep/a', method: 'HEAD' }, { body: true, headers: ['content-length'] });
   });
 
   it('break in a proxy route with a URI part', async () => {
