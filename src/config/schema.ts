@@ -58,7 +58,7 @@ const rewriteInner = {
 const rewriteSteps = {
   type: 'array',
   expect: 'a list of steps: "REGEX REPLACEMENT [FLAG]", { set }, { return }, { if, then }, { break: true }',
-  items: { ...rewriteInner, expect: 'a "REGEX REPLACEMENT [FLAG]" string or one of rewrite, set, return, if, break', properties: { ...rewriteStepKeys, then: { type: 'array', items: rewriteInner } } },
+  items: { ...rewriteInner, expect: 'a "REGEX REPLACEMENT [FLAG]" string or one of rewrite, set, return, if, break', additionalProperties: false, properties: { ...rewriteStepKeys, then: { type: 'array', items: rewriteInner } } },
 };
 const mapBlock = {
   type: 'object',

@@ -92,6 +92,12 @@ describe('config/rewrite', () => {
     expectErrorAt(site('    rewrite:', "      - '^/a /b last extra'"), "'^/a", 'must be "REGEX REPLACEMENT [FLAG]"');
   });
 
+  it('reports unknown keys of a step and of a map with a hint', () => {
+    expectErrorAt(site('    rewrite:', '      - retrun: 403'), 'retrun', 'unknown key "retrun" (did you mean "return"?)');
+    expectErrorAt([...HEAD, 'maps:', '  $c: { form: $uri }', 'sites: [{ hosts: a.test, tls: off }]'], 'form', 'unknown key "form" (did you mean "from"?)');
+    expectErrorAt(site('    rewrite:', '      - break: false'), 'false', 'break must be true');
+  });
+
   it('reports a step with two actions, then without if, and if without then', () => {
     expectErrorAt(site('    rewrite:', "      - { set: { $a: '1' }, return: 403 }"), '{ set', 'this one has set and return');
     expectErrorAt(site('    rewrite:', '      - { return: 403, then: [] }'), '[]', '"then" belongs to an "if" step');
