@@ -15,9 +15,8 @@ const ACTIONS = ['rewrite', 'set', 'return', 'if', 'break'] as const;
 const FILE_TESTS: readonly FileTest[] = ['-f', '!-f', '-d', '!-d', '-e', '!-e', '-x', '!-x'];
 const REGEX_OPS = ['~*', '!~*', '~', '!~'] as const;
 
-/** Where a step list is: on a site (server level) or a route (location level). */
+/** What the checks need to know of the site or route the list is on. */
 export interface RewriteScope {
-  level: 'site' | 'route';
   /** The route has tryFiles: nginx's "if is evil" case where if and try_files do not mix. */
   tryFiles?: boolean;
 }

@@ -100,7 +100,7 @@ function routeConfig(ctx: Ctx, at: Path, raw: RawRoute, loc: CompiledLocation | 
     else route.tunnelIdleMs = ms;
   }
   // issue 17: rewrite
-  const rewrite = rewriteConfig(ctx, [...at, 'rewrite'], raw.rewrite, { level: 'route', tryFiles: raw.tryFiles !== undefined });
+  const rewrite = rewriteConfig(ctx, [...at, 'rewrite'], raw.rewrite, { tryFiles: raw.tryFiles !== undefined });
   if (rewrite) route.rewrite = rewrite;
   return route;
 }

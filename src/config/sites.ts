@@ -107,7 +107,7 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
   if (rateLimit) site.rateLimit = rateLimit;
   if (ok('maxBody')) site.maxBody = parseSize(rs.maxBody as string | number);
   // issue 17: rewrite
-  const rewrite = rewriteConfig(ctx, [...at, 'rewrite'], rs.rewrite, { level: 'site' });
+  const rewrite = rewriteConfig(ctx, [...at, 'rewrite'], rs.rewrite, {});
   if (rewrite) site.rewrite = rewrite;
   return site;
 }
