@@ -83,9 +83,6 @@ function objectStep(ctx: Ctx, at: Path, raw: RawRewriteObject, scope: RewriteSco
       const where = [...at, 'return'];
       const ret = ctx.attempt(where, () => parseReturn(raw.return as number | string));
       if (!ret || (ret.text !== undefined && !checkTemplate(ctx, where, ret.text))) return undefined;
-      // nginx sends the text as written: a body keeps its trailing newline.
-      const body = /^\s*\d+[ \t]+(?!")([\s\S]*\S[\s\S]*)$/.exec(String(raw.return))?.[1];
-      if (ret.text !== undefined && body !== undefined) ret.text = body;
       return [{ kind: 'return', ...ret, pos }];
     }
     case 'break':

@@ -84,5 +84,8 @@ export function parseReturn(value: number | string): ReturnConfig {
   // nginx allows the text in double quotes (`return 200 "ok"`); the quotes are not part of it.
   const rest = m[2]?.trim().replace(/^"([\s\S]*)"$/, '$1');
   if (REDIRECTS.has(status) && !rest) throw new Error(`return ${status} needs a URL to redirect to`);
-  return rest ? { status, text: rest } : { status };
+  if (!rest) return { status };
+  // issue 17: a body is sent as written, its trailing newline kept (nginx's `return 200 "ok\n"`).
+  const body = REDIRECTS.has(status) ? undefined : /^\s*\d+[ \t]+(?!")([\s\S]*\S[\s\S]*)$/.exec(String(value))?.[1];
+  return { status, text: body ?? rest };
 }

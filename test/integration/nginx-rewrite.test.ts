@@ -132,7 +132,7 @@ describe('differential rewrite: flags, last/break, the 10-cycle limit, query rul
             },
             { location: '/brk/', root: `${dir}/www`, rewrite: ['^/brk/x/(.*)$ /static/$1 break'] },
             { location: '/lst/', root: `${dir}/www`, rewrite: ['^/lst/(.*)$ /static/$1 last'] },
-            { location: '/static/', rewrite: [{ return: '200 static location: $uri\n' }] },
+            { location: '/static/', return: '200 static location: $uri\n' },
             { location: '~ ^/cap/([a-z]+)/(\\d+)$', rewrite: ['^ /api/cap-$1-$2 last'] },
             { location: '/nomatch/', rewrite: ['^/nomatch/zzz /api/never last', { return: '200 kept: $uri\n' }] },
             { location: '/nl/', rewrite: ['^/nl/(.*)$ https://example.com/$1 redirect'] },

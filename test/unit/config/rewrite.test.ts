@@ -41,9 +41,10 @@ describe('config/rewrite', () => {
     expect(s.routes[0]!.rewrite?.[0]).to.include({ kind: 'return', status: 301, text: 'https://$host$request_uri' });
   });
 
-  it('a return body keeps its trailing newline, as nginx sends it', () => {
-    const c = valid(lines(...site('    routes:', '      - location: /', '        rewrite: [{ return: "200 hi $uri\\n" }]')));
+  it('a return body keeps its trailing newline, as nginx sends it (a step and a route return alike)', () => {
+    const c = valid(lines(...site('    routes:', '      - location: /', '        rewrite: [{ return: "200 hi $uri\\n" }]', '      - location: /r/', '        return: "200 r\\n"')));
     expect(c.sites[0]!.routes[0]!.rewrite?.[0]).to.include({ status: 200, text: 'hi $uri\n' });
+    expect(c.sites[0]!.routes[1]!.return).to.deep.equal({ status: 200, text: 'r\n' });
   });
 
   it('a route of rewrite steps alone is valid (nginx: location /old { rewrite ... permanent; })', () => {
