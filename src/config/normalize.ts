@@ -13,6 +13,7 @@ import { formatListen, listenConflict, parseListenAddress } from './listen.js';
 import { list } from './route-parts.js';
 import type { RawConfig, RawListen, RawText } from './schema.js';
 import { sitesConfig } from './sites.js';
+import { mapsConfig } from './maps.js';
 import type { Path } from './source.js';
 import type { AdminConfig, Config, ListenAddress, LogTarget } from './types.js';
 import { parseDuration } from './units.js';
@@ -21,6 +22,8 @@ import { parseRedisUrl } from './redis-url.js';
 
 export function normalize(ctx: Ctx, raw: RawConfig): Config {
   const listen = listenConfig(ctx, raw);
+  // issue 17: rewrite — user variables are declared before any template is checked.
+  const maps = mapsConfig(ctx, raw);
   const upstreams = upstreamsConfig(ctx, raw.upstreams);
   const timeouts = clientTimeouts(ctx, ['timeouts'], raw.timeouts, DEFAULT_CLIENT_TIMEOUTS);
   const underscoresInHeaders = raw.underscoresInHeaders !== undefined && ctx.clean(['underscoresInHeaders']) ? raw.underscoresInHeaders : false;
@@ -51,6 +54,7 @@ export function normalize(ctx: Ctx, raw: RawConfig): Config {
   if (cache) config.cache = cache;
   const acme = acmeConfig(ctx, raw.acme, sites.some((s) => s.tls.kind === 'acme'));
   if (acme) config.acme = acme;
+  if (maps) config.maps = maps;
   return config;
 }
 

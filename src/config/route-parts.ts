@@ -1,5 +1,5 @@
 // Settings shared by sites and routes (headers, rateLimit) and the `return` directive.
-import { compileTemplate, VARIABLE_NAMES } from '../http/variables.js';
+import { compileTemplate, userVariableNames, VARIABLE_NAMES } from '../http/variables.js';
 import type { Ctx } from './context.js';
 import { didYouMean } from './suggest.js';
 import type { RawHeaderOps, RawHeaders, RawRateLimit, RawText } from './schema.js';
@@ -22,7 +22,7 @@ export function checkTemplate(ctx: Ctx, at: Path, source: string): boolean {
   } catch (err) {
     const message = (err as Error).message;
     const name = /unknown variable "\$([^"]+)"/.exec(message)?.[1];
-    const hint = name !== undefined ? didYouMean(name, VARIABLE_NAMES).replace(/"(?=[a-z])/, '"$') : '';
+    const hint = name !== undefined ? didYouMean(name, [...VARIABLE_NAMES, ...userVariableNames()]).replace(/"(?=[a-z])/, '"$') : '';
     ctx.error(at, `${message}${hint}`);
     return false;
   }
@@ -84,5 +84,8 @@ export function parseReturn(value: number | string): ReturnConfig {
   // nginx allows the text in double quotes (`return 200 "ok"`); the quotes are not part of it.
   const rest = m[2]?.trim().replace(/^"([\s\S]*)"$/, '$1');
   if (REDIRECTS.has(status) && !rest) throw new Error(`return ${status} needs a URL to redirect to`);
-  return rest ? { status, text: rest } : { status };
+  if (!rest) return { status };
+  // issue 17: a body is sent as written, its trailing newline kept (nginx's `return 200 "ok\n"`).
+  const body = REDIRECTS.has(status) ? undefined : /^\s*\d+[ \t]+(?!")([\s\S]*\S[\s\S]*)$/.exec(String(value))?.[1];
+  return { status, text: body ?? rest };
 }

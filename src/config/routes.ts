@@ -8,6 +8,7 @@ import { inherit, type Parent } from './inherit.js';
 import type { RawRoute, RawSite } from './schema.js';
 import type { Path } from './source.js';
 import { didYouMean } from './suggest.js';
+import { rewriteConfig } from './rewrite.js';
 import type { RouteConfig } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -118,8 +119,9 @@ function routeConfig(
   const does = (['proxy', 'root', 'alias', 'return'] as const).filter((k) => own[k] !== undefined);
   const files = raw.root !== undefined || raw.alias !== undefined;
   // A route with an unknown key (`proxi:`) is already reported; "needs one of" would say it twice.
-  // A route that only holds nested routes, or that serves files from an inherited root, does something.
-  if (does.length === 0 && !files && own.routes === undefined && ctx.clean(at)) {
+  // A route that only holds nested routes or rewrite steps (nginx's `location /old { rewrite ... permanent; }`),
+  // or that serves files from an inherited root, does something.
+  if (does.length === 0 && !files && own.routes === undefined && own.rewrite === undefined && ctx.clean(at)) {
     ctx.error(at, `route "${route.location}" needs one of proxy, root or return`);
   } else if (own.return !== undefined && does.length > 1) {
     const other = does.filter((k) => k !== 'return').join(' and ');
@@ -168,6 +170,9 @@ function routeConfig(
     if (ms < 1000) ctx.error([...at, 'tunnelIdle'], 'tunnelIdle must be at least 1s');
     else route.tunnelIdleMs = ms;
   }
+  // issue 17: rewrite
+  const rewrite = rewriteConfig(ctx, [...at, 'rewrite'], own.rewrite, { tryFiles: raw.tryFiles !== undefined });
+  if (rewrite) route.rewrite = rewrite;
   return route;
 }
 

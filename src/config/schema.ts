@@ -40,6 +40,38 @@ const clientTimeouts = {
   properties: { header: duration, body: duration, send: duration, keepalive: duration },
 };
 
+// issue 17: rewrite — a step is a `rewrite` string or one of rewrite/set/return/if(+then)/break.
+const rewriteStepKeys = {
+  rewrite: text,
+  set: { type: 'object', additionalProperties: { type: ['string', 'number'], expect: 'a value (text with variables)' } },
+  return: { type: ['integer', 'string'], expect: 'CODE, "CODE TEXT-OR-URL" or a URL' },
+  if: text,
+  break: { type: 'boolean', enum: [true], expect: 'true' },
+};
+// Inside `then` the keys are checked by config/rewrite.ts, which explains why a proxy or root
+// cannot be there (nginx's "if is evil") instead of calling it an unknown key.
+const rewriteInner = {
+  type: ['string', 'object'],
+  expect: 'a "REGEX REPLACEMENT [FLAG]" string or one of rewrite, set, return, break',
+  properties: rewriteStepKeys,
+};
+const rewriteSteps = {
+  type: 'array',
+  expect: 'a list of steps: "REGEX REPLACEMENT [FLAG]", { set }, { return }, { if, then }, { break: true }',
+  items: { ...rewriteInner, expect: 'a "REGEX REPLACEMENT [FLAG]" string or one of rewrite, set, return, if, break', additionalProperties: false, properties: { ...rewriteStepKeys, then: { type: 'array', items: rewriteInner } } },
+};
+const mapBlock = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['from'],
+  properties: {
+    from: text,
+    default: { type: ['string', 'number'], expect: 'a value' },
+    hostnames: bool,
+    values: { type: 'object', additionalProperties: { type: ['string', 'number'], expect: 'a value' } },
+  },
+};
+
 const route = {
   type: 'object',
   additionalProperties: false,
@@ -59,6 +91,8 @@ const route = {
     timeout: duration,
     requestBuffering: bool,
     tunnelIdle: duration,
+    // issue 17: rewrite
+    rewrite: rewriteSteps,
     upgrade: {
       expect: 'a list of protocols (like [websocket]), or off',
       anyOf: [
@@ -114,6 +148,8 @@ const site = {
     // issue 17: nest (site-level defaults, inherited by the routes: config/inherit.ts)
     root: text,
     index: { ...textList, minItems: 1 },
+    // issue 17: rewrite
+    rewrite: rewriteSteps,
   },
 };
 
@@ -221,6 +257,8 @@ export const configSchema = {
     },
     acme,
     upstreams: { type: 'object', additionalProperties: upstream },
+    // issue 17: rewrite
+    maps: { type: 'object', expect: 'a map of $variable: { from, values, default }', additionalProperties: mapBlock },
     sites: { type: 'array', minItems: 1, items: site },
   },
 };
@@ -232,6 +270,23 @@ export interface RawHeaderOps { set?: Record<string, string | number>; remove?: 
 export interface RawHeaders { request?: RawHeaderOps; response?: RawHeaderOps }
 export interface RawRateLimit { rate: string; burst?: number }
 export interface RawTimeouts { header?: string | number; body?: string | number; send?: string | number; keepalive?: string | number }
+
+// issue 17: rewrite
+export interface RawRewriteObject {
+  rewrite?: string;
+  set?: Record<string, string | number>;
+  return?: number | string;
+  if?: string;
+  then?: RawRewriteStep[];
+  break?: true;
+}
+export type RawRewriteStep = string | RawRewriteObject;
+export interface RawMap {
+  from: string;
+  default?: string | number;
+  hostnames?: boolean;
+  values?: Record<string, string | number>;
+}
 
 export interface RawRoute {
   location: string;
@@ -253,6 +308,8 @@ export interface RawRoute {
   alias?: string;
   internal?: boolean;
   routes?: RawRoute[];
+  // issue 17: rewrite
+  rewrite?: RawRewriteStep[];
 }
 
 export interface RawSite {
@@ -268,6 +325,7 @@ export interface RawSite {
   timeouts?: RawTimeouts;
   underscoresInHeaders?: boolean;
   compressAuthenticated?: boolean;
+  rewrite?: RawRewriteStep[];
   routes?: RawRoute[];
   // issue 17: nest
   root?: string;
@@ -321,6 +379,7 @@ export interface RawConfig {
   log?: { access?: string; format?: 'combined' | 'json'; error?: string; level?: 'error' | 'warn' | 'info' | 'debug' };
   acme?: RawAcme;
   upstreams?: Record<string, RawUpstream>;
+  maps?: Record<string, RawMap>;
   sites: RawSite[];
 }
 

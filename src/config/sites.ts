@@ -5,6 +5,7 @@ import type { Ctx } from './context.js';
 import { isLocalHost, parseHost, type ParsedHost } from './hosts.js';
 import { headersConfig, list, rateLimitConfig } from './route-parts.js';
 import { routesConfig } from './routes.js';
+import { rewriteConfig } from './rewrite.js';
 import type { RawSite } from './schema.js';
 import type { Path } from './source.js';
 import type { ClientTimeouts, SiteConfig, SiteTls } from './types.js';
@@ -108,6 +109,9 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
   // issue 17: nest (the routes inherit these through config/inherit.ts; kept here for status and checks)
   if (ok('root')) site.root = ctx.resolve(rs.root as string);
   if (ok('index')) site.index = list(rs.index);
+  // issue 17: rewrite
+  const rewrite = rewriteConfig(ctx, [...at, 'rewrite'], rs.rewrite, {});
+  if (rewrite) site.rewrite = rewrite;
   return site;
 }
 

@@ -124,6 +124,27 @@ export interface ReturnConfig {
   text?: string;
 }
 
+// issue 17: rewrite — nginx's rewrite module (rewrite, return, set, break, if) and map module.
+export type { MapDefinition } from '../http/var-map.js';
+import type { MapDefinition } from '../http/var-map.js';
+
+export type RewriteFlag = 'last' | 'break' | 'redirect' | 'permanent';
+export type FileTest = '-f' | '!-f' | '-d' | '!-d' | '-e' | '!-e' | '-x' | '!-x';
+
+/** An `if (...)` condition as nginx's ngx_http_rewrite_if_condition reads it; values are templates. */
+export type RewriteCondition =
+  | { op: 'value'; value: string }
+  | { op: '=' | '!='; left: string; right: string }
+  | { op: '~' | '~*' | '!~' | '!~*'; left: string; regex: string }
+  | { op: FileTest; path: string };
+
+export type RewriteStep =
+  | { kind: 'rewrite'; regex: string; replacement: string; flag?: RewriteFlag; pos?: SourcePos }
+  | { kind: 'set'; name: string; value: string; pos?: SourcePos }
+  | { kind: 'return'; status: number; text?: string; pos?: SourcePos }
+  | { kind: 'break'; pos?: SourcePos }
+  | { kind: 'if'; condition: RewriteCondition; source: string; then: RewriteStep[]; pos?: SourcePos };
+
 export interface RouteConfig {
   /** The location as written: `= /x`, `^~ /x`, `~ re`, `~* re`, `/prefix`, `@name`. */
   location: string;
@@ -164,6 +185,9 @@ export interface RouteConfig {
   routes?: RouteConfig[];
   /** The `location: /` a site with `root` and no "/" route serves its files with (config/routes.ts). */
   implicit?: boolean;
+  // issue 17: rewrite
+  /** Location-level rewrite directives (nginx's rewrite phase), in written order. */
+  rewrite?: RewriteStep[];
   pos?: SourcePos;
 }
 
@@ -199,6 +223,9 @@ export interface SiteConfig {
   root?: string;
   index?: string[];
   routes: RouteConfig[];
+  // issue 17: rewrite
+  /** Server-level rewrite directives (nginx's server-rewrite phase, before the location search). */
+  rewrite?: RewriteStep[];
   pos?: SourcePos;
 }
 
@@ -233,6 +260,9 @@ export interface Config {
   acme?: AcmeConfig;
   upstreams: Record<string, UpstreamConfig>;
   sites: SiteConfig[];
+  // issue 17: rewrite
+  /** `maps:`, nginx's map blocks; also declared to the templates (http/variables.ts). */
+  maps?: MapDefinition[];
 }
 
 /** One problem found in a config file. `warning` ones do not make the config invalid. */

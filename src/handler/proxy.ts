@@ -115,8 +115,14 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
   // Upgrade (h2c, ...) goes on as a plain request, its Upgrade dropped as the hop-by-hop header it
   // is. A tunnel would carry requests past every location rule (h2c smuggling).
   const tunnel = ex.tunnel;
+  const tunnelled = tunnel !== undefined && tunnel.possible && rt.upgrade.has(tunnel.upgradeTo);
+  // issue 17: nginx configs set Connection and Upgrade by hand for WebSockets (`Connection
+  // $connection_upgrade`); here the tunnel sends them itself, and a request that is not tunnelled
+  // must not ask the upstream to switch (h2c smuggling), so only `close` of theirs goes on.
+  if (headers.upgrade !== undefined) delete headers.upgrade;
+  if (headers.connection !== undefined && (tunnelled || !/^\s*(close|keep-alive)\s*$/i.test(String(headers.connection)))) delete headers.connection;
   if (tunnel) {
-    if (tunnel.possible && rt.upgrade.has(tunnel.upgradeTo)) tunnel.prepare(req);
+    if (tunnelled) tunnel.prepare(req);
     else if (tunnel.required) {
       sendStatus(ctx, 501);
       return;

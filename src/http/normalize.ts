@@ -112,7 +112,7 @@ function needsDecoding(t: string, end: number): boolean {
  * agrees with, decoded separators included). A trailing `.` or `..` leaves a trailing slash, as
  * in nginx (`/a/b/..` is `/a/`). Undefined when `..` would climb above the root.
  */
-function resolveSegments(p: string): string | undefined {
+export function resolveSegments(p: string): string | undefined {
   if (!p.includes('//') && !p.includes('/.')) return p;
   const segments = p.split('/');
   const out: string[] = [];

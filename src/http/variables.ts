@@ -1,5 +1,6 @@
 // nginx-style variable templates ("$host", "${scheme}://$host$request_uri"), compiled once per config.
 import type { VarSource } from './vars-types.js';
+import { compileMap, type CompiledMap, type MapDefinition } from './var-map.js';
 
 export type Template = ((v: VarSource) => string) & { readonly constant: boolean; readonly source: string };
 
@@ -36,9 +37,44 @@ const GETTERS: Record<string, Getter> = {
 /** Every plain variable name (not $http_*, $cookie_*, $arg_*, $1..$9), for config hints. */
 export const VARIABLE_NAMES: readonly string[] = Object.keys(GETTERS);
 
-function getterFor(name: string): Getter {
+// issue 17: rewrite — nginx declares `set` and `map` variables for the whole configuration, so a
+// template anywhere may name one; the config being loaded declares them before its templates compile.
+interface Declared {
+  readonly users: ReadonlySet<string>;
+  readonly maps: ReadonlyMap<string, MapDefinition>;
+}
+let declared: Declared = { users: new Set(), maps: new Map() };
+
+/** The user variables (without `$`) and maps of the config being loaded; replaces the previous ones. */
+export function declareUserVariables(names: Iterable<string>, maps: Iterable<MapDefinition> = []): void {
+  const byName = new Map([...maps].map((m) => [m.name, m]));
+  declared = { users: new Set([...names, ...byName.keys()]), maps: byName };
+}
+
+/** The declared user variable names, for config hints. */
+export function userVariableNames(): readonly string[] {
+  return [...declared.users];
+}
+
+function userGetter(name: string, scope: Declared): Getter | undefined {
+  const def = scope.maps.get(name);
+  if (def) {
+    // Compiled on first use (a map's templates may name maps declared after it), against the
+    // declarations the template was compiled under, not those of a config loaded since.
+    let compiled: CompiledMap | undefined;
+    const compute = (v: VarSource): string => (compiled ??= compileMap(def, (s) => compileIn(s, scope))).evaluate(v);
+    return (v) => (v.cachedMap ? v.cachedMap(name, () => compute(v)) : compute(v));
+  }
+  // An unset but declared variable is '' (nginx's "using uninitialized variable").
+  if (scope.users.has(name)) return (v) => v.getUser?.(name) ?? '';
+  return undefined;
+}
+
+function getterFor(name: string, scope: Declared): Getter {
   const known = GETTERS[name];
   if (known) return known;
+  const user = userGetter(name, scope);
+  if (user) return user;
   if (/^[1-9]$/.test(name)) {
     const i = Number(name) - 1;
     return (v) => v.captures?.[i] ?? '';
@@ -98,12 +134,16 @@ function readCookie(header: string | undefined, name: string): string {
 
 /** Throws `unknown variable "$x"` for names nginx would reject, so config load can report them. */
 export function compileTemplate(source: string): Template {
+  return compileIn(source, declared);
+}
+
+function compileIn(source: string, scope: Declared): Template {
   const parts: Array<string | Getter> = [];
   const re = /\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z_][A-Za-z0-9_]*|[1-9]))/g;
   let last = 0;
   for (let m = re.exec(source); m; m = re.exec(source)) {
     if (m.index > last) parts.push(source.slice(last, m.index));
-    parts.push(getterFor((m[1] ?? m[2]) as string));
+    parts.push(getterFor((m[1] ?? m[2]) as string, scope));
     last = m.index + m[0].length;
   }
   if (last < source.length) parts.push(source.slice(last));

@@ -38,4 +38,11 @@ export interface VarSource {
   /** $fastcgi_script_name / $fastcgi_path_info: $uri split as fastcgi_split_path_info does on a FastCGI route. */
   fastcgiScriptName?: string;
   fastcgiPathInfo?: string;
+  // issue 17: rewrite — user variables (`set`, `maps`, forwardAuth `set`), request/vars.ts.
+  /** The value `set` gave a user variable in this request; undefined when none did. */
+  getUser?(name: string): string | undefined;
+  /** Sets one (a named capture of a map regex, like nginx's ngx_http_regex_exec). */
+  setUser?(name: string, value: string): void;
+  /** A map variable's value, computed by `compute` at most once per request (nginx caches it). */
+  cachedMap?(name: string, compute: () => string): string;
 }

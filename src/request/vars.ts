@@ -6,7 +6,7 @@ import { fastcgiPathVars } from '../http/fastcgi-path.js';
 import { originForm } from '../http/normalize.js';
 import type { VarSource } from '../http/vars-types.js';
 import { uriAddedToAlias } from './alias-uri.js';
-import type { CompiledRoute, CompiledSite } from '../router/types.js';
+import type { CompiledRoute, CompiledSite, LocationMatch } from '../router/types.js';
 
 /** What the variables read of a request: its context (context.ts), seen from here. */
 export interface VarsContext {
@@ -16,6 +16,21 @@ export interface VarsContext {
   readonly route?: CompiledRoute | undefined;
   readonly path: string;
   readonly args: string;
+  /** The location match, whose regex's named captures are variables too. */
+  readonly match?: LocationMatch | undefined;
+}
+
+// issue 17: rewrite — user variables live beside the request, not in it: a request that sets none
+// pays nothing, and an overlay of the vars (Object.create, for other captures) shares them.
+const userValues = new WeakMap<VarsContext, Map<string, string>>();
+
+function userStore(ctx: VarsContext): Map<string, string> {
+  let store = userValues.get(ctx);
+  if (!store) {
+    store = new Map();
+    userValues.set(ctx, store);
+  }
+  return store;
 }
 
 /** nginx variables over one request; each is computed only when a template asks for it. */
@@ -79,7 +94,8 @@ export class RequestVars implements VarSource {
     const route = this.ctx.route;
     const alias = route?.config.alias;
     if (alias) return route.aliasTemplate ? route.aliasTemplate(this) : alias.path;
-    const root = route?.config.root ?? '';
+    // Before a location is found (server-level rewrite, `if -f`), nginx uses the server's root.
+    const root = (route ? route.config.root : this.ctx.site.config.root) ?? '';
     return root.endsWith('/') ? root.slice(0, -1) : root;
   }
   /** ngx_http_map_uri_to_path: an alias replaces the location's name; in a regex location it is the whole name. */
@@ -96,5 +112,25 @@ export class RequestVars implements VarSource {
   }
   get fastcgiPathInfo(): string {
     return fastcgiPathVars(this.ctx.path, this.ctx.route?.fastcgi).pathInfo;
+  }
+  /** nginx `set $name value` (and auth_request_set): the value templates read as `$name`. */
+  setUser(name: string, value: string): void {
+    userStore(this.ctx).set(name, value);
+  }
+  getUser(name: string): string | undefined {
+    const value = userValues.get(this.ctx)?.get(name);
+    if (value !== undefined) return value;
+    // A named capture of the location regex (nginx sets these when the location matches).
+    return this.ctx.match?.groups?.[name];
+  }
+  cachedMap(name: string, compute: () => string): string {
+    const store = userStore(this.ctx);
+    const hit = store.get(name);
+    if (hit !== undefined) return hit;
+    // A map whose source names itself reads '' (nginx: "cycle while evaluating variable").
+    store.set(name, '');
+    const value = compute();
+    store.set(name, value);
+    return value;
   }
 }

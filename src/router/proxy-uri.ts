@@ -56,7 +56,7 @@ export function upstreamPath(
 
   const uri = template ? undefined : route.proxy?.uri;
   const args = req.args === '' ? '' : `?${req.args}`;
-  if (uri === undefined) {
+  if (uri === undefined || match.rewritten) {
     if (!req.internal) return originForm(req.rawTarget);
     return escapeUriPath(req.path, ESCAPE_URI) + args;
   }

@@ -52,6 +52,8 @@ type Found = 'ok' | 'again' | 'declined' | 'done';
 interface Search {
   match: LocationMatch | undefined;
   captures: string[] | undefined;
+  /** Named groups of the same regex: variables ($name, request/vars.ts). */
+  groups: Record<string, string> | undefined;
 }
 
 export function compileSite(site: SiteConfig, index: number, ctx: SiteCompileContext): CompiledSite {
@@ -144,6 +146,7 @@ export function compileSite(site: SiteConfig, index: number, ctx: SiteCompileCon
       // The captures are the last matched regex's: a nested regex without groups leaves $1 empty
       // even inside a regex location that had one (nginx 1.22, test/integration/nginx-locations).
       s.captures = m.length > 1 ? captures(m) : undefined;
+      s.groups = m.groups;
       const inner = nested.get(route);
       if (inner) find(inner, path, s);
       return 'ok';
@@ -152,11 +155,11 @@ export function compileSite(site: SiteConfig, index: number, ctx: SiteCompileCon
   }
 
   function matchLocation(path: string): LocationMatch | undefined {
-    const s: Search = { match: undefined, captures: undefined };
+    const s: Search = { match: undefined, captures: undefined, groups: undefined };
     find(top, path, s);
     const match = s.match;
     if (!match || s.captures === undefined) return match;
-    return { route: match.route, captures: s.captures };
+    return s.groups ? { route: match.route, captures: s.captures, groups: s.groups } : { route: match.route, captures: s.captures };
   }
 
   return {

@@ -43,11 +43,18 @@ export interface LocationMatch {
   route: CompiledRoute;
   /** Regex captures ($1..$9) when a regex location matched. */
   captures?: string[];
+  /** issue 17: rewrite — its named captures, which nginx makes variables ($name). */
+  groups?: Record<string, string | undefined>;
   /**
    * nginx's auto_redirect: the path equals a proxied prefix location minus its trailing slash
    * (and no exact location matched), so the answer is 301 to the path with the slash appended.
    */
   autoRedirect?: boolean;
+  /**
+   * issue 17: rewrite — the URI was rewritten in this location and it stays (rewrite ... break):
+   * nginx's r->valid_location = 0, so proxy_pass sends the whole new URI, not its URI part.
+   */
+  rewritten?: boolean;
 }
 
 export interface SiteTable {

@@ -11,6 +11,8 @@ import { withCompression } from '../middleware/compress.js';
 import type { Coding } from '../middleware/compress-negotiate.js';
 import type { RateLimiter } from '../middleware/rate-limit.js';
 import { withRateLimit } from '../middleware/rate-limit-route.js';
+import { withRewrite } from '../rewrite/index.js';
+import type { RewriteStep } from '../config/types.js';
 
 /** What a route's configuration asks of each step; a step with nothing to do is left out. */
 export interface RouteParts {
@@ -24,6 +26,8 @@ export interface RouteParts {
   cache: RouteCacheConfig | undefined;
   /** try_files, or FastCGI's check that the script exists: runs before the content handler. */
   tryFiles: Middleware | undefined;
+  /** issue 17: rewrite — the location's rewrite/return/set/if list. */
+  rewrite: readonly RewriteStep[] | undefined;
 }
 
 interface RoutePhase {
@@ -35,6 +39,7 @@ interface RoutePhase {
 
 /** Outermost first: a request meets them in this order, the content handler last. */
 export const ROUTE_PHASES: readonly RoutePhase[] = [
+  { phase: 'rewrite', name: 'rewrite', build: (p) => p.rewrite && withRewrite(p.rewrite) },
   { phase: 'preaccess', name: 'rate limit', build: (p) => p.limiter && ((next) => withRateLimit(next, p.limiter)) },
   // An output filter in nginx; here it wraps the exchange before anything can answer.
   { phase: 'content', name: 'compression', build: (p) => (next) => withCompression(next, p.compress.offered, p.compress.guardCredentials) },

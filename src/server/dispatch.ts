@@ -11,6 +11,7 @@ import { headerValue } from '../http/headers.js';
 import { sendRedirect, sendStatus } from '../http/respond.js';
 import { escapeUriPath } from '../http/uri-bytes.js';
 import { recordRequest } from '../observe/metrics.js';
+import { serverRewrite } from '../rewrite/index.js';
 
 function logAccess(snap: Snapshot, ctx: RequestContext): void {
   const { ex } = ctx;
@@ -112,7 +113,8 @@ export function routeRequest(snap: Snapshot, ctx: RequestContext): void {
 interface RequestPhase {
   readonly phase: 'post-read' | 'server-rewrite';
   readonly name: string;
-  run(snap: Snapshot, ctx: RequestContext): boolean;
+  /** A promise when the step must wait (an `if -f` stat); it resolves to what it would return. */
+  run(snap: Snapshot, ctx: RequestContext): boolean | Promise<boolean>;
 }
 
 const REQUEST_PHASES: readonly RequestPhase[] = [
@@ -150,10 +152,19 @@ const REQUEST_PHASES: readonly RequestPhase[] = [
       return true;
     },
   },
+  // issue 17: rewrite — the site's `rewrite:` list; a return there answers before any location.
+  { phase: 'server-rewrite', name: 'rewrite', run: (_snap, ctx) => serverRewrite(ctx) },
 ];
 
-function route(snap: Snapshot, ctx: RequestContext): void {
-  for (const step of REQUEST_PHASES) if (!step.run(snap, ctx)) return;
+function route(snap: Snapshot, ctx: RequestContext, from = 0): void {
+  for (let i = from; i < REQUEST_PHASES.length; i++) {
+    const go = REQUEST_PHASES[i]!.run(snap, ctx);
+    if (go === true) continue;
+    if (go !== false) {
+      go.then((ok) => ok && route(snap, ctx, i + 1)).catch((err: unknown) => internalError(ctx, err));
+    }
+    return;
+  }
   // find-location, then the route's phases (server/chains.ts).
   runLocation(snap, ctx);
 }

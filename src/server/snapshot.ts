@@ -29,6 +29,8 @@ import { CGI_SCHEMES } from '../config/upstream-url.js';
 import { upstreamScheme } from '../config/upstreams.js';
 import { DEFAULT_TUNNEL_IDLE_MS, effectiveMaxBody } from '../config/client.js';
 import { UpstreamPool } from '../upstream/pool.js';
+import { sendStatus } from '../http/respond.js';
+import { rewriteProgram } from '../rewrite/index.js';
 
 /** What a proxy route tunnels unless it says otherwise (nginx tunnels only what a config asks for). */
 const DEFAULT_UPGRADE = ['websocket'];
@@ -166,6 +168,8 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
     };
   };
   for (const site of table.sites) {
+    // issue 17: rewrite — compiled now, not at the first request.
+    if (site.config.rewrite) rewriteProgram(site.config.rewrite);
     const hsts = hstsValue(site.config);
     // A site's limit is one bucket per client across the routes that have no limit of their own.
     const siteLimiter = site.config.rateLimit && limiter(site.config.hosts, undefined, site.config.rateLimit);
@@ -177,6 +181,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
         maxBody: route.proxy ? undefined : effectiveMaxBody(rc, site.config, config),
         cache: undefined,
         tryFiles: undefined,
+        rewrite: rc.rewrite,
       };
       let content: RouteHandler | undefined;
       if (rc.return) {
@@ -191,6 +196,8 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
           if (rc.tryFiles) parts.tryFiles = tryFilesStep(rc.tryFiles, doc);
         }
       }
+      // issue 17: rewrite — a route of rewrite steps alone answers 404 when none of them answered.
+      if (!content && rc.rewrite) content = (ctx) => sendStatus(ctx, 404);
       if (content) handlers.set(route, composeRoute(parts, content));
     }
   }
