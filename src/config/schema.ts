@@ -40,6 +40,44 @@ const clientTimeouts = {
   properties: { header: duration, body: duration, send: duration, keepalive: duration },
 };
 
+// issue 17: access
+const accessRule = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  expect: '{ allow: ADDRESS } or { deny: ADDRESS } (an address, a CIDR, all or unix:)',
+  properties: { allow: text, deny: text },
+};
+const accessKeys = {
+  access: { type: 'array', items: accessRule, expect: 'a list of { allow: ADDRESS } and { deny: ADDRESS }' },
+  auth: {
+    expect: '{ realm: TEXT, htpasswd: FILE } or off',
+    anyOf: [
+      { type: 'string', enum: ['off'], expect: '{ realm: TEXT, htpasswd: FILE } or off' },
+      { type: 'object', additionalProperties: false, required: ['htpasswd'], properties: { realm: { type: 'string' }, htpasswd: text } },
+    ],
+  },
+  satisfy: { type: 'string', enum: ['all', 'any'] },
+  forwardAuth: {
+    expect: '{ url: URL, copyHeaders, set, timeout } or off',
+    anyOf: [
+      { type: 'string', enum: ['off'], expect: '{ url: URL, copyHeaders, set, timeout } or off' },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: {
+          url: text,
+          copyHeaders: { type: 'array', items: text, expect: 'a list of header names' },
+          set: { type: 'object', additionalProperties: { type: 'string', expect: 'a value with variables like $upstream_http_remote_user' } },
+          timeout: duration,
+        },
+      },
+    ],
+  },
+};
+
 const route = {
   type: 'object',
   additionalProperties: false,
@@ -59,6 +97,8 @@ const route = {
     timeout: duration,
     requestBuffering: bool,
     tunnelIdle: duration,
+    // issue 17: access
+    ...accessKeys,
     upgrade: {
       expect: 'a list of protocols (like [websocket]), or off',
       anyOf: [
@@ -98,6 +138,8 @@ const site = {
     timeouts: clientTimeouts,
     underscoresInHeaders: bool,
     compressAuthenticated: bool,
+    // issue 17: access
+    ...accessKeys,
     routes: { type: 'array', items: route },
   },
 };
@@ -218,7 +260,15 @@ export interface RawHeaders { request?: RawHeaderOps; response?: RawHeaderOps }
 export interface RawRateLimit { rate: string; burst?: number }
 export interface RawTimeouts { header?: string | number; body?: string | number; send?: string | number; keepalive?: string | number }
 
-export interface RawRoute {
+// issue 17: access
+export interface RawAccess {
+  access?: Array<{ allow?: string; deny?: string }>;
+  auth?: 'off' | { realm?: string; htpasswd: string };
+  satisfy?: 'all' | 'any';
+  forwardAuth?: 'off' | { url: string; copyHeaders?: string[]; set?: Record<string, string>; timeout?: string | number };
+}
+
+export interface RawRoute extends RawAccess {
   location: string;
   proxy?: string;
   root?: string;
@@ -236,7 +286,7 @@ export interface RawRoute {
   tunnelIdle?: string | number;
 }
 
-export interface RawSite {
+export interface RawSite extends RawAccess {
   hosts: RawText;
   default?: boolean;
   tls?: 'acme' | 'internal' | 'off' | { cert: string; key: string };

@@ -1,5 +1,6 @@
 // `sites:`: which names a site answers for, how it gets its certificate, and its routes.
 import zlib from 'node:zlib';
+import { accessSettings } from './access.js';
 import { clientTimeouts } from './client.js';
 import type { Ctx } from './context.js';
 import { isLocalHost, parseHost, type ParsedHost } from './hosts.js';
@@ -105,6 +106,7 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
   const rateLimit = rateLimitConfig(ctx, [...at, 'rateLimit'], rs.rateLimit);
   if (rateLimit) site.rateLimit = rateLimit;
   if (ok('maxBody')) site.maxBody = parseSize(rs.maxBody as string | number);
+  Object.assign(site, accessSettings(ctx, at, rs)); // issue 17: access
   return site;
 }
 

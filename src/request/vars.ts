@@ -21,7 +21,17 @@ export interface VarsContext {
 export class RequestVars implements VarSource {
   proxyHost = '';
   captures?: string[];
+  /** Variables the configuration sets while the request runs (nginx auth_request_set, `set`); made on first use. */
+  private userVars: Map<string, string> | undefined;
   constructor(private readonly ctx: VarsContext) {}
+  /** `name` without "$". */
+  setUser(name: string, value: string): void {
+    (this.userVars ??= new Map()).set(name, value);
+  }
+  /** undefined when the request never set `name`. */
+  user(name: string): string | undefined {
+    return this.userVars?.get(name);
+  }
   get host(): string {
     return this.ctx.host || this.ctx.site.config.hosts[0] || '';
   }

@@ -24,6 +24,8 @@ export interface RouteParts {
   cache: RouteCacheConfig | undefined;
   /** try_files, or FastCGI's check that the script exists: runs before the content handler. */
   tryFiles: Middleware | undefined;
+  /** issue 17: access. allow/deny, basic auth, forward auth under `satisfy` (access/satisfy.ts). */
+  access: Middleware | undefined;
 }
 
 interface RoutePhase {
@@ -36,6 +38,7 @@ interface RoutePhase {
 /** Outermost first: a request meets them in this order, the content handler last. */
 export const ROUTE_PHASES: readonly RoutePhase[] = [
   { phase: 'preaccess', name: 'rate limit', build: (p) => p.limiter && ((next) => withRateLimit(next, p.limiter)) },
+  { phase: 'access', name: 'access', build: (p) => p.access },
   // An output filter in nginx; here it wraps the exchange before anything can answer.
   { phase: 'content', name: 'compression', build: (p) => (next) => withCompression(next, p.compress.offered, p.compress.guardCredentials) },
   { phase: 'content', name: 'body limit', build: (p) => (p.maxBody === undefined ? undefined : (next) => withBodyLimit(next, p.maxBody)) },

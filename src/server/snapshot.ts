@@ -28,6 +28,8 @@ import { CGI_SCHEMES } from '../config/upstream-url.js';
 import { upstreamScheme } from '../config/upstreams.js';
 import { DEFAULT_TUNNEL_IDLE_MS, effectiveMaxBody } from '../config/client.js';
 import { UpstreamPool } from '../upstream/pool.js';
+import { inheritAccess } from '../config/access.js';
+import { accessStep, type HtpasswdFiles } from '../access/satisfy.js';
 
 /** What a proxy route tunnels unless it says otherwise (nginx tunnels only what a config asks for). */
 const DEFAULT_UPGRADE = ['websocket'];
@@ -78,6 +80,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
     return pool;
   };
   const handlers = new Map<CompiledRoute, RouteHandler>();
+  const htpasswdFiles: HtpasswdFiles = new Map();
   const mayPurge = compilePurgeAccess(config.trustedProxies, config.admin?.allow);
   /** A proxy route's content handler; fills in the route's cache and script-check steps. */
   const proxyContent = (route: CompiledRoute, site: SiteConfig, parts: RouteParts, hsts: string | undefined): RouteHandler => {
@@ -164,6 +167,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
         maxBody: route.proxy ? undefined : effectiveMaxBody(rc, site.config, config),
         cache: undefined,
         tryFiles: undefined,
+        access: accessStep(inheritAccess(site.config, rc), logger, htpasswdFiles),
       };
       let content: RouteHandler | undefined;
       if (rc.return) {
