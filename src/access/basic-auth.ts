@@ -51,7 +51,9 @@ export interface BasicAuthOptions {
 }
 
 export function basicAuthCheck(opts: BasicAuthOptions): AccessCheck {
-  const challenge: Verdict = { kind: 'refuse', status: 401, headers: { 'www-authenticate': `Basic realm="${opts.realm}"` } };
+  // nginx sends the realm's bytes as written; a header string carries bytes as latin1 chars.
+  const realm = Buffer.from(opts.realm, 'utf8').toString('latin1');
+  const challenge: Verdict = { kind: 'refuse', status: 401, headers: { 'www-authenticate': `Basic realm="${realm}"` } };
   const gate = opts.gate ?? verifyGate;
   const { logger, file } = opts;
   return async (ctx: RequestContext): Promise<Verdict> => {
@@ -67,7 +69,7 @@ export function basicAuthCheck(opts: BasicAuthOptions): AccessCheck {
     const tooLong = creds.password.length > MAX_PASSWORD_BYTES;
     if (!entry || !entry.scheme || tooLong) {
       if (!entry) {
-        logger.error(`user "${creds.user}" was not found in "${file.path}"`, { client: ctx.ex.conn.remoteAddress });
+        logger.error('user was not found in the htpasswd file', { user: creds.user, file: file.path, client: ctx.ex.conn.remoteAddress });
         // The same work as for a real user, so that timing does not tell which names exist.
         const first = found.first;
         if (first?.scheme && !tooLong) {
@@ -75,7 +77,7 @@ export function basicAuthCheck(opts: BasicAuthOptions): AccessCheck {
           if (spent === 'busy') return { kind: 'fail', status: 503 };
         }
       } else if (!entry.scheme) {
-        logger.error(`${file.path}:${entry.line}: user "${creds.user}": ${entry.problem ?? 'unusable hash'}`);
+        logger.error(`${file.path}:${entry.line}: ${entry.problem ?? 'unusable hash'}`, { user: creds.user });
         return { kind: 'fail', status: 500 };
       }
       return challenge;
@@ -88,7 +90,7 @@ export function basicAuthCheck(opts: BasicAuthOptions): AccessCheck {
       return { kind: 'fail', status: 503 };
     }
     if (good) return PASS;
-    logger.error(`user "${creds.user}": password mismatch`, { client: ctx.ex.conn.remoteAddress });
+    logger.error('password mismatch', { user: creds.user, client: ctx.ex.conn.remoteAddress });
     return challenge;
   };
 }

@@ -4,9 +4,9 @@
 // below and replaced whole by a route that writes its own (nginx's merge of these directives).
 import fs from 'node:fs';
 import ipaddr from 'ipaddr.js';
-import { compileTemplate } from '../http/variables.js';
 import type { Ctx } from './context.js';
 import { parseHtpasswd } from './htpasswd-lines.js';
+import { checkTemplate } from './route-parts.js';
 import type { RawAccess } from './schema.js';
 import type { Path } from './source.js';
 import { didYouMean } from './suggest.js';
@@ -82,6 +82,10 @@ function accessRules(ctx: Ctx, at: Path, raw: NonNullable<RawAccess['access']>):
   raw.forEach((item, i) => {
     const p = [...at, i];
     if (!ctx.clean(p)) return;
+    if ((item.allow === undefined) === (item.deny === undefined)) {
+      ctx.error(p, 'an access rule is either { allow: ADDRESS } or { deny: ADDRESS } (one per list item; first match wins)');
+      return;
+    }
     const action = item.allow !== undefined ? 'allow' : 'deny';
     const source = String(item[action]).trim();
     const warning = ctx.attempt([...p, action], () => checkAccessSource(source));
@@ -156,9 +160,8 @@ function forwardAuthConfig(ctx: Ctx, at: Path, raw: NonNullable<RawAccess['forwa
       good = false;
       continue;
     }
-    const problem = checkSetValue(value);
-    if (problem) {
-      ctx.error(p, problem);
+    // `$upstream_http_NAME` reads the auth response; anything else must be a variable templates know.
+    if (!checkTemplate(ctx, p, value.replace(/\$(\{upstream_http_[A-Za-z0-9_]+\}|upstream_http_[A-Za-z0-9_]+)/g, ''))) {
       good = false;
       continue;
     }
@@ -170,14 +173,4 @@ function forwardAuthConfig(ctx: Ctx, at: Path, raw: NonNullable<RawAccess['forwa
     good = false;
   }
   return good ? { url, copyHeaders, set, timeoutMs } : undefined;
-}
-
-/** `$upstream_http_NAME` reads the auth response; anything else must be a variable the templates know. */
-function checkSetValue(value: string): string | undefined {
-  try {
-    compileTemplate(value.replace(/\$(\{upstream_http_[A-Za-z0-9_]+\}|upstream_http_[A-Za-z0-9_]+)/g, ''));
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
 }

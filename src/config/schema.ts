@@ -44,8 +44,6 @@ const clientTimeouts = {
 const accessRule = {
   type: 'object',
   additionalProperties: false,
-  minProperties: 1,
-  maxProperties: 1,
   expect: '{ allow: ADDRESS } or { deny: ADDRESS } (an address, a CIDR, all or unix:)',
   properties: { allow: text, deny: text },
 };
