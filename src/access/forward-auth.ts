@@ -6,7 +6,9 @@ import { Agent, request } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ForwardAuthConfig } from '../config/types.js';
 import type { Exchange } from '../http/exchange.js';
+import { headerValue } from '../http/headers.js';
 import { HOP_BY_HOP, connectionTokens } from '../http/hop-by-hop.js';
+import { clientAddress } from '../http/trust.js';
 import { compileTemplate, type Template } from '../http/variables.js';
 import type { Logger } from '../log/types.js';
 import type { RequestContext } from '../request/context.js';
@@ -27,15 +29,32 @@ const SET_BY_GATEHOUSE = new Set([
   'x-forwarded-proto',
   'x-forwarded-host',
   'x-forwarded-for',
+  'x-forwarded-port',
+  'x-real-ip',
+  'forwarded',
 ]);
 const NOT_SENT = new Set(['host', 'content-length', 'content-type', 'expect', 'transfer-encoding', 'content-encoding']);
 
+/**
+ * The client's headers less hop-by-hop ones and the body's, plus what the service needs to judge
+ * the request (nginx configs set X-Original-URI; Authelia, Traefik and Caddy read X-Forwarded-*).
+ * As on proxied requests (handler/proxy-headers.ts), forwarding headers from a client that is not
+ * a trusted proxy are replaced, not appended to: services decide by X-Forwarded-For.
+ */
 export function subrequestHeaders(ctx: RequestContext): Record<string, string | string[]> {
   const { ex } = ctx;
+  const remote = ex.conn.remoteAddress;
+  const trusted = ctx.env.trust(remote);
+  const incomingXff = trusted ? headerValue(ex, 'x-forwarded-for') : undefined;
+  // Behind a trusted proxy (one that terminates TLS, say) its view of the request is the one that counts.
+  const fromProxy = (name: string): string | undefined => (trusted ? headerValue(ex, name) : undefined);
   const dropped = ex.headers.connection !== undefined ? connectionTokens(ex.headers.connection) : undefined;
+  // nginx's ignore_invalid_headers with underscores_in_headers off: `X_Forwarded_For` would reach
+  // a service that folds "_" into "-" past the forwarding headers replaced below.
+  const names = ctx.site.config.underscoresInHeaders ? /^[a-z0-9_-]+$/ : /^[a-z0-9-]+$/;
   const out: Record<string, string | string[]> = {};
   for (const name in ex.headers) {
-    if (name.charCodeAt(0) === 58 /* ':' pseudo-header */ || HOP_BY_HOP.has(name) || NOT_SENT.has(name)) continue;
+    if (!names.test(name) || HOP_BY_HOP.has(name) || NOT_SENT.has(name)) continue;
     if (SET_BY_GATEHOUSE.has(name) || dropped?.includes(name)) continue;
     const value = ex.headers[name];
     if (value !== undefined) out[name] = value;
@@ -45,9 +64,11 @@ export function subrequestHeaders(ctx: RequestContext): Record<string, string | 
   out['x-original-method'] = ex.method;
   out['x-forwarded-method'] = ex.method;
   out['x-forwarded-uri'] = uri;
-  out['x-forwarded-proto'] = ctx.vars.scheme;
-  out['x-forwarded-host'] = ex.authority ?? ctx.vars.host;
-  out['x-forwarded-for'] = ctx.vars.proxyAddXForwardedFor;
+  out['x-forwarded-proto'] = fromProxy('x-forwarded-proto') ?? ctx.vars.scheme;
+  out['x-forwarded-host'] = fromProxy('x-forwarded-host') ?? ex.authority ?? ctx.vars.host;
+  out['x-forwarded-for'] = incomingXff ? `${incomingXff}, ${remote}` : remote;
+  out['x-forwarded-port'] = fromProxy('x-forwarded-port') ?? String(ex.conn.localPort);
+  out['x-real-ip'] = clientAddress(remote, incomingXff, ctx.env.trust);
   return out;
 }
 

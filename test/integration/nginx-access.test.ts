@@ -278,6 +278,8 @@ describe('differential access: nginx 1.22 and gatehouse, allow/deny, auth_basic,
       const creds = { headers: basic('alice', 'wonderland') };
       expect((await pair.one('nginx', { path: '/missing-file/x', ...creds })).status).to.equal(403);
       expect((await pair.one('gatehouse', { path: '/dir-file/x', ...creds })).status).to.equal(500);
+      // As nginx's error log says it ("open() ... failed"), so the operator sees why.
+      expect(pair.gh.peer.output()).to.include(`open() "${pair.dir}/empty-dir" failed`);
       // Without credentials the challenge comes first: the file is not opened (nginx does the same).
       const { nginx, gatehouse } = await both({ path: '/missing-file/x' });
       expect(nginx.status).to.equal(401);
