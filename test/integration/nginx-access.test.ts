@@ -132,6 +132,7 @@ describe('differential access: nginx 1.22 and gatehouse, allow/deny, auth_basic,
         location /fa-slow/ { auth_request /_auth_slow; proxy_pass ${backend}; }
         location /fa-down/ { auth_request /_auth_down; proxy_pass ${backend}; }
         location /fa-any/ { satisfy any; allow 127.0.0.1; deny all; auth_request /_auth; proxy_pass ${backend}; }
+        location /fa-deny-any/ { satisfy any; deny all; auth_request /_auth; proxy_pass ${backend}; }
         location /fa-basic/ { auth_basic "both"; auth_basic_user_file ${dir}/htpasswd; auth_request /_auth; proxy_pass ${backend}; }
         ${authLocation('/_auth', `${authN.url}/verify`)}
         ${authLocation('/_auth_slow', `${authN.url}/verify`, 'proxy_read_timeout 2s;')}
@@ -170,6 +171,7 @@ describe('differential access: nginx 1.22 and gatehouse, allow/deny, auth_basic,
                 { location: '/fa-slow/', forwardAuth: { ...fa, timeout: '2s' }, proxy: backend },
                 { location: '/fa-down/', forwardAuth: { url: `http://127.0.0.1:${deadPort}/verify` }, proxy: backend },
                 { location: '/fa-any/', satisfy: 'any', access: [{ allow: '127.0.0.1' }, { deny: 'all' }], forwardAuth: fa, proxy: backend },
+                { location: '/fa-deny-any/', satisfy: 'any', access: [{ deny: 'all' }], forwardAuth: fa, proxy: backend },
                 { location: '/fa-basic/', auth: { ...auth, realm: 'both' }, forwardAuth: fa, proxy: backend },
               ],
             },
@@ -391,6 +393,25 @@ describe('differential access: nginx 1.22 and gatehouse, allow/deny, auth_basic,
       r = await both({ path: '/fa-basic/x', headers: { 'x-auth': '403', ...basic('carol', 'singer') } });
       expect(r.nginx.status).to.equal(403);
       expectSame(r.nginx, r.gatehouse, WWW);
+    });
+  });
+
+  describe('more request shapes', () => {
+    it('satisfy any with a denied address: the service decides, its 401 challenge passes', async () => {
+      for (const how of ['ok', '401', '403', '500']) {
+        const { nginx, gatehouse } = await both({ path: '/fa-deny-any/x', headers: { 'x-auth': how } });
+        expectSame(nginx, gatehouse, { ...WWW, backend: ['url'] });
+      }
+    });
+
+    it('HEAD without credentials, and HTTP/1.0 with them', async () => {
+      let r = await both({ method: 'HEAD', path: '/auth/x' });
+      expect(r.nginx.status).to.equal(401);
+      expectSame(r.nginx, r.gatehouse, WWW);
+      const auth = `Basic ${b64('carol:singer')}`;
+      r = await both({ raw: `GET /auth/x HTTP/1.0\r\nHost: a.test\r\nAuthorization: ${auth}\r\n\r\n` });
+      expect(r.nginx.status).to.equal(200);
+      expectSame(r.nginx, r.gatehouse, { backend: ['url', 'headers.authorization'] });
     });
   });
 
