@@ -29,7 +29,7 @@ export class RequestVars implements VarSource {
     (this.userVars ??= new Map()).set(name, value);
   }
   /** undefined when the request never set `name`. */
-  user(name: string): string | undefined {
+  getUser(name: string): string | undefined {
     return this.userVars?.get(name);
   }
   get host(): string {

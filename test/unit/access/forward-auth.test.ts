@@ -102,9 +102,9 @@ describe('access/forward-auth', () => {
     );
     const ctx = request({ 'x-auth': 'ok', 'remote-user': 'mallory' });
     expect(await check(ctx)).to.deep.equal({ kind: 'pass' });
-    expect(ctx.vars.user('user')).to.equal('alice');
-    expect(ctx.vars.user('who')).to.equal('alice@a.test');
-    expect(ctx.vars.user('none')).to.equal('');
+    expect(ctx.vars.getUser('user')).to.equal('alice');
+    expect(ctx.vars.getUser('who')).to.equal('alice@a.test');
+    expect(ctx.vars.getUser('none')).to.equal('');
     expect(ctx.ex.headers['remote-user']).to.equal('alice');
     expect(seen.at(-1)?.['remote-user']).to.equal('mallory'); // the service sees what the client sent
     expect(await check(request({ 'x-auth': '401' }))).to.deep.equal({ kind: 'refuse', status: 401, headers: { 'www-authenticate': 'Bearer realm="svc"' } });
