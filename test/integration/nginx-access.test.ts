@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { expectSame, startDifferential, type Answer, type Differential, type PairRequest } from '../helpers/differential.js';
-import { startNginx } from '../helpers/cgi-peers.js';
+import { exchange, expectSame, startDifferential, type Answer, type Differential, type PairRequest } from '../helpers/differential.js';
+import { startNginx, startPhpFpm } from '../helpers/cgi-peers.js';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { startGatehouse, tempDir, type Gatehouse } from '../helpers/gatehouse.js';
 import { freePort } from '../helpers/ports.js';
@@ -412,6 +412,53 @@ describe('differential access: nginx 1.22 and gatehouse, allow/deny, auth_basic,
       r = await both({ raw: `GET /auth/x HTTP/1.0\r\nHost: a.test\r\nAuthorization: ${auth}\r\n\r\n` });
       expect(r.nginx.status).to.equal(200);
       expectSame(r.nginx, r.gatehouse, { backend: ['url', 'headers.authorization'] });
+    });
+  });
+
+  describe('copyHeaders reaching a FastCGI application (php-fpm), gatehouse alone', () => {
+    let dir: string;
+    let fpm: Peer;
+    let gh: Gatehouse;
+    let auth: AuthService;
+
+    before(async () => {
+      dir = tempDir('gh-access-fcgi-');
+      fs.mkdirSync(`${dir}/www`);
+      // $_SERVER as JSON: the FastCGI params as the application sees them.
+      fs.writeFileSync(`${dir}/www/server.php`, "<?php header('Content-Type: application/json'); echo json_encode($_SERVER);\n");
+      const fpmPort = await freePort();
+      auth = await startAuthService();
+      fpm = await startPhpFpm(dir, [{ name: 'access', listen: `127.0.0.1:${fpmPort}` }]);
+      gh = await startGatehouse(() => ({
+        sites: [
+          // Two sites: with compression the exchange is wrapped; without, the params come from the raw header list.
+          ...['a.test', 'b.test'].map((host) => ({
+            hosts: host,
+            tls: 'off',
+            ...(host === 'b.test' ? { compress: 'off' } : {}),
+            forwardAuth: { url: `${auth.url}/verify`, copyHeaders: ['Remote-User'] },
+            routes: [{ location: '~ \\.php$', root: `${dir}/www`, tryFiles: ['$uri', '=404'], proxy: `fastcgi://127.0.0.1:${fpmPort}` }],
+          })),
+        ],
+      }));
+    });
+    after(async () => {
+      await gh?.stop();
+      await fpm?.stop('SIGQUIT');
+      await auth?.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('HTTP_REMOTE_USER is the service user, whatever the client sent as Remote-User or Remote_User', async () => {
+      for (const [host, how, expected] of [['a.test', 'ok', 'alice'], ['a.test', 'ok-nouser', undefined], ['b.test', 'ok', 'alice'], ['b.test', 'ok-nouser', undefined]] as const) {
+        const a = await exchange(gh.httpPort, {
+          raw: `GET /server.php HTTP/1.1\r\nHost: ${host}\r\nX-Auth: ${how}\r\nRemote-User: mallory\r\nRemote_User: mallory2\r\nConnection: close\r\n\r\n`,
+        });
+        expect(a.status, a.body).to.equal(200);
+        const server = JSON.parse(a.body) as Record<string, string>;
+        expect(server.HTTP_REMOTE_USER, `${host} ${how}`).to.equal(expected);
+        expect(JSON.stringify(server)).to.not.include('mallory');
+      }
     });
   });
 
