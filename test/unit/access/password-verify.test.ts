@@ -57,6 +57,15 @@ describe('access/password-verify', function () {
     });
   }
 
+  it('$2a$ and $2b$ bcrypt lines (other tools) verify like $2y$: the prefixes differ only past 255-byte passwords', async () => {
+    const y = htpasswd(['-B', '-C', '4'], 'u', 'secret');
+    for (const prefix of ['$2a$', '$2b$']) {
+      const hash = prefix + y.slice(4);
+      expect(await verifies(hash, 'secret'), hash).to.equal(true);
+      expect(await verifies(hash, 'Secret'), hash).to.equal(false);
+    }
+  });
+
   it('{SSHA} and {PLAIN} (nginx ngx_crypt schemes)', async () => {
     const ssha = `{SSHA}${Buffer.concat([
       execFileSync('openssl', ['dgst', '-sha1', '-binary'], { input: Buffer.concat([Buffer.from('secret'), Buffer.from('salty')]) }),
