@@ -6,7 +6,10 @@ import type { RequestContext } from '../request/context.js';
 import { HtpasswdFile } from './htpasswd.js';
 import { verifyPassword } from './password-verify.js';
 import { verifyGate, type VerifyGate } from './verify-gate.js';
-import { PASS, type AccessCheck, type Verdict } from './verdict.js';
+import { FORBIDDEN, INTERNAL_ERROR, PASS, type AccessCheck, type Verdict } from './verdict.js';
+
+/** Past the bound of verify-gate.ts: shed, not queued. */
+const BUSY: Verdict = { kind: 'fail', status: 503 };
 
 /**
  * Past these the header is refused (401) without a hash: SHA-crypt's cost grows with the password's
@@ -64,33 +67,34 @@ export function basicAuthCheck(opts: BasicAuthOptions): AccessCheck {
       return challenge;
     }
     const found = await file.lookup(creds.user);
-    if (!found.ok) return { kind: found.status === 403 ? 'refuse' : 'fail', status: found.status } as Verdict;
+    if (!found.ok) return found.status === 403 ? FORBIDDEN : INTERNAL_ERROR;
     const entry = found.entry;
-    const tooLong = creds.password.length > MAX_PASSWORD_BYTES;
-    if (!entry || !entry.scheme || tooLong) {
-      if (!entry) {
-        logger.error('user was not found in the htpasswd file', { user: creds.user, file: file.path, client: ctx.ex.conn.remoteAddress });
-        // The same work as for a real user, so that timing does not tell which names exist.
-        const first = found.first;
-        if (first?.scheme && !tooLong) {
-          const spent = await gate.spend(() => verifyPassword(first.scheme!, first.hash, creds.password));
-          if (spent === 'busy') return { kind: 'fail', status: 503 };
-        }
-      } else if (!entry.scheme) {
-        logger.error(`${file.path}:${entry.line}: ${entry.problem ?? 'unusable hash'}`, { user: creds.user });
-        return { kind: 'fail', status: 500 };
-      }
+    const client = ctx.ex.conn.remoteAddress;
+    if (creds.password.length > MAX_PASSWORD_BYTES) {
+      logger.error('password longer than 1 KiB: refused without checking', { user: creds.user, client });
       return challenge;
+    }
+    if (!entry) {
+      logger.error('user was not found in the htpasswd file', { user: creds.user, file: file.path, client });
+      // The same work as for a real user, so that timing does not tell which names exist.
+      const first = found.first;
+      if (first?.scheme && (await gate.spend(() => verifyPassword(first.scheme!, first.hash, creds.password))) === 'busy') return BUSY;
+      return challenge;
+    }
+    if (!entry.scheme) {
+      // Only after the file changed under a running gatehouse: at load such a line is an error.
+      logger.error(`${file.path}:${entry.line}: ${entry.problem ?? 'unusable hash'}`, { user: creds.user });
+      return INTERNAL_ERROR;
     }
     const key = gate.key([file.path, creds.user, entry.hash, header as string]);
     if (gate.cached(key)) return PASS;
     const good = await gate.check(key, () => verifyPassword(entry.scheme!, entry.hash, creds.password));
     if (good === 'busy') {
-      logger.warn('too many password checks at once: answering 503', { client: ctx.ex.conn.remoteAddress });
-      return { kind: 'fail', status: 503 };
+      logger.warn('too many password checks at once: answering 503', { client });
+      return BUSY;
     }
     if (good) return PASS;
-    logger.error('password mismatch', { user: creds.user, client: ctx.ex.conn.remoteAddress });
+    logger.error('password mismatch', { user: creds.user, client });
     return challenge;
   };
 }
