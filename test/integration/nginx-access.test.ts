@@ -144,6 +144,13 @@ describe('differential access: nginx 1.22 and gatehouse, allow/deny, auth_basic,
         location /open/ { auth_basic off; proxy_pass ${backend}; }
         location /inherit/ { proxy_pass ${backend}; }
         location /own-realm/ { auth_basic "route"; proxy_pass ${backend}; }
+      }
+      server {
+        listen 127.0.0.1:${port}; server_name c.test;
+        auth_request /_auth;
+        location /fa-off/ { auth_request off; proxy_pass ${backend}; }
+        location /fa-inherit/ { proxy_pass ${backend}; }
+        ${authLocation('/_auth', `${authN.url}/verify`)}
       }`,
       gatehouse: ({ backend, dir }) => {
         const auth = { realm: REALM, htpasswd: `${dir}/htpasswd` };
@@ -183,6 +190,15 @@ describe('differential access: nginx 1.22 and gatehouse, allow/deny, auth_basic,
                 { location: '/open/', auth: 'off', proxy: backend },
                 { location: '/inherit/', proxy: backend },
                 { location: '/own-realm/', auth: { realm: 'route', htpasswd: `${dir}/htpasswd` }, proxy: backend },
+              ],
+            },
+            {
+              hosts: 'c.test',
+              tls: 'off',
+              forwardAuth: fa,
+              routes: [
+                { location: '/fa-off/', forwardAuth: 'off', proxy: backend },
+                { location: '/fa-inherit/', proxy: backend },
               ],
             },
           ],
@@ -381,6 +397,15 @@ describe('differential access: nginx 1.22 and gatehouse, allow/deny, auth_basic,
         expectSame(nginx, gatehouse, { backend: ['url', 'headers.remote-user'] });
         expect(gatehouse.backend?.headers).to.not.have.property('remote-user', 'mallory');
       }
+    });
+
+    it('site-level auth_request is inherited; off in a child', async () => {
+      for (const [p, how] of [['/fa-off/x', '403'], ['/fa-inherit/x', '403'], ['/fa-inherit/x', 'ok']]) {
+        const { nginx, gatehouse } = await both({ path: p!, headers: { host: 'c.test', 'x-auth': how! } });
+        expectSame(nginx, gatehouse, { backend: ['url'] });
+      }
+      expect(authN.seen.length).to.equal(2);
+      expect(authG.seen.length).to.equal(2);
     });
 
     it('satisfy any: an allowed address never asks the service; basic auth runs before auth_request', async () => {
