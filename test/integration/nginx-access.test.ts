@@ -281,6 +281,7 @@ describe('differential access: nginx 1.22 and gatehouse, allow/deny, auth_basic,
         `Basic ${b64(':wonderland')}`,
         'Basic !!!!',
         'Basic YWxpY2U6d29uZGVybGFuZA',
+        `Basic ${b64(`alice:${'x'.repeat(6000)}`)}`,
       ];
       for (const authorization of values) {
         const { nginx, gatehouse } = await both({ path: '/auth/x', headers: authorization === undefined ? {} : { authorization } });
@@ -427,6 +428,12 @@ describe('differential access: nginx 1.22 and gatehouse, allow/deny, auth_basic,
         const { nginx, gatehouse } = await both({ path: '/fa-deny-any/x', headers: { 'x-auth': how } });
         expectSame(nginx, gatehouse, { ...WWW, backend: ['url'] });
       }
+    });
+
+    it('two Authorization lines', async () => {
+      const good = `Basic ${b64('alice:wonderland')}`;
+      const { nginx, gatehouse } = await both({ raw: `GET /auth/x HTTP/1.1\r\nHost: a.test\r\nAuthorization: ${good}\r\nAuthorization: Basic eDp5\r\nConnection: close\r\n\r\n` });
+      expectSame(nginx, gatehouse, { ...WWW, backend: ['url'] });
     });
 
     it('HEAD without credentials, and HTTP/1.0 with them', async () => {
