@@ -1,7 +1,8 @@
 // issue 17: access. The access phase keys of a site or route: `access` (nginx allow/deny),
 // `auth` (auth_basic + auth_basic_user_file), `satisfy`, `forwardAuth` (auth_request,
 // auth_request_set; Caddy's forward_auth copy_headers). Each is inherited whole by the routes
-// below and replaced whole by a route that writes its own (nginx's merge of these directives).
+// below and replaced whole by a route that writes its own (nginx's merge of these directives;
+// config/inherit.ts fills the inherited values in before this reads them).
 import fs from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import type { Ctx } from './context.js';
@@ -34,20 +35,6 @@ export function accessSettings(ctx: Ctx, at: Path, raw: RawAccess): AccessSettin
     const fa = forwardAuthConfig(ctx, [...at, 'forwardAuth'], raw.forwardAuth!);
     if (fa) out.forwardAuth = fa;
   }
-  return out;
-}
-
-/** A child's settings over its parent's: a key the child writes replaces the parent's whole value. */
-export function inheritAccess(parent: AccessSettings, child: AccessSettings): AccessSettings {
-  const out: AccessSettings = {};
-  const access = child.access ?? parent.access;
-  const auth = child.auth ?? parent.auth;
-  const satisfy = child.satisfy ?? parent.satisfy;
-  const forwardAuth = child.forwardAuth ?? parent.forwardAuth;
-  if (access) out.access = access;
-  if (auth) out.auth = auth;
-  if (satisfy) out.satisfy = satisfy;
-  if (forwardAuth) out.forwardAuth = forwardAuth;
   return out;
 }
 

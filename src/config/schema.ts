@@ -104,8 +104,20 @@ const route = {
         { type: 'array', uniqueItems: true, items: { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+(/[!#$%&'*+.^_`|~0-9A-Za-z-]+)?$", expect: 'a protocol token like websocket' } },
       ],
     },
+    // issue 17: nest (alias, internal; nested `routes` are added by nestedRoutes below)
+    alias: text,
+    internal: bool,
   },
 };
+
+// issue 17: nest. nginx nests locations to any depth; a schema of plain constants (see the top of
+// this file) cannot refer to itself, so the levels are unrolled: MAX_NESTING levels of `routes:`
+// inside a route are accepted, one more is an unknown key.
+export const MAX_NESTING = 6;
+function nestedRoutes(depth: number): object {
+  const items = depth === 0 ? route : { ...route, properties: { ...route.properties, routes: nestedRoutes(depth - 1) } };
+  return { type: 'array', items };
+}
 
 const site = {
   type: 'object',
@@ -136,9 +148,12 @@ const site = {
     timeouts: clientTimeouts,
     underscoresInHeaders: bool,
     compressAuthenticated: bool,
+    routes: nestedRoutes(MAX_NESTING),
+    // issue 17: nest (site-level defaults, inherited by the routes: config/inherit.ts)
+    root: text,
+    index: { ...textList, minItems: 1 },
     // issue 17: access
     ...accessKeys,
-    routes: { type: 'array', items: route },
   },
 };
 
@@ -282,6 +297,10 @@ export interface RawRoute extends RawAccess {
   requestBuffering?: boolean;
   upgrade?: 'off' | string[];
   tunnelIdle?: string | number;
+  // issue 17: nest
+  alias?: string;
+  internal?: boolean;
+  routes?: RawRoute[];
 }
 
 export interface RawSite extends RawAccess {
@@ -298,6 +317,9 @@ export interface RawSite extends RawAccess {
   underscoresInHeaders?: boolean;
   compressAuthenticated?: boolean;
   routes?: RawRoute[];
+  // issue 17: nest
+  root?: string;
+  index?: RawText;
 }
 
 export type RawServer = string | { url: string; weight?: number; backup?: boolean };

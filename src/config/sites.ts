@@ -4,7 +4,7 @@ import { accessSettings } from './access.js';
 import { clientTimeouts } from './client.js';
 import type { Ctx } from './context.js';
 import { isLocalHost, parseHost, type ParsedHost } from './hosts.js';
-import { headersConfig, rateLimitConfig } from './route-parts.js';
+import { headersConfig, list, rateLimitConfig } from './route-parts.js';
 import { routesConfig } from './routes.js';
 import type { RawSite } from './schema.js';
 import type { Path } from './source.js';
@@ -97,7 +97,7 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
     compressAuthenticated: ok('compressAuthenticated') ? (rs.compressAuthenticated as boolean) : false,
     timeouts: clientTimeouts(ctx, [...at, 'timeouts'], rs.timeouts, defaults.timeouts),
     underscoresInHeaders: ok('underscoresInHeaders') ? (rs.underscoresInHeaders as boolean) : defaults.underscoresInHeaders,
-    routes: routesConfig(ctx, at, rs.routes, upstreams),
+    routes: routesConfig(ctx, at, rs, upstreams),
     pos: ctx.pos(at),
   };
   if (ok('hsts')) site.hstsMs = parseDuration(rs.hsts as string | number);
@@ -106,6 +106,9 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
   const rateLimit = rateLimitConfig(ctx, [...at, 'rateLimit'], rs.rateLimit);
   if (rateLimit) site.rateLimit = rateLimit;
   if (ok('maxBody')) site.maxBody = parseSize(rs.maxBody as string | number);
+  // issue 17: nest (the routes inherit these through config/inherit.ts; kept here for status and checks)
+  if (ok('root')) site.root = ctx.resolve(rs.root as string);
+  if (ok('index')) site.index = list(rs.index);
   Object.assign(site, accessSettings(ctx, at, rs)); // issue 17: access
   return site;
 }

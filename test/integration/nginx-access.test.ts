@@ -144,6 +144,11 @@ describe('differential access: nginx 1.22 and gatehouse, allow/deny, auth_basic,
         location /open/ { auth_basic off; proxy_pass ${backend}; }
         location /inherit/ { proxy_pass ${backend}; }
         location /own-realm/ { auth_basic "route"; proxy_pass ${backend}; }
+        location /nest/ {
+          auth_basic "outer"; proxy_pass ${backend};
+          location /nest/open/ { auth_basic off; proxy_pass ${backend}; }
+          location /nest/in/ { proxy_pass ${backend}; }
+        }
       }
       server {
         listen 127.0.0.1:${port}; server_name c.test;
@@ -190,6 +195,15 @@ describe('differential access: nginx 1.22 and gatehouse, allow/deny, auth_basic,
                 { location: '/open/', auth: 'off', proxy: backend },
                 { location: '/inherit/', proxy: backend },
                 { location: '/own-realm/', auth: { realm: 'route', htpasswd: `${dir}/htpasswd` }, proxy: backend },
+                {
+                  location: '/nest/',
+                  auth: { realm: 'outer', htpasswd: `${dir}/htpasswd` },
+                  proxy: backend,
+                  routes: [
+                    { location: '/nest/open/', auth: 'off', proxy: backend },
+                    { location: '/nest/in/', proxy: backend },
+                  ],
+                },
               ],
             },
             {
@@ -305,13 +319,18 @@ describe('differential access: nginx 1.22 and gatehouse, allow/deny, auth_basic,
       expectSame(nginx, gatehouse, WWW);
     });
 
-    it('site-level auth is inherited by routes; auth off in a child; a child realm replaces the parent one', async () => {
+    it('site-level auth is inherited by routes and nested routes; auth off in a child; a child realm replaces the parent one', async () => {
       const cases: Array<[string, Record<string, string>]> = [
         ['/open/x', {}],
         ['/inherit/x', {}],
         ['/inherit/x', basic('bob', 'builder')],
         ['/own-realm/x', {}],
         ['/own-realm/x', basic('bob', 'builder')],
+        // Nested routes (nginx nested locations): the parent's realm inherited, off in a child.
+        ['/nest/x', {}],
+        ['/nest/open/x', {}],
+        ['/nest/in/x', {}],
+        ['/nest/in/x', basic('dave', 'diver')],
       ];
       for (const [p, headers] of cases) {
         const { nginx, gatehouse } = await both({ path: p, headers: { host: 'b.test', ...headers } });

@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { inheritAccess } from '../../../src/config/access.js';
 import { expectErrorAt, expectWarningAt, lines, valid } from './helpers.js';
 
 const HEAD = ['listen: { http: 8080 }', 'sites:', '  - hosts: a.test', '    tls: off'];
@@ -47,8 +46,9 @@ describe('config/access', () => {
     ]);
     expect(site.auth).to.deep.equal({ realm: 'Restricted area', htpasswd: file });
     const [root, open] = site.routes;
-    expect(inheritAccess(site, root!)).to.deep.equal({ access: site.access, auth: site.auth, satisfy: 'any' });
-    expect(inheritAccess(site, open!)).to.deep.equal({
+    const accessOf = (r: typeof root) => ({ access: r!.access, auth: r!.auth, satisfy: r!.satisfy, forwardAuth: r!.forwardAuth });
+    expect(accessOf(root)).to.deep.equal({ access: site.access, auth: site.auth, satisfy: 'any', forwardAuth: undefined });
+    expect(accessOf(open)).to.deep.equal({
       access: [{ action: 'allow', source: '127.0.0.1' }],
       auth: 'off',
       satisfy: 'any',
