@@ -2,6 +2,7 @@
 import { parseProxyTarget, type ProxyTarget } from './upstream-url.js';
 import { parseLocation, type CompiledLocation } from './location-spec.js';
 import type { Ctx } from './context.js';
+import { accessSettings } from './access.js';
 import { checkTemplate, headersConfig, list, parseReturn, rateLimitConfig } from './route-parts.js';
 import { aliasConfig, nestingProblem } from './nesting.js';
 import { inherit, type Parent } from './inherit.js';
@@ -162,6 +163,7 @@ function routeConfig(
   const rateLimit = rateLimitConfig(ctx, [...at, 'rateLimit'], raw.rateLimit);
   if (rateLimit) route.rateLimit = rateLimit;
   if (ok('timeout')) route.timeoutMs = parseDuration(raw.timeout as string | number);
+  Object.assign(route, accessSettings(ctx, at, raw)); // issue 17: access
   if (ok('requestBuffering')) route.requestBuffering = raw.requestBuffering as boolean;
   if (ok('upgrade')) route.upgrade = raw.upgrade === 'off' ? [] : (raw.upgrade as string[]).map((p) => p.toLowerCase());
   if (ok('tunnelIdle')) {

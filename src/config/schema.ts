@@ -72,6 +72,42 @@ const mapBlock = {
   },
 };
 
+// issue 17: access
+const accessRule = {
+  type: 'object',
+  additionalProperties: false,
+  expect: '{ allow: ADDRESS } or { deny: ADDRESS } (an address, a CIDR, all or unix:)',
+  properties: { allow: text, deny: text },
+};
+const accessKeys = {
+  access: { type: 'array', items: accessRule, expect: 'a list of { allow: ADDRESS } and { deny: ADDRESS }' },
+  auth: {
+    expect: '{ realm: TEXT, htpasswd: FILE } or off',
+    anyOf: [
+      { type: 'string', enum: ['off'], expect: '{ realm: TEXT, htpasswd: FILE } or off' },
+      { type: 'object', additionalProperties: false, required: ['htpasswd'], properties: { realm: { type: 'string' }, htpasswd: text } },
+    ],
+  },
+  satisfy: { type: 'string', enum: ['all', 'any'] },
+  forwardAuth: {
+    expect: '{ url: URL, copyHeaders, set, timeout } or off',
+    anyOf: [
+      { type: 'string', enum: ['off'], expect: '{ url: URL, copyHeaders, set, timeout } or off' },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: {
+          url: text,
+          copyHeaders: { type: 'array', items: text, expect: 'a list of header names' },
+          set: { type: 'object', additionalProperties: { type: 'string', expect: 'a value with variables like $upstream_http_remote_user' } },
+          timeout: duration,
+        },
+      },
+    ],
+  },
+};
+
 const route = {
   type: 'object',
   additionalProperties: false,
@@ -93,6 +129,8 @@ const route = {
     tunnelIdle: duration,
     // issue 17: rewrite
     rewrite: rewriteSteps,
+    // issue 17: access
+    ...accessKeys,
     upgrade: {
       expect: 'a list of protocols (like [websocket]), or off',
       anyOf: [
@@ -150,6 +188,8 @@ const site = {
     index: { ...textList, minItems: 1 },
     // issue 17: rewrite
     rewrite: rewriteSteps,
+    // issue 17: access
+    ...accessKeys,
   },
 };
 
@@ -288,7 +328,15 @@ export interface RawMap {
   values?: Record<string, string | number>;
 }
 
-export interface RawRoute {
+// issue 17: access
+export interface RawAccess {
+  access?: Array<{ allow?: string; deny?: string }>;
+  auth?: 'off' | { realm?: string; htpasswd: string };
+  satisfy?: 'all' | 'any';
+  forwardAuth?: 'off' | { url: string; copyHeaders?: string[]; set?: Record<string, string>; timeout?: string | number };
+}
+
+export interface RawRoute extends RawAccess {
   location: string;
   proxy?: string;
   root?: string;
@@ -312,7 +360,7 @@ export interface RawRoute {
   rewrite?: RawRewriteStep[];
 }
 
-export interface RawSite {
+export interface RawSite extends RawAccess {
   hosts: RawText;
   default?: boolean;
   tls?: 'acme' | 'internal' | 'off' | { cert: string; key: string };

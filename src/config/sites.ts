@@ -1,5 +1,6 @@
 // `sites:`: which names a site answers for, how it gets its certificate, and its routes.
 import zlib from 'node:zlib';
+import { accessSettings } from './access.js';
 import { clientTimeouts } from './client.js';
 import type { Ctx } from './context.js';
 import { isLocalHost, parseHost, type ParsedHost } from './hosts.js';
@@ -112,6 +113,7 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
   // issue 17: rewrite
   const rewrite = rewriteConfig(ctx, [...at, 'rewrite'], rs.rewrite, {});
   if (rewrite) site.rewrite = rewrite;
+  Object.assign(site, accessSettings(ctx, at, rs)); // issue 17: access
   return site;
 }
 

@@ -145,7 +145,37 @@ export type RewriteStep =
   | { kind: 'break'; pos?: SourcePos }
   | { kind: 'if'; condition: RewriteCondition; source: string; then: RewriteStep[]; pos?: SourcePos };
 
-export interface RouteConfig {
+// issue 17: access
+/** nginx allow/deny: `all`, `unix:`, an address or a CIDR (as written), first match wins. */
+export interface AccessRule {
+  action: 'allow' | 'deny';
+  source: string;
+}
+
+/** nginx auth_basic + auth_basic_user_file; `off` in a child turns an inherited one off. */
+export type AuthConfig = 'off' | { realm: string; htpasswd: string };
+
+/** nginx auth_request (+ auth_request_set), Caddy forward_auth's copy_headers. */
+export type ForwardAuthConfig =
+  | 'off'
+  | {
+      url: string;
+      /** Auth-response headers (as written) put on the request sent on, replacing the client's. */
+      copyHeaders: string[];
+      /** `$name` → template over the request's variables and `$upstream_http_*` of the auth response. */
+      set: Record<string, string>;
+      timeoutMs: number;
+    };
+
+/** The access phase settings a site or route may write; each inherited whole (config/access.ts). */
+export interface AccessSettings {
+  access?: AccessRule[];
+  auth?: AuthConfig;
+  satisfy?: 'all' | 'any';
+  forwardAuth?: ForwardAuthConfig;
+}
+
+export interface RouteConfig extends AccessSettings {
   /** The location as written: `= /x`, `^~ /x`, `~ re`, `~* re`, `/prefix`, `@name`. */
   location: string;
   /** The location as the loader compiled it (config/location-spec.ts): the router takes it as is. */
@@ -201,7 +231,7 @@ export interface AliasConfig {
   location: CompiledLocation;
 }
 
-export interface SiteConfig {
+export interface SiteConfig extends AccessSettings {
   /** Lower-case names: exact, `*.example.com`, or `~regex` (nginx adapter). */
   hosts: string[];
   default: boolean;

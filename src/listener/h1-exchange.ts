@@ -44,12 +44,19 @@ export function requestAuthority(req: IncomingMessage): string | undefined {
   return ABSOLUTE_FORM.exec(target)?.[1] ?? req.headers.host;
 }
 
-/** RFC 9112 §3.2: a request with more than one Host line gets 400 (Node keeps the first one). */
-export function duplicateHost(raw: readonly string[]): string | undefined {
-  let seen = 0;
+/**
+ * A request with two lines of a field that has one value gets 400 (Node keeps the first one): Host
+ * (RFC 9112 §3.2), and Authorization, as nginx 1.22 refuses it (ngx_http_process_unique_header_line),
+ * since the access checks would read one line while a FastCGI application, fed the raw list, reads
+ * the other (issue 17).
+ */
+export function duplicateUniqueHeader(raw: readonly string[]): string | undefined {
+  let hosts = 0;
+  let authorizations = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    if (name.length === 4 && name.toLowerCase() === 'host' && ++seen > 1) return 'more than one Host header';
+    if (name.length === 4 && name.toLowerCase() === 'host' && ++hosts > 1) return 'more than one Host header';
+    if (name.length === 13 && name.toLowerCase() === 'authorization' && ++authorizations > 1) return 'more than one Authorization header';
   }
   return undefined;
 }
@@ -89,7 +96,7 @@ export class H1Exchange implements Exchange {
     this.rawTarget = req.url ?? '/';
     this.headers = req.headers;
     this.authority = requestAuthority(req);
-    this.malformed = duplicateHost(req.rawHeaders);
+    this.malformed = duplicateUniqueHeader(req.rawHeaders);
     res.on('close', () => {
       this.closed = true;
       runCloseCallbacks(this.closeCallbacks, !res.writableFinished);

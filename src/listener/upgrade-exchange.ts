@@ -7,7 +7,7 @@ import type { Duplex, Readable } from 'node:stream';
 import type { ClientTimeouts } from '../config/types.js';
 import { BodyProgress, guardOf } from './connection-guard.js';
 import { ClientBodyTimeout } from './exchange-parts.js';
-import { duplicateHost, requestAuthority } from './h1-exchange.js';
+import { duplicateUniqueHeader, requestAuthority } from './h1-exchange.js';
 import type { IncomingHttpHeaders as UpstreamHeaders } from 'node:http';
 import type { ConnectionInfo, Exchange, ResponseHeaders, Tunnel, TunnelHandshake } from '../http/exchange.js';
 import { TunnelIdle } from './tunnel-idle.js';
@@ -80,7 +80,7 @@ export class UpgradeExchange implements Exchange, Tunnel {
     this.rawTarget = req.url ?? '/';
     this.headers = req.headers;
     this.authority = requestAuthority(req);
-    this.malformed = duplicateHost(req.rawHeaders);
+    this.malformed = duplicateUniqueHeader(req.rawHeaders);
     this.upgradeProtocol = String(req.headers.upgrade ?? '');
     // Node's parser left a chunked body undecoded on the socket. nginx decodes it; gatehouse does not
     // parse chunks by hand on this path: 400 and close (RFC 9112 §6.1 lets a server refuse it).

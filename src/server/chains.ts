@@ -28,6 +28,8 @@ export interface RouteParts {
   tryFiles: Middleware | undefined;
   /** issue 17: rewrite — the location's rewrite/return/set/if list. */
   rewrite: readonly RewriteStep[] | undefined;
+  /** issue 17: access. allow/deny, basic auth, forward auth under `satisfy` (access/satisfy.ts). */
+  access: Middleware | undefined;
 }
 
 interface RoutePhase {
@@ -41,6 +43,7 @@ interface RoutePhase {
 export const ROUTE_PHASES: readonly RoutePhase[] = [
   { phase: 'rewrite', name: 'rewrite', build: (p) => p.rewrite && withRewrite(p.rewrite) },
   { phase: 'preaccess', name: 'rate limit', build: (p) => p.limiter && ((next) => withRateLimit(next, p.limiter)) },
+  { phase: 'access', name: 'access', build: (p) => p.access },
   // An output filter in nginx; here it wraps the exchange before anything can answer.
   { phase: 'content', name: 'compression', build: (p) => (next) => withCompression(next, p.compress.offered, p.compress.guardCredentials) },
   { phase: 'content', name: 'body limit', build: (p) => (p.maxBody === undefined ? undefined : (next) => withBodyLimit(next, p.maxBody)) },

@@ -31,6 +31,7 @@ import { DEFAULT_TUNNEL_IDLE_MS, effectiveMaxBody } from '../config/client.js';
 import { UpstreamPool } from '../upstream/pool.js';
 import { sendStatus } from '../http/respond.js';
 import { rewriteProgram } from '../rewrite/index.js';
+import { accessStep, type HtpasswdFiles } from '../access/satisfy.js';
 
 /** What a proxy route tunnels unless it says otherwise (nginx tunnels only what a config asks for). */
 const DEFAULT_UPGRADE = ['websocket'];
@@ -89,6 +90,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
     return pool;
   };
   const handlers = new Map<CompiledRoute, RouteHandler>();
+  const htpasswdFiles: HtpasswdFiles = new Map();
   const mayPurge = compilePurgeAccess(config.trustedProxies, config.admin?.allow);
   /** A proxy route's content handler; fills in the route's cache and script-check steps. */
   const proxyContent = (route: CompiledRoute, site: SiteConfig, parts: RouteParts, hsts: string | undefined): RouteHandler => {
@@ -182,6 +184,8 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
         cache: undefined,
         tryFiles: undefined,
         rewrite: rc.rewrite,
+        // The route's settings already hold what it inherits (config/inherit.ts).
+        access: accessStep(rc, logger, htpasswdFiles),
       };
       let content: RouteHandler | undefined;
       if (rc.return) {
