@@ -8,6 +8,8 @@ import type { ConfigIssue, SourcePos } from './types.js';
 export class Ctx {
   readonly issues: ConfigIssue[] = [];
   readonly dir: string;
+  /** issue 17: logs. The log format names `log.format` and `accessLog` may use, once `log.formats` is read. */
+  logFormats?: Set<string>;
 
   constructor(
     readonly source: Source,

@@ -2,6 +2,7 @@
 import { parseProxyTarget, type ProxyTarget } from './upstream-url.js';
 import { parseLocation, type CompiledLocation } from './location-spec.js';
 import type { Ctx } from './context.js';
+import { accessLogConfig } from './log-formats.js';
 import { checkTemplate, headersConfig, list, parseReturn, rateLimitConfig } from './route-parts.js';
 import type { RawRoute } from './schema.js';
 import type { Path } from './source.js';
@@ -97,6 +98,8 @@ function routeConfig(ctx: Ctx, at: Path, raw: RawRoute, loc: CompiledLocation | 
     if (ms < 1000) ctx.error([...at, 'tunnelIdle'], 'tunnelIdle must be at least 1s');
     else route.tunnelIdleMs = ms;
   }
+  const accessLog = accessLogConfig(ctx, [...at, 'accessLog'], raw.accessLog);
+  if (accessLog) route.accessLog = accessLog;
   return route;
 }
 

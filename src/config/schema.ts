@@ -40,6 +40,15 @@ const clientTimeouts = {
   properties: { header: duration, body: duration, send: duration, keepalive: duration },
 };
 
+// issue 17: logs. `accessLog: off | NAME | { file: PATH, format: NAME }` (nginx access_log).
+const accessLog = {
+  type: ['string', 'object'],
+  expect: 'off, a log format name, or { file: PATH, format: NAME }',
+  minLength: 1,
+  additionalProperties: false,
+  properties: { file: text, format: text },
+};
+
 const route = {
   type: 'object',
   additionalProperties: false,
@@ -66,6 +75,8 @@ const route = {
         { type: 'array', uniqueItems: true, items: { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+(/[!#$%&'*+.^_`|~0-9A-Za-z-]+)?$", expect: 'a protocol token like websocket' } },
       ],
     },
+    // issue 17: logs
+    accessLog,
   },
 };
 
@@ -98,6 +109,8 @@ const site = {
     timeouts: clientTimeouts,
     underscoresInHeaders: bool,
     compressAuthenticated: bool,
+    // issue 17: logs
+    accessLog,
     routes: { type: 'array', items: route },
   },
 };
@@ -199,7 +212,19 @@ export const configSchema = {
       additionalProperties: false,
       properties: {
         access: logTarget,
-        format: { type: 'string', enum: ['combined', 'json'] },
+        // issue 17: logs. combined, json or a name of formats (config/log-formats.ts checks which).
+        format: { ...text, expect: 'combined, json or a name from log.formats' },
+        formats: {
+          type: 'object',
+          additionalProperties: {
+            type: ['string', 'object'],
+            expect: "a template, or { format: TEMPLATE, escape: default|json|none }",
+            minLength: 1,
+            additionalProperties: false,
+            required: ['format'],
+            properties: { format: text, escape: { type: 'string', enum: ['default', 'json', 'none'] } },
+          },
+        },
         error: logTarget,
         level: { type: 'string', enum: ['error', 'warn', 'info', 'debug'] },
       },
@@ -234,7 +259,11 @@ export interface RawRoute {
   requestBuffering?: boolean;
   upgrade?: 'off' | string[];
   tunnelIdle?: string | number;
+  accessLog?: RawAccessLog;
 }
+
+export type RawAccessLog = string | { file?: string; format?: string };
+export type RawLogFormat = string | { format: string; escape?: 'default' | 'json' | 'none' };
 
 export interface RawSite {
   hosts: RawText;
@@ -249,6 +278,7 @@ export interface RawSite {
   timeouts?: RawTimeouts;
   underscoresInHeaders?: boolean;
   compressAuthenticated?: boolean;
+  accessLog?: RawAccessLog;
   routes?: RawRoute[];
 }
 
@@ -296,7 +326,7 @@ export interface RawConfig {
   bodyBuffer?: { memory?: string | number; tempDir?: string; tempMax?: string | number; tempTotal?: string | number };
   underscoresInHeaders?: boolean;
   cache?: RawCacheStore;
-  log?: { access?: string; format?: 'combined' | 'json'; error?: string; level?: 'error' | 'warn' | 'info' | 'debug' };
+  log?: { access?: string; format?: string; formats?: Record<string, RawLogFormat>; error?: string; level?: 'error' | 'warn' | 'info' | 'debug' };
   acme?: RawAcme;
   upstreams?: Record<string, RawUpstream>;
   sites: RawSite[];

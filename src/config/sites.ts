@@ -3,6 +3,7 @@ import zlib from 'node:zlib';
 import { clientTimeouts } from './client.js';
 import type { Ctx } from './context.js';
 import { isLocalHost, parseHost, type ParsedHost } from './hosts.js';
+import { accessLogConfig } from './log-formats.js';
 import { headersConfig, rateLimitConfig } from './route-parts.js';
 import { routesConfig } from './routes.js';
 import type { RawSite } from './schema.js';
@@ -105,6 +106,8 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
   const rateLimit = rateLimitConfig(ctx, [...at, 'rateLimit'], rs.rateLimit);
   if (rateLimit) site.rateLimit = rateLimit;
   if (ok('maxBody')) site.maxBody = parseSize(rs.maxBody as string | number);
+  const accessLog = accessLogConfig(ctx, [...at, 'accessLog'], rs.accessLog);
+  if (accessLog) site.accessLog = accessLog;
   return site;
 }
 

@@ -48,9 +48,24 @@ export interface BodyBufferConfig {
 
 export type LogTarget = 'stdout' | 'stderr' | 'off' | { file: string };
 
+/** issue 17: logs. A `log.formats` entry: nginx's log_format NAME [escape=...] TEMPLATE. */
+export interface LogFormatConfig {
+  format: string;
+  escape: 'default' | 'json' | 'none';
+}
+
+/**
+ * issue 17: logs. A site's or route's `accessLog` (nginx access_log): off, or lines in `format`
+ * (a name; unset: log.format) to `file` (absolute; unset: log.access).
+ */
+export type AccessLogSetting = 'off' | { format?: string; file?: string };
+
 export interface LogConfig {
   access: LogTarget;
-  format: 'combined' | 'json';
+  /** `combined`, `json` or a name of `formats`. */
+  format: string;
+  /** issue 17: logs. Named formats (`log.formats`); `combined` and `json` are predefined. */
+  formats: Record<string, LogFormatConfig>;
   error: LogTarget;
   level: 'error' | 'warn' | 'info' | 'debug';
 }
@@ -155,6 +170,8 @@ export interface RouteConfig {
   upgrade?: string[];
   /** A tunnel with no byte either way for this long is closed; unset: 60 s (nginx's proxy_read_timeout). */
   tunnelIdleMs?: number;
+  /** issue 17: logs. Replaces the site's. */
+  accessLog?: AccessLogSetting;
   pos?: SourcePos;
 }
 
@@ -176,6 +193,8 @@ export interface SiteConfig {
   timeouts: ClientTimeouts;
   /** Pass request headers whose names contain "_" (nginx underscores_in_headers); default false. */
   underscoresInHeaders: boolean;
+  /** issue 17: logs. Unset: log.access in log.format. */
+  accessLog?: AccessLogSetting;
   routes: RouteConfig[];
   pos?: SourcePos;
 }

@@ -33,6 +33,19 @@ class SocketConnectionInfo implements ConnectionInfo {
     this.cert = tlsSocket.gatehouseCert;
   }
 
+  get cipher(): string | undefined {
+    return this.secure ? ((this.socket as TLSSocket).getCipher?.()?.standardName ?? undefined) : undefined;
+  }
+
+  get sessionReused(): boolean {
+    return this.secure && (this.socket as TLSSocket).isSessionReused?.() === true;
+  }
+
+  get alpnProtocol(): string | undefined {
+    const alpn = this.secure ? (this.socket as TLSSocket).alpnProtocol : undefined;
+    return typeof alpn === 'string' ? alpn : undefined;
+  }
+
   get localAddress(): string {
     this.local ??= normaliseAddress(this.socket.localAddress ?? '');
     return this.local;

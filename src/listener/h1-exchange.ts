@@ -70,6 +70,7 @@ export class H1Exchange implements Exchange {
   readonly startedAt = performance.now();
   bytesSent = 0;
   status = 0;
+  sentHeaders: ResponseHeaders | undefined = undefined;
   closed = false;
 
   /** `Expect: 100-continue` and no 100 sent yet (see the constructor). */
@@ -139,8 +140,15 @@ export class H1Exchange implements Exchange {
     body.destroy(new ClientBodyTimeout());
   }
 
+  /** Node keeps the head it wrote as `_header` (the HTTP/1 head is plain text: its length is its size). */
+  get headBytes(): number {
+    const head = (this.res as unknown as { _header?: string | null })._header;
+    return typeof head === 'string' ? head.length : 0;
+  }
+
   respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void {
     this.status = status;
+    this.sentHeaders = headers;
     if (this.awaitingContinue) this.res.shouldKeepAlive = false;
     if (body !== undefined) {
       const buf = typeof body === 'string' ? Buffer.from(body) : body;
