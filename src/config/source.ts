@@ -14,7 +14,7 @@ export class Source {
 
   constructor(
     readonly file: string,
-    text: string,
+    readonly text: string,
   ) {
     this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false });
     for (const e of this.doc.errors) {

@@ -100,6 +100,8 @@ export interface Exchange {
   readonly sentHeaders?: ResponseHeaders | undefined;
   /** Bytes of the response head on the wire, where the protocol tells ($bytes_sent). */
   readonly headBytes?: number;
+  /** Bytes of transfer framing around the body (HTTP/1.1 chunks), which nginx's $body_bytes_sent counts. */
+  readonly framingBytes?: number;
   /** True once the client went away or the response ended. */
   readonly closed: boolean;
   respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void;

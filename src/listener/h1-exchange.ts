@@ -71,6 +71,8 @@ export class H1Exchange implements Exchange {
   bytesSent = 0;
   status = 0;
   sentHeaders: ResponseHeaders | undefined = undefined;
+  /** Chunked framing written around the body: nginx counts it in $body_bytes_sent. */
+  framingBytes = 0;
   closed = false;
 
   /** `Expect: 100-continue` and no 100 sent yet (see the constructor). */
@@ -172,10 +174,14 @@ export class H1Exchange implements Exchange {
 
   write(chunk: Buffer): boolean {
     this.bytesSent += chunk.length;
+    // Node writes each write() as one chunk: `HEX\r\n` DATA `\r\n`.
+    if (chunk.length > 0 && this.res.chunkedEncoding) this.framingBytes += chunk.length.toString(16).length + 4;
     return this.res.write(chunk);
   }
 
   end(): void {
+    // The last chunk `0\r\n\r\n` (a HEAD response has no body to end).
+    if (this.res.chunkedEncoding && this.method !== 'HEAD') this.framingBytes += 5;
     this.res.end();
   }
 

@@ -1,6 +1,7 @@
 // nginx's log_format (ngx_http_log_module): a template of literal text and variables, each variable
 // escaped as the format says, read when the line is written (after the response: $status and
-// $body_bytes_sent are final then). A variable that is not found is written `-` (`""` with escape=json).
+// $body_bytes_sent are final then). A variable that is not found is written `-` (nothing with
+// escape=json and escape=none, as nginx does).
 import { getterFor, type Getter } from '../http/variables.js';
 import type { VarSource } from '../http/vars-types.js';
 import { byteString, escapeFor, type LogEscape } from './escape.js';
@@ -43,7 +44,8 @@ function variableOp(name: string, escape: LogEscape): Op {
   const get: Getter = getterFor(name);
   const found = presence(name);
   const esc = escapeFor(escape);
-  const missing = escape === 'json' ? '' : '-';
+  // ngx_http_log_variable writes `-`; the json and unescaped writers write nothing.
+  const missing = escape === 'default' ? '-' : '';
   if (found) return (v) => (found(v) ? esc(get(v)) : missing);
   return (v) => {
     const value = get(v);

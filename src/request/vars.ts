@@ -71,7 +71,9 @@ export class RequestVars implements VarSource {
   ) {
     this.base = ctx.ex;
     // Counted here, once per request, so that $connection_requests is right whenever it is asked.
-    this.conn = parent ? parent.conn : countRequest(ctx.ex.conn ?? {});
+    // (A partial context, as some tests build, has no exchange: nothing to count.)
+    const conn = (ctx.ex as Exchange | undefined)?.conn;
+    this.conn = parent ? parent.conn : conn ? countRequest(conn) : { serial: 0, requests: 0 };
   }
   get host(): string {
     return this.ctx.host || this.ctx.site.config.hosts[0] || '';
@@ -214,11 +216,12 @@ export class RequestVars implements VarSource {
     const status = this.base.status || (this.base.closed ? 499 : 0);
     return String(status).padStart(3, '0');
   }
+  /** What nginx counts: the body as it went on the wire, chunk framing included. */
   get bodyBytesSent(): string {
-    return String(this.base.bytesSent);
+    return String(this.base.bytesSent + (this.base.framingBytes ?? 0));
   }
   get bytesSent(): string {
-    return String((this.base.headBytes ?? 0) + this.base.bytesSent);
+    return String((this.base.headBytes ?? 0) + this.base.bytesSent + (this.base.framingBytes ?? 0));
   }
   get requestTime(): string {
     return ((performance.now() - this.base.startedAt) / 1000).toFixed(3);
