@@ -35,8 +35,19 @@ function presence(name: string): ((v: VarSource) => boolean) | undefined {
     return (v) => v.upstreamHeader?.(h) !== undefined;
   }
   if (name === 'remote_user') return (v) => v.remoteUser !== undefined;
+  // `?a=` has $arg_a found and empty (""), `?b=1` has it not found (-).
+  if (name.startsWith('arg_')) {
+    const re = new RegExp(`(?:^|&)${escapeRegex(name.slice(4))}=`, 'i');
+    return (v) => re.test(v.args);
+  }
+  if (name.startsWith('cookie_')) {
+    const re = new RegExp(`(?:^|;)[ \\t]*${escapeRegex(name.slice(7))}=`);
+    return (v) => re.test(v.header('cookie') ?? '');
+  }
   return undefined;
 }
+
+const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 type Op = string | ((v: VarSource) => string);
 

@@ -59,6 +59,8 @@ export class RequestVars implements VarSource {
   /** The listener's exchange, not a wrapper route middleware puts in ctx.ex: it holds what was sent. */
   private readonly base: Exchange;
   private readonly conn: ConnectionCount;
+  /** This request's number on its connection (the count goes on with the next requests). */
+  private readonly nth: number;
   private id: string | undefined;
   private realpath: string | undefined;
   /**
@@ -74,6 +76,7 @@ export class RequestVars implements VarSource {
     // (A partial context, as some tests build, has no exchange: nothing to count.)
     const conn = (ctx.ex as Exchange | undefined)?.conn;
     this.conn = parent ? parent.conn : conn ? countRequest(conn) : { serial: 0, requests: 0 };
+    this.nth = parent ? parent.nth : this.conn.requests;
   }
   get host(): string {
     return this.ctx.host || this.ctx.site.config.hosts[0] || '';
@@ -249,7 +252,7 @@ export class RequestVars implements VarSource {
     return String(this.conn.serial);
   }
   get connectionRequests(): string {
-    return String(this.conn.requests);
+    return String(this.nth);
   }
   get version(): string {
     return VERSION;

@@ -22,7 +22,17 @@ const VARS = [
   'sxa="$sent_http_x_a" ${request_method}!',
 ].join(' ');
 
-const HOSTS = ['c.test', 'v.test', 'j.test', 'n.test'] as const;
+const HOSTS = ['c.test', 'v.test', 'j.test', 'n.test', 'i.test'] as const;
+
+/** Request variables echoed by `return`: the same request must give the same text. */
+const ECHO = [
+  '$request|$request_uri|$uri|$args|$arg_a|$arg_b|$is_args|$query_string|$cookie_c|$http_x_a|$remote_user',
+  '$server_protocol|$scheme|$https|$host|$server_name|$request_method|$content_length|$content_type',
+  '$remote_addr|$server_addr|$hostname|$document_uri|$http_host',
+].join('|');
+
+/** Values that differ by nature (ids, times, pids): their shapes are compared. */
+const IDS = '$request_id $sent_http_x_req $connection $connection_requests $msec $time_iso8601 $pid $request_time $request_length $bytes_sent $status';
 type Host = (typeof HOSTS)[number];
 
 /** A raw request on its own connection; resolves with the whole response once the server closes. */
@@ -75,7 +85,8 @@ describe('access logs and variables, differential against nginx 1.22 (integratio
     const formats = `
       log_format vars '${VARS}';
       log_format varsjson escape=json '${VARS}';
-      log_format varsnone escape=none '${VARS}';`;
+      log_format varsnone escape=none '${VARS}';
+      log_format ids '${IDS}';`;
     const locations = `
       location = / { return 200 "hello\\n"; }
       location /r/ { return 200 "r $uri\\n"; }
@@ -83,7 +94,8 @@ describe('access logs and variables, differential against nginx 1.22 (integratio
       location /www/ { alias ${dir}/www/; }
       location /p/ { proxy_pass ${backend.url}/status/; }
       location /health { access_log off; return 200 "ok\\n"; }
-      location /hdr/ { add_header X-A "$request_method $http_x_hostile"; return 200 "h\\n"; }`;
+      location /hdr/ { add_header X-A "$request_method $http_x_hostile"; proxy_pass ${backend.url}/status/; }
+      location / { return 200 "any\\n"; }`;
     const server = (host: Host, format: string): string => `
       server {
         listen 127.0.0.1:${nginxPort};
@@ -92,19 +104,32 @@ describe('access logs and variables, differential against nginx 1.22 (integratio
         access_log ${nginxLog(host)} ${format};
         ${locations}
       }`;
+    const extra = `
+      server {
+        listen 127.0.0.1:${nginxPort};
+        server_name e.test;
+        location /echo/ { return 200 "${ECHO}"; }
+      }
+      server {
+        listen 127.0.0.1:${nginxPort};
+        server_name i.test;
+        access_log ${nginxLog('i.test')} ids;
+        location /id/ { add_header X-Req $request_id; proxy_set_header X-Id $request_id; proxy_pass ${backend.url}/; }
+      }`;
     nginx = await startNginx(
       dir,
-      `${formats}\n${server('c.test', 'combined')}${server('v.test', 'vars')}${server('j.test', 'varsjson')}${server('n.test', 'varsnone')}`,
+      `${formats}\n${server('c.test', 'combined')}${server('v.test', 'vars')}${server('j.test', 'varsjson')}${server('n.test', 'varsnone')}${extra}`,
       nginxPort,
     );
     const routes = [
-      { location: '= /', return: '200 hello\n' },
+      { location: '= /', return: '200 "hello\n"' },
       { location: '/r/', return: '200 "r $uri\n"' },
-      { location: '/nope/', return: '404 nope\n' },
+      { location: '/nope/', return: '404 "nope\n"' },
       { location: '/www/', root: dir },
       { location: '/p/', proxy: `${backend.url}/status/` },
-      { location: '/health', return: '200 ok\n', accessLog: 'off' },
-      { location: '/hdr/', return: '200 h\n', headers: { response: { set: { 'X-A': '$request_method $http_x_hostile' } } } },
+      { location: '/health', return: '200 "ok\n"', accessLog: 'off' },
+      { location: '/hdr/', proxy: `${backend.url}/status/`, headers: { response: { set: { 'X-A': '$request_method $http_x_hostile' } } } },
+      { location: '/', return: '200 "any\n"' },
     ];
     const site = (host: Host, format: string) => ({ hosts: host, tls: 'off', accessLog: { file: ghLog(host), format }, routes });
     gh = await startGatehouse(() => ({
@@ -114,9 +139,28 @@ describe('access logs and variables, differential against nginx 1.22 (integratio
           vars: VARS,
           varsjson: { format: VARS, escape: 'json' },
           varsnone: { format: VARS, escape: 'none' },
+          ids: IDS,
         },
       },
-      sites: [site('c.test', 'combined'), site('v.test', 'vars'), site('j.test', 'varsjson'), site('n.test', 'varsnone')],
+      sites: [
+        site('c.test', 'combined'),
+        site('v.test', 'vars'),
+        site('j.test', 'varsjson'),
+        site('n.test', 'varsnone'),
+        { hosts: 'e.test', tls: 'off', routes: [{ location: '/echo/', return: `200 "${ECHO}"` }] },
+        {
+          hosts: 'i.test',
+          tls: 'off',
+          accessLog: { file: ghLog('i.test'), format: 'ids' },
+          routes: [
+            {
+              location: '/id/',
+              proxy: `${backend.url}/`,
+              headers: { request: { set: { 'X-Id': '$request_id' } }, response: { set: { 'X-Req': '$request_id' } } },
+            },
+          ],
+        },
+      ],
     }));
   });
 
@@ -148,17 +192,134 @@ describe('access logs and variables, differential against nginx 1.22 (integratio
 
   const get = (host: string, target: string, extra = ''): string => `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n${extra}\r\n`;
 
-  it('probe', async () => {
-    for (const host of HOSTS) {
-      const r = await both(host, get(host, '/r/x?a=1&b=2', 'User-Agent: ua "q" \\ \xe9\t\xff\r\nReferer: http://ref/\xc3\xa9"\r\nCookie: c=v; d=e\r\n'));
-      console.log(host, '\nN ' + r.nginx + '\nG ' + r.gatehouse);
+  const b64 = (s: string): string => Buffer.from(s, 'latin1').toString('base64');
+  /** Hostile but parseable by both: quotes, backslashes, bytes above 0x7f, tabs inside values. */
+  const HOSTILE_UA = 'User-Agent: Mozilla/5.0 "evil\\" \xe9\xff\tx \x80\x9b[31m\r\n';
+  const HOSTILE_REF = 'Referer: http://ref.test/"\\x22 \xc3\xa9\r\n';
+  const HOSTILE_LINE = '/a"b\\c\'{x}<y>|`^?q="\\&a=%00%0d%0a';
+
+  describe("nginx's predefined combined format, byte for byte but the time", () => {
+    const cases: Array<[string, string]> = [
+      ['a GET of a return', get('c.test', '/')],
+      ['hostile User-Agent and Referer', get('c.test', '/r/x?a=1&b=2', HOSTILE_UA + HOSTILE_REF)],
+      ['a HEAD (no body bytes)', `HEAD /r/y HTTP/1.1\r\nHost: c.test\r\nConnection: close\r\n\r\n`],
+      ['a static file', get('c.test', '/www/a.txt')],
+      ['a 404 from return', get('c.test', '/nope/x')],
+      ['a proxied 204', get('c.test', '/p/204')],
+      ['a proxied chunked response (chunk framing counted)', get('c.test', '/p/201')],
+      ['an HTTP/1.0 request to a proxy (no chunks)', `GET /p/200 HTTP/1.0\r\nHost: c.test\r\n\r\n`],
+      ['a hostile request line', get('c.test', HOSTILE_LINE)],
+      ['Basic credentials: $remote_user', get('c.test', '/r/u', `Authorization: Basic ${b64('alice:secret')}\r\n`)],
+      ['a hostile user name', get('c.test', '/r/u', `Authorization: Basic ${b64('"ev\\il\x01\xe9:pw')}\r\n`)],
+      ['an absolute-form target', `GET http://c.test/r/abs?x=1 HTTP/1.1\r\nHost: c.test\r\nConnection: close\r\n\r\n`],
+      ['a POST with a body', `POST /r/post HTTP/1.1\r\nHost: c.test\r\nContent-Length: 5\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nhello`],
+      ['an empty Referer header', get('c.test', '/r/e', 'Referer:\r\n')],
+    ];
+    for (const [name, raw] of cases) it(name, async () => void (await same('c.test', raw)));
+  });
+
+  const varCases: Array<[string, (host: string) => string]> = [
+    ['args, cookies and hostile headers', (h) => get(h, '/r/x?a=1&b=2', HOSTILE_UA + HOSTILE_REF + 'Cookie: d=e; c=v"q\r\nX-Hostile: "\\x\tq\x80\r\n')],
+    ['no args, no headers', (h) => get(h, '/r/plain')],
+    ['a hostile request line', (h) => get(h, HOSTILE_LINE)],
+    ['a proxied response: $upstream_status, $upstream_addr, $upstream_http_*', (h) => get(h, '/p/203?a=%22')],
+    ['a response header from variables: $sent_http_*', (h) => get(h, '/hdr/200', 'X-Hostile: v\xe9"\r\n')],
+    ['a request body: $content_length, $content_type', (h) => `POST /r/b?a= HTTP/1.1\r\nHost: ${h}\r\nContent-Type: a/"b"\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc`],
+    ['$remote_user from Basic credentials', (h) => get(h, '/r/u', `Authorization: Basic ${b64('bob\\":x')}\r\n`)],
+  ];
+  for (const [host, escape] of [['v.test', 'default'], ['j.test', 'json'], ['n.test', 'none']] as const) {
+    describe(`a log_format of many variables, escape=${escape}`, () => {
+      for (const [name, raw] of varCases) it(name, async () => void (await same(host, raw(host))));
+    });
+  }
+
+  describe('access_log off per location', () => {
+    for (const host of ['c.test', 'v.test'] as const) {
+      it(`${host}: /health is not logged, the next request is`, async () => {
+        const nBefore = lineCount(nginxLog(host));
+        const gBefore = lineCount(ghLog(host));
+        const nginxAnswer = await send(nginxPort, Buffer.from(get(host, '/health')));
+        const ghAnswer = await send(gh.httpPort, Buffer.from(get(host, '/health')));
+        pairs++;
+        expect(nginxAnswer.toString()).to.match(/^HTTP\/1\.1 200/);
+        expect(ghAnswer.toString()).to.match(/^HTTP\/1\.1 200/);
+        const line = await same(host, get(host, '/r/after-health'));
+        expect(line).to.contain('/r/after-health');
+        expect(lineCount(nginxLog(host))).to.equal(nBefore + 1);
+        expect(lineCount(ghLog(host))).to.equal(gBefore + 1);
+      });
     }
-    for (const host of HOSTS) {
-      const r = await both(host, get(host, '/p/201?a=%22', 'X-Hostile: "\\x\t\x80\r\n'));
-      console.log(host, '\nN ' + r.nginx + '\nG ' + r.gatehouse);
-    }
-    const r = await both('c.test', get('c.test', '/a"b\\c\xe9?x'));
-    console.log('\nN ' + r.nginx + '\nG ' + r.gatehouse);
-    console.log(r.nginxResponse.toString('latin1'), r.ghResponse.toString('latin1'));
+  });
+
+  describe('variables echoed through return and response headers', () => {
+    /** The body of a response (after the blank line). */
+    const bodyOf = (response: Buffer): string => {
+      const text = response.toString('latin1');
+      return text.slice(text.indexOf('\r\n\r\n') + 4);
+    };
+    const echo = async (raw: string): Promise<{ nginx: string; gatehouse: string; nginxResponse: string; ghResponse: string }> => {
+      const bytes = Buffer.from(raw, 'latin1');
+      const n = await send(nginxPort, bytes);
+      const g = await send(gh.httpPort, bytes);
+      pairs++;
+      return { nginx: bodyOf(n), gatehouse: bodyOf(g), nginxResponse: n.toString('latin1'), ghResponse: g.toString('latin1') };
+    };
+
+    it('request variables in a return body are the same', async () => {
+      const r = await echo(get('e.test', '/echo/same?a=%41&b', `Cookie: c=1\r\nX-A: x"y\r\nAuthorization: Basic ${b64('u:p')}\r\n`));
+      expect(r.gatehouse).to.equal(r.nginx);
+    });
+    it('request variables of a POST with an absolute-form target', async () => {
+      const r = await echo(`POST http://e.test/echo/abs HTTP/1.1\r\nHost: e.test\r\nContent-Length: 2\r\nContent-Type: text/x\r\nConnection: close\r\n\r\nhi`);
+      expect(r.gatehouse).to.equal(r.nginx);
+    });
+    it('$request_id: 32 hex digits, new for every request, the same in the header and the log', async () => {
+      const first = await both('i.test', get('i.test', '/id/echo'));
+      const second = await both('i.test', get('i.test', '/id/echo'));
+      for (const r of [first, second]) {
+        for (const [line, response] of [[r.nginx, r.nginxResponse], [r.gatehouse, r.ghResponse]] as const) {
+          const id = line.split(' ')[0] as string;
+          expect(id).to.match(/^[0-9a-f]{32}$/);
+          expect(line.split(' ')[1]).to.equal(id);
+          expect(response.toString('latin1').toLowerCase()).to.contain(`\r\nx-req: ${id}\r\n`);
+          // The same id went to the upstream (the echo backend answers with what it saw).
+          expect(response.toString('latin1')).to.contain(`"x-id":"${id}"`);
+        }
+      }
+      expect(first.gatehouse.split(' ')[0]).to.not.equal(second.gatehouse.split(' ')[0]);
+    });
+    it('$msec, $time_iso8601, $pid, $connection, $request_time and $request_length have nginx\'s shapes', async () => {
+      const r = await both('i.test', get('i.test', '/id/status/200', 'X-Pad: 12345\r\n'));
+      const shape = /^[0-9a-f]{32} [0-9a-f]{32} (\d+) 1 (\d+\.\d{3}) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d) (\d+) (\d+\.\d{3}) (\d+) (\d+) 200$/;
+      const n = shape.exec(r.nginx);
+      const g = shape.exec(r.gatehouse);
+      expect(n, r.nginx).to.not.equal(null);
+      expect(g, r.gatehouse).to.not.equal(null);
+      // $request_length: the request line and header bytes, the same request on both.
+      expect(g?.[6]).to.equal(n?.[6]);
+      expect(Math.abs(Number(g?.[2]) - Date.now() / 1000)).to.be.below(10);
+    });
+    it('$connection_requests counts the requests of a keep-alive connection', async () => {
+      const two = `GET /id/status/200 HTTP/1.1\r\nHost: i.test\r\n\r\nGET /id/status/201 HTTP/1.1\r\nHost: i.test\r\nConnection: close\r\n\r\n`;
+      const nBefore = lineCount(nginxLog('i.test'));
+      const gBefore = lineCount(ghLog('i.test'));
+      await send(nginxPort, Buffer.from(two));
+      await send(gh.httpPort, Buffer.from(two));
+      pairs += 2;
+      await nextLine(nginxLog('i.test'), nBefore + 1);
+      await nextLine(ghLog('i.test'), gBefore + 1);
+      const field = (file: string, i: number): string[] =>
+        (fs.readFileSync(file, 'latin1').split('\n')[i] as string).split(' ');
+      for (const file of [nginxLog('i.test'), ghLog('i.test')]) {
+        const [a, b] = [field(file, file.includes('nginx') ? nBefore : gBefore), field(file, (file.includes('nginx') ? nBefore : gBefore) + 1)];
+        expect(a[3]).to.equal('1');
+        expect(b[3]).to.equal('2');
+        expect(a[2]).to.equal(b[2]);
+      }
+    });
+  });
+
+  after(() => {
+    console.log(`      ${pairs} request pairs`);
   });
 });
