@@ -1,0 +1,71 @@
+// issue 17: `log.formats`, `log.format` naming one, and `accessLog` on sites and routes: every name
+// checked at its FILE:LINE:COL with a hint for a misspelt one.
+import { expect } from 'chai';
+import { expectErrorAt, lines, valid } from './helpers.js';
+
+const base = (...rest: string[]): string[] => [
+  'listen: { http: 8080 }',
+  'log:',
+  '  formats:',
+  "    main: '$remote_addr [$time_local] \"$request\" $status'",
+  '    js: { format: \'{"ua":"$http_user_agent"}\', escape: json }',
+  ...rest,
+];
+const sites = (...site: string[]): string[] => ['sites:', '  - hosts: a.test', '    tls: off', ...site, '    routes:', '      - location: /', '        return: 204'];
+
+describe('log formats and accessLog (config)', () => {
+  it('reads formats, log.format by name, and accessLog: off, NAME, { file, format } on sites and routes', () => {
+    const c = valid(
+      lines(
+        ...base('  format: main'),
+        'sites:',
+        '  - hosts: a.test',
+        '    tls: off',
+        '    accessLog: { file: logs/a.log, format: js }',
+        '    routes:',
+        '      - { location: /health, return: 204, accessLog: off }',
+        '      - { location: /x, return: 204, accessLog: combined }',
+        '      - { location: /, return: 204 }',
+      ),
+      '/etc/gh/gatehouse.yaml',
+    );
+    expect(c.log.format).to.equal('main');
+    expect(c.log.formats).to.deep.equal({
+      main: { format: '$remote_addr [$time_local] "$request" $status', escape: 'default' },
+      js: { format: '{"ua":"$http_user_agent"}', escape: 'json' },
+    });
+    const site = c.sites[0];
+    expect(site?.accessLog).to.deep.equal({ file: '/etc/gh/logs/a.log', format: 'js' });
+    expect(site?.routes.map((r) => r.accessLog)).to.deep.equal(['off', { format: 'combined' }, undefined]);
+  });
+
+  it('an unknown log.format, with a hint', () => {
+    expectErrorAt([...base('  format: mian'), ...sites()], 'mian', 'unknown log format "mian" (did you mean "main"?)');
+  });
+
+  it('an unknown format in a site accessLog and in a route accessLog', () => {
+    expectErrorAt([...base(), ...sites('    accessLog: jss')], 'jss', 'unknown log format "jss" (did you mean "js"?)');
+    const ls = [...base(), 'sites:', '  - hosts: a.test', '    tls: off', '    routes:', '      - { location: /, return: 204, accessLog: { file: /tmp/x.log, format: comined } }'];
+    expectErrorAt(ls, 'comined', 'unknown log format "comined" (did you mean "combined"?)');
+  });
+
+  it('a name that is no format at all lists the formats', () => {
+    expectErrorAt([...base(), ...sites('    accessLog: zzzzzzzz')], 'zzzzzzzz', 'the formats are combined, json, main, js');
+  });
+
+  it('an unknown variable in a format, with a hint', () => {
+    const ls = ['listen: { http: 8080 }', 'log:', '  formats:', "    bad: '$remote_adr $status'", ...sites()];
+    expectErrorAt(ls, "'$remote_adr", 'unknown variable "$remote_adr" (did you mean "$remote_addr"?)');
+  });
+
+  it('a predefined name cannot be redefined; a line break is refused; escape must be default, json or none', () => {
+    expectErrorAt(['listen: { http: 8080 }', 'log:', '  formats:', "    combined: '$status'", ...sites()], 'combined', 'is predefined');
+    expectErrorAt(['listen: { http: 8080 }', 'log:', '  formats:', '    two: "$status\\n$uri"', ...sites()], '"$status', 'line break');
+    expectErrorAt(['listen: { http: 8080 }', 'log:', '  formats:', "    e: { format: '$status', escape: xml }", ...sites()], 'xml', 'must be default, json or none');
+  });
+
+  it('accessLog needs a file or a format; its file is a path, not stdout or off', () => {
+    expectErrorAt([...base(), ...sites('    accessLog: {}')], '{}', 'needs a file, a format or both');
+    expectErrorAt([...base(), ...sites('    accessLog: { file: stdout }')], 'stdout', 'must be a file path');
+  });
+});
