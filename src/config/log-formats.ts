@@ -38,10 +38,24 @@ export function logFormatsConfig(ctx: Ctx, raw: Record<string, RawLogFormat> | u
       ctx.error(templateAt, 'a log format cannot contain a line break (each request is one line)');
       continue;
     }
-    if (!checkTemplate(ctx, templateAt, format)) continue;
+    if (!checkFormat(ctx, templateAt, format)) continue;
     out[name] = { format, escape: long ? (value.escape ?? 'default') : 'default' };
   }
   return out;
+}
+
+/** checkTemplate, with the error at the unknown variable itself when the format is on one line. */
+function checkFormat(ctx: Ctx, at: Path, format: string): boolean {
+  const before = ctx.issues.length;
+  if (checkTemplate(ctx, at, format)) return true;
+  const issue = ctx.issues[before];
+  const name = issue && /unknown variable "\$([^"]+)"/.exec(issue.message)?.[1];
+  if (issue && name !== undefined) {
+    const braced = ctx.source.posWithin(at, `\${${name}}`);
+    const plain = ctx.source.posWithin(at, `$${name}`);
+    issue.pos = format.includes(`\${${name}}`) ? braced : plain;
+  }
+  return false;
 }
 
 /** A format name where one is expected: known, or an error with a hint. */

@@ -48,6 +48,17 @@ export class Source {
     return this.at(this.offset(path, false));
   }
 
+  /**
+   * issue 17: logs. Where `needle` is written in the value at `path` (a variable in a template), when
+   * the value is written as it reads; else where the value starts.
+   */
+  posWithin(path: Path, needle: string): SourcePos {
+    const start = this.offset(path, false);
+    const end = this.text.indexOf('\n', start) === -1 ? this.text.length : this.text.indexOf('\n', start);
+    const at = this.text.slice(start, end).indexOf(needle);
+    return this.at(at === -1 ? start : start + at);
+  }
+
   /** Where the key of the map entry at `path` starts (for unknown keys). */
   keyPos(path: Path): SourcePos {
     return this.at(this.offset(path, true));

@@ -54,8 +54,10 @@ describe('log formats and accessLog (config)', () => {
   });
 
   it('an unknown variable in a format, with a hint', () => {
-    const ls = ['listen: { http: 8080 }', 'log:', '  formats:', "    bad: '$remote_adr $status'", ...sites()];
-    expectErrorAt(ls, "'$remote_adr", 'unknown variable "$remote_adr" (did you mean "$remote_addr"?)');
+    const ls = ['listen: { http: 8080 }', 'log:', '  formats:', "    bad: '$status $remote_adr'", "    b2: { format: 'x=${remote_adr}' }", ...sites()];
+    // At the variable itself, not at the start of the value.
+    expectErrorAt(ls, '$remote_adr', 'unknown variable "$remote_adr" (did you mean "$remote_addr"?)');
+    expectErrorAt(ls, '${remote_adr}', 'unknown variable "$remote_adr"');
   });
 
   it('a predefined name cannot be redefined; a line break is refused; escape must be default, json or none', () => {
