@@ -121,7 +121,8 @@ describe('access logs and variables, differential against nginx 1.22 (integratio
     const site = (host: Host, format: string) => ({ hosts: host, tls: 'off', accessLog: { file: ghLog(host), format }, routes });
     return {
       log: {
-        access: 'off',
+        // Requests refused before a site is known (the parser's 400s), as nginx's default server logs them.
+        access: path.join(dir, 'gh-default.log'),
         formats: {
           vars: VARS,
           varsjson: { format: VARS, escape: 'json' },
@@ -230,6 +231,30 @@ describe('access logs and variables, differential against nginx 1.22 (integratio
       for (const [name, raw] of varCases) it(name, async () => void (await same(host, raw(host))));
     });
   }
+
+  describe("requests refused by the parser (400): logged as nginx's default server logs them", () => {
+    const refused: Array<[string, string]> = [
+      ['a header line without a colon', 'GET /x?a=1 HTTP/1.1\r\nBad Header\r\n\r\n'],
+      ['a space before the colon', 'GET /y HTTP/1.1\r\nHost : c.test\r\n\r\n'],
+      ['a NUL in a header value', 'GET /z HTTP/1.1\r\nX-A: a\x00b\r\n\r\n'],
+    ];
+    for (const [name, raw] of refused) {
+      it(name, async () => {
+        const nBefore = lineCount(nginxLog('c.test'));
+        const gBefore = lineCount(path.join(dir, 'gh-default.log'));
+        const bytes = Buffer.from(raw, 'latin1');
+        await send(nginxPort, bytes);
+        await send(ghPort, bytes);
+        pairs++;
+        const n = await nextLine(nginxLog('c.test'), nBefore);
+        const g = await nextLine(path.join(dir, 'gh-default.log'), gBefore);
+        // nginx answers with its HTML error page, gatehouse with an empty body: the size differs.
+        const size = (l: string): string => normal(l).replace(/" 400 \d+ "/, '" 400 SIZE "');
+        expect(size(g)).to.equal(size(n));
+        expect(g).to.match(/" 400 0 "/);
+      });
+    }
+  });
 
   describe('access_log off per location', () => {
     for (const host of ['c.test', 'v.test'] as const) {
