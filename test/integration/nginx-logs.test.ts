@@ -256,6 +256,25 @@ describe('access logs and variables, differential against nginx 1.22 (integratio
     }
   });
 
+  describe('log rotation: SIGUSR1 reopens the files (nginx -s reopen)', () => {
+    it('after the file is moved away, the next line goes to a new file at the same path', async () => {
+      for (const [file, proc] of [[nginxLog('c.test'), pair.nginx.proc], [ghLog('c.test'), pair.gh.peer.proc]] as const) {
+        fs.renameSync(file, `${file}.1`);
+        proc.kill('SIGUSR1');
+      }
+      // Both reopen asynchronously (nginx's master signals its worker): wait for the new files.
+      const deadline = Date.now() + 5000;
+      while (!(fs.existsSync(nginxLog('c.test')) && fs.existsSync(ghLog('c.test')))) {
+        if (Date.now() > deadline) throw new Error('a log file was not reopened');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const line = await same('c.test', get('c.test', '/r/rotated'));
+      expect(line).to.contain('/r/rotated');
+      expect(lineCount(ghLog('c.test'))).to.equal(1);
+      expect(lineCount(nginxLog('c.test'))).to.equal(1);
+    });
+  });
+
   describe('access_log off per location', () => {
     for (const host of ['c.test', 'v.test'] as const) {
       it(`${host}: /health is not logged, the next request is`, async () => {
