@@ -7,6 +7,9 @@ export type Template = ((v: VarSource) => string) & { readonly constant: boolean
 
 export type Getter = (v: VarSource) => string;
 
+/** $hostname, read once, as nginx reads it at start. */
+let hostname: string | undefined;
+
 const GETTERS: Record<string, Getter> = {
   host: (v) => v.host,
   remote_addr: (v) => v.remoteAddr,
@@ -47,7 +50,7 @@ const GETTERS: Record<string, Getter> = {
   ssl_session_reused: (v) => v.sslSessionReused ?? '',
   ssl_alpn_protocol: (v) => v.sslAlpnProtocol ?? '',
   ssl_client_verify: (v) => v.sslClientVerify ?? '',
-  hostname: () => os.hostname(),
+  hostname: () => (hostname ??= os.hostname()),
   pid: () => String(process.pid),
   time_local: () => timeLocal(),
   time_iso8601: () => timeIso8601(),

@@ -156,7 +156,12 @@ export class RequestVars implements VarSource {
   }
   sentHeader(name: string): string | undefined {
     const headers = this.base.sentHeaders;
-    return headers ? fieldText(headers[name]) : undefined;
+    if (!headers) return undefined;
+    const exact = headers[name];
+    if (exact !== undefined) return fieldText(exact);
+    // Handlers mostly write lower-case names, but a name is case-insensitive (RFC 9110 §5.1).
+    const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
+    return key === undefined ? undefined : fieldText(headers[key]);
   }
   get upstreamAddr(): string | undefined {
     return this.ctx.upstreamAddr;

@@ -116,8 +116,8 @@ describe('variables of the access log (issue 17)', () => {
   it('$sent_http_NAME: the response header as sent (a list joined with ", "), nothing before the head', () => {
     const { ex, t } = request();
     expect(t('$sent_http_content_type')).to.equal('');
-    ex.sentHeaders = { 'content-type': 'text/html', 'set-cookie': ['a=1', 'b=2'], 'content-length': 5 };
-    expect(t('$sent_http_content_type|$sent_http_set_cookie|$sent_http_content_length')).to.equal('text/html|a=1, b=2|5');
+    ex.sentHeaders = { 'content-type': 'text/html', 'set-cookie': ['a=1', 'b=2'], 'content-length': 5, 'X-Mixed': 'm' };
+    expect(t('$sent_http_content_type|$sent_http_set_cookie|$sent_http_content_length|$sent_http_x_mixed')).to.equal('text/html|a=1, b=2|5|m');
   });
 
   it('$upstream_addr, $upstream_status, $upstream_response_time, $upstream_header_time, $upstream_http_NAME', () => {
