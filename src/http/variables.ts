@@ -50,6 +50,13 @@ const GETTERS: Record<string, Getter> = {
   ssl_session_reused: (v) => v.sslSessionReused ?? '',
   ssl_alpn_protocol: (v) => v.sslAlpnProtocol ?? '',
   ssl_client_verify: (v) => v.sslClientVerify ?? '',
+  // gatehouse asks for no client certificate: these are what nginx gives without one (empty).
+  ssl_client_s_dn: () => '',
+  ssl_client_i_dn: () => '',
+  ssl_client_serial: () => '',
+  ssl_client_fingerprint: () => '',
+  ssl_client_cert: () => '',
+  ssl_client_escaped_cert: () => '',
   hostname: () => (hostname ??= os.hostname()),
   pid: () => String(process.pid),
   time_local: () => timeLocal(),
