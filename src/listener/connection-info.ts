@@ -34,7 +34,8 @@ class SocketConnectionInfo implements ConnectionInfo {
   }
 
   get cipher(): string | undefined {
-    return this.secure ? ((this.socket as TLSSocket).getCipher?.()?.standardName ?? undefined) : undefined;
+    // OpenSSL's name, as nginx's SSL_get_cipher_name gives (ECDHE-RSA-AES128-GCM-SHA256, TLS_AES_128_GCM_SHA256).
+    return this.secure ? ((this.socket as TLSSocket).getCipher?.()?.name ?? undefined) : undefined;
   }
 
   get sessionReused(): boolean {

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { curl } from '../helpers/curl.js';
 import { expectSame, startDifferential, type Differential } from '../helpers/differential.js';
 
 /** The variables both servers should agree on (no ports, times, pids or ids). */
@@ -128,6 +129,7 @@ describe('access logs and variables, differential against nginx 1.22 (integratio
           varsjson: { format: VARS, escape: 'json' },
           varsnone: { format: VARS, escape: 'none' },
           ids: IDS,
+          tls: '$ssl_protocol $ssl_cipher $ssl_server_name $ssl_session_reused $ssl_alpn_protocol $ssl_client_verify $ssl_client_s_dn $https $scheme "$request" $status $body_bytes_sent $upstream_cache_status',
         },
       },
       sites: [
@@ -136,6 +138,8 @@ describe('access logs and variables, differential against nginx 1.22 (integratio
         site('j.test', 'varsjson'),
         site('n.test', 'varsnone'),
         { hosts: 'e.test', tls: 'off', routes: [{ location: '/echo/', return: `200 "${ECHO}"` }] },
+        // gatehouse only (the harness compares plain HTTP): the TLS variables over a real handshake.
+        { hosts: 't.test', tls: 'internal', accessLog: { file: path.join(dir, 'gh-t.test.log'), format: 'tls' }, routes: [{ location: '/', return: '200 "tls\n"' }] },
         {
           hosts: 'i.test',
           tls: 'off',
@@ -272,6 +276,22 @@ describe('access logs and variables, differential against nginx 1.22 (integratio
       expect(line).to.contain('/r/rotated');
       expect(lineCount(ghLog('c.test'))).to.equal(1);
       expect(lineCount(nginxLog('c.test'))).to.equal(1);
+    });
+  });
+
+  describe('TLS variables (gatehouse over TLS; nginx\'s names and forms)', () => {
+    it('$ssl_protocol, $ssl_cipher (OpenSSL\'s name), $ssl_server_name, $ssl_alpn_protocol, $https over HTTP/2', async () => {
+      const file = path.join(dir, 'gh-t.test.log');
+      const r = await curl([...pair.gh.curlArgs('t.test', '/x?y=1'), '--http2', '--tlsv1.3']);
+      expect(r.status).to.equal(200);
+      const line = await nextLine(file, 0);
+      expect(line).to.match(/^TLSv1\.3 TLS_AES_(128|256)_GCM_SHA(256|384) t\.test \. h2 NONE - on https "GET \/x\?y=1 HTTP\/2\.0" 200 4 -$/);
+    });
+    it('an ECDHE cipher of TLS 1.2 by its OpenSSL name, over HTTP/1.1', async () => {
+      const file = path.join(dir, 'gh-t.test.log');
+      await curl([...pair.gh.curlArgs('t.test', '/y'), '--http1.1', '--tls-max', '1.2']);
+      const line = await nextLine(file, 1);
+      expect(line).to.match(/^TLSv1\.2 ECDHE-[A-Z0-9-]+ t\.test \. http\/1\.1 NONE - on https "GET \/y HTTP\/1\.1" 200 4 -$/);
     });
   });
 
