@@ -56,6 +56,8 @@ const seconds = (s: number | undefined): string | undefined => (s === undefined 
 export class RequestVars implements VarSource {
   proxyHost = '';
   captures?: string[];
+  /** The status a handler is about to send, for $status in its own text (nginx's headers_out.status). */
+  pendingStatus = 0;
   /** The listener's exchange, not a wrapper route middleware puts in ctx.ex: it holds what was sent. */
   private readonly base: Exchange;
   private readonly conn: ConnectionCount;
@@ -221,7 +223,7 @@ export class RequestVars implements VarSource {
     return `${ex.method} ${ex.rawTarget} ${ex.protocol}`;
   }
   get status(): string {
-    const status = this.base.status || (this.base.closed ? 499 : 0);
+    const status = this.base.status || this.pendingStatus || (this.base.closed ? 499 : 0);
     return String(status).padStart(3, '0');
   }
   /** What nginx counts: the body as it went on the wire, chunk framing included. */

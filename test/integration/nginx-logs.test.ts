@@ -98,6 +98,7 @@ describe('access logs and variables, differential against nginx 1.22 (integratio
         listen 127.0.0.1:${nginxPort};
         server_name e.test;
         location /echo/ { return 200 "${ECHO}"; }
+        location /st/ { return 201 "status=$status sent=$body_bytes_sent"; }
       }
       server {
         listen 127.0.0.1:${nginxPort};
@@ -137,7 +138,14 @@ describe('access logs and variables, differential against nginx 1.22 (integratio
         site('v.test', 'vars'),
         site('j.test', 'varsjson'),
         site('n.test', 'varsnone'),
-        { hosts: 'e.test', tls: 'off', routes: [{ location: '/echo/', return: `200 "${ECHO}"` }] },
+        {
+          hosts: 'e.test',
+          tls: 'off',
+          routes: [
+            { location: '/echo/', return: `200 "${ECHO}"` },
+            { location: '/st/', return: '201 "status=$status sent=$body_bytes_sent"' },
+          ],
+        },
         // gatehouse only (the harness compares plain HTTP): the TLS variables over a real handshake.
         { hosts: 't.test', tls: 'internal', accessLog: { file: path.join(dir, 'gh-t.test.log'), format: 'tls' }, routes: [{ location: '/', return: '200 "tls\n"' }] },
         {
@@ -326,6 +334,9 @@ describe('access logs and variables, differential against nginx 1.22 (integratio
     });
     it('request variables of a POST with an absolute-form target', async () => {
       await echo(`POST http://e.test/echo/abs HTTP/1.1\r\nHost: e.test\r\nContent-Length: 2\r\nContent-Type: text/x\r\nConnection: close\r\n\r\nhi`);
+    });
+    it('$status in the text of a return is its code ($body_bytes_sent still 0)', async () => {
+      await echo(get('e.test', '/st/x'));
     });
     it('request variables of an HTTP/1.0 request with empty args and a cookie list', async () => {
       await echo(`GET /echo/ten? HTTP/1.0\r\nHost: e.test\r\nCookie: a=1; c=two; c=3\r\n\r\n`);

@@ -67,6 +67,10 @@ describe('variables of the access log (issue 17)', () => {
     ex.headBytes = 100;
     ex.framingBytes = 9;
     expect(t('$status $body_bytes_sent $bytes_sent')).to.equal('204 19 119');
+    // A handler about to answer (return) makes $status its code, as nginx's headers_out.status.
+    const answering = request();
+    answering.vars.pendingStatus = 301;
+    expect(answering.t('$status')).to.equal('301');
     const left = request();
     left.ex.closed = true;
     expect(left.t('$status')).to.equal('499');
