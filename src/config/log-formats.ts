@@ -12,6 +12,9 @@ export const PREDEFINED_FORMATS: readonly string[] = ['combined', 'json'];
 
 const NAME = /^[A-Za-z0-9_-]+$/;
 
+/** Variables whose bytes a client chooses. */
+const CLIENT_BYTES = /\$\{?(?:(?:request|request_uri|uri|document_uri|args|query_string|remote_user|content_type)(?![A-Za-z0-9_])|http_|arg_|cookie_|sent_http_|upstream_http_)/;
+
 /** `log.formats`; also records the names known for `log.format` and `accessLog` (Ctx.logFormats). */
 export function logFormatsConfig(ctx: Ctx, raw: Record<string, RawLogFormat> | undefined): Record<string, LogFormatConfig> {
   const out: Record<string, LogFormatConfig> = {};
@@ -39,7 +42,12 @@ export function logFormatsConfig(ctx: Ctx, raw: Record<string, RawLogFormat> | u
       continue;
     }
     if (!checkFormat(ctx, templateAt, format)) continue;
-    out[name] = { format, escape: long ? (value.escape ?? 'default') : 'default' };
+    const escape = long ? (value.escape ?? 'default') : 'default';
+    // nginx allows it; a client's CR/LF would then start a forged line of its own choosing.
+    if (escape === 'none' && CLIENT_BYTES.test(format)) {
+      ctx.warn([...here, 'escape'], `log format "${name}" has escape: none and logs what clients send: a request can forge log lines (use default or json)`);
+    }
+    out[name] = { format, escape };
   }
   return out;
 }

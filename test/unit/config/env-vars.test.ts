@@ -55,6 +55,11 @@ describe('environment variables in config values', () => {
     expect(issues(quoted, { SITE_HOST: 'a.test', FAILS: '3' }).map((i) => i.message).join()).to.contain('maxFails');
   });
 
+  it('substitutes once: a value that itself holds ${OTHER} is kept as it is', () => {
+    const c = load(['storage: /srv/${DIR}', ...config('      - { location: /, return: 204 }')], { SITE_HOST: 'a.test', DIR: '${SECRET}', SECRET: 'x' });
+    expect(c.storage).to.equal('/srv/${SECRET}');
+  });
+
   it('does not substitute keys', () => {
     const ls = ['listen: { http: 8080 }', 'upstreams:', '  ${NAME}: { servers: http://127.0.0.1:9000 }', ...config('      - { location: /, proxy: app }').slice(1)];
     const found = issues(ls, { SITE_HOST: 'a.test', NAME: 'app' });

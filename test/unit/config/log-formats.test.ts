@@ -1,7 +1,8 @@
 // issue 17: `log.formats`, `log.format` naming one, and `accessLog` on sites and routes: every name
 // checked at its FILE:LINE:COL with a hint for a misspelt one.
 import { expect } from 'chai';
-import { expectErrorAt, lines, valid } from './helpers.js';
+import { parseConfig } from '../../../src/config/index.js';
+import { at, expectErrorAt, FILE, lines, valid } from './helpers.js';
 
 const base = (...rest: string[]): string[] => [
   'listen: { http: 8080 }',
@@ -64,6 +65,15 @@ describe('log formats and accessLog (config)', () => {
     expectErrorAt(['listen: { http: 8080 }', 'log:', '  formats:', "    combined: '$status'", ...sites()], 'combined', 'is predefined');
     expectErrorAt(['listen: { http: 8080 }', 'log:', '  formats:', '    two: "$status\\n$uri"', ...sites()], '"$status', 'line break');
     expectErrorAt(['listen: { http: 8080 }', 'log:', '  formats:', "    e: { format: '$status', escape: xml }", ...sites()], 'xml', 'must be default, json or none');
+  });
+
+  it('warns about escape: none over client bytes (log forging), not over server-made values', () => {
+    const ls = ['listen: { http: 8080 }', 'log:', '  formats:', "    raw: { format: '$request $status', escape: none }", "    ok: { format: '$status $request_time', escape: none }", ...sites()];
+    const { line, col } = at(ls, 'none');
+    const warnings = parseConfig(lines(...ls), FILE).warnings;
+    expect(warnings.map((w) => `${w.pos.line}:${w.pos.col} ${w.message}`)).to.deep.equal([
+      `${line}:${col} log format "raw" has escape: none and logs what clients send: a request can forge log lines (use default or json)`,
+    ]);
   });
 
   it('accessLog needs a file or a format; its file is a path, not stdout or off', () => {
