@@ -5,8 +5,10 @@ import path from 'node:path';
 import type { Path, Source } from './source.js';
 import type { ConfigIssue, SourcePos } from './types.js';
 
+/** Turns a path as a route sees it into where the value is written (config/inherit.ts). */
+export type PathMap = (at: Path) => Path;
+
 export class Ctx {
-  readonly issues: ConfigIssue[] = [];
   readonly dir: string;
   /** issue 17: logs. The log format names `log.format` and `accessLog` may use, once `log.formats` is read. */
   logFormats?: Set<string>;
@@ -14,9 +16,24 @@ export class Ctx {
   constructor(
     readonly source: Source,
     private readonly rejected: Path[],
+    private readonly map: PathMap = (at) => at,
+    readonly issues: ConfigIssue[] = [],
   ) {
     this.dir = path.dirname(source.file);
   }
+
+  /**
+   * The same context seen from a route that inherits values (config/inherit.ts): `map` sends a
+   * path under the route to the path where its parent wrote the value, so that checks, positions
+   * and errors of an inherited value are those of the line it is written on.
+   */
+  derive(map: PathMap): Ctx {
+    const derived = new Ctx(this.source, this.rejected, (at) => this.map(map(at)), this.issues);
+    // issue 17: logs. A route's accessLog names the formats of the whole config.
+    if (this.logFormats) derived.logFormats = this.logFormats;
+    return derived;
+  }
+
 
   get file(): string {
     return this.source.file;
@@ -31,7 +48,8 @@ export class Ctx {
   }
 
   pos(at: Path, where: 'value' | 'key' = 'value'): SourcePos {
-    return where === 'key' ? this.source.keyPos(at) : this.source.pos(at);
+    const real = this.map(at);
+    return where === 'key' ? this.source.keyPos(real) : this.source.pos(real);
   }
 
   get hasErrors(): boolean {
@@ -43,7 +61,8 @@ export class Ctx {
    * check trust the value's shape. Semantic errors are reported by each check itself.
    */
   clean(at: Path): boolean {
-    return !this.rejected.some((bad) => isPrefix(bad, at) || isPrefix(at, bad));
+    const real = this.map(at);
+    return !this.rejected.some((bad) => isPrefix(bad, real) || isPrefix(real, bad));
   }
 
   /**
@@ -51,7 +70,8 @@ export class Ctx {
    * for containers, whose items are then checked one by one with `clean`/`shaped`.
    */
   shaped(at: Path): boolean {
-    return !this.rejected.some((bad) => isPrefix(bad, at));
+    const real = this.map(at);
+    return !this.rejected.some((bad) => isPrefix(bad, real));
   }
 
   /** Runs `fn`; an Error it throws becomes an issue at `at` and the result is undefined. */

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseNative, type LoadedConfig } from './native.js';
+import { looksLikeNginx } from './nginx/detect.js';
 import { ConfigError } from './types.js';
 
 export type { LoadedConfig } from './native.js';
@@ -18,9 +19,13 @@ const nginxNotYet: ConfigReader = (_text, file) => {
 /**
  * Readers by file extension. `.conf` is nginx syntax (README "Commands"); the nginx adapter replaces this
  * entry with `registerConfigReader('.conf', ...)`. Any other extension is read as native: YAML is
- * a superset of JSON, so a file without `.yaml`/`.json` (e.g. /etc/gatehouse/config) still works.
+ * a superset of JSON, so a file without `.yaml`/`.json` (e.g. /etc/gatehouse/config) still works,
+ * unless its content is nginx syntax (Debian's sites-available/default, `*.vhost`): then the `.conf` reader.
  */
 const readers = new Map<string, ConfigReader>([['.conf', nginxNotYet]]);
+
+/** Extensions that always mean YAML/JSON, whatever the content. */
+const NATIVE_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 export function registerConfigReader(extension: string, reader: ConfigReader): void {
   readers.set(extension.toLowerCase(), reader);
@@ -28,7 +33,9 @@ export function registerConfigReader(extension: string, reader: ConfigReader): v
 
 export function parseConfig(text: string, file: string): LoadedConfig {
   const abs = path.resolve(file);
-  const reader = readers.get(path.extname(abs).toLowerCase()) ?? parseNative;
+  const ext = path.extname(abs).toLowerCase();
+  const nginxByContent = !NATIVE_EXTENSIONS.has(ext) && looksLikeNginx(text);
+  const reader = readers.get(ext) ?? (nginxByContent ? readers.get('.conf') : undefined) ?? parseNative;
   return reader(text, abs);
 }
 

@@ -4,7 +4,9 @@ import { parseLocation, type CompiledLocation } from './location-spec.js';
 import type { Ctx } from './context.js';
 import { accessLogConfig } from './log-formats.js';
 import { checkTemplate, headersConfig, list, parseReturn, rateLimitConfig } from './route-parts.js';
-import type { RawRoute } from './schema.js';
+import { aliasConfig, nestingProblem } from './nesting.js';
+import { inherit, type Parent } from './inherit.js';
+import type { RawRoute, RawSite } from './schema.js';
 import type { Path } from './source.js';
 import { didYouMean } from './suggest.js';
 import type { RouteConfig } from './types.js';
@@ -19,29 +21,31 @@ function locationKey(loc: CompiledLocation): string {
   return `${group} ${loc.value}`;
 }
 
-export function routesConfig(ctx: Ctx, site: Path, raw: RawRoute[] | undefined, upstreams: ReadonlySet<string>): RouteConfig[] {
-  if (raw === undefined || !ctx.shaped([...site, 'routes'])) return [];
-  const usable = (i: number): boolean => ctx.shaped([...site, 'routes', i]);
-  const locations = raw.map((r, i) => {
-    const at = [...site, 'routes', i, 'location'];
-    return usable(i) && ctx.clean(at) ? ctx.attempt(at, () => parseLocation(r.location)) : undefined;
-  });
-  const seen = new Map<string, number>();
-  locations.forEach((loc, i) => {
-    if (!loc) return;
-    const key = locationKey(loc);
-    const first = seen.get(key);
-    if (first === undefined) seen.set(key, i);
-    else {
-      const line = ctx.pos([...site, 'routes', first, 'location']).line;
-      ctx.error([...site, 'routes', i, 'location'], `duplicate location "${raw[i]?.location.trim()}" (first at line ${line})`);
-    }
-  });
-  const named = new Set(locations.filter((l) => l?.kind === 'named').map((l) => (l as CompiledLocation).value));
-  const routes: RouteConfig[] = [];
+/**
+ * A site's routes, and in each route its nested `routes:` (nginx's nested locations), each with
+ * the values it inherits from its parent (config/inherit.ts) filled in.
+ */
+export function routesConfig(ctx: Ctx, site: Path, rs: RawSite, upstreams: ReadonlySet<string>): RouteConfig[] {
+  const raw = rs.routes ?? [];
+  if (!ctx.shaped([...site, 'routes'])) return [];
+  const named = new Set<string>();
   raw.forEach((r, i) => {
-    if (usable(i)) routes.push(routeConfig(ctx, [...site, 'routes', i], r, locations[i], { upstreams, named }));
+    const loc = typeof r?.location === 'string' ? r.location.trim() : '';
+    if (loc.startsWith('@') && ctx.clean([...site, 'routes', i, 'location'])) named.add(loc.slice(1));
   });
+  const holder: Holder = { raw: rs as unknown as Record<string, unknown>, at: site };
+  const routes = levelConfig(ctx, holder, raw, { upstreams, named });
+  // nginx serves a request that no location matches with the server's own settings: with a
+  // site `root`, that is its files. The same here, as a `location: /` made of the site's values
+  // (it is exactly what a plain "/" prefix does: the fallback when no other location matches).
+  const catchAll = routes.some((r) => (r.locationSpec?.kind === 'prefix' || r.locationSpec?.kind === 'prefix-no-regex') && r.locationSpec.value === '/');
+  if (rs.root !== undefined && ctx.clean([...site, 'root']) && !catchAll) {
+    const at = [...site, 'routes', raw.length];
+    const implicit = inherit(holder, { location: '/' }, at);
+    const route = routeConfig(ctx.derive(implicit.map), at, { location: '/' }, implicit.raw as unknown as RawRoute, parseLocation('/'), { upstreams, named }, undefined);
+    route.implicit = true;
+    routes.push(route);
+  }
   return routes;
 }
 
@@ -51,15 +55,74 @@ interface RouteEnv {
   named: ReadonlySet<string>;
 }
 
-function routeConfig(ctx: Ctx, at: Path, raw: RawRoute, loc: CompiledLocation | undefined, env: RouteEnv): RouteConfig {
+/** What a list of routes needs of the route (or site) it is written in. */
+interface Holder extends Parent {
+  /** Absent for a site. */
+  route?: RouteConfig;
+}
+
+function levelConfig(ctx: Ctx, holder: Holder, raw: RawRoute[], env: RouteEnv): RouteConfig[] {
+  const list = [...holder.at, 'routes'];
+  const usable = (i: number): boolean => ctx.shaped([...list, i]);
+  const locations = raw.map((r, i) => {
+    const at = [...list, i, 'location'];
+    if (!usable(i) || !ctx.clean(at)) return undefined;
+    const loc = ctx.attempt(at, () => parseLocation(r.location));
+    if (!loc || !holder.route?.locationSpec) return loc;
+    const problem = nestingProblem(holder.route.locationSpec, holder.route.location, loc, r.location.trim());
+    if (problem) ctx.error(at, problem);
+    return problem ? undefined : loc;
+  });
+  const seen = new Map<string, number>();
+  locations.forEach((loc, i) => {
+    if (!loc) return;
+    const key = locationKey(loc);
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, i);
+    else {
+      const line = ctx.pos([...list, first, 'location']).line;
+      ctx.error([...list, i, 'location'], `duplicate location "${raw[i]?.location.trim()}" (first at line ${line})`);
+    }
+  });
+  const routes: RouteConfig[] = [];
+  raw.forEach((r, i) => {
+    if (!usable(i)) return;
+    const at = [...list, i];
+    const inherited = inherit(holder, r as unknown as Record<string, unknown>, at);
+    const rctx = ctx.derive(inherited.map);
+    const route = routeConfig(rctx, at, r, inherited.raw as unknown as RawRoute, locations[i], env, holder.route);
+    if (r.routes !== undefined && ctx.shaped([...at, 'routes'])) {
+      route.routes = levelConfig(rctx, { raw: inherited.raw, at, route }, r.routes, env);
+    }
+    routes.push(route);
+  });
+  return routes;
+}
+
+/**
+ * `own` is the route as written, `raw` the same with the inherited values filled in. What a route
+ * does (proxy, root, alias, return) is read from `own`: a site's root inherited by a `return`
+ * route is no conflict.
+ */
+function routeConfig(
+  ctx: Ctx,
+  at: Path,
+  own: RawRoute,
+  raw: RawRoute,
+  loc: CompiledLocation | undefined,
+  env: RouteEnv,
+  parent: RouteConfig | undefined,
+): RouteConfig {
   const route: RouteConfig = { location: String(raw.location ?? '').trim(), index: ['index.html'], pos: ctx.pos(at) };
   const ok = (key: string): boolean => (raw as unknown as Record<string, unknown>)[key] !== undefined && ctx.clean([...at, key]);
 
-  const does = (['proxy', 'root', 'return'] as const).filter((k) => raw[k] !== undefined);
+  const does = (['proxy', 'root', 'alias', 'return'] as const).filter((k) => own[k] !== undefined);
+  const files = raw.root !== undefined || raw.alias !== undefined;
   // A route with an unknown key (`proxi:`) is already reported; "needs one of" would say it twice.
-  if (does.length === 0 && ctx.clean(at)) {
+  // A route that only holds nested routes, or that serves files from an inherited root, does something.
+  if (does.length === 0 && !files && own.routes === undefined && ctx.clean(at)) {
     ctx.error(at, `route "${route.location}" needs one of proxy, root or return`);
-  } else if (raw.return !== undefined && does.length > 1) {
+  } else if (own.return !== undefined && does.length > 1) {
     const other = does.filter((k) => k !== 'return').join(' and ');
     ctx.error([...at, 'return'], `a route does one of proxy, root or return; this one also has ${other}`);
   }
@@ -73,10 +136,18 @@ function routeConfig(ctx: Ctx, at: Path, raw: RawRoute, loc: CompiledLocation | 
     }
   }
   if (ok('root')) route.root = ctx.resolve(raw.root as string);
+  // issue 17: nest
+  if (own.alias !== undefined) {
+    const alias = aliasConfig(ctx, at, own, loc);
+    if (alias) route.alias = alias;
+  } else if (raw.alias !== undefined && parent?.alias) {
+    route.alias = parent.alias;
+  }
+  if (own.internal !== undefined && ctx.clean([...at, 'internal'])) route.internal = own.internal;
   if (ok('index')) route.index = list(raw.index);
   if (ok('tryFiles')) route.tryFiles = tryFiles(ctx, at, raw, env.named);
   if (ok('symlinks')) {
-    if (raw.root === undefined) ctx.error([...at, 'symlinks'], 'symlinks applies to static files; this route has no root');
+    if (!files) ctx.error([...at, 'symlinks'], 'symlinks applies to static files; this route has no root');
     else route.symlinks = raw.symlinks as RouteConfig['symlinks'];
   }
   if (ok('return')) {
@@ -140,7 +211,7 @@ function proxyValue(ctx: Ctx, at: Path, value: string, loc: CompiledLocation | u
 function tryFiles(ctx: Ctx, at: Path, raw: RawRoute, named: ReadonlySet<string>): string[] {
   const items = raw.tryFiles as string[];
   const where = [...at, 'tryFiles'];
-  if (raw.root === undefined) ctx.error(where, 'tryFiles needs root (the folder the files are looked up in)');
+  if (raw.root === undefined && raw.alias === undefined) ctx.error(where, 'tryFiles needs root (the folder the files are looked up in)');
   items.forEach((item, i) => {
     const p = [...where, i];
     if (i < items.length - 1) {
@@ -152,6 +223,7 @@ function tryFiles(ctx: Ctx, at: Path, raw: RawRoute, named: ReadonlySet<string>)
       const n = Number(code[1]);
       if (n < 100 || n > 599) ctx.error(p, `tryFiles fallback "${item}" is not an HTTP status (100-599)`);
     } else if (item.startsWith('@')) {
+      // Named locations are site-level only (nginx: "named location can be on server level only").
       const name = item.slice(1);
       if (!named.has(name)) {
         ctx.error(p, `tryFiles falls back to "${item}", but this site has no "location: ${item}"${didYouMean(name, named)}`);

@@ -77,8 +77,20 @@ const route = {
     },
     // issue 17: logs
     accessLog,
+    // issue 17: nest (alias, internal; nested `routes` are added by nestedRoutes below)
+    alias: text,
+    internal: bool,
   },
 };
+
+// issue 17: nest. nginx nests locations to any depth; a schema of plain constants (see the top of
+// this file) cannot refer to itself, so the levels are unrolled: MAX_NESTING levels of `routes:`
+// inside a route are accepted, one more is an unknown key.
+export const MAX_NESTING = 6;
+function nestedRoutes(depth: number): object {
+  const items = depth === 0 ? route : { ...route, properties: { ...route.properties, routes: nestedRoutes(depth - 1) } };
+  return { type: 'array', items };
+}
 
 const site = {
   type: 'object',
@@ -111,7 +123,10 @@ const site = {
     compressAuthenticated: bool,
     // issue 17: logs
     accessLog,
-    routes: { type: 'array', items: route },
+    routes: nestedRoutes(MAX_NESTING),
+    // issue 17: nest (site-level defaults, inherited by the routes: config/inherit.ts)
+    root: text,
+    index: { ...textList, minItems: 1 },
   },
 };
 
@@ -260,6 +275,10 @@ export interface RawRoute {
   upgrade?: 'off' | string[];
   tunnelIdle?: string | number;
   accessLog?: RawAccessLog;
+  // issue 17: nest
+  alias?: string;
+  internal?: boolean;
+  routes?: RawRoute[];
 }
 
 export type RawAccessLog = string | { file?: string; format?: string };
@@ -280,6 +299,9 @@ export interface RawSite {
   compressAuthenticated?: boolean;
   accessLog?: RawAccessLog;
   routes?: RawRoute[];
+  // issue 17: nest
+  root?: string;
+  index?: RawText;
 }
 
 export type RawServer = string | { url: string; weight?: number; backup?: boolean };

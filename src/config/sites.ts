@@ -4,7 +4,7 @@ import { clientTimeouts } from './client.js';
 import type { Ctx } from './context.js';
 import { isLocalHost, parseHost, type ParsedHost } from './hosts.js';
 import { accessLogConfig } from './log-formats.js';
-import { headersConfig, rateLimitConfig } from './route-parts.js';
+import { headersConfig, list, rateLimitConfig } from './route-parts.js';
 import { routesConfig } from './routes.js';
 import type { RawSite } from './schema.js';
 import type { Path } from './source.js';
@@ -97,7 +97,7 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
     compressAuthenticated: ok('compressAuthenticated') ? (rs.compressAuthenticated as boolean) : false,
     timeouts: clientTimeouts(ctx, [...at, 'timeouts'], rs.timeouts, defaults.timeouts),
     underscoresInHeaders: ok('underscoresInHeaders') ? (rs.underscoresInHeaders as boolean) : defaults.underscoresInHeaders,
-    routes: routesConfig(ctx, at, rs.routes, upstreams),
+    routes: routesConfig(ctx, at, rs, upstreams),
     pos: ctx.pos(at),
   };
   if (ok('hsts')) site.hstsMs = parseDuration(rs.hsts as string | number);
@@ -108,6 +108,9 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
   if (ok('maxBody')) site.maxBody = parseSize(rs.maxBody as string | number);
   const accessLog = accessLogConfig(ctx, [...at, 'accessLog'], rs.accessLog);
   if (accessLog) site.accessLog = accessLog;
+  // issue 17: nest (the routes inherit these through config/inherit.ts; kept here for status and checks)
+  if (ok('root')) site.root = ctx.resolve(rs.root as string);
+  if (ok('index')) site.index = list(rs.index);
   return site;
 }
 

@@ -172,7 +172,26 @@ export interface RouteConfig {
   tunnelIdleMs?: number;
   /** issue 17: logs. Replaces the site's. */
   accessLog?: AccessLogSetting;
+  // issue 17: nest
+  /** nginx `alias`: the folder the location's part of the path is replaced with (own or inherited). */
+  alias?: AliasConfig;
+  /** nginx `internal`: only internal redirects (tryFiles, errorPages, rewrite `last`) reach it; others get 404. */
+  internal?: boolean;
+  /** Nested locations, searched nginx's way once this one matches (router/site-locations.ts). */
+  routes?: RouteConfig[];
+  /** The `location: /` a site with `root` and no "/" route serves its files with (config/routes.ts). */
+  implicit?: boolean;
   pos?: SourcePos;
+}
+
+/**
+ * `alias` as nginx keeps it: the path (absolute, a trailing slash kept; it may hold variables in
+ * a regex location) and the location that declared it, whose prefix is the part of the path
+ * replaced (a nested route inherits both: nginx's clcf->alias is the declaring location's length).
+ */
+export interface AliasConfig {
+  path: string;
+  location: CompiledLocation;
 }
 
 export interface SiteConfig {
@@ -195,6 +214,9 @@ export interface SiteConfig {
   underscoresInHeaders: boolean;
   /** issue 17: logs. Unset: log.access in log.format. */
   accessLog?: AccessLogSetting;
+  // issue 17: nest (site-level defaults; the routes hold the inherited values already)
+  root?: string;
+  index?: string[];
   routes: RouteConfig[];
   pos?: SourcePos;
 }

@@ -1,7 +1,8 @@
 // `upstreams:`: named groups of servers with balancing, health and timeouts. The defaults follow
 // nginx's upstream module (max_fails=1, fail_timeout=10s, weight=1) where it has one.
 import type { Ctx } from './context.js';
-import type { RawServer, RawUpstream } from './schema.js';
+import { allRoutes } from './nesting.js';
+import type { RawRoute, RawServer, RawUpstream } from './schema.js';
 import type { Path } from './source.js';
 import type { UpstreamConfig, UpstreamServerConfig } from './types.js';
 import { CGI_SCHEMES, parseServerUrl, serverScheme } from './upstream-url.js';
@@ -72,22 +73,22 @@ function upstreamConfig(ctx: Ctx, at: Path, name: string, ru: RawUpstream): Upst
  */
 export function checkRouteUpstreamSchemes(ctx: Ctx, rawSites: unknown, upstreams: Record<string, UpstreamConfig>): void {
   if (!Array.isArray(rawSites)) return;
-  rawSites.forEach((site: { routes?: unknown } | undefined, i) => {
+  rawSites.forEach((site: { routes?: RawRoute[] } | undefined, i) => {
     if (!site || !Array.isArray(site.routes)) return;
-    site.routes.forEach((route: { proxy?: unknown } | undefined, j) => {
-      const proxy = route?.proxy;
-      if (typeof proxy !== 'string') return;
+    for (const { route, at } of allRoutes(site.routes, ['sites', i])) {
+      const proxy: unknown = route.proxy;
+      if (typeof proxy !== 'string') continue;
       const m = /^([a-z0-9]+):\/\/([A-Za-z0-9_.-]+)(?:[/?#]|$)/i.exec(proxy.trim());
       const up = m ? upstreams[m[2] ?? ''] : undefined;
       const want = up ? upstreamScheme(up) : undefined;
       const have = (m?.[1] ?? '').toLowerCase();
-      if (!up || want === undefined || want === have) return;
+      if (!up || want === undefined || want === have) continue;
       const cgi = CGI_SCHEMES.has(want) || CGI_SCHEMES.has(have);
       // http/https/h2c/h2 towards HTTP servers is the route's choice only when both are HTTP-style;
       // any pairing with a CGI protocol is a mismatch.
-      if (!cgi) return;
-      ctx.error(['sites', i, 'routes', j, 'proxy'], `upstream "${up.name}" has ${want}:// servers; write proxy: ${up.name} or ${want}://${up.name}`);
-    });
+      if (!cgi) continue;
+      ctx.error([...at, 'proxy'], `upstream "${up.name}" has ${want}:// servers; write proxy: ${up.name} or ${want}://${up.name}`);
+    }
   });
 }
 

@@ -8,6 +8,9 @@ import { upstreamScheme } from './upstreams.js';
 import type { RawConfig } from './schema.js';
 import type { Path } from './source.js';
 import type { Config, RouteConfig, SiteConfig } from './types.js';
+import { allRoutes } from './nesting.js';
+import { inherit, SECURITY_HEADERS, type Parent } from './inherit.js';
+import type { RawRoute, RawSite } from './schema.js';
 
 export function lint(ctx: Ctx, config: Config, raw: RawConfig): void {
   trustEveryone(ctx, config, raw);
@@ -35,7 +38,7 @@ function unusedUpstreams(ctx: Ctx, config: Config): void {
   const names = new Set(Object.keys(config.upstreams));
   const used = new Set<string>();
   for (const site of config.sites) {
-    for (const route of site.routes) {
+    for (const { route } of allRoutes(site.routes, [])) {
       const name = route.proxy !== undefined ? (route.proxyTarget ?? parseProxyTarget(route.proxy, names)).upstream : undefined;
       if (name !== undefined) used.add(name);
     }
@@ -56,9 +59,12 @@ function lintSite(ctx: Ctx, config: Config, site: SiteConfig, raw: RawConfig, at
   if (site.tls.kind !== 'off' && config.listen.https.length === 0) {
     ctx.warn(rs?.tls !== undefined ? [...at, 'tls'] : at, `site uses TLS (${site.tls.kind}) but there is no listen.https; it is only reachable over plain HTTP`);
   }
-  site.routes.forEach((route, j) => {
-    if (unguardedFastcgi(config, route)) ctx.warn([...at, 'routes', j], fastcgiMessage(route));
-  });
+  for (const { route, at: rat } of allRoutes(site.routes, at)) {
+    if (unguardedFastcgi(config, route)) ctx.warn(rat, fastcgiMessage(route));
+    // issue 17: nest
+    if (offBySlash(route)) ctx.warn([...rat, 'alias'], offBySlashMessage(route));
+  }
+  droppedSecurityHeaders(ctx, rs, at);
   if (!site.routes.some(catchAll)) {
     ctx.warn(rs?.routes !== undefined ? [...at, 'routes'] : at, 'no route matches every path (like "location: /"); other requests will get 404');
   }
@@ -108,4 +114,64 @@ function acmeChallenges(ctx: Ctx, config: Config): void {
   if (!http && !alpn) {
     ctx.warn(['acme'], 'no ACME challenge can be answered: http-01 needs listen.http, tls-alpn-01 needs listen.https');
   }
+}
+
+/**
+ * nginx's "off-by-slash": `location /x` with `alias /dir/` maps `/x../secret` to /dir/../secret,
+ * outside the alias. gatehouse refuses such paths (handler/static-alias.ts) but the config means
+ * something else than it says.
+ */
+function offBySlash(route: RouteConfig): boolean {
+  const alias = route.alias;
+  if (!alias || alias.location !== route.locationSpec) return false;
+  const loc = alias.location;
+  return (loc.kind === 'prefix' || loc.kind === 'prefix-no-regex') && !loc.value.endsWith('/') && alias.path.endsWith('/');
+}
+
+function offBySlashMessage(route: RouteConfig): string {
+  const loc = route.locationSpec?.value ?? route.location;
+  return `location "${route.location}" has no trailing slash but its alias "${route.alias?.path}" has one: nginx would serve ` +
+    `${loc}../NAME from the folder above the alias (gatehouse answers 404 to such paths); write location: ${loc}/`;
+}
+
+type RawNode = Record<string, unknown>;
+
+/** The header names a raw `headers.response` part sets or adds (every map in it but `remove`). */
+function responseNames(part: unknown): Set<string> {
+  const names = new Set<string>();
+  if (part === null || typeof part !== 'object') return names;
+  for (const [key, value] of Object.entries(part as RawNode)) {
+    if (key === 'remove' || value === null || typeof value !== 'object' || Array.isArray(value)) continue;
+    for (const name of Object.keys(value as RawNode)) names.add(name.toLowerCase());
+  }
+  return names;
+}
+
+/**
+ * A route with its own `headers.response` replaces its parent's whole list (nginx's add_header
+ * rule, config/inherit.ts): a Strict-Transport-Security or Content-Security-Policy written on the
+ * site is silently gone from that route's answers.
+ */
+function droppedSecurityHeaders(ctx: Ctx, rs: RawSite | undefined, at: Path): void {
+  if (!rs) return;
+  const walk = (parent: Parent, routes: RawRoute[] | undefined): void => {
+    if (!Array.isArray(routes)) return;
+    routes.forEach((r, i) => {
+      if (r === null || typeof r !== 'object') return;
+      const rat = [...parent.at, 'routes', i];
+      const own = r.headers?.response;
+      if (own !== undefined) {
+        const had = responseNames((parent.raw.headers as RawNode | undefined)?.response);
+        const has = responseNames(own);
+        const lost = SECURITY_HEADERS.filter((h) => had.has(h.toLowerCase()) && !has.has(h.toLowerCase()));
+        if (lost.length > 0) {
+          const whose = parent.at.length === 2 ? 'site' : 'parent route';
+          ctx.warn([...rat, 'headers', 'response'], `this route's own response headers replace the ${whose}'s (as nginx's add_header does), ` +
+            `so ${lost.join(', ')} ${lost.length > 1 ? 'are' : 'is'} not sent here; repeat ${lost.length > 1 ? 'them' : 'it'} in this list`);
+        }
+      }
+      walk({ raw: inherit(parent, r as unknown as RawNode, rat).raw, at: rat }, r.routes);
+    });
+  };
+  walk({ raw: rs as unknown as RawNode, at }, rs.routes);
 }

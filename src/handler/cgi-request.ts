@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { DEFAULT_BODY_BUFFER } from '../config/client.js';
-import type { BodyBufferConfig, RouteConfig } from '../config/types.js';
+import type { AliasConfig, BodyBufferConfig, RouteConfig } from '../config/types.js';
 import { applyHeaderOps, type CompiledHeaderOps } from '../http/header-ops.js';
 import { originForm } from '../http/normalize.js';
 import { fastcgiScript } from '../http/fastcgi-path.js';
@@ -21,6 +21,8 @@ import { VERSION } from '../version.js';
 export interface CgiRoute {
   scheme: string;
   root: string | undefined;
+  /** The route's `alias` (own or inherited): SCRIPT_FILENAME is then nginx's $request_filename. */
+  alias: AliasConfig | undefined;
   /** FastCGI only: nginx's fastcgi_index. */
   index: string | undefined;
   splitPathInfo: boolean;
@@ -61,9 +63,10 @@ export function compileCgiRoute(
   const route: CgiRoute = {
     scheme,
     root: rc.root,
+    alias: rc.alias,
     index: fastcgi ? (defaultIndex ? 'index.php' : rc.index[0]) : undefined,
     splitPathInfo: fastcgi,
-    missingScriptStatus: fastcgi && checks && rc.root !== undefined ? Number(fallback[1]) : undefined,
+    missingScriptStatus: fastcgi && checks && (rc.root !== undefined || rc.alias !== undefined) ? Number(fallback[1]) : undefined,
     ops,
     buffer: bodyOptions(buffer, rc.requestBuffering ?? true),
   };
@@ -75,11 +78,44 @@ export function scriptName(path: string, route: CgiRoute): string {
   return fastcgiScript(path, route.splitPathInfo, route.index).scriptName;
 }
 
-/** Answers `missingScriptStatus` and returns false when the script is not a regular file. */
+/** A `..` or `.` segment: what nginx's byte pasting of an alias would turn into a climb. */
+const DOT_SEGMENT = /(^|\/)\.\.?(\/|$)/;
+
+/**
+ * The script file php-fpm is asked to run: root + script name, or under an alias nginx's
+ * $request_filename (the alias in place of the location's name; in a regex location the alias
+ * with its captures). Undefined when an alias would give a name with a `..` segment: nginx's
+ * off-by-slash (`location /php` + `alias /srv/php/`, `/php../x.php`) is not passed on.
+ */
+export function scriptFilename(ctx: RequestContext, route: CgiRoute): string | undefined {
+  const alias = route.alias;
+  if (!alias) {
+    const root = (route.root ?? '').endsWith('/') ? (route.root ?? '').slice(0, -1) : (route.root ?? '');
+    return root + scriptName(ctx.path, route);
+  }
+  const loc = alias.location;
+  let file: string;
+  if (loc.kind === 'regex' || loc.kind === 'regex-ci') file = ctx.vars.requestFilename;
+  else {
+    const script = scriptName(ctx.path, route);
+    const rest = script.startsWith(loc.value) ? script.slice(loc.value.length) : script;
+    if (DOT_SEGMENT.test((alias.path.endsWith('/') ? '/' : '') + rest)) return undefined;
+    file = alias.path + rest;
+  }
+  return DOT_SEGMENT.test(file) ? undefined : file;
+}
+
+/**
+ * Answers `missingScriptStatus` (404 for an alias name that would climb) and returns false when
+ * the script is not a regular file.
+ */
 export async function scriptExists(ctx: RequestContext, route: CgiRoute): Promise<boolean> {
-  if (route.missingScriptStatus === undefined || route.root === undefined) return true;
-  const root = route.root.endsWith('/') ? route.root.slice(0, -1) : route.root;
-  const file = root + scriptName(ctx.path, route);
+  const file = route.alias || route.root !== undefined ? scriptFilename(ctx, route) : undefined;
+  if (route.alias && file === undefined) {
+    sendStatus(ctx, route.missingScriptStatus ?? 404);
+    return false;
+  }
+  if (route.missingScriptStatus === undefined || file === undefined) return true;
   const ok = await stat(file).then(
     (s) => s.isFile(),
     () => false,
@@ -111,7 +147,8 @@ export function cgiRequest(ctx: RequestContext, route: CgiRoute): CgiUpstreamOpt
       ...(ex.authority !== undefined ? { authority: ex.authority } : {}),
       headers: requestHeaders(ctx, raw ? headerPairs(raw) : headerPairs(ex.headers), route.ops),
     },
-    ...(route.root !== undefined ? { root: route.root } : {}),
+    ...(route.alias ? { root: ctx.vars.documentRoot, scriptFilename: scriptFilename(ctx, route) ?? '' } : {}),
+    ...(!route.alias && route.root !== undefined ? { root: route.root } : {}),
     ...(route.index !== undefined ? { index: route.index } : {}),
     splitPathInfo: route.splitPathInfo,
     version: VERSION,

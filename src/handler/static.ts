@@ -11,12 +11,15 @@ import type { RequestContext } from '../request/context.js';
 import { sendRedirect, sendStatus } from '../http/respond.js';
 import { evaluatePreconditions, ifRangeHolds } from './static-conditional.js';
 import { chooseEncoding } from './static-encoding.js';
+import type { DocumentMap } from './static-alias.js';
 import type { Lookup, StaticFile, StaticFiles } from './static-files.js';
 import { parseRange } from './static-range.js';
 import { sendMultipart, sendRange, sendWhole } from './static-send.js';
 
 export interface StaticRuntime {
   files: StaticFiles;
+  /** How URIs name files when not simply under `files`' root (`alias`, static-alias.ts). */
+  doc?: DocumentMap;
   index: string[];
   hsts: string | undefined;
 }
@@ -27,27 +30,34 @@ export function handleStatic(ctx: RequestContext, rt: StaticRuntime): void | Pro
     sendStatus(ctx, 405, { allow: 'GET, HEAD' });
     return;
   }
-  const r = rt.files.lookup(ctx.path);
-  if (r instanceof Promise) return r.then((found) => serve(ctx, rt, found));
-  return serve(ctx, rt, r);
+  const rel = rt.doc ? rt.doc.file(ctx) : ctx.path;
+  if (rel === undefined) {
+    sendStatus(ctx, 404);
+    return;
+  }
+  const r = rt.files.lookup(rel);
+  if (r instanceof Promise) return r.then((found) => serve(ctx, rt, found, rel));
+  return serve(ctx, rt, r, rel);
 }
 
-function serve(ctx: RequestContext, rt: StaticRuntime, found: Lookup): void | Promise<void> {
+function serve(ctx: RequestContext, rt: StaticRuntime, found: Lookup, rel: string): void | Promise<void> {
   if (ctx.ex.closed) return;
   if (found.kind === 'error') sendStatus(ctx, found.status);
   else if (found.kind === 'file') sendFile(ctx, rt, found);
   else if (!ctx.path.endsWith('/')) sendRedirect(ctx, 301, `${escapeUriPath(ctx.path)}/${ctx.args ? `?${ctx.args}` : ''}`);
-  else return serveIndex(ctx, rt);
+  else return serveIndex(ctx, rt, rel);
 }
 
 /**
  * nginx's index module: the first index name that is a file becomes an internal redirect, so a
  * `~ \.php$` location gets `/dir/index.php`; with none, 403 (nginx without autoindex).
  */
-async function serveIndex(ctx: RequestContext, rt: StaticRuntime): Promise<void> {
+async function serveIndex(ctx: RequestContext, rt: StaticRuntime, dir: string): Promise<void> {
   for (const name of rt.index) {
+    // ngx_http_index_module: the file is looked up beside the directory's file name (under the
+    // alias too), the redirect goes to the URI plus the name.
     const uri = ctx.path + name;
-    const r = rt.files.lookup(uri);
+    const r = rt.files.lookup(dir + name);
     const found = r instanceof Promise ? await r : r;
     if (found.kind === 'file') {
       ctx.env.internalRedirect(ctx, uri);

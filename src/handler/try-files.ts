@@ -7,18 +7,13 @@
 import { compileTemplate, type Template } from '../http/variables.js';
 import type { RouteHandler } from '../request/context.js';
 import { sendStatus } from '../http/respond.js';
-import type { Lookup } from './static-files.js';
+import type { DocumentMap } from './static-alias.js';
 
 type Fallback = { kind: 'status'; status: number } | { kind: 'uri'; uri: Template } | { kind: 'named'; name: string };
 
 export interface TryFiles {
   items: Template[];
   fallback: Fallback;
-}
-
-/** Anything that can look a path up under the route's root. */
-export interface FileLookup {
-  lookup(rel: string): Lookup | Promise<Lookup>;
 }
 
 /** The config is validated already (src/config/routes.ts): at least one item, then a fallback. */
@@ -33,18 +28,22 @@ export function compileTryFiles(list: readonly string[]): TryFiles {
   return { items: list.slice(0, -1).map((item) => compileTemplate(item)), fallback };
 }
 
-export function withTryFiles(tf: TryFiles, files: FileLookup, handler: RouteHandler): RouteHandler {
+/** `doc` says which file an item names: under the root, or under the alias (static-alias.ts). */
+export function withTryFiles(tf: TryFiles, doc: DocumentMap, handler: RouteHandler): RouteHandler {
   return async (ctx) => {
     for (const item of tf.items) {
       let uri = item(ctx.vars);
       if (uri.charCodeAt(0) !== 0x2f) uri = `/${uri}`;
-      const r = files.lookup(uri);
+      const rel = doc.tried(ctx, uri);
+      if (rel === undefined) continue;
+      const r = doc.files.lookup(rel);
       const found = r instanceof Promise ? await r : r;
-      if (found.kind === (uri.endsWith('/') ? 'dir' : 'file')) {
-        if (uri !== ctx.path) {
-          ctx.path = uri;
-          ctx.internal = true;
-        }
+      const dir = uri.endsWith('/');
+      if (found.kind === (dir ? 'dir' : 'file')) {
+        // A hit changes $uri only: nginx neither marks the request internal nor drops the
+        // unparsed URI, so a proxy without a URI part still sends the client's request-target
+        // (test/integration/nginx-locations.test.ts).
+        ctx.path = doc.found(ctx, uri, dir);
         return handler(ctx);
       }
     }

@@ -15,20 +15,20 @@ export interface CompiledHeaderOps {
   remove: string[];
 }
 
-export function compileHeaderOps(...layers: Array<HeaderOps | undefined>): CompiledHeaderOps | undefined {
+/**
+ * One route's list, compiled. There is no merging of a site's list with a route's: a route that
+ * writes its own `headers.request` or `headers.response` replaces its parent's whole part, as
+ * nginx's proxy_set_header and add_header lists are replaced by a location that has any
+ * (config/inherit.ts fills in the parent's part when the route has none).
+ */
+export function compileHeaderOps(ops: HeaderOps | undefined): CompiledHeaderOps | undefined {
+  if (!ops) return undefined;
   const set = new Map<string, Template>();
   const remove = new Set<string>();
-  for (const ops of layers) {
-    if (!ops) continue;
-    // A later layer (route after site) overrides an earlier one for the same header.
-    for (const name of ops.remove) {
-      remove.add(name.toLowerCase());
-      set.delete(name.toLowerCase());
-    }
-    for (const [name, value] of Object.entries(ops.set)) {
-      set.set(name.toLowerCase(), compileTemplate(value));
-      remove.delete(name.toLowerCase());
-    }
+  for (const name of ops.remove) remove.add(name.toLowerCase());
+  for (const [name, value] of Object.entries(ops.set)) {
+    set.set(name.toLowerCase(), compileTemplate(value));
+    remove.delete(name.toLowerCase());
   }
   if (set.size === 0 && remove.size === 0) return undefined;
   return { set: [...set], remove: [...remove] };

@@ -40,7 +40,7 @@ export interface RequestContext {
   /** Normalised path and raw args. */
   path: string;
   args: string;
-  /** Set by an internal redirect or a tryFiles hit that changed the path (nginx's r->internal). */
+  /** Set by an internal redirect (nginx's r->internal); a tryFiles hit changes only the path. */
   internal?: boolean;
   upstreamTarget?: UpstreamTarget;
   upstreamAddr?: string;

@@ -8,6 +8,7 @@ import { headerValue } from '../http/headers.js';
 import { fastcgiPathVars } from '../http/fastcgi-path.js';
 import { originForm } from '../http/normalize.js';
 import type { VarSource } from '../http/vars-types.js';
+import { uriAddedToAlias } from './alias-uri.js';
 import type { CompiledRoute, CompiledSite } from '../router/types.js';
 import { VERSION } from '../version.js';
 
@@ -131,12 +132,22 @@ export class RequestVars implements VarSource {
   get contentLength(): string {
     return headerValue(this.ctx.ex, 'content-length') ?? '';
   }
+  /** nginx keeps an alias as written (trailing slash included) and strips a root's trailing slash. */
   get documentRoot(): string {
-    const root = this.ctx.route?.config.root ?? '';
+    const route = this.ctx.route;
+    const alias = route?.config.alias;
+    if (alias) return route.aliasTemplate ? route.aliasTemplate(this) : alias.path;
+    const root = route?.config.root ?? '';
     return root.endsWith('/') ? root.slice(0, -1) : root;
   }
+  /** ngx_http_map_uri_to_path: an alias replaces the location's name; in a regex location it is the whole name. */
   get requestFilename(): string {
-    return this.documentRoot + this.ctx.path;
+    const alias = this.ctx.route?.config.alias;
+    if (!alias) return this.documentRoot + this.ctx.path;
+    const loc = alias.location;
+    if (loc.kind === 'regex' || loc.kind === 'regex-ci') return this.documentRoot + (uriAddedToAlias(this.ctx) ? this.ctx.path : '');
+    const path = this.ctx.path;
+    return this.documentRoot + (path.startsWith(loc.value) ? path.slice(loc.value.length) : path);
   }
   get fastcgiScriptName(): string {
     return fastcgiPathVars(this.ctx.path, this.ctx.route?.fastcgi).scriptName;

@@ -10,8 +10,12 @@ export type { CompiledLocation, LocationKind } from '../config/location-spec.js'
 export type { ProxyTarget } from '../config/upstream-url.js';
 
 export interface CompiledRoute {
-  /** Position of the route in its site's `routes` list. */
+  /** Position of the route in its site's routes, nested ones included (depth first). */
   index: number;
+  /** The route this one is nested in. */
+  parent?: CompiledRoute;
+  /** A regex location's `alias` with variables (`/home/$1/www/$2`), evaluated per request. */
+  aliasTemplate?: Template;
   location: CompiledLocation;
   config: RouteConfig;
   proxy?: ProxyTarget;
@@ -27,6 +31,7 @@ export interface CompiledRoute {
 export interface CompiledSite {
   index: number;
   config: SiteConfig;
+  /** Every route, nested ones included, parents before their nested routes. */
   routes: CompiledRoute[];
   /** Picks the location for a normalised path, in nginx order (=, longest prefix / ^~, regexes in order). */
   matchLocation(path: string): LocationMatch | undefined;

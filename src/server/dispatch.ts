@@ -148,7 +148,9 @@ function route(snap: Snapshot, ctx: RequestContext): void {
 /** Picks the location for ctx.path and runs its handler; also used by internal redirects. */
 function runLocation(snap: Pick<Snapshot, 'handlers'>, ctx: RequestContext): void {
   const match = ctx.site.matchLocation(ctx.path);
-  if (!match) {
+  // ngx_http_core_find_config_phase: an `internal` location is 404 to a request from outside,
+  // before its auto_redirect is considered.
+  if (!match || (match.route.config.internal === true && !ctx.internal)) {
     sendStatus(ctx, 404);
     return;
   }
@@ -203,6 +205,7 @@ export function requestEnv(snap: Omit<Snapshot, 'env'>): RequestEnv {
       }
       ctx.route = route;
       ctx.match = { route };
+      // No `internal` check: nginx's named location skips the find-config phase that makes it.
       return handler(ctx);
     },
   };

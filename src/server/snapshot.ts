@@ -21,6 +21,7 @@ import { handleProxy, type ProxyRuntime } from '../handler/proxy.js';
 import { compileReturn } from '../handler/return.js';
 import { handleStatic, type StaticRuntime } from '../handler/static.js';
 import { StaticFiles } from '../handler/static-files.js';
+import { aliasMap, rootMap, type DocumentMap } from '../handler/static-alias.js';
 import { compileTryFiles, withTryFiles } from '../handler/try-files.js';
 import { cacheKeyFor } from '../handler/upstream-target.js';
 import { compilePurgeAccess } from '../cache/purge.js';
@@ -33,9 +34,17 @@ import { UpstreamPool } from '../upstream/pool.js';
 const DEFAULT_UPGRADE = ['websocket'];
 
 /** try_files as a route step: a hit runs the route's content handler with the found URI. */
-function tryFilesStep(list: readonly string[], files: StaticFiles): Middleware {
+function tryFilesStep(list: readonly string[], doc: DocumentMap): Middleware {
   const tf = compileTryFiles(list);
-  return (next) => withTryFiles(tf, files, next);
+  return (next) => withTryFiles(tf, doc, next);
+}
+
+/** Where a route's URIs name files: under its alias, else its root (both possibly inherited); none without either. */
+function documentMap(route: CompiledRoute): DocumentMap | undefined {
+  const rc = route.config;
+  const symlinks = rc.symlinks ?? 'inside';
+  if (rc.alias) return aliasMap(rc.alias, route.aliasTemplate, symlinks);
+  return rc.root !== undefined ? rootMap(new StaticFiles(rc.root, symlinks)) : undefined;
 }
 
 /** Defaults for a `proxy: http://host:port` that names no upstream: one server, never marked down. */
@@ -104,10 +113,12 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
       requestHeaders: {
         style: config.origin,
         proxyHost: target.proxyHost,
-        ops: compileHeaderOps(site.headers?.request, rc.headers?.request),
+        // The route's own list, else its parent's (config/inherit.ts): nginx's proxy_set_header
+        // rule, one list replaces the other, never merged.
+        ops: compileHeaderOps(rc.headers?.request),
         underscores: site.underscoresInHeaders,
       },
-      responseOps: compileHeaderOps(site.headers?.response, rc.headers?.response),
+      responseOps: compileHeaderOps(rc.headers?.response),
       hsts,
       maxBody: effectiveMaxBody(rc, site, config),
       readTimeoutMs: rc.timeoutMs,
@@ -126,13 +137,15 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
     } else if (rc.requestBuffering) {
       rt.buffer = bodyOptions(config.bodyBuffer, true);
     }
-    if (cgi?.missingScriptStatus !== undefined) {
+    // Under an alias the script name is always checked for a climb (cgi-request.ts scriptFilename).
+    if (cgi?.missingScriptStatus !== undefined || (cgi && cgi.alias && scheme === 'fastcgi')) {
       parts.tryFiles = (next) => async (ctx) => {
         if (await scriptExists(ctx, cgi)) return next(ctx);
       };
-    } else if (rc.tryFiles && rc.root !== undefined) {
+    } else if (rc.tryFiles) {
       // nginx try_files before proxy_pass: a hit forwards the found URI, else the fallback runs.
-      parts.tryFiles = tryFilesStep(rc.tryFiles, new StaticFiles(rc.root, rc.symlinks ?? 'inside'));
+      const doc = documentMap(route);
+      if (doc) parts.tryFiles = tryFilesStep(rc.tryFiles, doc);
     }
     if (rc.cacheMs) {
       parts.cache = {
@@ -170,10 +183,13 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
         content = compileReturn(rc.return);
       } else if (route.proxy) {
         content = proxyContent(route, site.config, parts, hsts);
-      } else if (rc.root !== undefined) {
-        const rt: StaticRuntime = { files: new StaticFiles(rc.root, rc.symlinks ?? 'inside'), index: rc.index, hsts };
-        content = (ctx) => handleStatic(ctx, rt);
-        if (rc.tryFiles) parts.tryFiles = tryFilesStep(rc.tryFiles, rt.files);
+      } else {
+        const doc = documentMap(route);
+        if (doc) {
+          const rt: StaticRuntime = { files: doc.files, doc, index: rc.index, hsts };
+          content = (ctx) => handleStatic(ctx, rt);
+          if (rc.tryFiles) parts.tryFiles = tryFilesStep(rc.tryFiles, doc);
+        }
       }
       if (content) handlers.set(route, composeRoute(parts, content));
     }

@@ -29,6 +29,8 @@ export interface CgiUpstreamOptions {
   info: CgiRequestInfo;
   /** The route's `root`: DOCUMENT_ROOT, and the front of SCRIPT_FILENAME for FastCGI. */
   root?: string;
+  /** FastCGI: SCRIPT_FILENAME under an `alias` (FastCgiParamOptions.scriptFilename). */
+  scriptFilename?: string;
   /** nginx's `fastcgi_index`: appended to a FastCGI script name that ends with "/". */
   index?: string;
   /** nginx's `fastcgi_split_path_info ^(.+?\.php)(/.*)$` (and PATH_INFO). */

@@ -52,6 +52,12 @@ export interface CgiRequestInfo {
 export interface FastCgiParamOptions {
   /** `root`: gives DOCUMENT_ROOT and the front of SCRIPT_FILENAME. */
   root: string;
+  /**
+   * SCRIPT_FILENAME when the route has an `alias` (nginx's $request_filename: the alias in place
+   * of the location's name), instead of root + script name. `root` is then the alias as written,
+   * sent as DOCUMENT_ROOT with its trailing slash (nginx's $document_root keeps an alias' slash).
+   */
+  scriptFilename?: string;
   /** `fastcgi_index`: appended to a script name that ends with "/". */
   index?: string;
   /** `fastcgi_split_path_info`: true for ^(.+?\.php)(/.*)$, or a RegExp with two captures. Also sends PATH_INFO. */
@@ -165,13 +171,13 @@ function remoteUser(info: CgiRequestInfo): string {
 /** fastcgi.conf, in its order, with PATH_INFO first when splitting (Debian's snippets/fastcgi-php.conf), then HTTP_*. */
 export function fastcgiParams(info: CgiRequestInfo, options: FastCgiParamOptions): CgiParams {
   const uri = utf8ByteString(info.path);
-  const root = documentRoot(options.root);
+  const root = options.scriptFilename !== undefined ? utf8ByteString(options.root) : documentRoot(options.root);
   const split = fastcgiScript(uri, options.splitPathInfo, options.index ? utf8ByteString(options.index) : '');
   const scriptName = split.scriptName;
   const params: CgiParams = [];
   if (options.splitPathInfo) params.push(['PATH_INFO', split.pathInfo]);
   params.push(
-    ['SCRIPT_FILENAME', root + scriptName],
+    ['SCRIPT_FILENAME', options.scriptFilename !== undefined ? utf8ByteString(options.scriptFilename) : root + scriptName],
     ['QUERY_STRING', info.args],
     ['REQUEST_METHOD', info.method],
     ['CONTENT_TYPE', contentType(info)],

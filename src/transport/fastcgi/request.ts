@@ -29,6 +29,7 @@ export function encodeRequestHead(
     withContentLength(opts.info, contentLength),
     {
       root: opts.root ?? '',
+      ...(opts.scriptFilename !== undefined ? { scriptFilename: opts.scriptFilename } : {}),
       ...(opts.index !== undefined ? { index: opts.index } : {}),
       ...(opts.splitPathInfo ? { splitPathInfo: true } : {}),
       version: opts.version,

@@ -37,7 +37,31 @@ describe('log formats and accessLog (config)', () => {
     });
     const site = c.sites[0];
     expect(site?.accessLog).to.deep.equal({ file: '/etc/gh/logs/a.log', format: 'js' });
-    expect(site?.routes.map((r) => r.accessLog)).to.deep.equal(['off', { format: 'combined' }, undefined]);
+    // The third route writes none: it inherits the site's (config/inherit.ts).
+    expect(site?.routes.map((r) => r.accessLog)).to.deep.equal(['off', { format: 'combined' }, { file: '/etc/gh/logs/a.log', format: 'js' }]);
+  });
+
+  it('a route inherits its site\'s accessLog, a nested route its parent\'s; its own replaces it', () => {
+    const c = valid(
+      lines(
+        ...base(),
+        'sites:',
+        '  - hosts: a.test',
+        '    tls: off',
+        '    accessLog: main',
+        '    routes:',
+        '      - location: /app/',
+        '        return: 204',
+        '        routes:',
+        '          - { location: /app/x, return: 204 }',
+        '          - { location: /app/q, return: 204, accessLog: { file: /var/log/q.log, format: js } }',
+        '      - { location: /, return: 204, accessLog: off }',
+      ),
+    );
+    const [app, root] = c.sites[0]?.routes ?? [];
+    expect(app?.accessLog).to.deep.equal({ format: 'main' });
+    expect(app?.routes?.map((r) => r.accessLog)).to.deep.equal([{ format: 'main' }, { file: '/var/log/q.log', format: 'js' }]);
+    expect(root?.accessLog).to.equal('off');
   });
 
   it('an unknown log.format, with a hint', () => {

@@ -168,7 +168,11 @@ describe('config/normalize', () => {
         maxBody: 65_536,
         rateLimit: { ratePerSec: 10, burst: 20 },
         timeoutMs: 30_000,
-        headers: { request: { set: { 'X-Real-IP': '$remote_addr', 'X-Num': '5' }, remove: ['Cookie'] } },
+        // The site's response part is inherited whole (config/inherit.ts); the request part is the route's own.
+        headers: {
+          request: { set: { 'X-Real-IP': '$remote_addr', 'X-Num': '5' }, remove: ['Cookie'] },
+          response: { set: { 'Strict-Transport-Security': 'max-age=60' }, remove: [] },
+        },
       });
       expect(php).to.deep.include({ proxy: 'fastcgi://127.0.0.1:9000', root: '/var/www/html', index: ['index.php'] });
       expect(stat).to.deep.include({ root: '/etc/gatehouse/public', tryFiles: ['$uri', '$uri/', '/index.html'] });

@@ -2,7 +2,9 @@
 // $fastcgi_script_name.
 import { expect } from 'chai';
 import type { RouteConfig } from '../../../src/config/types.js';
-import { compileCgiRoute, scriptName } from '../../../src/handler/cgi-request.js';
+import { parseLocation } from '../../../src/config/location-spec.js';
+import { compileCgiRoute, scriptFilename, scriptName } from '../../../src/handler/cgi-request.js';
+import type { RequestContext } from '../../../src/request/context.js';
 
 const route = (over: Partial<RouteConfig> = {}): RouteConfig => ({ location: '~ \\.php(/|$)', proxy: 'fastcgi://127.0.0.1:9000', root: '/var/www', index: ['index.html'], ...over });
 
@@ -35,4 +37,29 @@ describe('scriptName ($fastcgi_script_name)', () => {
   for (const [uri, want] of cases) {
     it(`${uri} → ${want}`, () => expect(scriptName(uri, r)).to.equal(want));
   }
+});
+
+describe('scriptFilename under an alias (nginx $request_filename)', () => {
+  const aliased = (location: string, alias: string) =>
+    compileCgiRoute('fastcgi', route({ root: undefined, alias: { path: alias, location: parseLocation(location) } }), undefined);
+  /** The one field scriptFilename reads of a request without a regex alias: its URI. */
+  const request = (p: string) => ({ path: p }) as unknown as RequestContext;
+
+  it('puts the alias in place of the location name, PATH_INFO split off', () => {
+    const r = aliased('/app/', '/srv/app/');
+    expect(scriptFilename(request('/app/who.php'), r)).to.equal('/srv/app/who.php');
+    expect(scriptFilename(request('/app/sub/x.php/extra/path'), r)).to.equal('/srv/app/sub/x.php');
+    expect(scriptFilename(request('/app/'), r)).to.equal('/srv/app/index.php');
+  });
+
+  it('refuses the off-by-slash climb that nginx would send to php-fpm', () => {
+    const r = aliased('/php', '/srv/app/');
+    expect(scriptFilename(request('/php/who.php'), r)).to.equal('/srv/app//who.php');
+    expect(scriptFilename(request('/php../outside.php'), r)).to.equal(undefined);
+    expect(scriptFilename(request('/php..'), r)).to.equal(undefined);
+  });
+
+  it('without an alias it is root + script name, as before', () => {
+    expect(scriptFilename(request('/a/b.php'), compileCgiRoute('fastcgi', route(), undefined))).to.equal('/var/www/a/b.php');
+  });
 });
