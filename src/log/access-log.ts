@@ -67,8 +67,7 @@ function settingsOf(sites: readonly SiteConfig[]): AccessLogSetting[] {
   const walk = (routes: readonly RouteConfig[]): void => {
     for (const r of routes) {
       if (r.accessLog) out.push(r.accessLog);
-      const nested = (r as { routes?: RouteConfig[] }).routes;
-      if (nested) walk(nested);
+      if (r.routes) walk(r.routes);
     }
   };
   for (const s of sites) {
