@@ -88,6 +88,16 @@ describe('log formats (nginx log_format)', () => {
       expect(read('rot.log').split('\n')).to.have.length(2);
     });
 
+    it('opens the file a nested route names, also with log.access off', () => {
+      const nested = { location: '/a/x', accessLog: { file: file('nested.log') }, routes: [] };
+      const log = new AccessLog({ access: 'off', format: 'combined' }, [{ routes: [{ location: '/a/', routes: [nested] }] } as never]);
+      expect(log.enabled).to.equal(true);
+      log.log(source(), { file: file('nested.log') });
+      log.log(source());
+      log.close();
+      expect(read('nested.log').split('\n')).to.have.length(2);
+    });
+
     it('is disabled when log.access is off and no site names a file', () => {
       expect(new AccessLog({ access: 'off', format: 'combined' }).enabled).to.equal(false);
     });
