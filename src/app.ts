@@ -66,7 +66,7 @@ export class App {
 
   static async start(config: Config): Promise<App> {
     const logger = createErrorLogger(config.log);
-    const accessLog = new AccessLog(config.log);
+    const accessLog = new AccessLog(config.log, config.sites);
     const storage = openStorage(config.storage, { logger });
     let certs: CertManager;
     try {
@@ -142,6 +142,16 @@ export class App {
     }
   }
 
+  /** SIGUSR1 (nginx -s reopen): the access log files are opened again, after logrotate moved them. */
+  reopenLogs(): void {
+    try {
+      this.accessLog.reopen();
+      this.logger.info('access log files reopened');
+    } catch (err) {
+      this.logger.error(`reopening the access log files failed: ${(err as Error).message}`);
+    }
+  }
+
   /** SIGHUP: a valid config takes effect for new requests; an invalid one is logged and ignored. */
   async reload(): Promise<boolean> {
     let next: Config;
@@ -155,7 +165,7 @@ export class App {
     try {
       await this.certs.reload(next);
       await this.acme.apply(next);
-      const accessLog = new AccessLog(next.log);
+      const accessLog = new AccessLog(next.log, next.sites);
       snapshot = buildSnapshot(next, this.logger, accessLog, this.sharedLimits);
       await this.syncListeners(next);
       const was = this.snapshot.config.admin;

@@ -26,7 +26,7 @@ export function callUpstream(
 ): FillExchange {
   const ex = new FillExchange(ctx.ex, method, headers, maxObject, hooks);
   const derived = Object.create(ctx, { ex: { value: ex } }) as RequestContext;
-  const vars = new RequestVars(derived);
+  const vars = new RequestVars(derived, ctx.vars);
   const captures = ctx.vars.captures;
   if (captures) vars.captures = captures;
   derived.vars = vars;
@@ -34,6 +34,9 @@ export function callUpstream(
   ex.onClose(() => {
     if (derived.upstreamAddr !== undefined) ctx.upstreamAddr = derived.upstreamAddr;
     if (derived.upstreamTime !== undefined) ctx.upstreamTime = derived.upstreamTime;
+    if (derived.upstreamStatus !== undefined) ctx.upstreamStatus = derived.upstreamStatus;
+    if (derived.upstreamHeaders !== undefined) ctx.upstreamHeaders = derived.upstreamHeaders;
+    if (derived.upstreamResponseTime !== undefined) ctx.upstreamResponseTime = derived.upstreamResponseTime;
   });
   try {
     const result = handler(derived);

@@ -58,6 +58,12 @@ export async function serve(config: Config): Promise<number | undefined> {
     process.on('message', (msg) => {
       if (msg === 'shutdown') stop('shutdown');
     });
+    // nginx's USR1: reopen the log files (logrotate's postrotate). A listener also keeps Node from
+    // starting its inspector on this signal.
+    process.on('SIGUSR1', () => {
+      app.logger.info('SIGUSR1: reopening the access log files');
+      app.reopenLogs();
+    });
     process.on('SIGHUP', () => {
       app.logger.info('SIGHUP: reloading configuration');
       void app.reload();

@@ -10,6 +10,8 @@ export type PathMap = (at: Path) => Path;
 
 export class Ctx {
   readonly dir: string;
+  /** issue 17: logs. The log format names `log.format` and `accessLog` may use, once `log.formats` is read. */
+  logFormats?: Set<string>;
 
   constructor(
     readonly source: Source,
@@ -26,7 +28,10 @@ export class Ctx {
    * and errors of an inherited value are those of the line it is written on.
    */
   derive(map: PathMap): Ctx {
-    return new Ctx(this.source, this.rejected, (at) => this.map(map(at)), this.issues);
+    const derived = new Ctx(this.source, this.rejected, (at) => this.map(map(at)), this.issues);
+    // issue 17: logs. A route's accessLog names the formats of the whole config.
+    if (this.logFormats) derived.logFormats = this.logFormats;
+    return derived;
   }
 
 

@@ -4,6 +4,7 @@ import { Ctx } from './context.js';
 import { normalize } from './normalize.js';
 import { checkSchema } from './schema-errors.js';
 import type { RawConfig } from './schema.js';
+import { redactSecrets, substituteEnv } from './env-vars.js';
 import { Source } from './source.js';
 import { ConfigError, type Config, type ConfigIssue } from './types.js';
 import { lint } from './warnings.js';
@@ -14,11 +15,24 @@ export interface LoadedConfig {
 }
 
 /** `file` must be absolute: it is the base for relative paths and the name in every message. */
-export function parseNative(text: string, file: string): LoadedConfig {
+export function parseNative(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const source = new Source(file, text);
-  const start = { file, line: 1, col: 1 };
   // Past a syntax error the document is a guess; checking it would report phantom problems.
   if (source.issues.some((i) => i.severity === 'error')) throw new ConfigError(sorted(source.issues));
+  // issue 17: logs. ${VAR} from the environment; its values are kept out of every message.
+  const { issues: envIssues, secrets } = substituteEnv(source, env);
+  if (envIssues.length > 0) throw new ConfigError(sorted(envIssues));
+  try {
+    const loaded = parseSubstituted(source, file);
+    return { ...loaded, warnings: redactSecrets(loaded.warnings, secrets) };
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(redactSecrets(err.issues, secrets));
+    throw err;
+  }
+}
+
+function parseSubstituted(source: Source, file: string): LoadedConfig {
+  const start = { file, line: 1, col: 1 };
   let value: unknown;
   try {
     value = source.toValue();

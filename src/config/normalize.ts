@@ -10,6 +10,7 @@ import { cacheStoreConfig } from './cache.js';
 import { bodyBuffer, clientTimeouts, DEFAULT_CLIENT_TIMEOUTS, maxBody } from './client.js';
 import type { Ctx } from './context.js';
 import { formatListen, listenConflict, parseListenAddress } from './listen.js';
+import { logFormatName, logFormatsConfig } from './log-formats.js';
 import { list } from './route-parts.js';
 import type { RawConfig, RawListen, RawText } from './schema.js';
 import { sitesConfig } from './sites.js';
@@ -24,6 +25,7 @@ export function normalize(ctx: Ctx, raw: RawConfig): Config {
   const listen = listenConfig(ctx, raw);
   // issue 17: rewrite — user variables are declared before any template is checked.
   const maps = mapsConfig(ctx, raw);
+  const formats = logFormatsConfig(ctx, raw.log?.formats);
   const upstreams = upstreamsConfig(ctx, raw.upstreams);
   const timeouts = clientTimeouts(ctx, ['timeouts'], raw.timeouts, DEFAULT_CLIENT_TIMEOUTS);
   const underscoresInHeaders = raw.underscoresInHeaders !== undefined && ctx.clean(['underscoresInHeaders']) ? raw.underscoresInHeaders : false;
@@ -41,7 +43,8 @@ export function normalize(ctx: Ctx, raw: RawConfig): Config {
     bodyBuffer: bodyBuffer(ctx, raw.bodyBuffer),
     log: {
       access: logTarget(ctx, ['log', 'access'], raw.log?.access, 'stdout'),
-      format: raw.log?.format !== undefined && ctx.clean(['log', 'format']) ? raw.log.format : 'combined',
+      format: logFormatName(ctx, raw.log?.format),
+      formats,
       error: logTarget(ctx, ['log', 'error'], raw.log?.error, 'stderr'),
       level: raw.log?.level !== undefined && ctx.clean(['log', 'level']) ? raw.log.level : 'info',
     },

@@ -3,6 +3,7 @@ import { parseProxyTarget, type ProxyTarget } from './upstream-url.js';
 import { parseLocation, type CompiledLocation } from './location-spec.js';
 import type { Ctx } from './context.js';
 import { accessSettings } from './access.js';
+import { accessLogConfig } from './log-formats.js';
 import { checkTemplate, headersConfig, list, parseReturn, rateLimitConfig } from './route-parts.js';
 import { aliasConfig, nestingProblem } from './nesting.js';
 import { inherit, type Parent } from './inherit.js';
@@ -175,6 +176,8 @@ function routeConfig(
   // issue 17: rewrite
   const rewrite = rewriteConfig(ctx, [...at, 'rewrite'], own.rewrite, { tryFiles: raw.tryFiles !== undefined });
   if (rewrite) route.rewrite = rewrite;
+  const accessLog = accessLogConfig(ctx, [...at, 'accessLog'], raw.accessLog);
+  if (accessLog) route.accessLog = accessLog;
   return route;
 }
 

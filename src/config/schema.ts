@@ -108,6 +108,15 @@ const accessKeys = {
   },
 };
 
+// issue 17: logs. `accessLog: off | NAME | { file: PATH, format: NAME }` (nginx access_log).
+const accessLog = {
+  type: ['string', 'object'],
+  expect: 'off, a log format name, or { file: PATH, format: NAME }',
+  minLength: 1,
+  additionalProperties: false,
+  properties: { file: text, format: text },
+};
+
 const route = {
   type: 'object',
   additionalProperties: false,
@@ -138,6 +147,8 @@ const route = {
         { type: 'array', uniqueItems: true, items: { type: 'string', pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+(/[!#$%&'*+.^_`|~0-9A-Za-z-]+)?$", expect: 'a protocol token like websocket' } },
       ],
     },
+    // issue 17: logs
+    accessLog,
     // issue 17: nest (alias, internal; nested `routes` are added by nestedRoutes below)
     alias: text,
     internal: bool,
@@ -182,6 +193,8 @@ const site = {
     timeouts: clientTimeouts,
     underscoresInHeaders: bool,
     compressAuthenticated: bool,
+    // issue 17: logs
+    accessLog,
     routes: nestedRoutes(MAX_NESTING),
     // issue 17: nest (site-level defaults, inherited by the routes: config/inherit.ts)
     root: text,
@@ -290,7 +303,19 @@ export const configSchema = {
       additionalProperties: false,
       properties: {
         access: logTarget,
-        format: { type: 'string', enum: ['combined', 'json'] },
+        // issue 17: logs. combined, json or a name of formats (config/log-formats.ts checks which).
+        format: { ...text, expect: 'combined, json or a name from log.formats' },
+        formats: {
+          type: 'object',
+          additionalProperties: {
+            type: ['string', 'object'],
+            expect: "a template, or { format: TEMPLATE, escape: default|json|none }",
+            minLength: 1,
+            additionalProperties: false,
+            required: ['format'],
+            properties: { format: text, escape: { type: 'string', enum: ['default', 'json', 'none'] } },
+          },
+        },
         error: logTarget,
         level: { type: 'string', enum: ['error', 'warn', 'info', 'debug'] },
       },
@@ -352,6 +377,7 @@ export interface RawRoute extends RawAccess {
   requestBuffering?: boolean;
   upgrade?: 'off' | string[];
   tunnelIdle?: string | number;
+  accessLog?: RawAccessLog;
   // issue 17: nest
   alias?: string;
   internal?: boolean;
@@ -359,6 +385,9 @@ export interface RawRoute extends RawAccess {
   // issue 17: rewrite
   rewrite?: RawRewriteStep[];
 }
+
+export type RawAccessLog = string | { file?: string; format?: string };
+export type RawLogFormat = string | { format: string; escape?: 'default' | 'json' | 'none' };
 
 export interface RawSite extends RawAccess {
   hosts: RawText;
@@ -374,6 +403,7 @@ export interface RawSite extends RawAccess {
   underscoresInHeaders?: boolean;
   compressAuthenticated?: boolean;
   rewrite?: RawRewriteStep[];
+  accessLog?: RawAccessLog;
   routes?: RawRoute[];
   // issue 17: nest
   root?: string;
@@ -424,7 +454,7 @@ export interface RawConfig {
   bodyBuffer?: { memory?: string | number; tempDir?: string; tempMax?: string | number; tempTotal?: string | number };
   underscoresInHeaders?: boolean;
   cache?: RawCacheStore;
-  log?: { access?: string; format?: 'combined' | 'json'; error?: string; level?: 'error' | 'warn' | 'info' | 'debug' };
+  log?: { access?: string; format?: string; formats?: Record<string, RawLogFormat>; error?: string; level?: 'error' | 'warn' | 'info' | 'debug' };
   acme?: RawAcme;
   upstreams?: Record<string, RawUpstream>;
   maps?: Record<string, RawMap>;

@@ -4,6 +4,7 @@ import { accessSettings } from './access.js';
 import { clientTimeouts } from './client.js';
 import type { Ctx } from './context.js';
 import { isLocalHost, parseHost, type ParsedHost } from './hosts.js';
+import { accessLogConfig } from './log-formats.js';
 import { headersConfig, list, rateLimitConfig } from './route-parts.js';
 import { routesConfig } from './routes.js';
 import { rewriteConfig } from './rewrite.js';
@@ -107,6 +108,8 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
   const rateLimit = rateLimitConfig(ctx, [...at, 'rateLimit'], rs.rateLimit);
   if (rateLimit) site.rateLimit = rateLimit;
   if (ok('maxBody')) site.maxBody = parseSize(rs.maxBody as string | number);
+  const accessLog = accessLogConfig(ctx, [...at, 'accessLog'], rs.accessLog);
+  if (accessLog) site.accessLog = accessLog;
   // issue 17: nest (the routes inherit these through config/inherit.ts; kept here for status and checks)
   if (ok('root')) site.root = ctx.resolve(rs.root as string);
   if (ok('index')) site.index = list(rs.index);

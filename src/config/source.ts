@@ -14,7 +14,7 @@ export class Source {
 
   constructor(
     readonly file: string,
-    text: string,
+    readonly text: string,
   ) {
     this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false });
     for (const e of this.doc.errors) {
@@ -46,6 +46,17 @@ export class Source {
   /** Where the value at `path` starts; the nearest existing ancestor when it is missing. */
   pos(path: Path): SourcePos {
     return this.at(this.offset(path, false));
+  }
+
+  /**
+   * issue 17: logs. Where `needle` is written in the value at `path` (a variable in a template), when
+   * the value is written as it reads; else where the value starts.
+   */
+  posWithin(path: Path, needle: string): SourcePos {
+    const start = this.offset(path, false);
+    const end = this.text.indexOf('\n', start) === -1 ? this.text.length : this.text.indexOf('\n', start);
+    const at = this.text.slice(start, end).indexOf(needle);
+    return this.at(at === -1 ? start : start + at);
   }
 
   /** Where the key of the map entry at `path` starts (for unknown keys). */

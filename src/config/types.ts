@@ -48,9 +48,24 @@ export interface BodyBufferConfig {
 
 export type LogTarget = 'stdout' | 'stderr' | 'off' | { file: string };
 
+/** issue 17: logs. A `log.formats` entry: nginx's log_format NAME [escape=...] TEMPLATE. */
+export interface LogFormatConfig {
+  format: string;
+  escape: 'default' | 'json' | 'none';
+}
+
+/**
+ * issue 17: logs. A site's or route's `accessLog` (nginx access_log): off, or lines in `format`
+ * (a name; unset: log.format) to `file` (absolute; unset: log.access).
+ */
+export type AccessLogSetting = 'off' | { format?: string; file?: string };
+
 export interface LogConfig {
   access: LogTarget;
-  format: 'combined' | 'json';
+  /** `combined`, `json` or a name of `formats`. */
+  format: string;
+  /** issue 17: logs. Named formats (`log.formats`); `combined` and `json` are predefined. */
+  formats: Record<string, LogFormatConfig>;
   error: LogTarget;
   level: 'error' | 'warn' | 'info' | 'debug';
 }
@@ -206,6 +221,8 @@ export interface RouteConfig extends AccessSettings {
   upgrade?: string[];
   /** A tunnel with no byte either way for this long is closed; unset: 60 s (nginx's proxy_read_timeout). */
   tunnelIdleMs?: number;
+  /** issue 17: logs. Replaces the site's. */
+  accessLog?: AccessLogSetting;
   // issue 17: nest
   /** nginx `alias`: the folder the location's part of the path is replaced with (own or inherited). */
   alias?: AliasConfig;
@@ -249,6 +266,8 @@ export interface SiteConfig extends AccessSettings {
   timeouts: ClientTimeouts;
   /** Pass request headers whose names contain "_" (nginx underscores_in_headers); default false. */
   underscoresInHeaders: boolean;
+  /** issue 17: logs. Unset: log.access in log.format. */
+  accessLog?: AccessLogSetting;
   // issue 17: nest (site-level defaults; the routes hold the inherited values already)
   root?: string;
   index?: string[];

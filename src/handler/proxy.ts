@@ -159,6 +159,8 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
       onHeaders(status, headers: IncomingHttpHeaders) {
         const headMs = performance.now() - startedAt;
         ctx.upstreamTime = headMs / 1000;
+        ctx.upstreamStatus = status;
+        ctx.upstreamHeaders = headers;
         rt.pool.reportResponse(server, headMs);
         if (ex.closed) return;
         ex.respond(status, clientResponseHeaders(headers, ctx, rt.responseOps, rt.hsts));
@@ -170,6 +172,7 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
         return false;
       },
       onEnd(trailers) {
+        ctx.upstreamResponseTime = (performance.now() - startedAt) / 1000;
         release();
         finished = true;
         if (!ex.closed) ex.end(trailers);
@@ -193,6 +196,7 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
         }
       },
       onError(err) {
+        ctx.upstreamResponseTime = (performance.now() - startedAt) / 1000;
         release();
         finished = true;
         // The client went away (we aborted the call): not the server's fault, nobody to answer.

@@ -10,8 +10,15 @@ export function compileReturn(config: ReturnConfig): (ctx: RequestContext) => vo
   const { status } = config;
   const template = config.text !== undefined ? compileTemplate(config.text) : undefined;
   if (!template) return (ctx) => sendStatus(ctx, status);
-  if (REDIRECTS.has(status)) return (ctx) => sendRedirect(ctx, status, template(ctx.vars));
+  // nginx sets the response status before it evaluates the text: `$status` in it is the code.
+  if (REDIRECTS.has(status)) {
+    return (ctx) => {
+      ctx.vars.pendingStatus = status;
+      sendRedirect(ctx, status, template(ctx.vars));
+    };
+  }
   return (ctx) => {
+    ctx.vars.pendingStatus = status;
     ctx.ex.respond(status, { 'content-type': 'text/plain; charset=utf-8' }, template(ctx.vars));
   };
 }

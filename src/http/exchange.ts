@@ -27,6 +27,10 @@ export interface ConnectionInfo {
   readonly servername: string | undefined;
   /** The certificate the handshake chose (for the 421 check). */
   readonly cert: CertificateScope | undefined;
+  /** $ssl_cipher, $ssl_session_reused, $ssl_alpn_protocol: read from the TLS socket when asked. */
+  readonly cipher?: string | undefined;
+  readonly sessionReused?: boolean;
+  readonly alpnProtocol?: string | undefined;
 }
 
 export type ResponseHeaders = Record<string, string | string[] | number>;
@@ -92,6 +96,12 @@ export interface Exchange {
   readonly bytesSent: number;
   /** The status sent, 0 before the response head. */
   readonly status: number;
+  /** The response head's fields as sent ($sent_http_*); undefined before it. */
+  readonly sentHeaders?: ResponseHeaders | undefined;
+  /** Bytes of the response head on the wire, where the protocol tells ($bytes_sent). */
+  readonly headBytes?: number;
+  /** Bytes of transfer framing around the body (HTTP/1.1 chunks), which nginx's $body_bytes_sent counts. */
+  readonly framingBytes?: number;
   /** True once the client went away or the response ended. */
   readonly closed: boolean;
   respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void;

@@ -1,10 +1,15 @@
 // nginx-style variable templates ("$host", "${scheme}://$host$request_uri"), compiled once per config.
+import os from 'node:os';
+import { msec, timeIso8601, timeLocal } from './time-vars.js';
 import type { VarSource } from './vars-types.js';
 import { compileMap, type CompiledMap, type MapDefinition } from './var-map.js';
 
 export type Template = ((v: VarSource) => string) & { readonly constant: boolean; readonly source: string };
 
-type Getter = (v: VarSource) => string;
+export type Getter = (v: VarSource) => string;
+
+/** $hostname, read once, as nginx reads it at start. */
+let hostname: string | undefined;
 
 const GETTERS: Record<string, Getter> = {
   host: (v) => v.host,
@@ -32,6 +37,44 @@ const GETTERS: Record<string, Getter> = {
   fastcgi_path_info: (v) => v.fastcgiPathInfo ?? '',
   proxy_host: (v) => v.proxyHost,
   proxy_add_x_forwarded_for: (v) => v.proxyAddXForwardedFor,
+  // issue 17: logs. The variables of the access log and of nginx's core, upstream and SSL modules.
+  realpath_root: (v) => v.realpathRoot ?? '',
+  upstream_addr: (v) => v.upstreamAddr ?? '',
+  upstream_status: (v) => v.upstreamStatus ?? '',
+  upstream_response_time: (v) => v.upstreamResponseTime ?? '',
+  upstream_header_time: (v) => v.upstreamHeaderTime ?? '',
+  upstream_connect_time: (v) => v.upstreamConnectTime ?? '',
+  upstream_cache_status: (v) => v.upstreamCacheStatus ?? '',
+  ssl_protocol: (v) => v.sslProtocol ?? '',
+  ssl_cipher: (v) => v.sslCipher ?? '',
+  ssl_server_name: (v) => v.sslServerName ?? '',
+  ssl_session_reused: (v) => v.sslSessionReused ?? '',
+  ssl_alpn_protocol: (v) => v.sslAlpnProtocol ?? '',
+  ssl_client_verify: (v) => v.sslClientVerify ?? '',
+  // gatehouse asks for no client certificate: these are what nginx gives without one (empty).
+  ssl_client_s_dn: () => '',
+  ssl_client_i_dn: () => '',
+  ssl_client_serial: () => '',
+  ssl_client_fingerprint: () => '',
+  ssl_client_cert: () => '',
+  ssl_client_escaped_cert: () => '',
+  hostname: () => (hostname ??= os.hostname()),
+  pid: () => String(process.pid),
+  time_local: () => timeLocal(),
+  time_iso8601: () => timeIso8601(),
+  msec: () => msec(),
+  request_id: (v) => v.requestId ?? '',
+  request: (v) => v.request ?? '',
+  status: (v) => v.status ?? '000',
+  body_bytes_sent: (v) => v.bodyBytesSent ?? '0',
+  bytes_sent: (v) => v.bytesSent ?? '0',
+  request_time: (v) => v.requestTime ?? '',
+  request_length: (v) => v.requestLength ?? '',
+  remote_user: (v) => v.remoteUser ?? '',
+  connection: (v) => v.connection ?? '',
+  connection_requests: (v) => v.connectionRequests ?? '',
+  nginx_version: (v) => v.version ?? '',
+  gatehouse_version: (v) => v.version ?? '',
 };
 
 /** Every plain variable name (not $http_*, $cookie_*, $arg_*, $1..$9), for config hints. */
@@ -70,7 +113,8 @@ function userGetter(name: string, scope: Declared): Getter | undefined {
   return undefined;
 }
 
-function getterFor(name: string, scope: Declared): Getter {
+/** The getter of `$name` (user variables and maps: those of the config being loaded); throws `unknown variable "$name"`. */
+export function getterFor(name: string, scope: Declared = declared): Getter {
   const known = GETTERS[name];
   if (known) return known;
   const user = userGetter(name, scope);
@@ -82,6 +126,14 @@ function getterFor(name: string, scope: Declared): Getter {
   if (name.startsWith('http_') && name.length > 5) {
     const header = name.slice(5).replace(/_/g, '-').toLowerCase();
     return (v) => v.header(header) ?? '';
+  }
+  if (name.startsWith('sent_http_') && name.length > 10) {
+    const header = name.slice(10).replace(/_/g, '-').toLowerCase();
+    return (v) => v.sentHeader?.(header) ?? '';
+  }
+  if (name.startsWith('upstream_http_') && name.length > 14) {
+    const header = name.slice(14).replace(/_/g, '-').toLowerCase();
+    return (v) => v.upstreamHeader?.(header) ?? '';
   }
   if (name.startsWith('cookie_') && name.length > 7) {
     const cookie = name.slice(7);

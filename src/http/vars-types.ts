@@ -45,4 +45,42 @@ export interface VarSource {
   setUser?(name: string, value: string): void;
   /** A map variable's value, computed by `compute` at most once per request (nginx caches it). */
   cachedMap?(name: string, compute: () => string): string;
+  // issue 17: logs. Variables of the access log and of nginx's other modules; optional, as above.
+  // Those read after the response ($status, $body_bytes_sent, ...) are what they are when asked.
+  /** $realpath_root: $document_root with symlinks resolved, '' when it cannot be. */
+  realpathRoot?: string;
+  /** A response header as sent (lower-case name), for $sent_http_NAME; undefined before the head or when absent. */
+  sentHeader?(name: string): string | undefined;
+  /** $upstream_addr, $upstream_status, $upstream_response_time ...; undefined without an upstream. */
+  upstreamAddr?: string | undefined;
+  upstreamStatus?: string | undefined;
+  upstreamResponseTime?: string | undefined;
+  upstreamHeaderTime?: string | undefined;
+  upstreamConnectTime?: string | undefined;
+  upstreamCacheStatus?: string | undefined;
+  /** An upstream response header (lower-case name), for $upstream_http_NAME. */
+  upstreamHeader?(name: string): string | undefined;
+  /** $ssl_protocol, $ssl_cipher, ...: undefined on a plain connection. */
+  sslProtocol?: string | undefined;
+  sslCipher?: string | undefined;
+  sslServerName?: string | undefined;
+  sslSessionReused?: string | undefined;
+  sslAlpnProtocol?: string | undefined;
+  sslClientVerify?: string | undefined;
+  /** $request_id: 32 hex digits, made at the first ask, the same for the whole request. */
+  requestId?: string;
+  /** $request: the request line, `METHOD TARGET PROTOCOL`. */
+  request?: string;
+  /** $status: three digits, "000" before the response head, 499 when the client left first. */
+  status?: string;
+  bodyBytesSent?: string;
+  bytesSent?: string;
+  requestTime?: string;
+  requestLength?: string;
+  /** $remote_user: the user of Basic credentials, undefined without them. */
+  remoteUser?: string | undefined;
+  connection?: string;
+  connectionRequests?: string;
+  /** $nginx_version: gatehouse's own version (README "Coming from nginx"). */
+  version?: string;
 }

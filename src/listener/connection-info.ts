@@ -33,6 +33,20 @@ class SocketConnectionInfo implements ConnectionInfo {
     this.cert = tlsSocket.gatehouseCert;
   }
 
+  get cipher(): string | undefined {
+    // OpenSSL's name, as nginx's SSL_get_cipher_name gives (ECDHE-RSA-AES128-GCM-SHA256, TLS_AES_128_GCM_SHA256).
+    return this.secure ? ((this.socket as TLSSocket).getCipher?.()?.name ?? undefined) : undefined;
+  }
+
+  get sessionReused(): boolean {
+    return this.secure && (this.socket as TLSSocket).isSessionReused?.() === true;
+  }
+
+  get alpnProtocol(): string | undefined {
+    const alpn = this.secure ? (this.socket as TLSSocket).alpnProtocol : undefined;
+    return typeof alpn === 'string' ? alpn : undefined;
+  }
+
   get localAddress(): string {
     this.local ??= normaliseAddress(this.socket.localAddress ?? '');
     return this.local;

@@ -77,6 +77,9 @@ export class H1Exchange implements Exchange {
   readonly startedAt = performance.now();
   bytesSent = 0;
   status = 0;
+  sentHeaders: ResponseHeaders | undefined = undefined;
+  /** Chunked framing written around the body: nginx counts it in $body_bytes_sent. */
+  framingBytes = 0;
   closed = false;
 
   /** `Expect: 100-continue` and no 100 sent yet (see the constructor). */
@@ -146,8 +149,15 @@ export class H1Exchange implements Exchange {
     body.destroy(new ClientBodyTimeout());
   }
 
+  /** Node keeps the head it wrote as `_header` (the HTTP/1 head is plain text: its length is its size). */
+  get headBytes(): number {
+    const head = (this.res as unknown as { _header?: string | null })._header;
+    return typeof head === 'string' ? head.length : 0;
+  }
+
   respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void {
     this.status = status;
+    this.sentHeaders = headers;
     if (this.awaitingContinue) this.res.shouldKeepAlive = false;
     if (body !== undefined) {
       const buf = typeof body === 'string' ? Buffer.from(body) : body;
@@ -171,10 +181,14 @@ export class H1Exchange implements Exchange {
 
   write(chunk: Buffer): boolean {
     this.bytesSent += chunk.length;
+    // Node writes each write() as one chunk: `HEX\r\n` DATA `\r\n`.
+    if (chunk.length > 0 && this.res.chunkedEncoding) this.framingBytes += chunk.length.toString(16).length + 4;
     return this.res.write(chunk);
   }
 
   end(): void {
+    // The last chunk `0\r\n\r\n` (a HEAD response has no body to end).
+    if (this.res.chunkedEncoding && this.method !== 'HEAD') this.framingBytes += 5;
     this.res.end();
   }
 

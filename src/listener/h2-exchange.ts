@@ -36,6 +36,7 @@ export class H2Exchange implements Exchange, Watched {
   readonly startedAt = performance.now();
   bytesSent = 0;
   status = 0;
+  sentHeaders: ResponseHeaders | undefined = undefined;
   closed = false;
   /** Response trailers are forwarded only to clients that said they take them. */
   private readonly wantsTrailers: boolean;
@@ -127,6 +128,7 @@ export class H2Exchange implements Exchange, Watched {
   respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void {
     if (this.stream.destroyed || this.stream.closed) return;
     this.status = status;
+    this.sentHeaders = headers;
     headers[':status'] = status;
     if (body !== undefined) {
       const buf = typeof body === 'string' ? Buffer.from(body) : body;

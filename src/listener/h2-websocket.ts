@@ -59,6 +59,7 @@ export class H2WebSocketExchange extends H2Exchange implements Tunnel {
     delete clientHeaders['sec-websocket-accept'];
     clientHeaders[':status'] = 200;
     this.status = 200;
+    this.sentHeaders = clientHeaders;
     stream.respond(clientHeaders);
     const closeStream = (): void => {
       if (!stream.closed && !stream.destroyed) stream.close(NGHTTP2_CANCEL);

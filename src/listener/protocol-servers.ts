@@ -10,6 +10,7 @@ import type { Snapshot } from '../server/types.js';
 import { ConnectionGuard, guardOf, tagGuard } from './connection-guard.js';
 import { closeSession } from './h2-session-close.js';
 import { lingeringError } from './lingering-error.js';
+import { logRefused } from './refused-log.js';
 import { connectionInfo } from './connection-info.js';
 import { H2Exchange } from './h2-exchange.js';
 import { H1Exchange } from './h1-exchange.js';
@@ -165,7 +166,10 @@ export class ProtocolServers {
     h1.on('request', (req: IncomingMessage, res: ServerResponse) => this.onH1Request(req, res));
     // Without this listener Node answers every Expect: 100-continue with a 100 at once (see H1Exchange).
     h1.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.onH1Request(req, res, true));
-    h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => lingeringError(err, socket));
+    h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      logRefused(this.handlers.current(), err, infoFor(socket as Socket, this.secure));
+      lingeringError(err, socket);
+    });
     h1.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', noop);
       guardOf(req.socket)?.requestSeen();

@@ -65,6 +65,8 @@ export class UpgradeExchange implements Exchange, Tunnel {
   readonly rawHead = true;
   bytesSent = 0;
   status = 0;
+  sentHeaders: ResponseHeaders | undefined = undefined;
+  headBytes = 0;
   closed = false;
   headersSent = false;
   private timeouts: ClientTimeouts | undefined;
@@ -111,8 +113,11 @@ export class UpgradeExchange implements Exchange, Tunnel {
     }
     this.status = status;
     this.headersSent = true;
+    this.sentHeaders = headers;
     const client = this.socket;
-    client.write(rawHead(status, headers));
+    const head = rawHead(status, headers);
+    this.headBytes = Buffer.byteLength(head, 'latin1');
+    client.write(head);
     if (this.head.length > 0) upstream.write(this.head);
     const close = (): void => {
       client.destroy();
@@ -172,6 +177,8 @@ export class UpgradeExchange implements Exchange, Tunnel {
     const head = rawHead(status, headers);
     this.status = status;
     this.headersSent = true;
+    this.sentHeaders = headers;
+    this.headBytes = Buffer.byteLength(head, 'latin1');
     this.socket.write(head);
     if (buf) {
       this.bytesSent += buf.length;

@@ -1,5 +1,6 @@
 // The contract every stage after the router passes along: the request context, the narrow
 // environment it gives handlers (not the whole compiled config), and the handler signature.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Exchange } from '../http/exchange.js';
 import type { TrustCheck } from '../http/trust.js';
 import type { Logger } from '../log/types.js';
@@ -45,6 +46,11 @@ export interface RequestContext {
   upstreamAddr?: string;
   upstreamStartedAt?: number;
   upstreamTime?: number;
+  // issue 17: logs. The upstream response as $upstream_status, $upstream_http_*, $upstream_response_time read it.
+  upstreamStatus?: number;
+  upstreamHeaders?: IncomingHttpHeaders;
+  /** Seconds from the upstream request to the end of its response. */
+  upstreamResponseTime?: number;
   vars: RequestVars;
 }
 

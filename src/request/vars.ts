@@ -1,12 +1,16 @@
 // The nginx variables of one request ($host, $uri, $fastcgi_script_name, …), each computed only
 // when a template asks for it.
-import type { Exchange } from '../http/exchange.js';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ConnectionInfo, Exchange } from '../http/exchange.js';
 import { headerValue } from '../http/headers.js';
 import { fastcgiPathVars } from '../http/fastcgi-path.js';
 import { originForm } from '../http/normalize.js';
 import type { VarSource } from '../http/vars-types.js';
 import { uriAddedToAlias } from './alias-uri.js';
 import type { CompiledRoute, CompiledSite, LocationMatch } from '../router/types.js';
+import { VERSION } from '../version.js';
 
 /** What the variables read of a request: its context (context.ts), seen from here. */
 export interface VarsContext {
@@ -18,6 +22,11 @@ export interface VarsContext {
   readonly args: string;
   /** The location match, whose regex's named captures are variables too. */
   readonly match?: LocationMatch | undefined;
+  readonly upstreamAddr?: string | undefined;
+  readonly upstreamTime?: number | undefined;
+  readonly upstreamStatus?: number | undefined;
+  readonly upstreamHeaders?: IncomingHttpHeaders | undefined;
+  readonly upstreamResponseTime?: number | undefined;
 }
 
 // issue 17: rewrite — user variables live beside the request, not in it: a request that sets none
@@ -33,11 +42,60 @@ function userStore(ctx: VarsContext): Map<string, string> {
   return store;
 }
 
+/** nginx's connection number ($connection) and its request count ($connection_requests). */
+interface ConnectionCount {
+  serial: number;
+  requests: number;
+}
+const connections = new WeakMap<ConnectionInfo, ConnectionCount>();
+let lastSerial = 0;
+
+function countRequest(conn: ConnectionInfo): ConnectionCount {
+  let c = connections.get(conn);
+  if (!c) {
+    c = { serial: ++lastSerial, requests: 0 };
+    connections.set(conn, c);
+  }
+  c.requests += 1;
+  return c;
+}
+
+/** A header field of a response or upstream response as one string (a list joined with ", "). */
+function fieldText(value: string | string[] | number | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? value.join(', ') : String(value);
+}
+
+const seconds = (s: number | undefined): string | undefined => (s === undefined ? undefined : s.toFixed(3));
+
 /** nginx variables over one request; each is computed only when a template asks for it. */
 export class RequestVars implements VarSource {
   proxyHost = '';
   captures?: string[];
-  constructor(private readonly ctx: VarsContext) {}
+  /** The status a handler is about to send, for $status in its own text (nginx's headers_out.status). */
+  pendingStatus = 0;
+  /** The listener's exchange, not a wrapper route middleware puts in ctx.ex: it holds what was sent. */
+  private readonly base: Exchange;
+  private readonly conn: ConnectionCount;
+  /** This request's number on its connection (the count goes on with the next requests). */
+  private readonly nth: number;
+  private id: string | undefined;
+  private realpath: string | undefined;
+  /**
+   * `parent`: the vars of the request this one works for (a cache fill), whose $request_id and
+   * connection count it shares.
+   */
+  constructor(
+    private readonly ctx: VarsContext,
+    private readonly parent?: RequestVars,
+  ) {
+    this.base = ctx.ex;
+    // Counted here, once per request, so that $connection_requests is right whenever it is asked.
+    // (A partial context, as some tests build, has no exchange: nothing to count.)
+    const conn = (ctx.ex as Exchange | undefined)?.conn;
+    this.conn = parent ? parent.conn : conn ? countRequest(conn) : { serial: 0, requests: 0 };
+    this.nth = parent ? parent.nth : this.conn.requests;
+  }
   get host(): string {
     return this.ctx.host || this.ctx.site.config.hosts[0] || '';
   }
@@ -132,5 +190,125 @@ export class RequestVars implements VarSource {
     const value = compute();
     store.set(name, value);
     return value;
+  }
+  // issue 17: logs.
+  get realpathRoot(): string {
+    if (this.realpath === undefined) {
+      const root = this.documentRoot;
+      try {
+        this.realpath = root ? fs.realpathSync.native(root) : '';
+      } catch {
+        this.realpath = '';
+      }
+    }
+    return this.realpath;
+  }
+  sentHeader(name: string): string | undefined {
+    const headers = this.base.sentHeaders;
+    if (!headers) return undefined;
+    const exact = headers[name];
+    if (exact !== undefined) return fieldText(exact);
+    // Handlers mostly write lower-case names, but a name is case-insensitive (RFC 9110 §5.1).
+    const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
+    return key === undefined ? undefined : fieldText(headers[key]);
+  }
+  get upstreamAddr(): string | undefined {
+    return this.ctx.upstreamAddr;
+  }
+  /** nginx reports 502 (504 on a timeout) for an upstream that gave no response: the status that was sent. */
+  get upstreamStatus(): string | undefined {
+    if (this.ctx.upstreamStatus !== undefined) return String(this.ctx.upstreamStatus);
+    if (this.ctx.upstreamAddr === undefined) return undefined;
+    return this.base.status >= 500 ? String(this.base.status) : undefined;
+  }
+  get upstreamResponseTime(): string | undefined {
+    return seconds(this.ctx.upstreamResponseTime ?? this.ctx.upstreamTime);
+  }
+  get upstreamHeaderTime(): string | undefined {
+    return seconds(this.ctx.upstreamTime);
+  }
+  upstreamHeader(name: string): string | undefined {
+    return fieldText(this.ctx.upstreamHeaders?.[name]);
+  }
+  /** From the response's Cache-Status (RFC 9211, cache/cache-status.ts) to nginx's words. */
+  get upstreamCacheStatus(): string | undefined {
+    const status = this.sentHeader('cache-status');
+    if (status === undefined || !status.startsWith('gatehouse')) return undefined;
+    if (/; hit\b/.test(status)) return 'HIT';
+    if (/fwd=stale/.test(status)) return /fwd-status=304/.test(status) ? 'REVALIDATED' : 'EXPIRED';
+    if (/fwd=(?:uri-miss|vary-miss)/.test(status)) return 'MISS';
+    if (/fwd=(?:bypass|request|method)/.test(status)) return 'BYPASS';
+    return undefined;
+  }
+  get sslProtocol(): string | undefined {
+    return this.ctx.ex.conn.tlsVersion;
+  }
+  get sslCipher(): string | undefined {
+    return this.ctx.ex.conn.cipher;
+  }
+  get sslServerName(): string | undefined {
+    return this.ctx.ex.conn.servername;
+  }
+  get sslSessionReused(): string | undefined {
+    return this.ctx.ex.conn.secure ? (this.ctx.ex.conn.sessionReused ? 'r' : '.') : undefined;
+  }
+  get sslAlpnProtocol(): string | undefined {
+    return this.ctx.ex.conn.alpnProtocol;
+  }
+  /** gatehouse asks for no client certificates: NONE on every TLS connection. */
+  get sslClientVerify(): string | undefined {
+    return this.ctx.ex.conn.secure ? 'NONE' : undefined;
+  }
+  get requestId(): string {
+    if (this.parent) return this.parent.requestId;
+    this.id ??= randomBytes(16).toString('hex');
+    return this.id;
+  }
+  /** nginx's r->request_line; an HTTP/2 request gets one made up the same way. */
+  get request(): string {
+    const ex = this.ctx.ex;
+    return `${ex.method} ${ex.rawTarget} ${ex.protocol}`;
+  }
+  get status(): string {
+    const status = this.base.status || this.pendingStatus || (this.base.closed ? 499 : 0);
+    return String(status).padStart(3, '0');
+  }
+  /** What nginx counts: the body as it went on the wire, chunk framing included. */
+  get bodyBytesSent(): string {
+    return String(this.base.bytesSent + (this.base.framingBytes ?? 0));
+  }
+  get bytesSent(): string {
+    return String((this.base.headBytes ?? 0) + this.base.bytesSent + (this.base.framingBytes ?? 0));
+  }
+  get requestTime(): string {
+    return ((performance.now() - this.base.startedAt) / 1000).toFixed(3);
+  }
+  /** The request line and header fields as HTTP/1.1 would carry them, plus the declared body. */
+  get requestLength(): string {
+    const ex = this.ctx.ex;
+    let n = this.request.length + 2 + 2;
+    for (const [name, value] of Object.entries(ex.headers)) {
+      if (name.startsWith(':') || value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) n += name.length + 2 + v.length + 2;
+    }
+    return String(n + (Number(ex.headers['content-length']) || 0));
+  }
+  /** ngx_http_auth_basic_user: the user of `Authorization: Basic`, whatever the route's auth. */
+  get remoteUser(): string | undefined {
+    const auth = headerValue(this.ctx.ex, 'authorization');
+    const m = auth === undefined ? null : /^basic[ \t]+([A-Za-z0-9+/=]+)[ \t]*$/i.exec(auth);
+    if (!m) return undefined;
+    const decoded = Buffer.from(m[1] as string, 'base64').toString('latin1');
+    const colon = decoded.indexOf(':');
+    return colon === -1 ? undefined : decoded.slice(0, colon);
+  }
+  get connection(): string {
+    return String(this.conn.serial);
+  }
+  get connectionRequests(): string {
+    return String(this.nth);
+  }
+  get version(): string {
+    return VERSION;
   }
 }

@@ -7,31 +7,15 @@ import { hostOfAuthority } from '../http/authority.js';
 import type { RequestContext, RequestEnv } from '../request/context.js';
 import { internalError } from '../request/errors.js';
 import { RequestVars } from '../request/vars.js';
-import { headerValue } from '../http/headers.js';
 import { sendRedirect, sendStatus } from '../http/respond.js';
 import { escapeUriPath } from '../http/uri-bytes.js';
 import { recordRequest } from '../observe/metrics.js';
 import { serverRewrite } from '../rewrite/index.js';
 
 function logAccess(snap: Snapshot, ctx: RequestContext): void {
-  const { ex } = ctx;
   if (!snap.accessLog.enabled) return;
-  snap.accessLog.log({
-    remoteAddr: ex.conn.remoteAddress,
-    method: ex.method,
-    target: ex.rawTarget,
-    protocol: ex.protocol,
-    // 499 (nginx's code) when the client left before a response head was sent.
-    status: ex.status || 499,
-    bytesSent: ex.bytesSent,
-    referer: headerValue(ex, 'referer'),
-    userAgent: headerValue(ex, 'user-agent'),
-    host: ctx.host,
-    upstreamAddr: ctx.upstreamAddr,
-    upstreamTime: ctx.upstreamTime,
-    requestTime: (performance.now() - ex.startedAt) / 1000,
-    tlsVersion: ex.conn.tlsVersion,
-  });
+  // nginx access_log: the location's, else the server's, else the http level's (log.access).
+  snap.accessLog.log(ctx.vars, ctx.route?.config.accessLog ?? ctx.site.config.accessLog);
 }
 
 /**
@@ -76,6 +60,9 @@ export function createContext(snap: Snapshot, ex: Exchange): RequestContext {
     upstreamAddr: undefined,
     upstreamStartedAt: undefined,
     upstreamTime: undefined,
+    upstreamStatus: undefined,
+    upstreamHeaders: undefined,
+    upstreamResponseTime: undefined,
     vars: undefined as unknown as RequestVars,
   };
   // RequestVars reads the context it belongs to, so it is made once the context exists.

@@ -15,7 +15,7 @@ describe('config/normalize', () => {
       expect(c.drainTimeoutMs).to.equal(30_000);
       expect(c.storage).to.equal('/etc/gatehouse/certs');
       expect(c.trustedProxies).to.deep.equal([]);
-      expect(c.log).to.deep.equal({ access: 'stdout', format: 'combined', error: 'stderr', level: 'info' });
+      expect(c.log).to.deep.equal({ access: 'stdout', format: 'combined', formats: {}, error: 'stderr', level: 'info' });
       expect(c.upstreams).to.deep.equal({});
       expect(c.acme).to.equal(undefined);
     });
@@ -228,7 +228,7 @@ describe('config/normalize', () => {
         '/srv/conf/gatehouse.yaml',
       );
       expect(c.storage).to.equal('/srv/state/certs');
-      expect(c.log).to.deep.equal({ access: { file: '/srv/conf/logs/access.log' }, error: 'off', format: 'json', level: 'debug' });
+      expect(c.log).to.deep.equal({ access: { file: '/srv/conf/logs/access.log' }, error: 'off', format: 'json', formats: {}, level: 'debug' });
       expect(c.acme?.trust).to.equal('/srv/conf/ca/pebble.pem');
       expect(c.upstreams.app?.tls).to.deep.equal({ insecure: false, ca: '/srv/conf/backend-ca.pem', servername: 'app.internal' });
       expect(c.sites[0]?.tls).to.deep.equal({ kind: 'files', cert: '/srv/conf/tls/a.pem', key: '/srv/conf/tls/a.key' });

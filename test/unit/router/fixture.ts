@@ -64,7 +64,7 @@ export function config(sites: SiteConfig[], upstreams: string[] = []): Config {
     timeouts: { ...DEFAULT_CLIENT_TIMEOUTS },
     maxBody: DEFAULT_MAX_BODY,
     bodyBuffer: { ...DEFAULT_BODY_BUFFER },
-    log: { access: 'stdout', format: 'combined', error: 'stderr', level: 'info' },
+    log: { access: 'stdout', format: 'combined', formats: {}, error: 'stderr', level: 'info' },
     upstreams: Object.fromEntries(upstreams.map((n) => [n, upstream(n)])),
     sites,
   };

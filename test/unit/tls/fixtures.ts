@@ -33,7 +33,7 @@ export function config(sites: SiteConfig[], storage = '/nonexistent'): Config {
     timeouts: { ...DEFAULT_CLIENT_TIMEOUTS },
     maxBody: DEFAULT_MAX_BODY,
     bodyBuffer: { ...DEFAULT_BODY_BUFFER },
-    log: { access: 'off', format: 'combined', error: 'stderr', level: 'info' },
+    log: { access: 'off', format: 'combined', formats: {}, error: 'stderr', level: 'info' },
     upstreams: {},
     sites,
   };
