@@ -6,6 +6,7 @@ import { checkTemplate, headersConfig, list, parseReturn, rateLimitConfig } from
 import type { RawRoute } from './schema.js';
 import type { Path } from './source.js';
 import { didYouMean } from './suggest.js';
+import { responseKeys } from './response-headers.js';
 import type { RouteConfig } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -64,6 +65,7 @@ function routeConfig(ctx: Ctx, at: Path, raw: RawRoute, loc: CompiledLocation | 
   }
 
   if (loc) route.locationSpec = loc;
+  Object.assign(route, responseKeys(ctx, at, raw, env.named)); // issue 17
   if (ok('proxy')) {
     const proxy = proxyValue(ctx, [...at, 'proxy'], raw.proxy as string, loc, env.upstreams);
     if (proxy) {
