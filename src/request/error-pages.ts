@@ -16,6 +16,7 @@ import { inherited } from './inherit.js';
 import { responseFilterOf } from './response-filter.js';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const BREAKS_FIELD = /[\r\n\0]/;
 
 interface CompiledPage {
   overwrite: number | undefined;
@@ -71,6 +72,12 @@ export function special(ctx: RequestContext, status: number, extra: ResponseHead
     filter.startPage(errStatus, extra, false);
     const r = ctx.env.runNamed(ctx, uri.slice(1));
     if (r instanceof Promise) r.catch((err: unknown) => internalError(ctx, err));
+    return;
+  }
+  // A Location from a decoded variable ($uri) may hold a line break: nginx would send it (response
+  // splitting); gatehouse answers the error plainly instead.
+  if (BREAKS_FIELD.test(uri)) {
+    plain(ctx, status, extra);
     return;
   }
   const code = page.overwrite !== undefined && REDIRECTS.has(page.overwrite) ? page.overwrite : 302;

@@ -410,7 +410,6 @@ describe('differential error pages and response headers: nginx 1.22 and gatehous
   });
 
   after(() => {
-    // eslint-disable-next-line no-console
     console.log(`      nginx-errors: ${pair?.pairs ?? 0} request pairs (all differential files of this run)`);
   });
 });
