@@ -409,6 +409,24 @@ describe('differential error pages and response headers: nginx 1.22 and gatehous
     });
   });
 
+  describe('hostile input (gatehouse only: nginx would send the line break)', () => {
+    it('a URL page built from a $uri holding CR LF is not sent; the error gets the built-in page', async () => {
+      const r = await pair.one('gatehouse', at('a.test', '/url-var/a%0d%0aSet-Cookie:%20x=1'));
+      expect(r.status).to.equal(404);
+      expect(r.headers).to.not.have.property('set-cookie');
+      expect(r.headers).to.not.have.property('location');
+      expect(r.body).to.include('<title>404 Not Found</title>');
+    });
+
+    it('an added header whose variable holds CR LF is left out, the rest of the answer is whole', async () => {
+      const r = await pair.one('gatehouse', at('c.test', '/addh/a%0d%0aSet-Cookie:%20x=1'));
+      expect(r.status).to.equal(404);
+      expect(r.headers).to.not.have.property('set-cookie');
+      expect(r.headers).to.not.have.property('x-uri');
+      expect(r.headers['x-b']).to.equal('b');
+    });
+  });
+
   after(() => {
     console.log(`      nginx-errors: ${pair?.pairs ?? 0} request pairs (all differential files of this run)`);
   });
