@@ -68,6 +68,8 @@ describe('differential error pages and response headers: nginx 1.22 and gatehous
           error_page 404 /404.html; error_page 418 =200 /ok.html; error_page 401 /404.html;
         }
         location /rec/ { error_page 404 /missing-page.html; }
+        location /loop/ { try_files $uri /loop/again; }
+        location /eloop/ { error_page 404 /loop/x; }
         location /rec2/ { error_page 404 /status-page/503; }
         location /status-page/ { proxy_pass ${backend}/status/; proxy_intercept_errors on; error_page 503 /50x.html; }
       }
@@ -134,6 +136,8 @@ describe('differential error pages and response headers: nginx 1.22 and gatehous
                   errorPages: { 404: '/404.html', 418: '=200 /ok.html', 401: '/404.html' },
                 },
                 { location: '/rec/', root, errorPages: { 404: '/missing-page.html' } },
+                { location: '/loop/', root, tryFiles: ['$uri', '/loop/again'] },
+                { location: '/eloop/', root, errorPages: { 404: '/loop/x' } },
                 { location: '/rec2/', root, errorPages: { 404: '/status-page/503' } },
                 { location: '/status-page/', proxy: `${backend}/status/`, interceptErrors: true, errorPages: { 503: '/50x.html' } },
               ],
@@ -294,6 +298,16 @@ describe('differential error pages and response headers: nginx 1.22 and gatehous
       const { nginx, gatehouse } = await both(at('a.test', '/rec2/x'));
       expect(nginx.status).to.equal(503);
       expectSame(nginx, gatehouse, { headers: ['content-type'], body: withoutServerLine });
+    });
+  });
+
+  describe('the 10 internal redirects of a request', () => {
+    it('a redirect cycle is a 500 with the built-in page, the site’s 500 page notwithstanding, also when an error page starts it', async () => {
+      for (const path of ['/loop/x', '/eloop/x']) {
+        const { nginx, gatehouse } = await both(at('a.test', path));
+        expect(nginx.status).to.equal(500);
+        expectSame(nginx, gatehouse, { headers: ['content-type'], body: withoutServerLine });
+      }
     });
   });
 
