@@ -14,6 +14,7 @@ import { addHeadersOf, inherited } from './inherit.js';
 
 /** Kept from the error when its page is served (connection: close after 413/400; a 401's challenge). */
 const KEPT_FROM_ERROR = ['connection', 'www-authenticate'];
+const CONDITIONAL = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'range', 'if-range'];
 
 export class ResponseFilter implements Exchange {
   /** nginx's r->error_page: an error page is being served; another error is answered plainly (recursive_error_pages off). */
@@ -70,6 +71,8 @@ export class ResponseFilter implements Exchange {
       const h = { ...this.inner.headers };
       delete h['content-length'];
       delete h['transfer-encoding'];
+      // nginx's not-modified and range filters act only on a 200: a page sent as 404 is sent whole.
+      if (this.errStatus !== undefined && this.errStatus !== 200) for (const name of CONDITIONAL) delete h[name];
       this.getHeaders = h;
     }
     return this.getHeaders;
@@ -99,20 +102,26 @@ export class ResponseFilter implements Exchange {
     return this.inner.closed;
   }
 
-  respond(status: number, headers: ResponseHeaders, body?: string | Buffer): void {
-    let s = status;
-    if (this.errStatus !== undefined && this.errStatus !== status) {
-      s = this.errStatus;
+  respond(status: number, given: ResponseHeaders, body?: string | Buffer): void {
+    const ctx = this.ctx;
+    const s = this.errStatus ?? status;
+    const expires = inherited(ctx, 'expires');
+    const add = addHeadersOf(ctx);
+    const expiring = expires !== undefined && expires !== 'off' && SAFE_STATUSES.has(s);
+    if (s === status && !this.kept && !expiring && !(add && add.length > 0)) {
+      this.inner.respond(status, given, body);
+      return;
+    }
+    // A copy: the object may be the one a cache fill keeps, which must stay the upstream's.
+    const headers = { ...given };
+    if (s !== status) {
       // ngx_http_header_filter keeps Last-Modified only on 200/206/304; the range filter sends
       // Accept-Ranges only with 200.
       if (s !== 200 && s !== 206 && s !== 304) delete headers['last-modified'];
       if (s !== 200) delete headers['accept-ranges'];
     }
     if (this.kept) Object.assign(headers, this.kept);
-    const ctx = this.ctx;
-    const expires = inherited(ctx, 'expires');
-    if (expires !== undefined && expires !== 'off' && SAFE_STATUSES.has(s)) applyExpires(headers, expires, Date.now());
-    const add = addHeadersOf(ctx);
+    if (expiring) applyExpires(headers, expires, Date.now());
     if (add && add.length > 0) applyAddHeaders(headers, s, compileAddHeaders(add), ctx.vars);
     this.inner.respond(s, headers, body);
   }
