@@ -38,9 +38,13 @@ function pagesOf(ctx: RequestContext): ErrorPagesConfig | undefined {
   return inherited(ctx, 'errorPages');
 }
 
-/** Whether the request's location has a page for `status` (nginx's proxy_intercept_errors test). */
+/**
+ * Whether the request's location has a page for `status` (nginx's proxy_intercept_errors test).
+ * Never inside a cache fill (cache/upstream-call.ts runs the proxy on a context of its own): what
+ * is stored is the upstream's answer, not a page.
+ */
 export function hasErrorPage(ctx: RequestContext, status: number): boolean {
-  return pagesOf(ctx)?.[status] !== undefined;
+  return responseFilterOf(ctx) !== undefined && pagesOf(ctx)?.[status] !== undefined;
 }
 
 /** Answers `status` for a request: its location's error page, or the built-in page. */

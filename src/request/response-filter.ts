@@ -25,7 +25,7 @@ export class ResponseFilter implements Exchange {
   private pageRequest = false;
   private pageMethod: string | undefined;
   private kept: ResponseHeaders | undefined;
-  private getHeaders: IncomingHttpHeaders | undefined;
+  private pageHeaders: IncomingHttpHeaders | undefined;
 
   constructor(
     readonly inner: Exchange,
@@ -67,15 +67,15 @@ export class ResponseFilter implements Exchange {
   }
   get headers(): IncomingHttpHeaders {
     if (!this.pageRequest) return this.inner.headers;
-    if (!this.getHeaders) {
+    if (!this.pageHeaders) {
       const h = { ...this.inner.headers };
       delete h['content-length'];
       delete h['transfer-encoding'];
       // nginx's not-modified and range filters act only on a 200: a page sent as 404 is sent whole.
       if (this.errStatus !== undefined && this.errStatus !== 200) for (const name of CONDITIONAL) delete h[name];
-      this.getHeaders = h;
+      this.pageHeaders = h;
     }
-    return this.getHeaders;
+    return this.pageHeaders;
   }
   get conn(): Exchange['conn'] {
     return this.inner.conn;
