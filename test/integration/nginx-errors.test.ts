@@ -47,7 +47,12 @@ describe('differential error pages and response headers: nginx 1.22 and gatehous
         error_page 404 /404.html;
         error_page 500 502 503 504 /50x.html;
         error_page 405 /405.html;
+        add_header X-Site s always;
+        add_header X-Ok ok;
         location / { }
+        location /ret404/ { return 404; }
+        location /ret403/ { error_page 403 =200 /ok.html; return 403; }
+        location /small/ { client_max_body_size 1k; proxy_pass ${backend}; error_page 413 /404.html; }
         location /eq200/ { error_page 404 =200 /ok.html; }
         location /eq/ { error_page 404 = /ok.html; }
         location /eq410/ { error_page 404 =410 /404.html; }
@@ -112,8 +117,12 @@ describe('differential error pages and response headers: nginx 1.22 and gatehous
               hosts: 'a.test',
               tls: 'off',
               errorPages: { 404: '/404.html', '500 502 503 504': '/50x.html', 405: '/405.html' },
+              headers: { response: { add: { 'X-Site': { value: 's', always: true }, 'X-Ok': 'ok' } } },
               routes: [
                 { location: '/', root },
+                { location: '/ret404/', return: 404 },
+                { location: '/ret403/', return: 403, errorPages: { 403: '=200 /ok.html' } },
+                { location: '/small/', proxy: backend, maxBody: '1k', errorPages: { 413: '/404.html' } },
                 { location: '/eq200/', root, errorPages: { 404: '=200 /ok.html' } },
                 { location: '/eq/', root, errorPages: { 404: '= /ok.html' } },
                 { location: '/eq410/', root, errorPages: { 404: '=410 /404.html' } },
@@ -273,6 +282,21 @@ describe('differential error pages and response headers: nginx 1.22 and gatehous
     it('a page URI with variables and args: the page request gets those args', async () => {
       const { nginx, gatehouse } = await both(at('a.test', '/argsv/zzz'));
       expectSame(nginx, gatehouse, { backend: ['url', 'method'] });
+    });
+  });
+
+  describe('statuses from return and maxBody', () => {
+    it('return 404 and return 403 get the pages, the site’s add_header on them as nginx adds it', async () => {
+      for (const path of ['/ret404/x', '/ret403/x', '/nope', '/ok.html']) {
+        const { nginx, gatehouse } = await both(at('a.test', path));
+        expectSame(nginx, gatehouse, { headers: ['x-site', 'x-ok', 'content-length'], body: true });
+      }
+    });
+
+    it('a body over maxBody (413) gets the page, and the connection still closes', async () => {
+      const { nginx, gatehouse } = await both(at('a.test', '/small/x', { method: 'POST', body: 'x'.repeat(2048) }));
+      expect(nginx.status).to.equal(413);
+      expectSame(nginx, gatehouse, { headers: ['connection'], body: true });
     });
   });
 
