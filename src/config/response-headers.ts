@@ -7,7 +7,7 @@ import { checkTemplate } from './template-check.js';
 import type { RawAddHeader, RawResponseKeys } from './schema.js';
 import type { Path } from './source.js';
 import { closest, didYouMean } from './suggest.js';
-import type { ExpiresConfig, ProxyRedirectRule, ResponseKeys } from './types.js';
+import type { ExpiresConfig, ProxyRedirectRule, ResponseKeys, SiteConfig } from './types.js';
 import type { AddHeader } from '../http/header-ops.js';
 import { parseDuration } from './units.js';
 
@@ -124,4 +124,12 @@ export function responseKeys(ctx: Ctx, at: Path, raw: RawResponseKeys, named: Re
   const pass = headerNames(ctx, [...at, 'proxyPassHeaders'], raw.proxyPassHeaders);
   if (pass) out.proxyPassHeaders = pass;
   return out;
+}
+
+/** `interceptErrors: true` where no `errorPages` apply (the route's or its site's) does nothing: said in `check`. */
+export function warnUselessIntercept(ctx: Ctx, site: SiteConfig): void {
+  for (const route of site.routes) {
+    if (!(route.interceptErrors ?? site.interceptErrors) || (route.errorPages ?? site.errorPages) !== undefined || !route.pos) continue;
+    ctx.issues.push({ pos: route.pos, message: `interceptErrors has no effect on "${route.location}": neither the route nor its site has errorPages`, severity: 'warning' });
+  }
 }

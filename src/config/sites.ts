@@ -5,7 +5,7 @@ import type { Ctx } from './context.js';
 import { isLocalHost, parseHost, type ParsedHost } from './hosts.js';
 import { headersConfig, rateLimitConfig } from './route-parts.js';
 import { routesConfig } from './routes.js';
-import { responseKeys } from './response-headers.js';
+import { responseKeys, warnUselessIntercept } from './response-headers.js';
 import type { RawSite } from './schema.js';
 import type { Path } from './source.js';
 import type { ClientTimeouts, SiteConfig, SiteTls } from './types.js';
@@ -107,6 +107,7 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
   if (rateLimit) site.rateLimit = rateLimit;
   if (ok('maxBody')) site.maxBody = parseSize(rs.maxBody as string | number);
   Object.assign(site, responseKeys(ctx, at, rs, namedLocations(rs))); // issue 17
+  warnUselessIntercept(ctx, site);
   return site;
 }
 

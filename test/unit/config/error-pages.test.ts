@@ -54,6 +54,12 @@ describe('config/error-pages and response headers (issue 17)', () => {
     expectWarning(lines(...route("errorPages: { 404: '=200 https://x.test/' }")), 8, 28, 'a URL page is answered with 302');
   });
 
+  it('warns when interceptErrors has no error pages to use', () => {
+    expectWarning(lines(...HEAD, '    routes:', '      - location: /a/', '        proxy: http://127.0.0.1:9000', '        interceptErrors: true'), 6, 9, 'interceptErrors has no effect on "/a/"');
+    const quiet = lines(...HEAD, "    errorPages: { 502: /x }", '    routes:', '      - location: /a/', '        proxy: http://127.0.0.1:9000', '        interceptErrors: true');
+    expect(valid(quiet).sites[0]!.routes[0]!.interceptErrors).to.equal(true);
+  });
+
   it('reads interceptErrors, expires, proxyRedirect and the hide/pass lists', () => {
     const c = valid(
       lines(
