@@ -4,7 +4,7 @@
 import type { Ctx } from './context.js';
 import { errorPagesConfig } from './error-pages.js';
 import { checkTemplate } from './template-check.js';
-import type { RawAddHeader, RawResponseKeys } from './schema.js';
+import type { RawAddHeader, RawResponseKeys, RawSite } from './schema.js';
 import type { Path } from './source.js';
 import { closest, didYouMean } from './suggest.js';
 import type { ExpiresConfig, ProxyRedirectRule, ResponseKeys, SiteConfig } from './types.js';
@@ -126,8 +126,20 @@ export function responseKeys(ctx: Ctx, at: Path, raw: RawResponseKeys, named: Re
   return out;
 }
 
+/** The keys of a site whose routes are read already; warns about what they make useless. */
+export function siteResponseKeys(ctx: Ctx, at: Path, rs: RawSite, site: SiteConfig): void {
+  Object.assign(site, responseKeys(ctx, at, rs, namedLocations(rs)));
+  warnUselessIntercept(ctx, site);
+}
+
+/** The `@name` locations of a site, for its `errorPages`. */
+function namedLocations(rs: RawSite): Set<string> {
+  const names = (rs.routes ?? []).map((r) => (typeof r?.location === 'string' ? r.location.trim() : ''));
+  return new Set(names.filter((n) => n.startsWith('@')).map((n) => n.slice(1)));
+}
+
 /** `interceptErrors: true` where no `errorPages` apply (the route's or its site's) does nothing: said in `check`. */
-export function warnUselessIntercept(ctx: Ctx, site: SiteConfig): void {
+function warnUselessIntercept(ctx: Ctx, site: SiteConfig): void {
   for (const route of site.routes) {
     if (!(route.interceptErrors ?? site.interceptErrors) || (route.errorPages ?? site.errorPages) !== undefined || !route.pos) continue;
     ctx.issues.push({ pos: route.pos, message: `interceptErrors has no effect on "${route.location}": neither the route nor its site has errorPages`, severity: 'warning' });

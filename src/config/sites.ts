@@ -5,7 +5,7 @@ import type { Ctx } from './context.js';
 import { isLocalHost, parseHost, type ParsedHost } from './hosts.js';
 import { headersConfig, rateLimitConfig } from './route-parts.js';
 import { routesConfig } from './routes.js';
-import { responseKeys, warnUselessIntercept } from './response-headers.js';
+import { siteResponseKeys } from './response-headers.js';
 import type { RawSite } from './schema.js';
 import type { Path } from './source.js';
 import type { ClientTimeouts, SiteConfig, SiteTls } from './types.js';
@@ -106,15 +106,8 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
   const rateLimit = rateLimitConfig(ctx, [...at, 'rateLimit'], rs.rateLimit);
   if (rateLimit) site.rateLimit = rateLimit;
   if (ok('maxBody')) site.maxBody = parseSize(rs.maxBody as string | number);
-  Object.assign(site, responseKeys(ctx, at, rs, namedLocations(rs))); // issue 17
-  warnUselessIntercept(ctx, site);
+  siteResponseKeys(ctx, at, rs, site); // issue 17
   return site;
-}
-
-/** The `@name` locations of a site, for its `errorPages`. */
-function namedLocations(rs: RawSite): Set<string> {
-  const names = (rs.routes ?? []).map((r) => (typeof r?.location === 'string' ? r.location.trim() : ''));
-  return new Set(names.filter((n) => n.startsWith('@')).map((n) => n.slice(1)));
 }
 
 function compress(ctx: Ctx, at: Path, value: NonNullable<RawSite['compress']>): SiteConfig['compress'] {
