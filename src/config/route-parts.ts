@@ -1,31 +1,18 @@
 // Settings shared by sites and routes (headers, rateLimit) and the `return` directive.
-import { compileTemplate, userVariableNames, VARIABLE_NAMES } from '../http/variables.js';
 import type { Ctx } from './context.js';
-import { didYouMean } from './suggest.js';
+import { checkTemplate } from './template-check.js';
 import type { RawHeaderOps, RawHeaders, RawRateLimit, RawText } from './schema.js';
 import type { Path } from './source.js';
 import type { HeaderOps, HeadersConfig, RateLimitConfig, ReturnConfig } from './types.js';
 import { parseRate } from './units.js';
+import { addHeaders } from './response-headers.js';
+
+// Kept here for the files that have always imported it from route-parts.
+export { checkTemplate };
 
 export function list(value: RawText | undefined): string[] {
   if (value === undefined) return [];
   return typeof value === 'string' ? [value] : value;
-}
-
-// Only for "did you mean" hints; compileTemplate in middleware/ decides what is valid.
-
-/** Reports `unknown variable "$x"` (nginx's own check) at the value; true when it compiles. */
-export function checkTemplate(ctx: Ctx, at: Path, source: string): boolean {
-  try {
-    compileTemplate(source);
-    return true;
-  } catch (err) {
-    const message = (err as Error).message;
-    const name = /unknown variable "\$([^"]+)"/.exec(message)?.[1];
-    const hint = name !== undefined ? didYouMean(name, [...VARIABLE_NAMES, ...userVariableNames()]).replace(/"(?=[a-z])/, '"$') : '';
-    ctx.error(at, `${message}${hint}`);
-    return false;
-  }
 }
 
 // RFC 9110 §5.6.2 token: what a field name may be made of.
@@ -46,7 +33,11 @@ function headerOps(ctx: Ctx, at: Path, raw: RawHeaderOps): HeaderOps {
   remove.forEach((name, i) => {
     if (!TOKEN.test(name)) ctx.error([...at, 'remove', ...(typeof raw.remove === 'string' ? [] : [i])], `"${name}" is not a valid header name`);
   });
-  return { set, remove };
+  const out: HeaderOps = { set, remove };
+  // issue 17: add_header
+  const add = addHeaders(ctx, [...at, 'add'], raw.add);
+  if (add) out.add = add;
+  return out;
 }
 
 export function headersConfig(ctx: Ctx, at: Path, raw: RawHeaders | undefined): HeadersConfig | undefined {

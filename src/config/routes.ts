@@ -11,6 +11,7 @@ import type { RawRoute, RawSite } from './schema.js';
 import type { Path } from './source.js';
 import { didYouMean } from './suggest.js';
 import { rewriteConfig } from './rewrite.js';
+import { responseKeys } from './response-headers.js';
 import type { RouteConfig } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -131,6 +132,7 @@ function routeConfig(
   }
 
   if (loc) route.locationSpec = loc;
+  Object.assign(route, responseKeys(ctx, at, raw, env.named)); // issue 17
   if (ok('proxy')) {
     const proxy = proxyValue(ctx, [...at, 'proxy'], raw.proxy as string, loc, env.upstreams);
     if (proxy) {

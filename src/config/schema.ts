@@ -26,7 +26,38 @@ const headerOps = {
     remove: textList,
   },
 };
-const headers = { type: 'object', additionalProperties: false, properties: { request: headerOps, response: headerOps } };
+// issue 17: add_header (`add`) in the response part.
+const addHeader = {
+  type: ['string', 'number', 'object'],
+  expect: 'a header value, or { value, always: true }',
+  additionalProperties: false,
+  required: ['value'],
+  properties: { value: { type: ['string', 'number'], expect: 'a header value' }, always: bool },
+};
+const responseHeaderOps = { ...headerOps, properties: { ...headerOps.properties, add: { type: 'object', additionalProperties: addHeader } } };
+const headers = { type: 'object', additionalProperties: false, properties: { request: headerOps, response: responseHeaderOps } };
+
+// issue 17: error pages and response headers, keys of a site and of a route (config/error-pages.ts,
+// config/response-headers.ts).
+const proxyRedirectRule = {
+  type: ['string', 'object'],
+  expect: 'default, or { from: PREFIX-OR-~REGEX, to: REPLACEMENT }',
+  additionalProperties: false,
+  required: ['from', 'to'],
+  properties: { from: text, to: { type: 'string', expect: 'the replacement text' } },
+};
+const responseKeys = {
+  errorPages: {
+    type: 'object',
+    expect: 'a map of statuses to pages, like { 404: /404.html, "502 504": /50x.html }',
+    additionalProperties: { type: 'string', minLength: 1, expect: 'a URI, @name, a URL, or "=CODE" before one of them' },
+  },
+  interceptErrors: bool,
+  expires: { type: ['string', 'number'], expect: 'off, epoch, max, a duration like 30d or -1h, or "modified 1h"' },
+  proxyRedirect: { type: ['string', 'array'], items: proxyRedirectRule, expect: 'default, off, or a list of { from, to } rules' },
+  proxyHideHeaders: textList,
+  proxyPassHeaders: textList,
+};
 const rateLimit = {
   type: 'object',
   additionalProperties: false,
@@ -140,6 +171,8 @@ const route = {
     rewrite: rewriteSteps,
     // issue 17: access
     ...accessKeys,
+    // issue 17: error pages and response headers
+    ...responseKeys,
     upgrade: {
       expect: 'a list of protocols (like [websocket]), or off',
       anyOf: [
@@ -203,6 +236,8 @@ const site = {
     rewrite: rewriteSteps,
     // issue 17: access
     ...accessKeys,
+    // issue 17: error pages and response headers
+    ...responseKeys,
   },
 };
 
@@ -331,7 +366,18 @@ export const configSchema = {
 // The shapes the schema admits; semantic steps read values through these once `Ctx.clean` says so.
 
 export type RawText = string | string[];
-export interface RawHeaderOps { set?: Record<string, string | number>; remove?: RawText }
+export interface RawHeaderOps { set?: Record<string, string | number>; remove?: RawText; add?: Record<string, RawAddHeader> }
+// issue 17: error pages and response headers
+export type RawAddHeader = string | number | { value: string | number; always?: boolean };
+export type RawProxyRedirectRule = string | { from: string; to: string };
+export interface RawResponseKeys {
+  errorPages?: Record<string, string>;
+  interceptErrors?: boolean;
+  expires?: string | number;
+  proxyRedirect?: string | RawProxyRedirectRule[];
+  proxyHideHeaders?: RawText;
+  proxyPassHeaders?: RawText;
+}
 export interface RawHeaders { request?: RawHeaderOps; response?: RawHeaderOps }
 export interface RawRateLimit { rate: string; burst?: number }
 export interface RawTimeouts { header?: string | number; body?: string | number; send?: string | number; keepalive?: string | number }
@@ -361,7 +407,7 @@ export interface RawAccess {
   forwardAuth?: 'off' | { url: string; copyHeaders?: string[]; set?: Record<string, string>; timeout?: string | number };
 }
 
-export interface RawRoute extends RawAccess {
+export interface RawRoute extends RawAccess, RawResponseKeys {
   location: string;
   proxy?: string;
   root?: string;
@@ -389,7 +435,7 @@ export interface RawRoute extends RawAccess {
 export type RawAccessLog = string | { file?: string; format?: string };
 export type RawLogFormat = string | { format: string; escape?: 'default' | 'json' | 'none' };
 
-export interface RawSite extends RawAccess {
+export interface RawSite extends RawAccess, RawResponseKeys {
   hosts: RawText;
   default?: boolean;
   tls?: 'acme' | 'internal' | 'off' | { cert: string; key: string };

@@ -8,6 +8,7 @@ import { accessLogConfig } from './log-formats.js';
 import { headersConfig, list, rateLimitConfig } from './route-parts.js';
 import { routesConfig } from './routes.js';
 import { rewriteConfig } from './rewrite.js';
+import { siteResponseKeys } from './response-headers.js';
 import type { RawSite } from './schema.js';
 import type { Path } from './source.js';
 import type { ClientTimeouts, SiteConfig, SiteTls } from './types.js';
@@ -117,6 +118,7 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
   const rewrite = rewriteConfig(ctx, [...at, 'rewrite'], rs.rewrite, {});
   if (rewrite) site.rewrite = rewrite;
   Object.assign(site, accessSettings(ctx, at, rs)); // issue 17: access
+  siteResponseKeys(ctx, at, rs, site); // issue 17
   return site;
 }
 

@@ -127,6 +127,38 @@ export interface HeadersConfig {
   response?: HeaderOps;
 }
 
+// issue 17: error pages and response headers (config/error-pages.ts, config/response-headers.ts).
+
+/** One `errorPages` entry (nginx error_page). */
+export interface ErrorPageConfig {
+  /** `=CODE`: the status the page is answered with; `=` alone: 0, the status of the page's own response; unset: the error's status. */
+  overwrite?: number;
+  /** A URI (internal redirect, may hold variables and `?args`), `@name`, or a URL (a redirect). */
+  target: string;
+}
+
+/** Status → page. */
+export type ErrorPagesConfig = Readonly<Record<number, ErrorPageConfig>>;
+
+export type { ExpiresConfig } from '../http/expires.js';
+import type { ExpiresConfig } from '../http/expires.js';
+
+/** One `proxyRedirect` rule: `default` (from the proxy URL to the location), or a prefix / `~` regex. */
+export type ProxyRedirectRule = 'default' | { from: string; to: string };
+
+/** The issue-17 keys a site and a route may both have; a route's own value wins over its site's. */
+export interface ResponseKeys {
+  errorPages?: ErrorPagesConfig;
+  interceptErrors?: boolean;
+  /** `off` is kept (it overrides a site's value). */
+  expires?: ExpiresConfig | 'off';
+  /** `off`, or rules tried in order; unset: `default` (nginx's proxy_redirect default). */
+  proxyRedirect?: 'off' | ProxyRedirectRule[];
+  /** Lower-case names. */
+  proxyHideHeaders?: string[];
+  proxyPassHeaders?: string[];
+}
+
 export interface RateLimitConfig {
   /** Requests per second. `10r/m` becomes 1/6. */
   ratePerSec: number;
@@ -190,7 +222,7 @@ export interface AccessSettings {
   forwardAuth?: ForwardAuthConfig;
 }
 
-export interface RouteConfig extends AccessSettings {
+export interface RouteConfig extends AccessSettings, ResponseKeys {
   /** The location as written: `= /x`, `^~ /x`, `~ re`, `~* re`, `/prefix`, `@name`. */
   location: string;
   /** The location as the loader compiled it (config/location-spec.ts): the router takes it as is. */
@@ -248,7 +280,7 @@ export interface AliasConfig {
   location: CompiledLocation;
 }
 
-export interface SiteConfig extends AccessSettings {
+export interface SiteConfig extends AccessSettings, ResponseKeys {
   /** Lower-case names: exact, `*.example.com`, or `~regex` (nginx adapter). */
   hosts: string[];
   default: boolean;

@@ -8,7 +8,8 @@ import { UpstreamError, type UpstreamCall, type UpstreamRequest } from '../trans
 import { prepareBody, type PreparedBody } from '../transport/cgi/body.js';
 import type { BodyOptions } from '../transport/cgi/options.js';
 import type { RequestContext } from '../request/context.js';
-import { clientResponseHeaders, upgradeResponseHeaders, upstreamRequestHeaders, type RequestHeaderPolicy } from './proxy-headers.js';
+import { clientResponseHeaders, upgradeResponseHeaders, upstreamRequestHeaders, type RequestHeaderPolicy, type UpstreamResponsePolicy } from './proxy-headers.js';
+import { hasErrorPage } from '../request/error-pages.js';
 import { refuseBody, sendStatus } from '../http/respond.js';
 import { statusForUpstreamError } from './upstream-errors.js';
 import { BodyGate, countsAsServerFailure, mayRetry } from './proxy-retry.js';
@@ -20,6 +21,10 @@ export interface ProxyRuntime {
   path(ctx: RequestContext): string;
   requestHeaders: RequestHeaderPolicy;
   responseOps: CompiledHeaderOps | undefined;
+  /** issue 17: proxy_hide_header / proxy_pass_header and proxy_redirect. */
+  responsePolicy: UpstreamResponsePolicy;
+  /** issue 17: nginx's proxy_intercept_errors: a status >= 300 the location has an error page for gets that page. */
+  interceptErrors: boolean;
   hsts: string | undefined;
   maxBody: number | undefined;
   readTimeoutMs: number | undefined;
@@ -135,6 +140,7 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
   const tried = new Set<UpstreamServer>();
   let call: UpstreamCall | undefined;
   let finished = false;
+  let intercepted = false;
   ex.onClose((aborted) => {
     if (aborted && !finished) call?.abort(new Error('client closed the connection'));
   });
@@ -163,10 +169,20 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
         ctx.upstreamHeaders = headers;
         rt.pool.reportResponse(server, headMs);
         if (ex.closed) return;
-        ex.respond(status, clientResponseHeaders(headers, ctx, rt.responseOps, rt.hsts));
+        if (rt.interceptErrors && status >= 300 && hasErrorPage(ctx, status)) {
+          // ngx_http_upstream_intercept_errors: the upstream's answer is dropped, its 401 challenge kept.
+          intercepted = true;
+          release();
+          finished = true;
+          call?.abort(new Error('response replaced by an error page'));
+          const challenge = status === 401 ? headers['www-authenticate'] : undefined;
+          sendStatus(ctx, status, challenge !== undefined ? { 'www-authenticate': challenge } : undefined);
+          return;
+        }
+        ex.respond(status, clientResponseHeaders(headers, ctx, rt.responseOps, rt.hsts, rt.responsePolicy));
       },
       onData(chunk) {
-        if (ex.closed) return true;
+        if (ex.closed || intercepted) return true;
         if (ex.write(chunk)) return true;
         ex.onDrain(() => call?.resume());
         return false;
@@ -175,7 +191,7 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
         ctx.upstreamResponseTime = (performance.now() - startedAt) / 1000;
         release();
         finished = true;
-        if (!ex.closed) ex.end(trailers);
+        if (!ex.closed && !intercepted) ex.end(trailers);
       },
       onUpgrade(status, headers, upstreamSocket) {
         ctx.upstreamTime = (performance.now() - startedAt) / 1000;
@@ -189,7 +205,7 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
         finished = true;
         const clientHeaders = tunnel.rawHead
           ? upgradeResponseHeaders(headers, ctx, rt.responseOps)
-          : clientResponseHeaders(headers, ctx, rt.responseOps, rt.hsts);
+          : clientResponseHeaders(headers, ctx, rt.responseOps, rt.hsts, rt.responsePolicy);
         if (!tunnel.bridge(status, headers, clientHeaders, upstreamSocket, rt.tunnelIdleMs)) {
           ctx.env.logger.warn(`upstream ${server.transport.address}: invalid WebSocket handshake response`, { uri: ex.rawTarget });
           sendStatus(ctx, 502);
@@ -199,6 +215,7 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
         ctx.upstreamResponseTime = (performance.now() - startedAt) / 1000;
         release();
         finished = true;
+        if (intercepted) return;
         // The client went away (we aborted the call): not the server's fault, nobody to answer.
         if (ex.closed) return;
         if (limit.over) {

@@ -26,7 +26,8 @@ export interface StaticRuntime {
 
 export function handleStatic(ctx: RequestContext, rt: StaticRuntime): void | Promise<void> {
   const { ex } = ctx;
-  if (ex.method !== 'GET' && ex.method !== 'HEAD') {
+  // ngx_http_static_handler: POST is looked up too (404 for a missing file, 405 for a file).
+  if (ex.method !== 'GET' && ex.method !== 'HEAD' && ex.method !== 'POST') {
     sendStatus(ctx, 405, { allow: 'GET, HEAD' });
     return;
   }
@@ -43,6 +44,7 @@ export function handleStatic(ctx: RequestContext, rt: StaticRuntime): void | Pro
 function serve(ctx: RequestContext, rt: StaticRuntime, found: Lookup, rel: string): void | Promise<void> {
   if (ctx.ex.closed) return;
   if (found.kind === 'error') sendStatus(ctx, found.status);
+  else if (found.kind === 'file' && ctx.ex.method === 'POST') sendStatus(ctx, 405, { allow: 'GET, HEAD' });
   else if (found.kind === 'file') sendFile(ctx, rt, found);
   else if (!ctx.path.endsWith('/')) sendRedirect(ctx, 301, `${escapeUriPath(ctx.path)}/${ctx.args ? `?${ctx.args}` : ''}`);
   else return serveIndex(ctx, rt, rel);

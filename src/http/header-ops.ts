@@ -8,6 +8,15 @@ export interface HeaderOps {
   set: Record<string, string>;
   /** Header names to remove. */
   remove: string[];
+  /** nginx add_header (response part only): added, not replacing; see http/add-headers.ts. */
+  add?: AddHeader[];
+}
+
+/** One `add` entry as written: name, value template, and whether it goes on every status. */
+export interface AddHeader {
+  name: string;
+  value: string;
+  always: boolean;
 }
 
 export interface CompiledHeaderOps {

@@ -1,28 +1,45 @@
 // Short error and redirect responses. One place maps statuses to bodies; bodies never show internals.
 import { STATUS_CODES } from 'node:http';
+import { ERROR_CONTENT_TYPE, errorBody } from './error-body.js';
 import type { Exchange, ResponseHeaders } from './exchange.js';
 
-/** Whatever carries the exchange (a request context); the answer needs nothing else. */
-interface HasExchange {
+/**
+ * nginx's ngx_http_special_response_handler: what answers a status gatehouse generates itself.
+ * The request environment provides it (request/error-pages.ts: the route's `errorPages`), and it
+ * ends with sendPlain when no page applies.
+ */
+export interface SpecialResponder {
+  special?(ctx: HasExchange, status: number, extra: ResponseHeaders | undefined): void;
+}
+
+/** Whatever carries the exchange (a request context), and the environment that may answer for it. */
+export interface HasExchange {
   readonly ex: Exchange;
+  readonly env?: SpecialResponder;
 }
 
 export function statusText(status: number): string {
   return STATUS_CODES[status] ?? 'Unknown';
 }
 
+/** An error or redirect status: the route's error page when it has one for `status`, else sendPlain. */
 export function sendStatus(ctx: HasExchange, status: number, extra?: ResponseHeaders): void {
+  const env = ctx.env;
+  if (env?.special) env.special(ctx, status, extra);
+  else sendPlain(ctx, status, extra);
+}
+
+/** The built-in answer (http/error-body.ts), whatever error pages the route has. */
+export function sendPlain(ctx: HasExchange, status: number, extra?: ResponseHeaders): void {
   const { ex } = ctx;
   if (ex.headersSent || ex.closed) {
     ex.abort();
     return;
   }
-  const headers: ResponseHeaders = { 'content-type': 'text/plain; charset=utf-8', ...extra };
+  const headers: ResponseHeaders = { 'content-type': ERROR_CONTENT_TYPE, ...extra };
   // After a malformed request the rest of the connection cannot be trusted (nginx closes too).
   if (status === 400 && ex.protocol !== 'HTTP/2.0') headers.connection = 'close';
-  // 1xx, 204 and 304 carry no body (RFC 9110 §6.4.1).
-  const body = status === 204 || status === 304 || status < 200 ? '' : `${status} ${statusText(status)}\n`;
-  ex.respond(status, headers, body);
+  ex.respond(status, headers, errorBody(status));
 }
 
 export function sendRedirect(ctx: HasExchange, status: number, location: string): void {

@@ -1,7 +1,7 @@
 // The contract every stage after the router passes along: the request context, the narrow
 // environment it gives handlers (not the whole compiled config), and the handler signature.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Exchange } from '../http/exchange.js';
+import type { Exchange, ResponseHeaders } from '../http/exchange.js';
 import type { TrustCheck } from '../http/trust.js';
 import type { Logger } from '../log/types.js';
 import type { CompiledRoute, CompiledSite, LocationMatch } from '../router/types.js';
@@ -16,6 +16,11 @@ export interface RequestEnv {
   internalRedirect(ctx: RequestContext, path: string, args?: string): void;
   /** ngx_http_named_location: the `location @name` route handles the request as it stands. */
   runNamed(ctx: RequestContext, name: string): void | Promise<void>;
+  /**
+   * nginx's special response: answers a status gatehouse generates itself, with the location's
+   * error page when it has one (request/error-pages.ts). http/respond.ts sendStatus calls it.
+   */
+  special?(ctx: RequestContext, status: number, extra: ResponseHeaders | undefined): void;
 }
 
 /** The request-target a cached route keyed a request on (handler/upstream-target.ts), for the proxy to send. */

@@ -6,6 +6,8 @@ import type { Snapshot } from './types.js';
 import { hostOfAuthority } from '../http/authority.js';
 import type { RequestContext, RequestEnv } from '../request/context.js';
 import { internalError } from '../request/errors.js';
+import { special } from '../request/error-pages.js';
+import { installResponseFilter } from '../request/response-filter.js';
 import { RequestVars } from '../request/vars.js';
 import { sendRedirect, sendStatus } from '../http/respond.js';
 import { escapeUriPath } from '../http/uri-bytes.js';
@@ -107,6 +109,15 @@ interface RequestPhase {
 const REQUEST_PHASES: readonly RequestPhase[] = [
   {
     phase: 'post-read',
+    // issue 17: error pages, add_header and expires see every answer, the 400s below included.
+    name: 'response filter',
+    run: (_snap, ctx) => {
+      installResponseFilter(ctx);
+      return true;
+    },
+  },
+  {
+    phase: 'post-read',
     name: 'request validity',
     run: (_snap, ctx) => {
       if (!refusedRequest(ctx)) return true;
@@ -206,6 +217,7 @@ export function requestEnv(snap: Omit<Snapshot, 'env'>): RequestEnv {
       ctx.internal = true;
       runLocation(snap, ctx);
     },
+    special,
     runNamed(ctx, name) {
       if (!countRedirect(ctx)) return;
       const route = ctx.site.named(name);

@@ -18,6 +18,8 @@ import { requestEnv } from './dispatch.js';
 import type { Snapshot } from './types.js';
 import { bodyOptions, cgiRequest, compileCgiRoute, scriptExists } from '../handler/cgi-request.js';
 import { handleProxy, type ProxyRuntime } from '../handler/proxy.js';
+import { hiddenHeaders, type UpstreamResponsePolicy } from '../handler/proxy-headers.js';
+import { compileProxyRedirect } from '../handler/proxy-redirect.js';
 import { compileReturn } from '../handler/return.js';
 import { handleStatic, type StaticRuntime } from '../handler/static.js';
 import { StaticFiles } from '../handler/static-files.js';
@@ -61,6 +63,27 @@ function literalUpstream(name: string, url: string, route: RouteConfig): Upstrea
     retries: 0,
     timeouts: { connectMs: 5_000, readMs: route.timeoutMs ?? 60_000, sendMs: 60_000 },
     keepalive: 32,
+  };
+}
+
+/** issue 17: proxy_hide_header / proxy_pass_header and proxy_redirect of a proxy route. */
+function upstreamResponsePolicy(route: CompiledRoute, site: SiteConfig, cgi: boolean): UpstreamResponsePolicy {
+  const rc = route.config;
+  const hidden = hiddenHeaders(cgi, rc.proxyHideHeaders ?? site.proxyHideHeaders, rc.proxyPassHeaders ?? site.proxyPassHeaders);
+  const rules = rc.proxyRedirect ?? site.proxyRedirect ?? ['default'];
+  // proxy_redirect is the HTTP proxy's; FastCGI, uwsgi and SCGI responses are not rewritten.
+  if (cgi || rules === 'off') return { hidden, redirects: [] };
+  const target = route.proxy!;
+  const text = (rc.proxy ?? '').trim();
+  const loc = route.location;
+  return {
+    hidden,
+    redirects: compileProxyRedirect(rules, {
+      // nginx refuses `default` with variables in proxy_pass; a regex or named location has no prefix to put back.
+      proxyUrl: route.proxyUriTemplate ? undefined : text.includes('://') ? text : `http://${text}`,
+      hasUri: target.uri !== undefined,
+      location: loc.kind === 'regex' || loc.kind === 'regex-ci' || loc.kind === 'named' ? '/' : loc.value,
+    }),
   };
 }
 
@@ -124,6 +147,9 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
       },
       responseOps: compileHeaderOps(rc.headers?.response),
       hsts,
+      // issue 17: the route's own value, else its site's (until the nest work inherits them at load).
+      responsePolicy: upstreamResponsePolicy(route, site, CGI_SCHEMES.has((upstreamConfig && upstreamScheme(upstreamConfig)) ?? target.scheme)),
+      interceptErrors: rc.interceptErrors ?? site.interceptErrors ?? false,
       maxBody: effectiveMaxBody(rc, site, config),
       readTimeoutMs: rc.timeoutMs,
       retries: upstreamConfig?.retries ?? 0,

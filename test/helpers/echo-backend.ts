@@ -99,6 +99,15 @@ export async function startEchoBackend(host = '127.0.0.1'): Promise<EchoBackend>
       } else if (status) {
         res.writeHead(Number(status[1]), { 'content-type': 'text/plain' });
         res.end(`status ${status[1]}\n`);
+      } else if (url.pathname.endsWith('/respond')) {
+        // Any status with any fields: `?status=302&h=Location:http://x/` (h repeated, "Name:Value").
+        const headers: Array<[string, string]> = [['content-type', 'text/plain']];
+        for (const h of url.searchParams.getAll('h')) {
+          const colon = h.indexOf(':');
+          if (colon > 0) headers.push([h.slice(0, colon), h.slice(colon + 1)]);
+        }
+        res.writeHead(Number(url.searchParams.get('status') ?? 200), headers.flat());
+        res.end('respond\n');
       } else if (url.pathname === '/hop') {
         res.writeHead(200, {
           'content-type': 'text/plain',

@@ -15,6 +15,7 @@ import { startGatehouse, tempDir, type Gatehouse } from '../helpers/gatehouse.js
 import { freePort } from '../helpers/ports.js';
 import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 import type { Peer } from '../helpers/process.js';
+import { errorBody } from '../../src/http/error-body.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/php');
 const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -153,7 +154,7 @@ describe('FastCGI (php-fpm, integration)', function () {
         const r = await get('a.test', p);
         expect(r.status, p).to.equal(404);
         // php-fpm's own answer would be "File not found." (security.limit_extensions aside).
-        expect(r.body.toString(), p).to.equal('404 Not Found\n');
+        expect(r.body.toString(), p).to.equal(errorBody(404));
       }
     });
     it('without tryFiles, php-fpm answers for the missing script itself', async () => {
@@ -312,7 +313,7 @@ describe('FastCGI (php-fpm, integration)', function () {
       it(`${what}: answers ${status} and keeps serving`, async () => {
         const r = await get('g.test', `/${what}`);
         expect(r.status).to.equal(status);
-        expect(r.body.toString()).to.equal(`${status} Bad Gateway\n`);
+        expect(r.body.toString()).to.equal(errorBody(status));
         const ok = await get('g.test', '/ok');
         expect(ok.status).to.equal(200);
         expect(ok.body.toString()).to.equal('ok\n');

@@ -11,6 +11,7 @@ import { curl } from '../helpers/curl.js';
 import { patternSha256, startEchoBackend, type EchoBackend, type SeenRequest } from '../helpers/echo-backend.js';
 import { startGatehouse, type Gatehouse } from '../helpers/gatehouse.js';
 import { freePort, loopbackLookup } from '../helpers/ports.js';
+import { errorBody } from '../../src/http/error-body.js';
 
 describe('proxy core (integration)', function () {
   this.timeout(60_000);
@@ -230,7 +231,8 @@ describe('proxy core (integration)', function () {
     it('answers 502 when the backend refuses the connection', async () => {
       const r = await get('p.test', '/dead/x');
       expect(r.status).to.equal(502);
-      expect(r.body.toString()).to.equal('502 Bad Gateway\n');
+      expect(r.body.toString()).to.equal(errorBody(502));
+      expect(r.body.toString()).to.include('<title>502 Bad Gateway</title>');
     });
     it('answers 504 when the backend is slower than the route timeout', async () => {
       const started = Date.now();
