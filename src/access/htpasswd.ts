@@ -1,7 +1,8 @@
 // An htpasswd file while gatehouse runs. nginx opens and reads auth_basic_user_file on every
 // request; here it is read once and read again when its identity (device, inode, size, mtime)
-// changes, which a stat on each request finds (concurrent requests share one stat). So an edited,
-// replaced (`htpasswd` writes a new file and renames it) or removed file counts from the next request.
+// changes, which a stat at most once a second finds (concurrent requests share one stat; a stat on
+// every request cost a thread-pool round trip each, docs/request-model.md "Access control"). So an edited,
+// replaced (`htpasswd` writes a new file and renames it) or removed file counts within a second.
 import { readFile, stat } from 'node:fs/promises';
 import { parseHtpasswd, type HtpasswdEntry } from '../config/htpasswd-lines.js';
 import type { Logger } from '../log/types.js';
@@ -21,9 +22,14 @@ interface Loaded {
 /** Larger than any real user file; a bigger one is refused rather than read into memory on a request path. */
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
+/** How long a stat of the file is trusted: a change counts within this. */
+export const HTPASSWD_STAT_INTERVAL_MS = 1000;
+
 export class HtpasswdFile {
   private loaded: Loaded | undefined;
   private pending: Promise<Loaded | NodeJS.ErrnoException> | undefined;
+  /** performance.now() of the last stat that found `loaded` current. */
+  private checkedAt = -Infinity;
 
   constructor(
     readonly path: string,
@@ -32,6 +38,10 @@ export class HtpasswdFile {
 
   /** The line of `user` (a latin1 string of its bytes), reading the file again if it changed. */
   async lookup(user: string): Promise<Lookup> {
+    const fresh = this.loaded;
+    if (fresh && performance.now() - this.checkedAt < HTPASSWD_STAT_INTERVAL_MS) {
+      return { ok: true, identity: fresh.identity, entry: fresh.entries.get(user), first: fresh.first };
+    }
     this.pending ??= this.refresh().finally(() => {
       this.pending = undefined;
     });
@@ -49,6 +59,7 @@ export class HtpasswdFile {
   private async refresh(): Promise<Loaded | NodeJS.ErrnoException> {
     try {
       const st = await stat(this.path);
+      this.checkedAt = performance.now();
       const identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
       if (this.loaded?.identity === identity) return this.loaded;
       if (!st.isFile()) return Object.assign(new Error('not a regular file'), { code: 'EISDIR' }) as NodeJS.ErrnoException;

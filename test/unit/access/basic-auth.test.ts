@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { basicAuthCheck, parseBasic, MAX_PASSWORD_BYTES } from '../../../src/access/basic-auth.js';
-import { HtpasswdFile } from '../../../src/access/htpasswd.js';
+import { HtpasswdFile, HTPASSWD_STAT_INTERVAL_MS } from '../../../src/access/htpasswd.js';
 import { VerifyGate, MAX_ACTIVE, MAX_WAITING } from '../../../src/access/verify-gate.js';
 import type { Verdict } from '../../../src/access/verdict.js';
 import { silentLogger } from '../../../src/log/types.js';
@@ -83,7 +83,10 @@ describe('access/basic-auth', function () {
     expect(await check(dir, `Basic ${b64('a:b')}`)).to.deep.equal({ kind: 'fail', status: 500 });
   });
 
-  it('reads the file again when it changes: a removed user is refused at the next request, cached or not', async () => {
+  // The real interval of htpasswd.ts: a change counts at the first request after it.
+  const statInterval = () => new Promise((r) => setTimeout(r, HTPASSWD_STAT_INTERVAL_MS + 50));
+
+  it('reads the file again when it changes: a removed user is refused within the stat interval (1 s), cached or not', async () => {
     const file = path.join(dir, 'htpasswd');
     fs.writeFileSync(file, `${htpasswdLine(['-s'], 'alice', 'one')}\n`);
     const gate = new VerifyGate();
@@ -92,12 +95,15 @@ describe('access/basic-auth', function () {
     // A new file renamed over the old one, as htpasswd does: another inode.
     fs.writeFileSync(`${file}.new`, `${htpasswdLine(['-s'], 'alice', 'two')}\n`);
     fs.renameSync(`${file}.new`, file);
+    await statInterval();
     expect((await c(request(`Basic ${b64('alice:one')}`))).kind).to.equal('refuse');
     expect((await c(request(`Basic ${b64('alice:two')}`))).kind).to.equal('pass');
     // Edited in place, same size: mtime/ctime tell.
     fs.writeFileSync(file, `${htpasswdLine(['-s'], 'bobby', 'two')}\n`.slice(0, fs.statSync(file).size));
+    await statInterval();
     expect((await c(request(`Basic ${b64('alice:two')}`))).kind).to.equal('refuse');
     fs.rmSync(file);
+    await statInterval();
     expect(await c(request(`Basic ${b64('bobby:two')}`))).to.deep.equal({ kind: 'refuse', status: 403 });
   });
 
