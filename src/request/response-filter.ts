@@ -152,9 +152,11 @@ const needed = new WeakMap<SiteConfig, boolean>();
 function siteNeeds(site: SiteConfig): boolean {
   let v = needed.get(site);
   if (v === undefined) {
-    const has = (k: Pick<SiteConfig, 'errorPages' | 'expires' | 'headers'>): boolean =>
-      k.errorPages !== undefined || k.expires !== undefined || (k.headers?.response?.add?.length ?? 0) > 0;
-    v = has(site) || site.routes.some(has);
+    type Keys = Pick<SiteConfig, 'errorPages' | 'expires' | 'headers'> & { routes?: readonly Keys[] | undefined };
+    // Nested routes count too: a page or header may be written only on a route inside another.
+    const has = (k: Keys): boolean =>
+      k.errorPages !== undefined || k.expires !== undefined || (k.headers?.response?.add?.length ?? 0) > 0 || (k.routes?.some(has) ?? false);
+    v = has(site);
     needed.set(site, v);
   }
   return v;

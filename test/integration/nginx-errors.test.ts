@@ -476,3 +476,31 @@ describe('differential error pages and response headers: nginx 1.22 and gatehous
     console.log(`      nginx-errors: ${pair?.pairs ?? 0} request pairs (all differential files of this run)`);
   });
 });
+
+describe('differential error pages written only on a nested route (integration)', function () {
+  this.timeout(60_000);
+  let pair: Differential;
+
+  before(async () => {
+    pair = await startDifferential({
+      files: { 'www/n/a.txt': 'a\n', 'www/missing.html': page('nested page') },
+      nginx: ({ port, dir }) => `server {
+        listen 127.0.0.1:${port}; server_name a.test; root ${dir}/www;
+        location /n/ { location ~ \\.txt$ { error_page 404 /missing.html; add_header X-Nested yes; } }
+      }`,
+      gatehouse: ({ dir }) => ({
+        sites: [{ hosts: 'a.test', tls: 'off', root: `${dir}/www`, routes: [
+          { location: '/n/', routes: [{ location: '~ \\.txt$', errorPages: { 404: '/missing.html' }, headers: { response: { add: { 'X-Nested': 'yes' } } } }] },
+        ] }],
+      }),
+    });
+  });
+  after(async () => pair?.close());
+
+  it('the nested route’s page and header apply though neither the site nor its parent writes any', async () => {
+    for (const path of ['/n/a.txt', '/n/b.txt', '/n/c.html']) {
+      const { nginx, gatehouse } = await pair.both({ path });
+      expectSame(nginx, gatehouse, { headers: ['x-nested'], body: (b) => withoutServerLine(b) });
+    }
+  });
+});
