@@ -2,10 +2,12 @@
 import { loadConfig, resolveConfigPath } from '../config/index.js';
 import { ConfigError, formatIssue } from '../config/types.js';
 import { internalCaNotes } from '../tls/internal-ca-check.js';
+import { applyNginxFlags, NGINX_FLAGS } from './nginx-flags.js';
 import { EXIT_OK, EXIT_USAGE, parseCommandArgs } from './usage.js';
 
 export async function runCheck(args: string[]): Promise<number> {
-  const opts = parseCommandArgs(args, { config: { type: 'string', short: 'c' } });
+  const opts = parseCommandArgs(args, { config: { type: 'string', short: 'c' }, ...NGINX_FLAGS });
+  applyNginxFlags(opts);
   const file = resolveConfigPath(opts.config, process.env, process.cwd());
   try {
     const { config, warnings } = await loadConfig(file);

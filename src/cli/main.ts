@@ -8,6 +8,7 @@ const HELP = `gatehouse ${VERSION}: a TLS-terminating edge proxy
 Usage:
   gatehouse run [-c FILE]                       start in the foreground
   gatehouse check [-c FILE]                     validate the config (like nginx -t)
+  gatehouse adapt FILE.conf [-o FILE] [--acme]  an nginx configuration as gatehouse YAML
   gatehouse renew [-c FILE] [--force] [--dry-run] [--name NAME]
                                                 one ACME renewal pass, then exit (for cron)
   gatehouse certs [-c FILE] [--json]            list certificates and their renewal state
@@ -38,6 +39,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
         return await (await import('./run.js')).runServe(rest);
       case 'check':
         return await (await import('./check.js')).runCheck(rest);
+      case 'adapt':
+        return await (await import('./adapt.js')).runAdapt(rest);
       case 'renew':
         return await (await import('./renew.js')).runRenew(rest);
       case 'certs':

@@ -3,11 +3,13 @@
 import { App } from '../app.js';
 import { loadConfig, resolveConfigPath } from '../config/index.js';
 import { ConfigError, formatIssue, type Config } from '../config/types.js';
+import { applyNginxFlags, NGINX_FLAGS } from './nginx-flags.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, parseCommandArgs } from './usage.js';
 import { describeError } from '../log/describe-error.js';
 
 export async function runServe(args: string[]): Promise<number | undefined> {
-  const opts = parseCommandArgs(args, { config: { type: 'string', short: 'c' } });
+  const opts = parseCommandArgs(args, { config: { type: 'string', short: 'c' }, ...NGINX_FLAGS });
+  applyNginxFlags(opts);
   const file = resolveConfigPath(opts.config, process.env, process.cwd());
   let config: Config;
   try {

@@ -12,6 +12,8 @@ export class Ctx {
   readonly dir: string;
   /** issue 17: logs. The log format names `log.format` and `accessLog` may use, once `log.formats` is read. */
   logFormats?: Set<string>;
+  /** issue 18: `defaults: nginx` — nginx's `server_name _` is read as a name that matches nothing. */
+  nginxNames = false;
 
   constructor(
     readonly source: Source,
@@ -31,6 +33,7 @@ export class Ctx {
     const derived = new Ctx(this.source, this.rejected, (at) => this.map(map(at)), this.issues);
     // issue 17: logs. A route's accessLog names the formats of the whole config.
     if (this.logFormats) derived.logFormats = this.logFormats;
+    derived.nginxNames = this.nginxNames;
     return derived;
   }
 

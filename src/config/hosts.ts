@@ -14,7 +14,7 @@ const LABEL = '[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?';
 const DNS_NAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
 
 /** Throws with a config-ready message. */
-export function parseHost(text: string): ParsedHost {
+export function parseHost(text: string, nginxNames = false): ParsedHost {
   const raw = text.trim();
   if (raw.startsWith('~')) {
     // Not lower-cased: that would change the pattern (`\D` is not `\d`). Hosts reach the router
@@ -31,6 +31,8 @@ export function parseHost(text: string): ParsedHost {
   const bare = raw.replace(/^\[(.*)\]$/, '$1');
   if (ipaddr.IPv4.isValidFourPartDecimal(bare)) return { host: bare, kind: 'ip' };
   if (ipaddr.IPv6.isValid(bare)) return { host: ipaddr.IPv6.parse(bare).toString(), kind: 'ip' };
+  // issue 18: in an nginx config `_` is kept as nginx reads it, a name no request carries.
+  if (raw === '_' && nginxNames) return { host: '_', kind: 'name' };
   if (raw === '_') throw new Error(`host "_" is nginx's catch-all idiom; mark the site "default: true" instead`);
   let name = raw.toLowerCase().replace(/\.$/, '');
   const wildcard = name.startsWith('*.');

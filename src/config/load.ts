@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseNative, type LoadedConfig } from './native.js';
 import { looksLikeNginx } from './nginx/detect.js';
+import { readNginx, type NginxReadOptions } from './nginx/adapt/reader.js';
 import { ConfigError } from './types.js';
 
 export type { LoadedConfig } from './native.js';
@@ -10,19 +11,20 @@ export type { LoadedConfig } from './native.js';
 /** Reads config text into a Config; `file` is absolute. Throws ConfigError with every issue. */
 export type ConfigReader = (text: string, file: string) => LoadedConfig;
 
-const nginxNotYet: ConfigReader = (_text, file) => {
-  throw new ConfigError([
-    { pos: { file, line: 1, col: 1 }, message: 'nginx-syntax configs are not supported yet; use gatehouse.yaml', severity: 'error' },
-  ]);
-};
+/** issue 18: `-p/--prefix`, `--strict`, `--allow-missing-includes` from the command line, kept for reloads. */
+let nginxOptions: NginxReadOptions = {};
+export function setNginxOptions(options: NginxReadOptions): void {
+  nginxOptions = options;
+}
+
+const nginxReader: ConfigReader = (text, file) => readNginx(text, file, nginxOptions);
 
 /**
- * Readers by file extension. `.conf` is nginx syntax (README "Commands"); the nginx adapter replaces this
- * entry with `registerConfigReader('.conf', ...)`. Any other extension is read as native: YAML is
+ * Readers by file extension. `.conf` is nginx syntax (README "Commands", docs/nginx.md). Any other extension is read as native: YAML is
  * a superset of JSON, so a file without `.yaml`/`.json` (e.g. /etc/gatehouse/config) still works,
  * unless its content is nginx syntax (Debian's sites-available/default, `*.vhost`): then the `.conf` reader.
  */
-const readers = new Map<string, ConfigReader>([['.conf', nginxNotYet]]);
+const readers = new Map<string, ConfigReader>([['.conf', nginxReader]]);
 
 /** Extensions that always mean YAML/JSON, whatever the content. */
 const NATIVE_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);

@@ -31,7 +31,8 @@ export function parseNative(text: string, file: string, env: NodeJS.ProcessEnv =
   }
 }
 
-function parseSubstituted(source: Source, file: string): LoadedConfig {
+/** The pipeline after the text is read and substituted (the nginx adapter enters here: nginx has no ${VAR}). */
+export function parseSubstituted(source: Source, file: string): LoadedConfig {
   const start = { file, line: 1, col: 1 };
   let value: unknown;
   try {

@@ -22,6 +22,7 @@ import { checkRouteUpstreamSchemes, upstreamsConfig } from './upstreams.js';
 import { parseRedisUrl } from './redis-url.js';
 
 export function normalize(ctx: Ctx, raw: RawConfig): Config {
+  ctx.nginxNames = raw.defaults === 'nginx';
   const listen = listenConfig(ctx, raw);
   // issue 17: rewrite — user variables are declared before any template is checked.
   const maps = mapsConfig(ctx, raw);
@@ -33,7 +34,7 @@ export function normalize(ctx: Ctx, raw: RawConfig): Config {
   checkRouteUpstreamSchemes(ctx, raw.sites, upstreams);
   const config: Config = {
     file: ctx.file,
-    origin: 'native',
+    origin: raw.defaults === 'nginx' && ctx.clean(['defaults']) ? 'nginx' : 'native',
     listen,
     drainTimeoutMs: raw.drainTimeout !== undefined && ctx.clean(['drainTimeout']) ? parseDuration(raw.drainTimeout) : 30_000,
     storage: storage(ctx, raw.storage),

@@ -321,6 +321,8 @@ export const configSchema = {
       required: ['listen'],
       properties: { listen: listenOne, allow: textList, hosts: textList },
     },
+    // issue 18: `nginx` is what the nginx adapter writes: nginx's proxy defaults (README "What reaches the backend").
+    defaults: { type: 'string', enum: ['gatehouse', 'nginx'] },
     drainTimeout: duration,
     storage: text,
     trustedProxies: textList,
@@ -490,6 +492,7 @@ export interface RawCacheStore {
 }
 
 export interface RawConfig {
+  defaults?: 'gatehouse' | 'nginx';
   listen?: { http?: RawListen; https?: RawListen };
   admin?: string | number | { listen: string | number; allow?: RawText; hosts?: RawText };
   drainTimeout?: string | number;

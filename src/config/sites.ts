@@ -58,7 +58,7 @@ function siteHosts(ctx: Ctx, at: Path, rs: RawSite, owners: Map<string, Path>): 
   const out: ParsedHost[] = [];
   for (const item of items) {
     if (!ctx.clean(item.at)) continue;
-    const parsed = ctx.attempt(item.at, () => parseHost(item.text));
+    const parsed = ctx.attempt(item.at, () => parseHost(item.text, ctx.nginxNames));
     if (!parsed) continue;
     const first = owners.get(parsed.host);
     if (first) {

@@ -68,13 +68,13 @@ describe('config/load', () => {
       expect((await loadConfig(file)).config.sites[0]?.routes[0]?.return).to.deep.equal({ status: 204 });
     });
 
-    it('refuses nginx syntax for now, at 1:1', async () => {
+    it('reads nginx syntax through the adapter (issue 18), errors at the nginx line', async () => {
       const file = path.join(dir, 'nginx.conf');
-      fs.writeFileSync(file, 'server { listen 80; }\n');
-      expect(await loadIssues(file)).to.deep.equal([
-        { pos: { file, line: 1, col: 1 }, message: 'nginx-syntax configs are not supported yet; use gatehouse.yaml', severity: 'error' },
-      ]);
-      expect(() => parseConfig('server {}', '/x/a.CONF')).to.throw(ConfigError, 'nginx-syntax configs are not supported yet');
+      fs.writeFileSync(file, 'server {\n  listen 8080;\n  server_name a.test;\n  location / { return 204; }\n}\n');
+      const loaded = await loadConfig(file);
+      expect(loaded.config.origin).to.equal('nginx');
+      expect(loaded.config.sites[0]?.hosts).to.deep.equal(['a.test']);
+      expect(() => parseConfig('server {\n  ssi on;\n}\n', '/x/a.CONF')).to.throw(ConfigError, '/x/a.CONF:2:3: "ssi" is not supported');
     });
 
     it('reports a missing file as a config error', async () => {

@@ -1,0 +1,233 @@
+// One nginx `location` block as a gatehouse route (ngx_http_core_location): its modifier and URI, the
+// content handler (*_pass, root/alias + try_files, return), the rewrite list, the directives it
+// inherits, and nested locations as nested routes.
+import type { RawRewriteStep, RawRoute } from '../../schema.js';
+import type { SourcePos } from '../../types.js';
+import type { NginxDirective } from '../ast.js';
+import { AdaptCtx, flag, Refused } from './context.js';
+import { REWRITE_DIRECTIVES, rewriteStep } from './rewrite-steps.js';
+import { emptyLayer, inherit, readSetting, type Layer } from './settings.js';
+import { passTarget, type AdaptState } from './targets.js';
+import { layerKeys } from './layer-keys.js';
+import { nginxDuration } from './values.js';
+
+/** The location's match as gatehouse writes it; nginx accepts the modifier apart or stuck to the URI. */
+export function locationText(ctx: AdaptCtx, d: NginxDirective): string {
+  const a = ctx.args(d, 1, 2);
+  if (a.length === 2) {
+    const mod = a[0]!.text;
+    if (!['=', '~', '~*', '^~'].includes(mod)) {
+      ctx.error(a[0]!.pos, `invalid location modifier "${mod}"`);
+      throw new Refused();
+    }
+    return `${mod} ${a[1]!.text}`;
+  }
+  const v = a[0]!.text;
+  for (const mod of ['^~', '~*', '=', '~']) {
+    if (v.startsWith(mod) && v.length > mod.length) return `${mod} ${v.slice(mod.length)}`;
+  }
+  return v;
+}
+
+export interface LocationInput {
+  d: NginxDirective;
+  /** What the location inherits: the server's (http folded in) or the parent location's view. */
+  parent: Layer;
+  path: Array<string | number>;
+  /** The server's named and exact/prefix locations, for auth_request's target. */
+  authTargets: Map<string, NginxDirective>;
+}
+
+export function translateLocation(ctx: AdaptCtx, state: AdaptState, input: LocationInput): RawRoute {
+  const { d, path } = input;
+  const location = locationText(ctx, d);
+  const route: RawRoute = { location };
+  ctx.from(path, d.pos);
+  if (!d.block) {
+    ctx.error(d.pos, 'directive "location" has no opening "{"');
+    throw new Refused();
+  }
+  const layer = emptyLayer();
+  const steps: RawRewriteStep[] = [];
+  const nested: NginxDirective[] = [];
+  let tryFilesPos: SourcePos | undefined;
+  let passPos: SourcePos | undefined;
+  let passUri: string | undefined;
+  let passName: string | undefined;
+  let ifPos: SourcePos | undefined;
+  let cacheZone: string | undefined;
+  let cacheValid = 0;
+  for (const x of d.block) {
+    try {
+      if (readSetting(ctx, layer, x, 'location')) continue;
+      if (REWRITE_DIRECTIVES.has(x.name)) {
+        if (x.name === 'if') ifPos ??= x.pos;
+        steps.push(rewriteStep(ctx, x, `location ${location}`));
+        continue;
+      }
+      switch (x.name) {
+        case 'location':
+          nested.push(x);
+          break;
+        case 'proxy_pass':
+        case 'fastcgi_pass':
+        case 'uwsgi_pass':
+        case 'scgi_pass':
+        case 'grpc_pass': {
+          if (route.proxy !== undefined) {
+            ctx.error(x.pos, `"${x.name}" directive is duplicate`);
+            break;
+          }
+          const target = passTarget(ctx, state, x);
+          route.proxy = target.proxy;
+          passPos = x.pos;
+          passName = x.name;
+          passUri = target.uri;
+          ctx.from([...path, 'proxy'], x.pos);
+          break;
+        }
+        case 'alias':
+          ctx.args(x, 1);
+          route.alias = x.args[0]!.text;
+          ctx.from([...path, 'alias'], x.pos);
+          break;
+        case 'try_files':
+          ctx.args(x, 2, 64);
+          route.tryFiles = x.args.map((w) => w.text);
+          tryFilesPos = x.pos;
+          ctx.from([...path, 'tryFiles'], x.pos);
+          break;
+        case 'internal':
+          ctx.args(x, 0);
+          route.internal = true;
+          break;
+        case 'limit_req':
+          route.rateLimit = state.limitReq(x);
+          ctx.from([...path, 'rateLimit'], x.pos);
+          break;
+        case 'proxy_cache':
+          ctx.args(x, 1);
+          cacheZone = x.args[0]!.text === 'off' ? undefined : x.args[0]!.text;
+          break;
+        case 'proxy_cache_valid': {
+          const a = ctx.args(x, 1, 16);
+          const ms = state.ms(a[a.length - 1]!, x.name);
+          cacheValid = Math.max(cacheValid, ms);
+          break;
+        }
+        case 'proxy_request_buffering':
+        case 'fastcgi_request_buffering':
+        case 'uwsgi_request_buffering':
+        case 'scgi_request_buffering':
+          route.requestBuffering = flag(ctx, x);
+          break;
+        case 'proxy_connect_timeout':
+        case 'proxy_send_timeout':
+        case 'fastcgi_connect_timeout':
+        case 'fastcgi_send_timeout':
+        case 'uwsgi_connect_timeout':
+        case 'uwsgi_send_timeout':
+        case 'scgi_connect_timeout':
+        case 'scgi_send_timeout':
+        case 'grpc_connect_timeout':
+        case 'grpc_send_timeout':
+          state.upstreamTimeout(x, route);
+          break;
+        case 'proxy_ssl_verify':
+        case 'grpc_ssl_verify':
+        case 'uwsgi_ssl_verify':
+          if (!flag(ctx, x)) ctx.warn(x.pos, `"${x.name} off" has no effect: gatehouse always verifies upstream certificates (set tls.ca or tls.insecure on the upstream)`);
+          break;
+        case 'proxy_ssl_trusted_certificate':
+        case 'proxy_ssl_name':
+        case 'grpc_ssl_trusted_certificate':
+        case 'grpc_ssl_name':
+        case 'uwsgi_ssl_trusted_certificate':
+        case 'uwsgi_ssl_name':
+          state.upstreamTls(x, route);
+          break;
+        case 'fastcgi_index':
+          ctx.args(x, 1);
+          if (x.args[0]!.text !== 'index.php' && layer.index === undefined) layer.index = [x.args[0]!.text];
+          break;
+        case 'fastcgi_split_path_info':
+          ctx.args(x, 1);
+          if (!/^\^\(\.\+\??\\\.php\)\(\/\.[*+]\)\$$/.test(x.args[0]!.text)) {
+            ctx.warn(x.pos, `fastcgi_split_path_info "${x.args[0]!.text}" differs from the built-in ^(.+?\\.php)(/.*)$: gatehouse splits PATH_INFO after the first ".php"`);
+          }
+          break;
+        case 'http2':
+          flag(ctx, x);
+          break;
+        case 'error_log':
+        case 'client_body_buffer_size':
+        case 'client_body_temp_path':
+          if (ctx.options.strict) ctx.warn(x.pos, `"${x.name}" in a location is accepted without effect: gatehouse has one error log and one body buffer setting`);
+          break;
+        default:
+          ctx.other(x, `location ${location}`);
+      }
+    } catch (err) {
+      if (!(err instanceof Refused)) throw err;
+    }
+  }
+  if (cacheZone !== undefined) {
+    if (!state.cacheZones.has(cacheZone)) ctx.error(d.pos, `the "${cacheZone}" cache zone is not defined by a proxy_cache_path`);
+    else if (cacheValid > 0) route.cache = nginxDuration(ctx, `${cacheValid}ms`, d.pos, 'proxy_cache_valid');
+    else ctx.warn(d.pos, `proxy_cache "${cacheZone}" without proxy_cache_valid: gatehouse caches what the upstream's Cache-Control allows, for at most 10m`);
+    if (route.cache === undefined && state.cacheZones.has(cacheZone)) route.cache = '10m';
+  }
+  const view = inherit(input.parent, layer);
+  Object.assign(route, layerKeys(ctx, state, layer, view, path, input.authTargets));
+  if (layer.readTimeout !== undefined) {
+    route.timeout = layer.readTimeout;
+    route.tunnelIdle = layer.readTimeout;
+  } else if (input.parent.readTimeout !== undefined && route.proxy !== undefined) {
+    route.timeout = input.parent.readTimeout;
+    route.tunnelIdle = input.parent.readTimeout;
+  }
+  if (steps.length > 0) {
+    route.rewrite = steps;
+    ctx.from([...path, 'rewrite'], d.pos);
+  }
+  classicMistakes(ctx, { location, route, passPos, passName, passUri, tryFilesPos, ifPos });
+  if (nested.length > 0) {
+    route.routes = nested.map((n, i) => translateLocation(ctx, state, { ...input, d: n, parent: view, path: [...path, 'routes', i] }));
+  }
+  return route;
+}
+
+interface MistakeInput {
+  location: string;
+  route: RawRoute;
+  passPos?: SourcePos | undefined;
+  passName?: string | undefined;
+  passUri?: string | undefined;
+  tryFilesPos?: SourcePos | undefined;
+  ifPos?: SourcePos | undefined;
+}
+
+/** What the seed tutorial's readers trip over; nginx does it, gatehouse does it too, and says so. */
+function classicMistakes(ctx: AdaptCtx, m: MistakeInput): void {
+  const prefix = !/^(=|~|~\*|@) ?/.test(m.location) ? m.location.replace(/^\^~ /, '') : undefined;
+  if (prefix !== undefined && m.passPos && m.passUri !== undefined && m.passUri.endsWith('/') && !prefix.endsWith('/')) {
+    ctx.warn(
+      m.passPos,
+      `location "${prefix}" without a trailing slash and a proxy_pass URI ending in "/": ${prefix}/x is sent as ${m.passUri}/x (a double slash), as nginx does; write "location ${prefix}/"`,
+    );
+  }
+  // FastCGI's `try_files $uri =404` is the safe pattern (only existing scripts reach php-fpm); an HTTP
+  // backend is usually meant to answer what is not a file.
+  if (m.tryFilesPos && m.passPos && m.passName === 'proxy_pass') {
+    const fallback = m.route.tryFiles?.[m.route.tryFiles.length - 1] ?? '';
+    if (fallback.startsWith('=')) {
+      ctx.warn(
+        m.tryFilesPos,
+        `try_files before proxy_pass answers ${fallback.slice(1)} whenever no file exists under the root, so the backend is asked only for paths that are files; to proxy what is not a file, end try_files with a named location (@app) that proxies`,
+      );
+    }
+  }
+  if (m.ifPos) {
+    ctx.warn(m.ifPos, '"if" inside a location: only rewrite, return, set and break are safe there (nginx\'s "If is evil"); prefer a map or a separate location');
+  }
+}
