@@ -85,6 +85,8 @@ export class AdaptCtx {
 
   /** The table's verdict on a directive this step does not translate itself: refused, ignored or unknown. */
   other(d: NginxDirective, where: string): void {
+    // An include still in the tree is one --allow-missing-includes kept: the parser has warned about it.
+    if (d.name === 'include') return;
     const info = directiveInfo(d.name);
     if (!info) {
       this.error(d.pos, `unknown directive "${d.name}"${where ? ` in ${where}` : ''}: gatehouse does not know it (docs/nginx.md lists every directive it reads)`);
