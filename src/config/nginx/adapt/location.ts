@@ -7,7 +7,7 @@ import type { NginxDirective } from '../ast.js';
 import { AdaptCtx, flag, Refused } from './context.js';
 import { REWRITE_DIRECTIVES, rewriteStep } from './rewrite-steps.js';
 import { emptyLayer, inherit, readSetting, type Layer } from './settings.js';
-import { passTarget, type AdaptState } from './targets.js';
+import { passTarget, UPSTREAM_TIMERS, type AdaptState } from './targets.js';
 import { layerKeys } from './layer-keys.js';
 import { nginxDuration } from './values.js';
 
@@ -65,6 +65,10 @@ export function translateLocation(ctx: AdaptCtx, state: AdaptState, input: Locat
         steps.push(rewriteStep(ctx, x, `location ${location}`));
         continue;
       }
+      if (UPSTREAM_TIMERS.has(x.name)) {
+        state.upstreamTimeout(x, route);
+        continue;
+      }
       switch (x.name) {
         case 'location':
           nested.push(x);
@@ -120,18 +124,6 @@ export function translateLocation(ctx: AdaptCtx, state: AdaptState, input: Locat
         case 'uwsgi_request_buffering':
         case 'scgi_request_buffering':
           route.requestBuffering = flag(ctx, x);
-          break;
-        case 'proxy_connect_timeout':
-        case 'proxy_send_timeout':
-        case 'fastcgi_connect_timeout':
-        case 'fastcgi_send_timeout':
-        case 'uwsgi_connect_timeout':
-        case 'uwsgi_send_timeout':
-        case 'scgi_connect_timeout':
-        case 'scgi_send_timeout':
-        case 'grpc_connect_timeout':
-        case 'grpc_send_timeout':
-          state.upstreamTimeout(x, route);
           break;
         case 'proxy_ssl_verify':
         case 'grpc_ssl_verify':

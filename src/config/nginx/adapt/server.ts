@@ -10,7 +10,7 @@ import { layerKeys } from './layer-keys.js';
 import { locationText, translateLocation } from './location.js';
 import { REWRITE_DIRECTIVES, rewriteStep } from './rewrite-steps.js';
 import { emptyLayer, inherit, readSetting, type Layer } from './settings.js';
-import type { AdaptState } from './targets.js';
+import { UPSTREAM_TIMERS, upstreamTimerOutsideLocation, type AdaptState } from './targets.js';
 import { checkTlsPolicy, siteTls, type TlsLevel } from './tls.js';
 import { nginxDuration } from './values.js';
 
@@ -63,6 +63,10 @@ export function translateServer(ctx: AdaptCtx, state: AdaptState, d: NginxDirect
         steps.push(rewriteStep(ctx, x, 'server'));
         continue;
       }
+      if (UPSTREAM_TIMERS.has(x.name)) {
+        upstreamTimerOutsideLocation(ctx, x, 'in a server');
+        continue;
+      }
       if (CLIENT_TIMERS[x.name]) {
         const a = ctx.args(x, 1, 2);
         timeouts[CLIENT_TIMERS[x.name]!] = nginxDuration(ctx, a[0]!.text, a[0]!.pos, x.name);
@@ -88,14 +92,6 @@ export function translateServer(ctx: AdaptCtx, state: AdaptState, d: NginxDirect
         case 'client_body_buffer_size':
         case 'client_body_temp_path':
           if (ctx.options.strict) ctx.warn(x.pos, `"${x.name}" in a server is accepted without effect: gatehouse has one error log and one body buffer setting`);
-          break;
-        case 'proxy_connect_timeout':
-        case 'proxy_send_timeout':
-        case 'fastcgi_connect_timeout':
-        case 'fastcgi_send_timeout':
-        case 'uwsgi_connect_timeout':
-        case 'uwsgi_send_timeout':
-          ctx.warn(x.pos, `"${x.name}" in a server has no effect: write it in the locations that proxy to a named upstream (gatehouse's default: connect 5s, send 60s)`);
           break;
         case 'location':
           locations.push(x);

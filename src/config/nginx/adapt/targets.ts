@@ -7,6 +7,16 @@ import type { NginxArg, NginxDirective } from '../ast.js';
 import { AdaptCtx, Refused } from './context.js';
 import { durationText, nginxMs } from './values.js';
 
+/** `*_connect_timeout` / `*_send_timeout`: settings of the upstream a location proxies to. */
+export const UPSTREAM_TIMERS: ReadonlySet<string> = new Set(
+  ['proxy', 'fastcgi', 'uwsgi', 'scgi', 'grpc'].flatMap((f) => [`${f}_connect_timeout`, `${f}_send_timeout`]),
+);
+
+/** Outside a location there is no upstream to give them to. */
+export function upstreamTimerOutsideLocation(ctx: AdaptCtx, d: NginxDirective, level: string): void {
+  ctx.warn(d.pos, `"${d.name}" ${level} has no effect: write it in the locations that proxy to a named upstream (gatehouse's default: connect 5s, send 60s)`);
+}
+
 interface UpstreamBlock {
   d: NginxDirective;
   raw: Omit<RawUpstream, 'servers'>;

@@ -7,7 +7,7 @@ import type { NginxDirective } from '../ast.js';
 import { AdaptCtx, flag, Refused } from './context.js';
 import { translateServer, type HttpLevel, type ListenSocket, type TranslatedServer } from './server.js';
 import { emptyLayer, readSetting } from './settings.js';
-import { AdaptState } from './targets.js';
+import { AdaptState, UPSTREAM_TIMERS, upstreamTimerOutsideLocation } from './targets.js';
 import { siteTls, type TlsLevel } from './tls.js';
 import { nginxDuration, nginxSize } from './values.js';
 
@@ -135,6 +135,10 @@ function errorLog(ctx: AdaptCtx, raw: RawConfig, d: NginxDirective): void {
 
 function httpDirective(ctx: AdaptCtx, state: AdaptState, raw: RawConfig, http: HttpLevel, servers: NginxDirective[], d: NginxDirective): void {
   if (readSetting(ctx, http.layer, d, 'http')) return;
+  if (UPSTREAM_TIMERS.has(d.name)) {
+    upstreamTimerOutsideLocation(ctx, d, 'at http level');
+    return;
+  }
   if (CLIENT_TIMERS[d.name]) {
     const a = ctx.args(d, 1, 2);
     http.timeouts[CLIENT_TIMERS[d.name]!] = nginxDuration(ctx, a[0]!.text, a[0]!.pos, d.name);
@@ -179,14 +183,6 @@ function httpDirective(ctx: AdaptCtx, state: AdaptState, raw: RawConfig, http: H
       raw.bodyBuffer = { ...raw.bodyBuffer, tempDir: ctx.rootPath(a[0]!.text) };
       return;
     }
-    case 'proxy_connect_timeout':
-    case 'proxy_send_timeout':
-    case 'fastcgi_connect_timeout':
-    case 'fastcgi_send_timeout':
-    case 'uwsgi_connect_timeout':
-    case 'uwsgi_send_timeout':
-      ctx.warn(d.pos, `"${d.name}" at http level has no effect: write it in the locations that proxy to a named upstream (gatehouse's default: connect 5s, send 60s)`);
-      return;
     case 'http2':
       if (!flag(ctx, d)) ctx.warn(d.pos, '"http2 off" has no effect: gatehouse always offers HTTP/2 by ALPN');
       return;
