@@ -7,7 +7,7 @@ import { accessLogConfig } from './log-formats.js';
 import { checkTemplate, headersConfig, list, parseReturn, rateLimitConfig } from './route-parts.js';
 import { aliasConfig, nestingProblem } from './nesting.js';
 import { inherit, type Parent } from './inherit.js';
-import type { RawRoute, RawSite } from './schema.js';
+import { MAX_NESTING, type RawRoute, type RawSite } from './schema.js';
 import type { Path } from './source.js';
 import { didYouMean } from './suggest.js';
 import { rewriteConfig } from './rewrite.js';
@@ -66,6 +66,11 @@ interface Holder extends Parent {
 
 function levelConfig(ctx: Ctx, holder: Holder, raw: RawRoute[], env: RouteEnv): RouteConfig[] {
   const list = [...holder.at, 'routes'];
+  // The site's list is level 0; nginx has no bound, but a config nested this deep is a mistake.
+  if (list.filter((seg) => seg === 'routes').length > MAX_NESTING + 1) {
+    ctx.error(list, `routes are nested more than ${MAX_NESTING} levels deep`);
+    return [];
+  }
   const usable = (i: number): boolean => ctx.shaped([...list, i]);
   const locations = raw.map((r, i) => {
     const at = [...list, i, 'location'];

@@ -1,34 +1,21 @@
 // Runs the schema and turns ajv's errors into issues a person can act on, at the position of the
 // offending key or value in the file.
-import { Ajv, type ErrorObject } from 'ajv';
+import fs from 'node:fs';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { configSchema } from './schema.js';
 import type { Path, Source } from './source.js';
 import { didYouMean } from './suggest.js';
 import type { ConfigIssue } from './types.js';
-import { parseDuration, parseRate, parseSize } from './units.js';
+import { unitError } from './unit-check.js';
 
-/** The parser's message for a value of a `unit` keyword, or undefined when it is valid. */
-function unitError(unit: string, data: unknown): string | undefined {
-  try {
-    if (unit === 'duration') parseDuration(data as string | number);
-    else if (unit === 'size') parseSize(data as string | number);
-    else parseRate(String(data));
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
+/** The build's precompiled validator (dist/), else (running from source) one compiled now. */
+async function loadValidator(): Promise<ValidateFunction> {
+  const generated = new URL('./schema-validator.js', import.meta.url);
+  if (fs.existsSync(generated)) return ((await import(generated.href)) as { default: ValidateFunction }).default;
+  const { schemaAjv } = await import('./schema-ajv.js');
+  return schemaAjv().compile(configSchema);
 }
-
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-ajv.addKeyword({ keyword: 'expect', schemaType: 'string' });
-ajv.addKeyword({
-  keyword: 'unit',
-  type: ['string', 'number'],
-  schemaType: 'string',
-  errors: false,
-  validate: (unit: string, data: unknown) => unitError(unit, data) === undefined,
-});
-const validate = ajv.compile(configSchema);
+const validate = await loadValidator();
 
 export interface SchemaResult {
   issues: ConfigIssue[];

@@ -1,7 +1,8 @@
 // The one JSON schema of the native config (README "Configuration reference"): structure and types only. Defaults and the
 // checks that need more than one value (duplicate hosts, unknown upstreams...) are in the
-// normalising steps. Pieces are shared as JS constants rather than `$ref`s so that every ajv
-// `schemaPath` is a plain path from the root, which `schema-errors.ts` relies on for `anyOf`.
+// normalising steps. Pieces are shared as JS constants rather than `$ref`s, except the route (which
+// nests): `schema-errors.ts` groups an `anyOf`'s errors by schemaPath prefix plus instancePath, which
+// holds inside the route's own `$defs` entry too, as no `anyOf` has a route inside it.
 //
 // Two annotation keywords of our own:
 //   expect: how to describe a valid value in a message ("a port, \"host:port\" ...").
@@ -188,14 +189,12 @@ const route = {
   },
 };
 
-// issue 17: nest. nginx nests locations to any depth; a schema of plain constants (see the top of
-// this file) cannot refer to itself, so the levels are unrolled: MAX_NESTING levels of `routes:`
-// inside a route are accepted, one more is an unknown key.
+// issue 17: nest. nginx nests locations to any depth; the route schema refers to itself through one
+// `$ref` (compiled once: unrolled copies made every start pay for each level). The depth bound,
+// MAX_NESTING levels of `routes:` inside a route, is checked in routes.ts.
 export const MAX_NESTING = 6;
-function nestedRoutes(depth: number): object {
-  const items = depth === 0 ? route : { ...route, properties: { ...route.properties, routes: nestedRoutes(depth - 1) } };
-  return { type: 'array', items };
-}
+const routeList = { type: 'array', items: { $ref: '#/$defs/route' } };
+(route.properties as Record<string, unknown>).routes = routeList;
 
 const site = {
   type: 'object',
@@ -228,7 +227,7 @@ const site = {
     compressAuthenticated: bool,
     // issue 17: logs
     accessLog,
-    routes: nestedRoutes(MAX_NESTING),
+    routes: routeList,
     // issue 17: nest (site-level defaults, inherited by the routes: config/inherit.ts)
     root: text,
     index: { ...textList, minItems: 1 },
@@ -308,6 +307,7 @@ const cacheStore = {
 };
 
 export const configSchema = {
+  $defs: { route },
   type: 'object',
   expect: 'a map of settings (listen, sites, ...)',
   additionalProperties: false,

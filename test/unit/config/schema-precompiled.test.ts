@@ -1,0 +1,34 @@
+// The build precompiles the config schema (scripts/gen-schema-validator.mjs) and `run`/`check` use
+// that code; the unit tests, run from source, compile it at start. Both must give the same verdicts
+// and the same errors, or a message proven here would differ in the product. `npm test` builds first.
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { configSchema } from '../../../src/config/schema.js';
+import { schemaAjv } from '../../../src/config/schema-ajv.js';
+
+const built = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/config/schema-validator.js');
+
+const samples: unknown[] = [
+  { sites: [{ hosts: ['a.test'], routes: [{ location: '/', proxy: 'http://127.0.0.1:1' }] }] },
+  { sites: [] },
+  { listen: { http: 'x' }, sites: [{ hosts: ['a.test'], tls: 'acm', timeouts: { header: '5x' } }] },
+  { sites: [{ hosts: ['a.test'], routes: [{ location: '/', cache: 'zz', routes: [{ location: '/a', bogus: 1, routes: [{ location: '/a/b', maxBody: '1q' }] }] }] }] },
+  { bogus: true, sites: [{ hosts: [], compress: 'gzip', upgrade: [1] }] },
+];
+
+describe('config schema: the precompiled validator', () => {
+  it('gives the errors the validator compiled from source gives', async () => {
+    expect(fs.existsSync(built), `${built} is missing: npm run build`).to.equal(true);
+    const precompiled = ((await import(built)) as { default: (v: unknown) => boolean & { errors?: unknown } }).default as unknown as ((v: unknown) => boolean) & { errors?: unknown[] };
+    const compiled = schemaAjv().compile(configSchema);
+    for (const sample of samples) {
+      const verdict = compiled(sample);
+      expect(precompiled(sample), JSON.stringify(sample)).to.equal(verdict);
+      const strip = (errs: unknown[] | null | undefined): unknown[] => (errs ?? []).map((e) => JSON.parse(JSON.stringify(e)) as unknown);
+      expect(strip(precompiled.errors), JSON.stringify(sample)).to.deep.equal(strip(compiled.errors));
+    }
+    expect(samples.filter((s) => !compiled(s))).to.have.length(4);
+  });
+});
