@@ -157,6 +157,7 @@ export class App {
     let next: Config;
     try {
       next = (await loadConfig(this.snapshot.config.file)).config;
+      if (next.sites.length === 0) throw new Error('nothing to serve: the config has no sites');
     } catch (err) {
       this.logger.error(`reload failed, keeping the running config:\n${(err as Error).message}`);
       return false;

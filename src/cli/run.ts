@@ -24,6 +24,10 @@ export async function runServe(args: string[]): Promise<number | undefined> {
     process.stderr.write(`${file}: ${(err as Error).message}\n`);
     return EXIT_USAGE;
   }
+  if (config.sites.length === 0) {
+    process.stderr.write(`${file}: nothing to serve: the config has no sites\n`);
+    return EXIT_USAGE;
+  }
   return serve(config);
 }
 

@@ -13,7 +13,7 @@ import { formatListen, listenConflict, parseListenAddress } from './listen.js';
 import { logFormatName, logFormatsConfig } from './log-formats.js';
 import { list } from './route-parts.js';
 import type { RawConfig, RawListen, RawText } from './schema.js';
-import { sitesConfig } from './sites.js';
+import { NOTHING_TO_SERVE, sitesConfig } from './sites.js';
 import { mapsConfig } from './maps.js';
 import type { Path } from './source.js';
 import type { AdminConfig, Config, ListenAddress, LogTarget } from './types.js';
@@ -32,6 +32,8 @@ export function normalize(ctx: Ctx, raw: RawConfig): Config {
   const underscoresInHeaders = raw.underscoresInHeaders !== undefined && ctx.clean(['underscoresInHeaders']) ? raw.underscoresInHeaders : false;
   const sites = sitesConfig(ctx, raw.sites ?? [], new Set(Object.keys(raw.upstreams ?? {})), { timeouts, underscoresInHeaders });
   checkRouteUpstreamSchemes(ctx, raw.sites, upstreams);
+  // The nginx adapter says it at the nginx line (no "server" block).
+  if (raw.sites?.length === 0 && raw.defaults !== 'nginx') ctx.warn(['sites'], NOTHING_TO_SERVE);
   const config: Config = {
     file: ctx.file,
     origin: raw.defaults === 'nginx' && ctx.clean(['defaults']) ? 'nginx' : 'native',
@@ -86,7 +88,8 @@ function listenConfig(ctx: Ctx, raw: RawConfig): Config['listen'] {
     }
   });
   const written = (v: RawListen | undefined): number => (v === undefined ? 0 : Array.isArray(v) ? v.length : 1);
-  if (written(raw.listen?.http) + written(raw.listen?.https) === 0 && ctx.shaped(['listen'])) {
+  // Without sites, no listener is fine: that config only checks (NOTHING_TO_SERVE).
+  if (written(raw.listen?.http) + written(raw.listen?.https) === 0 && ctx.shaped(['listen']) && (raw.sites?.length ?? 1) > 0) {
     ctx.error(raw.listen ? ['listen'] : [], 'nothing to listen on: set listen.http and/or listen.https (a port, like 8443)');
   }
   return { http: http.map((a) => a.addr), https: https.map((a) => a.addr) };

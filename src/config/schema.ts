@@ -361,7 +361,8 @@ export const configSchema = {
     upstreams: { type: 'object', additionalProperties: upstream },
     // issue 17: rewrite
     maps: { type: 'object', expect: 'a map of $variable: { from, values, default }', additionalProperties: mapBlock },
-    sites: { type: 'array', minItems: 1, items: site },
+    // Empty is a warning (normalize.ts), as nginx -t accepts an http block without servers; run refuses it.
+    sites: { type: 'array', items: site },
   },
 };
 

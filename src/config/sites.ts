@@ -18,6 +18,9 @@ import { parseDuration, parseSize } from './units.js';
 // that one config file works across the Node versions a fleet runs.
 const HAS_ZSTD = typeof (zlib as unknown as Record<string, unknown>).createZstdCompress === 'function';
 
+/** A config without sites checks (with this warning) but does not start or reload: `run` has nothing to serve. */
+export const NOTHING_TO_SERVE = 'no sites: nothing to serve (`gatehouse run` refuses to start until there is one)';
+
 /** What a site inherits from the top level unless it says otherwise. */
 export interface SiteDefaults {
   timeouts: ClientTimeouts;

@@ -89,6 +89,18 @@ describe('command line and lifecycle (integration)', function () {
       expect(r.code).to.equal(1);
       expect(r.stderr).to.match(/EADDRINUSE|in use/);
     });
+
+    it('a config without sites checks with a warning (as nginx -t on an http block without servers) and run exits 2', async () => {
+      const dir = tempDir();
+      const empty = path.join(dir, 'empty.yaml');
+      fs.writeFileSync(empty, 'listen: { http: 8080 }\nsites: []\n');
+      const checked = await runCli(['check', '-c', empty]);
+      expect(checked.code).to.equal(0);
+      expect(checked.stderr).to.include(`${empty}:2:8: warning: no sites: nothing to serve`);
+      const ran = await runCli(['run', '-c', empty]);
+      expect(ran.code).to.equal(2);
+      expect(ran.stderr).to.include(`${empty}: nothing to serve: the config has no sites`);
+    });
   });
 
   describe('the repository default config (npm start)', () => {

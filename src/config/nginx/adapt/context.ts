@@ -41,6 +41,12 @@ export class AdaptCtx {
   /** Where generated values come from, as paths into the raw config; the emitter turns them into line marks. */
   readonly origins: Array<{ path: Path; pos: SourcePos }> = [];
   readonly certbot: CertbotLineage[] = [];
+  /** log_format names defined so far (nginx looks a format up when access_log is read). */
+  readonly logFormats = new Set<string>(['combined']);
+  /** The file has no `http` block: a fragment meant for inclusion inside one. */
+  fragment = false;
+  /** The server being translated: variables it sets once to a constant (constants.ts). */
+  serverConstants: ReadonlyMap<string, string> = new Map();
 
   constructor(
     readonly options: AdaptOptions,

@@ -10,6 +10,7 @@ import { emptyLayer, inherit, readSetting, type Layer } from './settings.js';
 import { passTarget, UPSTREAM_TIMERS, type AdaptState } from './targets.js';
 import { layerKeys } from './layer-keys.js';
 import { nginxDuration } from './values.js';
+import { withConstants } from './constants.js';
 
 /** The location's match as gatehouse writes it; nginx accepts the modifier apart or stuck to the URI. */
 export function locationText(ctx: AdaptCtx, d: NginxDirective): string {
@@ -92,7 +93,7 @@ export function translateLocation(ctx: AdaptCtx, state: AdaptState, input: Locat
         }
         case 'alias':
           ctx.args(x, 1);
-          route.alias = x.args[0]!.text;
+          route.alias = withConstants(x.args[0]!.text, ctx.serverConstants);
           ctx.from([...path, 'alias'], x.pos);
           break;
         case 'try_files':

@@ -13,6 +13,7 @@ import { emptyLayer, inherit, readSetting, type Layer } from './settings.js';
 import { UPSTREAM_TIMERS, upstreamTimerOutsideLocation, type AdaptState } from './targets.js';
 import { checkTlsPolicy, siteTls, type TlsLevel } from './tls.js';
 import { nginxDuration } from './values.js';
+import { serverConstants } from './constants.js';
 
 export interface ListenSocket {
   /** undefined: every address (`listen 80`, `*:80`, `[::]:80`). */
@@ -45,6 +46,7 @@ const CLIENT_TIMERS: Record<string, keyof RawTimeouts> = {
 
 export function translateServer(ctx: AdaptCtx, state: AdaptState, d: NginxDirective, http: HttpLevel, at: Array<string | number>): TranslatedServer {
   ctx.from(at, d.pos);
+  ctx.serverConstants = serverConstants(d);
   const own = emptyLayer();
   const listens: ListenSocket[] = [];
   const names: string[] = [];

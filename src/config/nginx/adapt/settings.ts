@@ -335,8 +335,19 @@ function readAccessLog(ctx: AdaptCtx, layer: Layer, d: NginxDirective): void {
     ctx.error(a[0]!.pos, 'access_log to syslog is not supported: log to a file or stdout and ship it with journald/rsyslog');
     throw new Refused();
   }
-  const format = a[1] && !a[1].text.includes('=') ? a[1].text : undefined;
-  for (const p of a.slice(format ? 2 : 1)) {
+  const named = a[1] !== undefined && !a[1].text.includes('=');
+  let format = named ? a[1]!.text : undefined;
+  if (format !== undefined && !ctx.logFormats.has(format)) {
+    // ngx_http_log_set_log: an unknown format is an error. A fragment's formats are usually in the
+    // nginx.conf that includes it, so there the log falls back to combined, with a warning.
+    if (!ctx.fragment) {
+      ctx.error(a[1]!.pos, `unknown log format "${format}"`);
+      throw new Refused();
+    }
+    ctx.warn(a[1]!.pos, `log format "${format}" is not defined in this file (a fragment: it is in the nginx.conf that includes it?): this log uses combined until the format is added`);
+    format = undefined;
+  }
+  for (const p of a.slice(named ? 2 : 1)) {
     if (!/^(buffer|flush|gzip|if)(=|$)/.test(p.text)) {
       ctx.error(p.pos, `invalid parameter "${p.text}"`);
       throw new Refused();

@@ -36,6 +36,7 @@ export function translateNginx(ctx: AdaptCtx, tree: NginxDirective[]): RawConfig
   const raw: RawConfig = { defaults: 'nginx', sites: [] };
   if (ctx.options.storage !== undefined) raw.storage = ctx.options.storage;
   const httpBlocks = tree.filter((d) => d.name === 'http');
+  ctx.fragment = httpBlocks.length === 0;
   if (httpBlocks.length > 1) ctx.error(httpBlocks[1]!.pos, '"http" directive is duplicate');
   let httpBody: NginxDirective[];
   if (httpBlocks.length === 1) {
@@ -97,7 +98,8 @@ export function translateNginx(ctx: AdaptCtx, tree: NginxDirective[]): RawConfig
       if (!(err instanceof Refused)) throw err;
     }
   }
-  if (servers.length === 0) ctx.error(tree[0]?.pos ?? { file: ctx.confPrefix, line: 1, col: 1 }, 'no "server" block: nothing to serve');
+  // nginx -t accepts an http block without servers (they are often in includes); run refuses it.
+  if (servers.length === 0) ctx.warn(tree[0]?.pos ?? { file: ctx.confPrefix, line: 1, col: 1 }, 'no "server" block: nothing to serve (`gatehouse run` refuses to start until there is one)');
   raw.listen = listenSockets(ctx, translated);
   raw.sites = translated.map((t) => t.site);
   const upstreams = state.finish();
@@ -238,6 +240,7 @@ function logFormat(ctx: AdaptCtx, raw: RawConfig, d: NginxDirective): void {
     throw new Refused();
   }
   const format = rest.map((w) => w.text).join('');
+  ctx.logFormats.add(name);
   const value: RawLogFormat = escape ? { format, escape } : format;
   raw.log = { ...raw.log, formats: { ...raw.log?.formats, [name]: value } };
   ctx.from(['log', 'formats', name], d.pos);
