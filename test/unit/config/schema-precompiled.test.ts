@@ -12,7 +12,7 @@ const built = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../
 
 const samples: unknown[] = [
   { sites: [{ hosts: ['a.test'], routes: [{ location: '/', proxy: 'http://127.0.0.1:1' }] }] },
-  { sites: [] },
+  { sites: [{}] },
   { listen: { http: 'x' }, sites: [{ hosts: ['a.test'], tls: 'acm', timeouts: { header: '5x' } }] },
   { sites: [{ hosts: ['a.test'], routes: [{ location: '/', cache: 'zz', routes: [{ location: '/a', bogus: 1, routes: [{ location: '/a/b', maxBody: '1q' }] }] }] }] },
   { bogus: true, sites: [{ hosts: [], compress: 'gzip', upgrade: [1] }] },
