@@ -43,6 +43,10 @@ export const INHERITED: ReadonlyArray<string | readonly string[]> = [
   'proxyHideHeaders',
   'proxyPassHeaders',
   'accessLog',
+  // nginx's fastcgi_param (uwsgi_param, scgi_param) list: a level with any param drops the outer ones.
+  'params',
+  // nginx merges fastcgi_split_path_info from the enclosing location.
+  'splitPathInfo',
 ];
 
 /** Security headers `check` names when a route's own response headers drop a parent's. */

@@ -18,7 +18,7 @@ import { mapsConfig } from './maps.js';
 import type { Path } from './source.js';
 import type { AdminConfig, Config, ListenAddress, LogTarget } from './types.js';
 import { parseDuration } from './units.js';
-import { checkRouteUpstreamSchemes, upstreamsConfig } from './upstreams.js';
+import { checkRouteUpstreamSchemes, upstreamScheme, upstreamsConfig } from './upstreams.js';
 import { parseRedisUrl } from './redis-url.js';
 
 export function normalize(ctx: Ctx, raw: RawConfig): Config {
@@ -30,7 +30,9 @@ export function normalize(ctx: Ctx, raw: RawConfig): Config {
   const upstreams = upstreamsConfig(ctx, raw.upstreams);
   const timeouts = clientTimeouts(ctx, ['timeouts'], raw.timeouts, DEFAULT_CLIENT_TIMEOUTS);
   const underscoresInHeaders = raw.underscoresInHeaders !== undefined && ctx.clean(['underscoresInHeaders']) ? raw.underscoresInHeaders : false;
-  const sites = sitesConfig(ctx, raw.sites ?? [], new Set(Object.keys(raw.upstreams ?? {})), { timeouts, underscoresInHeaders });
+  const names = new Set(Object.keys(raw.upstreams ?? {}));
+  const schemes = new Map(Object.values(upstreams).map((u) => [u.name, upstreamScheme(u)]));
+  const sites = sitesConfig(ctx, raw.sites ?? [], { names, schemes }, { timeouts, underscoresInHeaders });
   checkRouteUpstreamSchemes(ctx, raw.sites, upstreams);
   // The nginx adapter says it at the nginx line (no "server" block).
   if (raw.sites?.length === 0 && raw.defaults !== 'nginx') ctx.warn(['sites'], NOTHING_TO_SERVE);

@@ -4,6 +4,7 @@ import { parseLocation, type CompiledLocation } from './location-spec.js';
 import type { Ctx } from './context.js';
 import { accessSettings } from './access.js';
 import { accessLogConfig } from './log-formats.js';
+import { checkCgiTarget, paramsConfig, splitPathInfoConfig } from './cgi-params.js';
 import { checkTemplate, headersConfig, list, parseReturn, rateLimitConfig } from './route-parts.js';
 import { aliasConfig, nestingProblem } from './nesting.js';
 import { inherit, type Parent } from './inherit.js';
@@ -28,7 +29,14 @@ function locationKey(loc: CompiledLocation): string {
  * A site's routes, and in each route its nested `routes:` (nginx's nested locations), each with
  * the values it inherits from its parent (config/inherit.ts) filled in.
  */
-export function routesConfig(ctx: Ctx, site: Path, rs: RawSite, upstreams: ReadonlySet<string>): RouteConfig[] {
+/** The names under `upstreams:`, and the protocol each one's servers speak. */
+export interface UpstreamNames {
+  names: ReadonlySet<string>;
+  schemes: ReadonlyMap<string, string | undefined>;
+}
+
+export function routesConfig(ctx: Ctx, site: Path, rs: RawSite, upstreamNames: UpstreamNames): RouteConfig[] {
+  const { names: upstreams, schemes } = upstreamNames;
   const raw = rs.routes ?? [];
   if (!ctx.shaped([...site, 'routes'])) return [];
   const named = new Set<string>();
@@ -37,7 +45,7 @@ export function routesConfig(ctx: Ctx, site: Path, rs: RawSite, upstreams: Reado
     if (loc.startsWith('@') && ctx.clean([...site, 'routes', i, 'location'])) named.add(loc.slice(1));
   });
   const holder: Holder = { raw: rs as unknown as Record<string, unknown>, at: site };
-  const routes = levelConfig(ctx, holder, raw, { upstreams, named });
+  const routes = levelConfig(ctx, holder, raw, { upstreams, schemes, named });
   // nginx serves a request that no location matches with the server's own settings: with a
   // site `root`, that is its files. The same here, as a `location: /` made of the site's values
   // (it is exactly what a plain "/" prefix does: the fallback when no other location matches).
@@ -45,7 +53,7 @@ export function routesConfig(ctx: Ctx, site: Path, rs: RawSite, upstreams: Reado
   if (rs.root !== undefined && ctx.clean([...site, 'root']) && !catchAll) {
     const at = [...site, 'routes', raw.length];
     const implicit = inherit(holder, { location: '/' }, at);
-    const route = routeConfig(ctx.derive(implicit.map), at, { location: '/' }, implicit.raw as unknown as RawRoute, parseLocation('/'), { upstreams, named }, undefined);
+    const route = routeConfig(ctx.derive(implicit.map), at, { location: '/' }, implicit.raw as unknown as RawRoute, parseLocation('/'), { upstreams, schemes, named }, undefined);
     route.implicit = true;
     routes.push(route);
   }
@@ -54,6 +62,7 @@ export function routesConfig(ctx: Ctx, site: Path, rs: RawSite, upstreams: Reado
 
 interface RouteEnv {
   upstreams: ReadonlySet<string>;
+  schemes: UpstreamNames['schemes'];
   /** Names of the site's `@name` locations, for tryFiles fallbacks. */
   named: ReadonlySet<string>;
 }
@@ -138,11 +147,14 @@ function routeConfig(
 
   if (loc) route.locationSpec = loc;
   Object.assign(route, responseKeys(ctx, at, raw, env.named)); // issue 17
+  let scheme: string | undefined;
   if (ok('proxy')) {
     const proxy = proxyValue(ctx, [...at, 'proxy'], raw.proxy as string, loc, env.upstreams);
     if (proxy) {
       route.proxy = proxy.text;
       if (proxy.target) route.proxyTarget = proxy.target;
+      const upstream = proxy.target?.upstream;
+      scheme = upstream !== undefined ? (env.schemes.get(upstream) ?? proxy.target?.scheme) : proxy.target?.scheme;
     }
   }
   if (ok('root')) route.root = ctx.resolve(raw.root as string);
@@ -185,6 +197,12 @@ function routeConfig(
   if (rewrite) route.rewrite = rewrite;
   const accessLog = accessLogConfig(ctx, [...at, 'accessLog'], raw.accessLog);
   if (accessLog) route.accessLog = accessLog;
+  const params = paramsConfig(ctx, [...at, 'params'], raw.params);
+  if (params) route.params = params;
+  const split = splitPathInfoConfig(ctx, [...at, 'splitPathInfo'], raw.splitPathInfo);
+  if (split !== undefined) route.splitPathInfo = split;
+  // An invalid proxy is reported already; where it would have sent the params is unknown.
+  if (own.proxy === undefined || scheme !== undefined) checkCgiTarget(ctx, at, { location: route.location, own, raw, scheme });
   return route;
 }
 

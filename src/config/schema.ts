@@ -140,6 +140,17 @@ const accessKeys = {
   },
 };
 
+// FastCGI / uwsgi / SCGI parameters of the user (nginx fastcgi_param, uwsgi_param, scgi_param):
+// NAME: VALUE, or NAME: { value, ifNotEmpty } for nginx's `if_not_empty` (config/cgi-params.ts).
+const cgiParam = {
+  type: ['string', 'number', 'object'],
+  expect: 'a value (text with variables), or { value, ifNotEmpty: true }',
+  additionalProperties: false,
+  required: ['value'],
+  properties: { value: { type: ['string', 'number'], expect: 'a value (text with variables)' }, ifNotEmpty: bool },
+};
+const cgiParams = { type: 'object', expect: 'a map of parameter names to values', additionalProperties: cgiParam };
+
 // issue 17: logs. `accessLog: off | NAME | { file: PATH, format: NAME }` (nginx access_log).
 const accessLog = {
   type: ['string', 'object'],
@@ -186,6 +197,8 @@ const route = {
     // issue 17: nest (alias, internal; nested `routes` are added by nestedRoutes below)
     alias: text,
     internal: bool,
+    params: cgiParams,
+    splitPathInfo: { type: ['boolean', 'string'], minLength: 1, expect: 'true, false, or a regex with two captures like ^(.+\\.php)(/.+)$' },
   },
 };
 
@@ -237,6 +250,7 @@ const site = {
     ...accessKeys,
     // issue 17: error pages and response headers
     ...responseKeys,
+    params: cgiParams,
   },
 };
 
@@ -433,8 +447,11 @@ export interface RawRoute extends RawAccess, RawResponseKeys {
   routes?: RawRoute[];
   // issue 17: rewrite
   rewrite?: RawRewriteStep[];
+  params?: Record<string, RawCgiParam>;
+  splitPathInfo?: boolean | string;
 }
 
+export type RawCgiParam = string | number | { value: string | number; ifNotEmpty?: boolean };
 export type RawAccessLog = string | { file?: string; format?: string };
 export type RawLogFormat = string | { format: string; escape?: 'default' | 'json' | 'none' };
 
@@ -457,6 +474,7 @@ export interface RawSite extends RawAccess, RawResponseKeys {
   // issue 17: nest
   root?: string;
   index?: RawText;
+  params?: Record<string, RawCgiParam>;
 }
 
 export type RawServer = string | { url: string; weight?: number; backup?: boolean };

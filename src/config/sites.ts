@@ -6,7 +6,8 @@ import type { Ctx } from './context.js';
 import { isLocalHost, parseHost, type ParsedHost } from './hosts.js';
 import { accessLogConfig } from './log-formats.js';
 import { headersConfig, list, rateLimitConfig } from './route-parts.js';
-import { routesConfig } from './routes.js';
+import { paramsConfig } from './cgi-params.js';
+import { routesConfig, type UpstreamNames } from './routes.js';
 import { rewriteConfig } from './rewrite.js';
 import { siteResponseKeys } from './response-headers.js';
 import type { RawSite } from './schema.js';
@@ -27,7 +28,7 @@ export interface SiteDefaults {
   underscoresInHeaders: boolean;
 }
 
-export function sitesConfig(ctx: Ctx, raw: RawSite[], upstreams: ReadonlySet<string>, defaults: SiteDefaults): SiteConfig[] {
+export function sitesConfig(ctx: Ctx, raw: RawSite[], upstreams: UpstreamNames, defaults: SiteDefaults): SiteConfig[] {
   if (!ctx.shaped(['sites'])) return [];
   const hostOwners = new Map<string, Path>();
   let defaultAt: Path | undefined;
@@ -86,7 +87,7 @@ function defaultTls(hosts: ParsedHost[]): SiteTls {
   return named.every(isLocalHost) ? { kind: 'internal' } : { kind: 'acme' };
 }
 
-function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstreams: ReadonlySet<string>, defaults: SiteDefaults): SiteConfig {
+function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstreams: UpstreamNames, defaults: SiteDefaults): SiteConfig {
   const ok = (key: keyof RawSite): boolean => rs[key] !== undefined && ctx.clean([...at, key]);
   let tls = defaultTls(hosts);
   if (ok('tls')) {
@@ -117,6 +118,8 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
   // issue 17: nest (the routes inherit these through config/inherit.ts; kept here for status and checks)
   if (ok('root')) site.root = ctx.resolve(rs.root as string);
   if (ok('index')) site.index = list(rs.index);
+  const params = paramsConfig(ctx, [...at, 'params'], rs.params);
+  if (params) site.params = params;
   // issue 17: rewrite
   const rewrite = rewriteConfig(ctx, [...at, 'rewrite'], rs.rewrite, {});
   if (rewrite) site.rewrite = rewrite;

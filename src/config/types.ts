@@ -222,6 +222,18 @@ export interface AccessSettings {
   forwardAuth?: ForwardAuthConfig;
 }
 
+/**
+ * One FastCGI / uwsgi / SCGI parameter of the user (nginx `fastcgi_param NAME VALUE [if_not_empty]`),
+ * sent besides the stock ones (transport/cgi/params.ts), replacing a stock one of the same name.
+ */
+export interface CgiParamConfig {
+  name: string;
+  /** A template with nginx variables. */
+  value: string;
+  /** nginx's if_not_empty: not sent when the value comes out empty. */
+  ifNotEmpty: boolean;
+}
+
 export interface RouteConfig extends AccessSettings, ResponseKeys {
   /** The location as written: `= /x`, `^~ /x`, `~ re`, `~* re`, `/prefix`, `@name`. */
   location: string;
@@ -267,6 +279,10 @@ export interface RouteConfig extends AccessSettings, ResponseKeys {
   // issue 17: rewrite
   /** Location-level rewrite directives (nginx's rewrite phase), in written order. */
   rewrite?: RewriteStep[];
+  /** FastCGI / uwsgi / SCGI routes: the user's parameters in written order (own or inherited, never merged). */
+  params?: CgiParamConfig[];
+  /** FastCGI routes (nginx fastcgi_split_path_info): a regex source with two captures; unset or true: ^(.+?\.php)(/.*)$; false: no split. */
+  splitPathInfo?: boolean | string;
   pos?: SourcePos;
 }
 
@@ -307,6 +323,8 @@ export interface SiteConfig extends AccessSettings, ResponseKeys {
   // issue 17: rewrite
   /** Server-level rewrite directives (nginx's server-rewrite phase, before the location search). */
   rewrite?: RewriteStep[];
+  /** The site's `params` (the routes hold the inherited ones already). */
+  params?: CgiParamConfig[];
   pos?: SourcePos;
 }
 

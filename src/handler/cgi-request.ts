@@ -17,6 +17,7 @@ import { FORWARDED_FROM_CLIENT } from './proxy-headers.js';
 import { clientAddress } from '../http/trust.js';
 import { sendStatus } from '../http/respond.js';
 import { VERSION } from '../version.js';
+import { compileUserParams, isHiddenHeader, userParamValues, type CompiledUserParams } from './cgi-user-params.js';
 
 export interface CgiRoute {
   scheme: string;
@@ -25,7 +26,10 @@ export interface CgiRoute {
   alias: AliasConfig | undefined;
   /** FastCGI only: nginx's fastcgi_index. */
   index: string | undefined;
-  splitPathInfo: boolean;
+  /** FastCGI only: true for the built-in ^(.+?\.php)(/.*)$, or the route's `splitPathInfo` regex. */
+  splitPathInfo: boolean | RegExp;
+  /** The route's `params` (own or inherited). */
+  params: CompiledUserParams | undefined;
   /** FastCGI only: the status to answer when the script is not a file under root (tryFiles). */
   missingScriptStatus: number | undefined;
   ops: CompiledHeaderOps | undefined;
@@ -65,12 +69,18 @@ export function compileCgiRoute(
     root: rc.root,
     alias: rc.alias,
     index: fastcgi ? (defaultIndex ? 'index.php' : rc.index[0]) : undefined,
-    splitPathInfo: fastcgi,
+    splitPathInfo: fastcgi ? splitRule(rc.splitPathInfo) : false,
+    params: compileUserParams(rc.params),
     missingScriptStatus: fastcgi && checks && (rc.root !== undefined || rc.alias !== undefined) ? Number(fallback[1]) : undefined,
     ops,
     buffer: bodyOptions(buffer, rc.requestBuffering ?? true),
   };
   return route;
+}
+
+/** `splitPathInfo` unset or true: the built-in rule; a string: the route's regex (checked at load: two captures). */
+function splitRule(split: boolean | string | undefined): boolean | RegExp {
+  return typeof split === 'string' ? new RegExp(split) : split !== false;
 }
 
 /** $fastcgi_script_name: the path up to `.php` (PATH_INFO split off), with the index for a "/". */
@@ -144,9 +154,11 @@ export function cgiRequest(ctx: RequestContext, route: CgiRoute): CgiUpstreamOpt
       serverAddr: ex.conn.localAddress,
       serverPort: ex.conn.localPort,
       serverName: site,
-      ...(ex.authority !== undefined ? { authority: ex.authority } : {}),
-      headers: requestHeaders(ctx, raw ? headerPairs(raw) : headerPairs(ex.headers), route.ops),
+      // An HTTP_HOST param replaces the host an HTTP/2 request gives in :authority too.
+      ...(ex.authority !== undefined && !isHiddenHeader(route.params, 'host') ? { authority: ex.authority } : {}),
+      headers: requestHeaders(ctx, raw ? headerPairs(raw) : headerPairs(ex.headers), route),
     },
+    ...(route.params ? { params: userParamValues(route.params, ctx.vars) } : {}),
     ...(route.alias ? { root: ctx.vars.documentRoot, scriptFilename: scriptFilename(ctx, route) ?? '' } : {}),
     ...(!route.alias && route.root !== undefined ? { root: route.root } : {}),
     ...(route.index !== undefined ? { index: route.index } : {}),
@@ -163,18 +175,16 @@ export function cgiRequest(ctx: RequestContext, route: CgiRoute): CgiUpstreamOpt
  * become HTTP_PROXY, which CGI programs and libraries read as their outbound proxy setting
  * (httpoxy, CVE-2016-5385). nginx passes it unless told `fastcgi_param HTTP_PROXY ""`; the
  * httpoxy advisory recommends dropping it, and so do we. A route's `headers.request` set/remove
- * apply here too, as they would to an HTTP upstream.
+ * apply here too, as they would to an HTTP upstream. A header an HTTP_* param of the route stands
+ * for is not sent (nginx: `fastcgi_param HTTP_HOST $host` hides the Host header).
  */
-function requestHeaders(
-  ctx: RequestContext,
-  pairs: Array<[string, string]>,
-  ops: CompiledHeaderOps | undefined,
-): Array<[string, string]> {
+function requestHeaders(ctx: RequestContext, pairs: Array<[string, string]>, route: CgiRoute): Array<[string, string]> {
+  const { ops, params } = route;
   let out = forwardingHeaders(
     ctx,
     routedHost(
       ctx,
-      pairs.filter(([name]) => name.length !== 5 || name.toLowerCase() !== 'proxy'),
+      pairs.filter(([name]) => (name.length !== 5 || name.toLowerCase() !== 'proxy') && !isHiddenHeader(params, name)),
     ),
   );
   if (!ops) return out;

@@ -9,7 +9,8 @@ export const PHP_PATH_INFO = /^([^\n]+?\.php)(\/[^\n]*)(?=\n?$)/;
 
 /** How a FastCGI route splits its paths; compiled into the route (router CompiledRoute.fastcgi). */
 export interface FastCgiPathRule {
-  splitPathInfo: boolean;
+  /** true: PHP_PATH_INFO; a RegExp: the route's own fastcgi_split_path_info. */
+  splitPathInfo: boolean | RegExp;
   /** nginx's fastcgi_index. */
   index: string | undefined;
 }

@@ -3,7 +3,7 @@
 // (fastcgi.conf, uwsgi_params, scgi_params) and fills in CONTENT_LENGTH once it knows the body's
 // length, which for a chunked upload is only after buffering it.
 import type { UpstreamConfig } from '../../config/types.js';
-import type { CgiRequestInfo } from './params.js';
+import type { CgiParams, CgiRequestInfo } from './params.js';
 
 /** What every CGI-style transport (FastCGI, uwsgi, SCGI) is built with. */
 export interface CgiTransportOptions {
@@ -33,8 +33,10 @@ export interface CgiUpstreamOptions {
   scriptFilename?: string;
   /** nginx's `fastcgi_index`: appended to a FastCGI script name that ends with "/". */
   index?: string;
-  /** nginx's `fastcgi_split_path_info ^(.+?\.php)(/.*)$` (and PATH_INFO). */
-  splitPathInfo?: boolean;
+  /** nginx's `fastcgi_split_path_info`: true for ^(.+?\.php)(/.*)$, or the route's regex (and PATH_INFO). */
+  splitPathInfo?: boolean | RegExp;
+  /** The route's `params`, evaluated: added to the stock list, replacing a stock one of the same name. */
+  params?: CgiParams;
   /** For SERVER_SOFTWARE. */
   version: string;
   /** The body length the client declared (Content-Length); undefined means unknown: buffer it first. */

@@ -64,11 +64,39 @@ export interface FastCgiParamOptions {
   splitPathInfo?: boolean | RegExp;
   /** gatehouse's version, for SERVER_SOFTWARE=gatehouse/<version> (nginx sends nginx/$nginx_version). */
   version: string;
+  /** The route's own `params`, evaluated (UserParams). */
+  params?: CgiParams;
 }
 
 export interface RootOption {
   /** `root`: sets DOCUMENT_ROOT; without it DOCUMENT_ROOT is not sent. */
   root?: string;
+  /** The route's own `params`, evaluated (UserParams). */
+  params?: CgiParams;
+}
+
+/** The uwsgi and SCGI options of a request: its root and its route's `params`. */
+export function rootOption(opts: { root?: string; params?: CgiParams }): RootOption {
+  return { ...(opts.root !== undefined ? { root: opts.root } : {}), ...(opts.params !== undefined ? { params: opts.params } : {}) };
+}
+
+/**
+ * The stock list with the route's `params`: nginx sends a fastcgi_param written after
+ * `include fastcgi.conf` after the stock line of the same name, and php-fpm and uWSGI keep the
+ * last of two equal names, so the user's value takes the stock one's place (sent once: the SCGI
+ * spec forbids a name twice). The others follow the stock ones, before the headers.
+ */
+function withUserParams(stock: CgiParams, user: CgiParams | undefined): CgiParams {
+  if (user === undefined || user.length === 0) return stock;
+  const extra = new Map(user);
+  const out: CgiParams = stock.map(([name, value]) => {
+    const mine = extra.get(name);
+    if (mine === undefined) return [name, value];
+    extra.delete(name);
+    return [name, mine];
+  });
+  for (const pair of extra) out.push(pair);
+  return out;
 }
 
 
@@ -202,7 +230,7 @@ export function fastcgiParams(info: CgiRequestInfo, options: FastCgiParamOptions
     // "PHP only, required if PHP was built with --enable-force-cgi-redirect" (fastcgi.conf).
     ['REDIRECT_STATUS', '200'],
   );
-  return params.concat(httpHeaderParams(info.headers, info.authority));
+  return withUserParams(params, options.params).concat(httpHeaderParams(info.headers, info.authority));
 }
 
 /** uwsgi_params, in its order (PATH_INFO is $document_uri), then HTTP_*. */
@@ -224,7 +252,7 @@ export function uwsgiParams(info: CgiRequestInfo, options: RootOption = {}): Cgi
     ['SERVER_PORT', String(info.serverPort)],
     ['SERVER_NAME', info.serverName],
   );
-  return params.concat(httpHeaderParams(info.headers, info.authority));
+  return withUserParams(params, options.params).concat(httpHeaderParams(info.headers, info.authority));
 }
 
 /**
@@ -248,5 +276,5 @@ export function scgiParams(info: CgiRequestInfo, options: RootOption = {}): CgiP
     ['SERVER_PORT', String(info.serverPort)],
     ['SERVER_NAME', info.serverName],
   );
-  return params.concat(httpHeaderParams(info.headers, info.authority));
+  return withUserParams(params, options.params).concat(httpHeaderParams(info.headers, info.authority));
 }

@@ -31,7 +31,8 @@ export function encodeRequestHead(
       root: opts.root ?? '',
       ...(opts.scriptFilename !== undefined ? { scriptFilename: opts.scriptFilename } : {}),
       ...(opts.index !== undefined ? { index: opts.index } : {}),
-      ...(opts.splitPathInfo ? { splitPathInfo: true } : {}),
+      ...(opts.splitPathInfo ? { splitPathInfo: opts.splitPathInfo } : {}),
+      ...(opts.params !== undefined ? { params: opts.params } : {}),
       version: opts.version,
     },
   );

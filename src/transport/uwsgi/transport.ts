@@ -4,7 +4,7 @@
 // as nginx refuses it ("uwsgi request is too big"). uWSGI itself accepts only what fits its
 // --buffer-size (4096 by default) and resets the connection otherwise: run it with
 // `--buffer-size 65535` when requests carry big cookies or many headers.
-import { uwsgiParams, withContentLength } from '../cgi/params.js';
+import { rootOption, uwsgiParams, withContentLength } from '../cgi/params.js';
 import { encodeUwsgiRequest } from './codec.js';
 import { CgiStreamTransport } from '../cgi/stream.js';
 import type { CgiTransportOptions } from '../cgi/options.js';
@@ -12,7 +12,7 @@ import type { CgiTransportOptions } from '../cgi/options.js';
 export class UwsgiTransport extends CgiStreamTransport {
   constructor(address: string, options: CgiTransportOptions) {
     super(address, options, (opts, contentLength) => {
-      return encodeUwsgiRequest(uwsgiParams(withContentLength(opts.info, contentLength), opts.root !== undefined ? { root: opts.root } : {}));
+      return encodeUwsgiRequest(uwsgiParams(withContentLength(opts.info, contentLength), rootOption(opts)));
     });
   }
 }

@@ -7,6 +7,7 @@ import { compileCgiRoute } from '../../../src/handler/cgi-request.js';
 import { type RequestContext } from '../../../src/request/context.js';
 import { RequestVars } from '../../../src/request/vars.js';
 import { compileTemplate } from '../../../src/http/variables.js';
+import type { FastCgiPathRule } from '../../../src/http/fastcgi-path.js';
 import { expectError, FILE, lines } from '../config/helpers.js';
 
 function requestVars(path: string, rc: RouteConfig | undefined, headers: Record<string, string> = {}): RequestVars {
@@ -29,7 +30,7 @@ function requestVars(path: string, rc: RouteConfig | undefined, headers: Record<
 
 const php: RouteConfig = { location: '~ \\.php(/|$)', proxy: 'fastcgi://127.0.0.1:9000', root: '/var/www/', index: ['index.html'] };
 /** What the snapshot compiles into a FastCGI route (CompiledRoute.fastcgi). */
-function phpRule(): { splitPathInfo: boolean; index: string | undefined } {
+function phpRule(): FastCgiPathRule {
   const cgi = compileCgiRoute('fastcgi', php, undefined);
   return { splitPathInfo: cgi.splitPathInfo, index: cgi.index };
 }

@@ -12,6 +12,9 @@ import { layerKeys } from './layer-keys.js';
 import { nginxDuration } from './values.js';
 import { withConstants } from './constants.js';
 
+/** gatehouse's default `splitPathInfo` (http/fastcgi-path.ts PHP_PATH_INFO). */
+const BUILT_IN_SPLIT = '^(.+?\\.php)(/.*)$';
+
 /** The location's match as gatehouse writes it; nginx accepts the modifier apart or stuck to the URI. */
 export function locationText(ctx: AdaptCtx, d: NginxDirective): string {
   const a = ctx.args(d, 1, 2);
@@ -145,8 +148,10 @@ export function translateLocation(ctx: AdaptCtx, state: AdaptState, input: Locat
           break;
         case 'fastcgi_split_path_info':
           ctx.args(x, 1);
-          if (!/^\^\(\.\+\??\\\.php\)\(\/\.[*+]\)\$$/.test(x.args[0]!.text)) {
-            ctx.warn(x.pos, `fastcgi_split_path_info "${x.args[0]!.text}" differs from the built-in ^(.+?\\.php)(/.*)$: gatehouse splits PATH_INFO after the first ".php"`);
+          // The built-in rule is Debian's snippets/fastcgi-php.conf one; any other regex is kept as written.
+          if (x.args[0]!.text !== BUILT_IN_SPLIT) {
+            route.splitPathInfo = x.args[0]!.text;
+            ctx.from([...path, 'splitPathInfo'], x.pos);
           }
           break;
         case 'http2':
