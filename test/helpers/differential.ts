@@ -20,6 +20,8 @@ export interface DifferentialSetup {
   files?: Record<string, string | Buffer>;
   /** Extra environment for gatehouse. */
   env?: NodeJS.ProcessEnv;
+  /** The echo backend listens on the unix socket `DIR/backend.sock`; `backend` is then its path. */
+  backendSocket?: boolean;
 }
 
 export interface Answer {
@@ -72,13 +74,15 @@ export async function startDifferential(setup: DifferentialSetup): Promise<Diffe
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, content);
   }
-  const backend = await startEchoBackend();
+  const socket = setup.backendSocket ? path.join(dir, 'backend.sock') : undefined;
+  const backend = await startEchoBackend(socket);
+  const where = socket ?? backend.url;
   const nginxPort = await freePort();
   let nginx: Peer | undefined;
   let gh: Gatehouse | undefined;
   try {
-    nginx = await startNginx(dir, setup.nginx({ port: nginxPort, backend: backend.url, dir }), nginxPort);
-    gh = await startGatehouse(() => setup.gatehouse({ backend: backend.url, dir }), setup.env ? { env: setup.env } : {});
+    nginx = await startNginx(dir, setup.nginx({ port: nginxPort, backend: where, dir }), nginxPort);
+    gh = await startGatehouse(() => setup.gatehouse({ backend: where, dir }), setup.env ? { env: setup.env } : {});
   } catch (err) {
     await nginx?.stop('SIGQUIT');
     await backend.close();
