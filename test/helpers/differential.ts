@@ -215,6 +215,9 @@ function dechunk(data: Buffer): Buffer | undefined {
   }
 }
 
+/** nginx's error pages carry its version (server_tokens); gatehouse's have no such line. */
+export const withoutServerLine = (body: string): string => body.replace(/<hr><center>nginx[^<]*<\/center>\r\n/, '');
+
 export interface SameOptions {
   /** Compare the status (default true). */
   status?: boolean;
