@@ -1,6 +1,8 @@
 // HTTP (and HTTPS) upstreams on unix sockets in the config (README "Configuration reference"):
 // `proxy: http+unix:/path[:/uri]` and `http+unix:/path` servers, errors at FILE:LINE:COL.
 import { expect } from 'chai';
+import { parseConfig } from '../../../src/config/index.js';
+import { ConfigError } from '../../../src/config/types.js';
 import { expectError, lines, valid } from './helpers.js';
 
 const HEAD = ['listen: { https: 8443 }'];
@@ -56,5 +58,34 @@ describe('config: HTTP upstreams on unix sockets', () => {
       'cannot have a path',
     );
     expectError(lines(...HEAD, ...SITE, '      - { location: "~ ^/x", proxy: "http+unix:/run/a.sock:/y/" }'), 5, 37, 'cannot be used in a regex location');
+  });
+});
+
+describe('config: nginx proxy_pass http://unix: and server unix: (adapter)', () => {
+  const CONF = '/etc/nginx/sites-enabled/app.conf';
+
+  it('translates both into http+unix, through the native pipeline', () => {
+    const { config } = parseConfig(
+      lines(
+        'upstream app { server unix:/run/a.sock; server unix:///run/b.sock weight=2; }',
+        'server {',
+        '  listen 8080; server_name a.test;',
+        '  location /v2/ { proxy_pass http://unix:/run/app.sock:/api/; }',
+        '  location / { proxy_pass http://app; }',
+        '}',
+      ),
+      CONF,
+    );
+    expect(config.origin).to.equal('nginx');
+    expect(config.upstreams.app?.servers).to.deep.equal([
+      { url: 'http+unix:/run/a.sock', weight: 1, backup: false },
+      { url: 'http+unix:/run/b.sock', weight: 2, backup: false },
+    ]);
+    expect(config.sites[0]?.routes[0]?.proxyTarget).to.deep.equal({ scheme: 'http', address: '/run/app.sock', proxyHost: 'localhost', uri: '/api/' });
+  });
+
+  it('a relative socket path is an error at the nginx address', () => {
+    const text = lines('upstream app {', '  server unix:/run/a.sock;', '  server unix:run/b.sock;', '}', 'server { listen 8080; location / { proxy_pass http://app; } }');
+    expect(() => parseConfig(text, CONF)).to.throw(ConfigError, `${CONF}:3:10: upstream server "http+unix:run/b.sock": the unix socket path must be absolute`);
   });
 });
