@@ -54,6 +54,14 @@ describe('differential: HTTP upstreams on unix sockets, nginx 1.22 and gatehouse
     });
   }
 
+  it('proxy_redirect default rewrites a Location naming http://unix:PATH:/uri/ as nginx', async () => {
+    const target = `http://unix:${pair.dir}/backend.sock:/remote/x?y`;
+    const { nginx, gatehouse } = await pair.both({ path: `/api/respond?status=302&h=Location:${encodeURIComponent(target)}` });
+    expect(nginx.status).to.equal(302);
+    expect(nginx.headers.location?.replace(`http://a.test:${pair.nginxPort}`, '')).to.equal('/api/x?y');
+    expect(gatehouse.headers.location).to.equal('/api/x?y');
+  });
+
   it('a socket file that does not exist: 502 on both, the same page', async () => {
     const { nginx, gatehouse } = await pair.both({ path: '/gone/x' });
     expect(nginx.status).to.equal(502);
