@@ -3,7 +3,10 @@
 const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443, h2c: 80, h2: 443 };
 /** FastCGI, uwsgi and SCGI have no standard port (nginx: "no port in upstream"), and may be unix sockets. */
 export const CGI_SCHEMES = new Set(['fastcgi', 'uwsgi', 'scgi']);
-const ALL_SCHEMES = 'http://, https://, h2c://, h2://, fastcgi://, uwsgi://, scgi:// or fastcgi+unix:/path';
+/** Schemes that may name a unix socket (`http+unix:/run/app.sock`): HTTP/1.1 (also over TLS) and the CGI-style ones. */
+const UNIX_SCHEMES = new Set(['http', 'https', ...CGI_SCHEMES]);
+const UNIX_LIST = 'http, https, fastcgi, uwsgi and scgi';
+const ALL_SCHEMES = 'http://, https://, h2c://, h2://, fastcgi://, uwsgi://, scgi:// or SCHEME+unix:/path';
 const SCHEMES = new Set(['http', 'https', 'h2c', 'h2', 'fastcgi', 'uwsgi', 'scgi']);
 
 /** Where a `proxy:` points, parsed once. */
@@ -12,9 +15,9 @@ export interface ProxyTarget {
   scheme: string;
   /** Named upstream (from `upstreams:`), or undefined when the target is a literal address. */
   upstream?: string;
-  /** `host:port` for a literal address (port defaulted from scheme), the unix socket path for `+unix`. */
+  /** `host:port` for a literal address (port defaulted from scheme), the absolute unix socket path for `+unix`. */
   address?: string;
-  /** The host as written (used for `$proxy_host` and the nginx-adapter `Host` header). */
+  /** The host as written (used for `$proxy_host` and the nginx-adapter `Host` header); `localhost` for a unix socket, as nginx's. */
   proxyHost: string;
   /** The URI part of proxy_pass, or undefined when there is none (nginx semantics differ). */
   uri?: string;
@@ -39,13 +42,27 @@ export function parseProxyTarget(value: string, upstreamNames: ReadonlySet<strin
     throw new Error(`proxy scheme "${scheme}" is not supported (use ${[...SCHEMES].join(', ')})`);
   }
   if (unix) {
-    if (!CGI_SCHEMES.has(scheme)) {
-      throw new Error(`"${scheme}+unix:" is not supported; unix sockets work with fastcgi, uwsgi and scgi`);
+    if (!UNIX_SCHEMES.has(scheme)) {
+      throw new Error(`"${scheme}+unix:" is not supported; unix sockets work with ${UNIX_LIST}`);
     }
-    // fastcgi+unix:/run/php.sock or fastcgi+unix:///run/php.sock; no URI part is possible.
-    const path = text.slice(text.indexOf(':') + 1).replace(/^\/\/(?=\/)/, '');
-    if (!path.startsWith('/')) throw new Error(`unix socket path in "${text}" must be absolute`);
-    return { scheme, address: path, proxyHost: 'localhost' };
+    // scheme+unix:/run/app.sock or scheme+unix:///run/app.sock.
+    const path = rest.replace(/^\/\/(?=\/)/, '');
+    if (CGI_SCHEMES.has(scheme)) {
+      // An address only; routes.ts refuses a URI part for these schemes.
+      if (!path.startsWith('/')) throw new Error(`unix socket path in "${text}" must be absolute`);
+      return { scheme, address: path, proxyHost: 'localhost' };
+    }
+    // nginx's ngx_parse_unix_domain_url for proxy_pass http://unix:/path:/uri: the socket path ends at
+    // the first ":", the URI part follows it; an empty one is none (ngx_http_proxy_pass, vars.uri.len 0).
+    const colon = path.indexOf(':');
+    const socket = colon === -1 ? path : path.slice(0, colon);
+    const uri = colon === -1 || colon === path.length - 1 ? undefined : path.slice(colon + 1);
+    if (!socket.startsWith('/')) throw new Error(`unix socket path in "${text}" must be absolute`);
+    if (uri !== undefined && !uri.startsWith('/')) {
+      throw new Error(`the URI part of "${text}" must start with "/" (${scheme}+unix:/path.sock:/uri)`);
+    }
+    // $proxy_host is "localhost" for a unix socket (ngx_http_proxy_set_vars: host_header "localhost").
+    return { scheme, address: socket, proxyHost: 'localhost', ...(uri !== undefined ? { uri } : {}) };
   }
   const slash = rest.indexOf('/');
   const authority = slash === -1 ? rest : rest.slice(0, slash);
@@ -71,15 +88,20 @@ export function parseProxyTarget(value: string, upstreamNames: ReadonlySet<strin
 }
 
 /**
- * `scheme://host[:port]`, normalised to always carry the port; `fastcgi+unix:/path` (also uwsgi,
- * scgi, and the `+unix:///path` spelling) as `scheme+unix:/path`. Throws with a config-ready message.
+ * `scheme://host[:port]`, normalised to always carry the port; `http+unix:/path` (also https,
+ * fastcgi, uwsgi, scgi, and the `+unix:///path` spelling) as `scheme+unix:/path`. Throws with a
+ * config-ready message.
  */
 export function parseServerUrl(text: string): string {
-  const unix = /^([a-z]+)\+unix:(?:\/\/)?(\/.*)$/i.exec(text.trim());
+  const unix = /^([a-z0-9]+)\+unix:(?:\/\/(?=\/))?(.*)$/i.exec(text.trim());
   if (unix) {
     const scheme = (unix[1] ?? '').toLowerCase();
-    if (!CGI_SCHEMES.has(scheme)) throw new Error(`upstream server "${text}": unix sockets work with fastcgi, uwsgi and scgi`);
-    return `${scheme}+unix:${unix[2] ?? ''}`;
+    const path = unix[2] ?? '';
+    if (!UNIX_SCHEMES.has(scheme)) throw new Error(`upstream server "${text}": unix sockets work with ${UNIX_LIST}`);
+    if (!path.startsWith('/')) throw new Error(`upstream server "${text}": the unix socket path must be absolute`);
+    // nginx's `server unix:/path` has no URI part either; a ":/uri" belongs in the route's proxy.
+    if (/:\//.test(path)) throw new Error(`upstream server "${text}" cannot have a path; put it in the route's proxy (http://NAME/path/)`);
+    return `${scheme}+unix:${path}`;
   }
   const m = /^([a-z0-9+]+):\/\/([^/?#]*)(.*)$/i.exec(text.trim());
   if (!m) throw new Error(`upstream server "${text}" must be a URL like http://127.0.0.1:8080`);
@@ -99,15 +121,15 @@ export function parseServerUrl(text: string): string {
 }
 
 /**
- * A server URL as parseServerUrl() normalised it: `fastcgi+unix:/run/php.sock` gives the socket path
- * as the address, `http://127.0.0.1:8080` gives `127.0.0.1:8080`.
+ * A server URL as parseServerUrl() normalised it: `fastcgi+unix:/run/php.sock` (or `http+unix:…`)
+ * gives the socket path as the address, `http://127.0.0.1:8080` gives `127.0.0.1:8080`.
  */
 export function splitServerUrl(url: string): { scheme: string; address: string } {
   const m = /^([a-z0-9]+)(\+unix:|:\/\/)(.*)$/i.exec(url);
   return { scheme: (m?.[1] ?? '').toLowerCase(), address: m?.[3] ?? '' };
 }
 
-/** `fastcgi` for `fastcgi://…` and `fastcgi+unix:/…`, `http` for `http://…`: the protocol the servers speak. */
+/** `fastcgi` for `fastcgi://…` and `fastcgi+unix:/…`, `http` for `http://…` and `http+unix:/…`: the protocol the servers speak. */
 export function serverScheme(url: string): string {
   return splitServerUrl(url).scheme;
 }

@@ -66,6 +66,17 @@ function literalUpstream(name: string, url: string, route: RouteConfig): Upstrea
   };
 }
 
+/**
+ * The proxy value as nginx's proxy_pass would write it, the text `proxy_redirect default` replaces
+ * (ngx_http_proxy_merge_loc_conf uses the URL as written): `http+unix:/s.sock:/u/` is
+ * `http://unix:/s.sock:/u/`, a bare upstream name `http://NAME`.
+ */
+function proxyUrlAsNginx(text: string): string {
+  const unix = /^(https?)\+unix:(?:\/\/(?=\/))?(.*)$/i.exec(text);
+  if (unix) return `${(unix[1] ?? '').toLowerCase()}://unix:${unix[2] ?? ''}`;
+  return text.includes('://') ? text : `http://${text}`;
+}
+
 /** issue 17: proxy_hide_header / proxy_pass_header and proxy_redirect of a proxy route. */
 function upstreamResponsePolicy(route: CompiledRoute, site: SiteConfig, cgi: boolean): UpstreamResponsePolicy {
   const rc = route.config;
@@ -80,7 +91,7 @@ function upstreamResponsePolicy(route: CompiledRoute, site: SiteConfig, cgi: boo
     hidden,
     redirects: compileProxyRedirect(rules, {
       // nginx refuses `default` with variables in proxy_pass; a regex or named location has no prefix to put back.
-      proxyUrl: route.proxyUriTemplate ? undefined : text.includes('://') ? text : `http://${text}`,
+      proxyUrl: route.proxyUriTemplate ? undefined : proxyUrlAsNginx(text),
       hasUri: target.uri !== undefined,
       location: loc.kind === 'regex' || loc.kind === 'regex-ci' || loc.kind === 'named' ? '/' : loc.value,
     }),

@@ -11,13 +11,15 @@ export type TransportOptions = Pick<UpstreamConfig, 'timeouts' | 'keepalive' | '
 
 /**
  * `address` is `host:port` (IPv6 in brackets), or an absolute socket path for the `+unix` forms
- * of the CGI-style schemes (`fastcgi`, `uwsgi`, `scgi`).
+ * (`http`, `https`, `fastcgi`, `uwsgi`, `scgi`).
  */
 export function createTransport(scheme: string, address: string, options: TransportOptions): Transport {
   switch (scheme) {
     case 'http':
     case 'https':
-      return new Http1Transport(new URL(`${scheme}://${address}`), options);
+      return address.startsWith('/')
+        ? new Http1Transport(new URL(`${scheme}://localhost`), { ...options, socketPath: address })
+        : new Http1Transport(new URL(`${scheme}://${address}`), options);
     case 'fastcgi':
       return new FastCgiTransport(address, options);
     case 'uwsgi':

@@ -27,7 +27,8 @@ function probeHttp(server: UpstreamServer, health: HealthConfig): Promise<string
       {
         method: 'GET',
         path: health.path,
-        headers: { host: server.transport.address, 'user-agent': 'gatehouse-health-check' },
+        // A unix socket server (`unix:/path`) gets nginx's $proxy_host there, "localhost".
+        headers: { host: server.transport.address.startsWith('unix:') ? 'localhost' : server.transport.address, 'user-agent': 'gatehouse-health-check' },
         body: undefined,
         readTimeoutMs: health.timeoutMs,
       },

@@ -20,6 +20,8 @@ export interface DifferentialSetup {
   files?: Record<string, string | Buffer>;
   /** Extra environment for gatehouse. */
   env?: NodeJS.ProcessEnv;
+  /** The echo backend listens on the unix socket `DIR/backend.sock`; `backend` is then its path. */
+  backendSocket?: boolean;
 }
 
 export interface Answer {
@@ -72,13 +74,15 @@ export async function startDifferential(setup: DifferentialSetup): Promise<Diffe
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, content);
   }
-  const backend = await startEchoBackend();
+  const socket = setup.backendSocket ? path.join(dir, 'backend.sock') : undefined;
+  const backend = await startEchoBackend(socket);
+  const where = socket ?? backend.url;
   const nginxPort = await freePort();
   let nginx: Peer | undefined;
   let gh: Gatehouse | undefined;
   try {
-    nginx = await startNginx(dir, setup.nginx({ port: nginxPort, backend: backend.url, dir }), nginxPort);
-    gh = await startGatehouse(() => setup.gatehouse({ backend: backend.url, dir }), setup.env ? { env: setup.env } : {});
+    nginx = await startNginx(dir, setup.nginx({ port: nginxPort, backend: where, dir }), nginxPort);
+    gh = await startGatehouse(() => setup.gatehouse({ backend: where, dir }), setup.env ? { env: setup.env } : {});
   } catch (err) {
     await nginx?.stop('SIGQUIT');
     await backend.close();
@@ -210,6 +214,9 @@ function dechunk(data: Buffer): Buffer | undefined {
     at += size + 2;
   }
 }
+
+/** nginx's error pages carry its version (server_tokens); gatehouse's have no such line. */
+export const withoutServerLine = (body: string): string => body.replace(/<hr><center>nginx[^<]*<\/center>\r\n/, '');
 
 export interface SameOptions {
   /** Compare the status (default true). */

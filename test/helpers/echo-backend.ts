@@ -15,8 +15,12 @@ export interface SeenRequest {
 }
 
 export interface EchoBackend {
+  /** 0 on a unix socket. */
   port: number;
+  /** `http://host:port`, or `unix:/path` on a unix socket. */
   url: string;
+  /** Connections accepted so far (keep-alive reuse). */
+  readonly connections: number;
   seen: SeenRequest[];
   /** Requests whose client (gatehouse) went away before the response ended. */
   aborted: string[];
@@ -53,7 +57,9 @@ function streamPattern(res: ServerResponse, total: number): void {
   pump();
 }
 
+/** `host` is a loopback address, or an absolute path to listen on as a unix socket. */
 export async function startEchoBackend(host = '127.0.0.1'): Promise<EchoBackend> {
+  let connections = 0;
   const seen: SeenRequest[] = [];
   const aborted: string[] = [];
   const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -131,11 +137,18 @@ export async function startEchoBackend(host = '127.0.0.1'): Promise<EchoBackend>
       ws.on('message', (data, isBinary) => ws.send(isBinary ? data : `echo:${String(data)}`));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const port = (server.address() as AddressInfo).port;
+  server.on('connection', () => {
+    connections += 1;
+  });
+  const unix = host.startsWith('/');
+  await new Promise<void>((resolve) => (unix ? server.listen(host, resolve) : server.listen(0, host, resolve)));
+  const port = unix ? 0 : (server.address() as AddressInfo).port;
   return {
     port,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: unix ? `unix:${host}` : `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    get connections() {
+      return connections;
+    },
     seen,
     aborted,
     close: () =>

@@ -4,11 +4,10 @@
 // statuses with interceptErrors; recursive error pages; the built-in pages; add_header with and
 // without always; expires; proxy_redirect; proxy_hide_header / proxy_pass_header.
 import { expect } from 'chai';
-import { expectSame, startDifferential, type Answer, type Differential, type PairRequest } from '../helpers/differential.js';
+import { expectSame, startDifferential, withoutServerLine, type Answer, type Differential, type PairRequest } from '../helpers/differential.js';
 import { freePort } from '../helpers/ports.js';
 
 /** nginx's pages end with a line naming nginx and its version; gatehouse's name nothing. */
-const withoutServerLine = (body: string): string => body.replace(/<hr><center>nginx[^<]*<\/center>\r\n/, '');
 
 /** nginx makes a rewritten relative Location absolute with its own host and port (absolute_redirect); gatehouse keeps it relative. */
 const locationPath = (a: Answer, nginxPort: number): string | undefined => a.headers.location?.replace(new RegExp(`^http://c\\.test:${nginxPort}(?=/)`), '');

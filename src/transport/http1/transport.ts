@@ -16,6 +16,12 @@ export interface Http1Options {
   timeouts: UpstreamConfig['timeouts'];
   keepalive: number;
   tls?: UpstreamConfig['tls'];
+  /**
+   * Connect to this unix socket instead of the origin's host and port (`http+unix:/run/app.sock`).
+   * The origin is then `http://localhost` (or https): the Host undici sends when a request has
+   * none, and the TLS name of `https+unix:`, as nginx's $proxy_host is "localhost" there.
+   */
+  socketPath?: string;
 }
 
 export class Http1Transport implements Transport {
@@ -31,7 +37,8 @@ export class Http1Transport implements Transport {
   private readonly servername: string;
 
   constructor(origin: URL, options: Http1Options) {
-    this.address = origin.host;
+    // `unix:/path` is how nginx writes a socket peer in $upstream_addr and its error log.
+    this.address = options.socketPath !== undefined ? `unix:${options.socketPath}` : origin.host;
     this.sendMs = options.timeouts.sendMs;
     const tls = options.tls;
     this.servername = origin.host;
@@ -45,6 +52,7 @@ export class Http1Transport implements Transport {
       },
       {
         timeout: options.timeouts.connectMs,
+        ...(options.socketPath !== undefined ? { socketPath: options.socketPath } : {}),
         ...(origin.protocol === 'https:'
           ? {
               rejectUnauthorized: !(tls?.insecure ?? false),

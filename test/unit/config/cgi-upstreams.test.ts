@@ -39,11 +39,11 @@ describe('config: CGI servers under upstreams', () => {
     expectError(unix, 3, 46, 'this one is uwsgi, the first is fastcgi');
   });
 
-  it('refuses a CGI server without a port, and +unix for HTTP', () => {
+  it('refuses a CGI server without a port, and +unix for HTTP/2', () => {
     const text = lines(...HEAD, 'upstreams:', '  php: { servers: [fastcgi://127.0.0.1] }', ...SITE, '      - { location: /, proxy: php }');
     expectError(text, 3, 20, 'upstream server "fastcgi://127.0.0.1" needs a port (fastcgi:// has no default one)');
-    const unix = lines(...HEAD, 'upstreams:', '  web: { servers: ["http+unix:/run/web.sock"] }', ...SITE, '      - { location: /, proxy: web }');
-    expectError(unix, 3, 20, 'unix sockets work with fastcgi, uwsgi and scgi');
+    const unix = lines(...HEAD, 'upstreams:', '  web: { servers: ["h2c+unix:/run/web.sock"] }', ...SITE, '      - { location: /, proxy: web }');
+    expectError(unix, 3, 20, 'unix sockets work with http, https, fastcgi, uwsgi and scgi');
   });
 
   it("refuses a route URL whose protocol is not its upstream's", () => {

@@ -20,7 +20,7 @@ export function upstreamTimerOutsideLocation(ctx: AdaptCtx, d: NginxDirective, l
 interface UpstreamBlock {
   d: NginxDirective;
   raw: Omit<RawUpstream, 'servers'>;
-  /** `host:port` or `unix:/path`, with their options. */
+  /** `host:port` or `unix:/path`, with their options; `pos` is the address's. */
   servers: Array<{ address: string; weight?: number; backup?: boolean; pos: SourcePos }>;
   scheme?: string;
   schemePos?: SourcePos;
@@ -183,7 +183,7 @@ export class AdaptState {
   private upstreamServer(x: NginxDirective): { entry?: UpstreamBlock['servers'][number]; fails?: { maxFails?: number; failTimeout?: string } } {
     const a = this.ctx.args(x, 1, 12);
     const address = a[0]!.text.replace(/^unix:\/\/\//, 'unix:/');
-    const entry: UpstreamBlock['servers'][number] = { address, pos: x.pos };
+    const entry: UpstreamBlock['servers'][number] = { address, pos: a[0]!.pos };
     const fails: { maxFails?: number; failTimeout?: string } = {};
     let down = false;
     for (const w of a.slice(1)) {
@@ -223,7 +223,9 @@ export class AdaptState {
     for (const [name, block] of this.upstreams) {
       if (block.servers.length === 0) continue;
       const scheme = block.scheme ?? 'http';
-      const servers = block.servers.map((s) => {
+      const servers = block.servers.map((s, i) => {
+        // The native pipeline's error about this server (a relative socket path, a bad port) points at its address.
+        this.ctx.from(['upstreams', name, 'servers', i], s.pos);
         const url = s.address.startsWith('unix:') ? `${scheme}+unix:${s.address.slice(5)}` : `${scheme}://${s.address}`;
         if (s.weight === undefined && !s.backup) return url;
         return { url, ...(s.weight !== undefined ? { weight: s.weight } : {}), ...(s.backup ? { backup: true } : {}) };
