@@ -76,6 +76,12 @@ function siteHosts(ctx: Ctx, at: Path, rs: RawSite, owners: Map<string, Owner[]>
     if (!ctx.clean(item.at)) continue;
     const parsed = ctx.attempt(item.at, () => parseHost(item.text, ctx.nginxNames));
     if (!parsed) continue;
+    // issue 18: nginx's `_` (and a server without names) may stand in several servers of a port: a
+    // name no request carries, which the nginx adapter leaves on a server whose names all conflicted.
+    if (ctx.nginxNames && parsed.host === '_') {
+      out.push(parsed);
+      continue;
+    }
     const claimed = owners.get(parsed.host) ?? [];
     const first = claimed.find((o) => (o.ports === undefined && ports === undefined) || sharedPorts(o.ports, ports, allPorts).length > 0);
     if (first) {
