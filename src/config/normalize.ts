@@ -14,6 +14,7 @@ import { logFormatName, logFormatsConfig } from './log-formats.js';
 import { list } from './route-parts.js';
 import type { RawConfig, RawListen, RawText } from './schema.js';
 import { NOTHING_TO_SERVE, sitesConfig } from './sites.js';
+import type { ListenerRef } from './site-ports.js';
 import { mapsConfig } from './maps.js';
 import type { Path } from './source.js';
 import type { AdminConfig, Config, ListenAddress, LogTarget } from './types.js';
@@ -23,7 +24,7 @@ import { parseRedisUrl } from './redis-url.js';
 
 export function normalize(ctx: Ctx, raw: RawConfig): Config {
   ctx.nginxNames = raw.defaults === 'nginx';
-  const listen = listenConfig(ctx, raw);
+  const { listen, listeners } = listenConfig(ctx, raw);
   // issue 17: rewrite — user variables are declared before any template is checked.
   const maps = mapsConfig(ctx, raw);
   const formats = logFormatsConfig(ctx, raw.log?.formats);
@@ -32,7 +33,7 @@ export function normalize(ctx: Ctx, raw: RawConfig): Config {
   const underscoresInHeaders = raw.underscoresInHeaders !== undefined && ctx.clean(['underscoresInHeaders']) ? raw.underscoresInHeaders : false;
   const names = new Set(Object.keys(raw.upstreams ?? {}));
   const schemes = new Map(Object.values(upstreams).map((u) => [u.name, upstreamScheme(u)]));
-  const sites = sitesConfig(ctx, raw.sites ?? [], { names, schemes }, { timeouts, underscoresInHeaders });
+  const sites = sitesConfig(ctx, raw.sites ?? [], { names, schemes }, { timeouts, underscoresInHeaders }, listeners);
   checkRouteUpstreamSchemes(ctx, raw.sites, upstreams);
   // The nginx adapter says it at the nginx line (no "server" block).
   if (raw.sites?.length === 0 && raw.defaults !== 'nginx') ctx.warn(['sites'], NOTHING_TO_SERVE);
@@ -78,7 +79,7 @@ function addresses(ctx: Ctx, at: Path, value: RawListen | undefined): Array<{ ad
   return out;
 }
 
-function listenConfig(ctx: Ctx, raw: RawConfig): Config['listen'] {
+function listenConfig(ctx: Ctx, raw: RawConfig): { listen: Config['listen']; listeners: ListenerRef[] } {
   const http = addresses(ctx, ['listen', 'http'], raw.listen?.http);
   const https = addresses(ctx, ['listen', 'https'], raw.listen?.https);
   const all = [...http, ...https];
@@ -94,7 +95,8 @@ function listenConfig(ctx: Ctx, raw: RawConfig): Config['listen'] {
   if (written(raw.listen?.http) + written(raw.listen?.https) === 0 && ctx.shaped(['listen']) && (raw.sites?.length ?? 1) > 0) {
     ctx.error(raw.listen ? ['listen'] : [], 'nothing to listen on: set listen.http and/or listen.https (a port, like 8443)');
   }
-  return { http: http.map((a) => a.addr), https: https.map((a) => a.addr) };
+  const listeners = [...http.map((a) => ({ port: a.addr.port, https: false, at: a.at })), ...https.map((a) => ({ port: a.addr.port, https: true, at: a.at }))];
+  return { listen: { http: http.map((a) => a.addr), https: https.map((a) => a.addr) }, listeners };
 }
 
 /** `admin: ADDRESS` or `admin: { listen: ADDRESS, allow: [CIDRs] }`. */

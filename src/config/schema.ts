@@ -18,6 +18,9 @@ const textList = { type: ['string', 'array'], items: text, expect: 'a string or 
 
 const listenOne = { type: ['integer', 'string'], expect: 'a port, "host:port" or "[::]:port"' };
 const listenList = { type: ['integer', 'string', 'array'], items: listenOne, expect: 'a port, "host:port", "[::]:port" or a list of them' };
+// issue 18: a site's ports, nginx's `listen` per server (config/site-ports.ts).
+const portNumber = { type: 'integer', minimum: 0, maximum: 65535, expect: 'a port number' };
+const sitePorts = { type: ['integer', 'array'], items: portNumber, minItems: 1, minimum: 0, maximum: 65535, expect: 'a port of the top-level listen, or a list of them' };
 
 const headerOps = {
   type: 'object',
@@ -215,7 +218,8 @@ const site = {
   required: ['hosts'],
   properties: {
     hosts: { ...textList, minItems: 1 },
-    default: bool,
+    listen: sitePorts,
+    default: { type: ['boolean', 'array'], items: portNumber, minItems: 1, expect: 'true, false, or a list of the site\'s ports' },
     tls: {
       expect: 'acme, internal, off or { cert: FILE, key: FILE }',
       anyOf: [
@@ -457,7 +461,8 @@ export type RawLogFormat = string | { format: string; escape?: 'default' | 'json
 
 export interface RawSite extends RawAccess, RawResponseKeys {
   hosts: RawText;
-  default?: boolean;
+  listen?: number | number[];
+  default?: boolean | number[];
   tls?: 'acme' | 'internal' | 'off' | { cert: string; key: string };
   redirect?: 'https' | 'off';
   hsts?: string | number;

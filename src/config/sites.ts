@@ -12,6 +12,7 @@ import { rewriteConfig } from './rewrite.js';
 import { siteResponseKeys } from './response-headers.js';
 import type { RawSite } from './schema.js';
 import type { Path } from './source.js';
+import { checkListenersServed, defaultPorts, isDefaultOn, sharedPorts, siteBinding, type ListenerRef, type SiteBinding } from './site-ports.js';
 import type { ClientTimeouts, SiteConfig, SiteTls } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -28,34 +29,49 @@ export interface SiteDefaults {
   underscoresInHeaders: boolean;
 }
 
-export function sitesConfig(ctx: Ctx, raw: RawSite[], upstreams: UpstreamNames, defaults: SiteDefaults): SiteConfig[] {
+export function sitesConfig(ctx: Ctx, raw: RawSite[], upstreams: UpstreamNames, defaults: SiteDefaults, listeners: readonly ListenerRef[] = []): SiteConfig[] {
   if (!ctx.shaped(['sites'])) return [];
-  const hostOwners = new Map<string, Path>();
-  let defaultAt: Path | undefined;
+  const allPorts = [...new Set(listeners.map((l) => l.port))];
+  const hostOwners = new Map<string, Owner[]>();
+  const defaultOwners: Owner[] = [];
   const sites: SiteConfig[] = [];
   raw.forEach((rs, i) => {
     const at: Path = ['sites', i];
     if (!ctx.shaped(at)) return;
-    const hosts = siteHosts(ctx, at, rs, hostOwners);
-    const site = siteConfig(ctx, at, rs, hosts, upstreams, defaults);
+    const binding = siteBinding(ctx, at, rs, listeners);
+    const hosts = siteHosts(ctx, at, rs, hostOwners, binding.listen, allPorts);
+    const site = siteConfig(ctx, at, rs, hosts, upstreams, defaults, binding);
     if (site.default && ctx.clean([...at, 'default'])) {
-      if (defaultAt) {
-        const line = ctx.pos(defaultAt.slice(0, 2)).line;
-        ctx.error([...at, 'default'], `only one site can be "default: true" (the site at line ${line} already is)`);
+      const dp = defaultPorts(ctx, at, rs, binding, listeners);
+      if (dp !== undefined) site.defaultPorts = dp;
+      const mine = site.listen === undefined && dp === undefined ? undefined : allPorts.filter((p) => isDefaultOn(site, p));
+      const clash = defaultOwners.map((o) => ({ o, shared: sharedPorts(o.ports, mine, allPorts) })).find((c) => c.o.ports === undefined && mine === undefined ? true : c.shared.length > 0);
+      if (clash) {
+        const line = ctx.pos(clash.o.at.slice(0, 2)).line;
+        const onPort = clash.o.ports === undefined && mine === undefined ? '' : ` on port ${clash.shared[0]}`;
+        ctx.error([...at, 'default'], `only one site can be "default: true"${onPort} (the site at line ${line} already is)`);
       } else {
-        defaultAt = [...at, 'default'];
+        defaultOwners.push({ at: [...at, 'default'], ports: mine });
       }
     }
     sites.push(site);
   });
+  checkListenersServed(ctx, listeners, sites);
   return sites;
 }
 
+/** A site that claimed a name (or the default) on some ports; `ports` undefined: every port. */
+interface Owner {
+  at: Path;
+  ports: number[] | undefined;
+}
+
 /**
- * Parses and lower-cases the names; a name already claimed by an earlier site is an error at the
- * later one (nginx only warns and ignores it, which hides the mistake).
+ * Parses and lower-cases the names; a name already claimed by an earlier site on one of the same
+ * ports is an error at the later one (nginx only warns and ignores it, which hides the mistake). The
+ * same name on different ports is two tables, as in nginx.
  */
-function siteHosts(ctx: Ctx, at: Path, rs: RawSite, owners: Map<string, Path>): ParsedHost[] {
+function siteHosts(ctx: Ctx, at: Path, rs: RawSite, owners: Map<string, Owner[]>, ports: number[] | undefined, allPorts: readonly number[]): ParsedHost[] {
   const base = [...at, 'hosts'];
   if (!ctx.shaped(base) || rs.hosts === undefined) return [];
   const items = typeof rs.hosts === 'string' ? [{ text: rs.hosts, at: base }] : rs.hosts.map((text, j) => ({ text, at: [...base, j] }));
@@ -64,14 +80,23 @@ function siteHosts(ctx: Ctx, at: Path, rs: RawSite, owners: Map<string, Path>): 
     if (!ctx.clean(item.at)) continue;
     const parsed = ctx.attempt(item.at, () => parseHost(item.text, ctx.nginxNames));
     if (!parsed) continue;
-    const first = owners.get(parsed.host);
-    if (first) {
-      const same = first[1] === at[1];
-      const where = same ? 'earlier in this site' : `by the site at line ${ctx.pos(['sites', first[1] as number]).line}`;
-      ctx.error(item.at, `host "${parsed.host}" is already used ${where}`);
+    // issue 18: nginx's `_` (and a server without names) may stand in several servers of a port: a
+    // name no request carries, which the nginx adapter leaves on a server whose names all conflicted.
+    if (ctx.nginxNames && parsed.host === '_') {
+      out.push(parsed);
       continue;
     }
-    owners.set(parsed.host, item.at);
+    const claimed = owners.get(parsed.host) ?? [];
+    const first = claimed.find((o) => (o.ports === undefined && ports === undefined) || sharedPorts(o.ports, ports, allPorts).length > 0);
+    if (first) {
+      const same = first.at[1] === at[1];
+      const where = same ? 'earlier in this site' : `by the site at line ${ctx.pos(['sites', first.at[1] as number]).line}`;
+      const onPort = first.ports === undefined && ports === undefined ? '' : ` on port ${sharedPorts(first.ports, ports, allPorts)[0]}`;
+      ctx.error(item.at, `host "${parsed.host}" is already used ${where}${onPort}`);
+      continue;
+    }
+    claimed.push({ at: item.at, ports });
+    owners.set(parsed.host, claimed);
     out.push(parsed);
   }
   return out;
@@ -87,19 +112,14 @@ function defaultTls(hosts: ParsedHost[]): SiteTls {
   return named.every(isLocalHost) ? { kind: 'internal' } : { kind: 'acme' };
 }
 
-function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstreams: UpstreamNames, defaults: SiteDefaults): SiteConfig {
+function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstreams: UpstreamNames, defaults: SiteDefaults, binding: SiteBinding): SiteConfig {
   const ok = (key: keyof RawSite): boolean => rs[key] !== undefined && ctx.clean([...at, key]);
-  let tls = defaultTls(hosts);
-  if (ok('tls')) {
-    const t = rs.tls as NonNullable<RawSite['tls']>;
-    tls = typeof t === 'string' ? { kind: t } : { kind: 'files', cert: ctx.resolve(t.cert), key: ctx.resolve(t.key) };
-  }
+  const tls = boundTls(ctx, at, rs, ok('tls') ? readTls(ctx, rs) : defaultTls(hosts), binding);
   const site: SiteConfig = {
     hosts: hosts.map((h) => h.host),
-    default: ok('default') ? (rs.default as boolean) : false,
+    default: ok('default') ? rs.default !== false : false,
     tls,
-    // A plain-HTTP site has nowhere to redirect to; a TLS one sends HTTP visitors over (README "Configuration reference").
-    redirect: ok('redirect') ? (rs.redirect as 'https' | 'off') : tls.kind === 'off' ? 'off' : 'https',
+    redirect: redirectSetting(ctx, at, rs, tls, binding, ok('redirect')),
     compress: ok('compress') ? compress(ctx, [...at, 'compress'], rs.compress as NonNullable<RawSite['compress']>) : ['br', 'gzip'],
     compressAuthenticated: ok('compressAuthenticated') ? (rs.compressAuthenticated as boolean) : false,
     timeouts: clientTimeouts(ctx, [...at, 'timeouts'], rs.timeouts, defaults.timeouts),
@@ -107,6 +127,7 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
     routes: routesConfig(ctx, at, rs, upstreams),
     pos: ctx.pos(at),
   };
+  if (binding.listen) site.listen = binding.listen;
   if (ok('hsts')) site.hstsMs = parseDuration(rs.hsts as string | number);
   const headers = headersConfig(ctx, [...at, 'headers'], rs.headers);
   if (headers) site.headers = headers;
@@ -126,6 +147,38 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
   Object.assign(site, accessSettings(ctx, at, rs)); // issue 17: access
   siteResponseKeys(ctx, at, rs, site); // issue 17
   return site;
+}
+
+function readTls(ctx: Ctx, rs: RawSite): SiteTls {
+  const t = rs.tls as NonNullable<RawSite['tls']>;
+  return typeof t === 'string' ? { kind: t } : { kind: 'files', cert: ctx.resolve(t.cert), key: ctx.resolve(t.key) };
+}
+
+/**
+ * A site bound to plain-HTTP ports only is plain, as an nginx server on port 80 only is (its
+ * certificate unused: a warning when one was written). A `tls: off` site bound to an https port has
+ * no certificate to answer the handshake with.
+ */
+function boundTls(ctx: Ctx, at: Path, rs: RawSite, tls: SiteTls, binding: SiteBinding): SiteTls {
+  if (!binding.listen) return tls;
+  if (!binding.https) {
+    if (rs.tls !== undefined && tls.kind !== 'off') ctx.warn([...at, 'tls'], `the site listens on no https port (listen: [${binding.listen.join(', ')}]), so it is served without TLS and this setting has no effect`);
+    return { kind: 'off' };
+  }
+  const port = binding.httpsPorts[0];
+  if (tls.kind === 'off' && port !== undefined) {
+    ctx.error(binding.at.get(port)!, `port ${port} is an https listener, but the site is "tls: off": it has no certificate to answer with`);
+  }
+  return tls;
+}
+
+/** A plain-HTTP site has nowhere to redirect to; a TLS one sends HTTP visitors over (README "Configuration reference"). */
+function redirectSetting(ctx: Ctx, at: Path, rs: RawSite, tls: SiteTls, binding: SiteBinding, written: boolean): SiteConfig['redirect'] {
+  if (!written) return tls.kind === 'off' ? 'off' : 'https';
+  if (rs.redirect === 'https' && binding.listen && !binding.https) {
+    ctx.error([...at, 'redirect'], `"redirect: https" needs an https port, and the site listens on none (listen: [${binding.listen.join(', ')}])`);
+  }
+  return rs.redirect as 'https' | 'off';
 }
 
 function compress(ctx: Ctx, at: Path, value: NonNullable<RawSite['compress']>): SiteConfig['compress'] {

@@ -299,7 +299,11 @@ export interface AliasConfig {
 export interface SiteConfig extends AccessSettings, ResponseKeys {
   /** Lower-case names: exact, `*.example.com`, or `~regex` (nginx adapter). */
   hosts: string[];
+  /** issue 18: the listener ports the site is bound to (nginx `listen` per server); unset: every listener. */
+  listen?: number[];
   default: boolean;
+  /** issue 18: with `default`, the ports it is the default on (`default: [PORTS]`); unset: all of its ports. */
+  defaultPorts?: number[];
   tls: SiteTls;
   redirect: 'https' | 'off';
   hstsMs?: number;

@@ -65,7 +65,7 @@ interface TlsChoice {
  * one-label wildcard, default site; on-demand issuance for a name nothing covers. Synchronous unless
  * the ACME room has to look something up.
  */
-function choose(hello: ClientHello, certs: CertificateSelector, acme: AcmeTlsHooks | undefined): TlsChoice | undefined | Promise<TlsChoice | undefined> {
+function choose(hello: ClientHello, port: number | undefined, certs: CertificateSelector, acme: AcmeTlsHooks | undefined): TlsChoice | undefined | Promise<TlsChoice | undefined> {
   const name = hello.servername;
   if (acme?.enabled && hello.alpn.includes('acme-tls/1')) {
     if (!name) return undefined;
@@ -73,7 +73,7 @@ function choose(hello: ClientHello, certs: CertificateSelector, acme: AcmeTlsHoo
     if (now) return { context: now, entry: undefined, acmeTls: true };
     return acme.challengeContext(name).then((context) => (context ? { context, entry: undefined, acmeTls: true } : undefined));
   }
-  const entry = certs.select(name);
+  const entry = certs.select(name, port);
   if (name && acme?.onDemandEnabled() && (!entry || !entry.covers(name))) {
     return acme.onDemand(name).then(
       (issued) => toChoice(issued ?? entry),
@@ -116,7 +116,7 @@ export async function listenTls(
   const bound: { port?: number } = {};
   web.on('secureConnection', (socket: TaggedSocket) => {
     // The handshake saw this name; selecting again is two Map lookups and also sees an on-demand issue.
-    socket.gatehouseCert = certs.select(socket.servername || undefined);
+    socket.gatehouseCert = certs.select(socket.servername || undefined, bound.port);
     recordHandshake(socket.getProtocol());
     // The guard started at accept goes on with the TLS socket, its timers still counted from accept.
     const guard = guardOf(socket._parent);
@@ -171,7 +171,7 @@ export async function listenTls(
       // Hand the bytes back: TLSSocket feeds a socket's buffered data to OpenSSL first.
       raw.unshift(buf);
       const hello: ClientHello = typeof parsed === 'string' ? { servername: undefined, alpn: [] } : parsed;
-      const choice = choose(hello, certs, acme);
+      const choice = choose(hello, bound.port, certs, acme);
       if (choice instanceof Promise) {
         choice.then(
           (c) => startTls(raw, c),

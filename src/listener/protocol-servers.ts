@@ -255,7 +255,8 @@ export class ProtocolServers {
     trackConnection(socket, this.secure ? 'https' : 'http', protocol);
     const guard = guardOf(socket) ?? this.guard(socket);
     tagGuard(socket, guard);
-    const timeouts = this.handlers.current().table.matchHost(servername ?? '').config.timeouts;
+    const table = this.handlers.current().table;
+    const timeouts = (listenerPort === undefined ? table : table.forPort(listenerPort)).matchHost(servername ?? '').config.timeouts;
     guard.handOver(socket, timeouts);
     if (protocol === 'h2' && this.h2) {
       this.h2.emit('connection', socket);

@@ -6,6 +6,9 @@
 //   4. `~regex` names, in config order;
 //   5. the default site: the first with `default: true`, else the first site.
 // Where two sites list the same name, the first keeps it, as nginx does ("conflicting server name").
+// issue 18: each listener port has a table of its own (nginx's per-address:port virtual servers,
+// ngx_http_add_addrs): the sites bound to it or to every port, their names, its default site.
+import { isDefaultOn, servesPort } from '../config/site-ports.js';
 import { ConfigError, type Config, type ConfigIssue, type SourcePos } from '../config/types.js';
 import { compileSite } from './site-locations.js';
 import type { CompiledSite, SiteTable } from './types.js';
@@ -33,13 +36,33 @@ export function compileSiteTable(config: Config): SiteTable {
   const index = indexHosts(sites, issues, fallbackPos);
   if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues);
 
-  const defaultSite = sites.find((s) => s.config.default) ?? (sites[0] as CompiledSite);
-  return {
+  const all = hostTable(sites, index, sites.find((s) => s.config.default) ?? (sites[0] as CompiledSite));
+  if (!sites.some((s) => s.config.listen !== undefined)) return all;
+  // Bound sites: one table per listener port. A port no site names (a listener on port 0, bound
+  // at start) has the sites that serve every port.
+  const ports = [...new Set([...config.listen.http, ...config.listen.https].map((l) => l.port))];
+  const byPort = new Map<number, SiteTable>(ports.map((port) => [port, portTable(sites, port, issues, fallbackPos)]));
+  const unbound = sites.filter((s) => s.config.listen === undefined);
+  const rest = unbound.length > 0 ? hostTable(unbound, indexHosts(unbound, issues, fallbackPos), unbound.find((s) => s.config.default) ?? unbound[0]!) : all;
+  return { ...all, forPort: (port) => byPort.get(port) ?? rest };
+}
+
+/** The sites that serve `port`, with its default: the first default there, else its first site. */
+function portTable(sites: CompiledSite[], port: number, issues: ConfigIssue[], fallbackPos: SourcePos): SiteTable {
+  const here = sites.filter((s) => servesPort(s.config, port));
+  if (here.length === 0) return hostTable(sites, indexHosts([], issues, fallbackPos), sites[0]!);
+  return hostTable(here, indexHosts(here, issues, fallbackPos), here.find((s) => isDefaultOn(s.config, port)) ?? here[0]!);
+}
+
+function hostTable(sites: CompiledSite[], index: HostIndex, defaultSite: CompiledSite): SiteTable {
+  const table: SiteTable = {
     sites,
     defaultSite,
     matchHost: (host) => findSite(index, host) ?? defaultSite,
     findHost: (host) => findSite(index, host),
+    forPort: () => table,
   };
+  return table;
 }
 
 function indexHosts(sites: CompiledSite[], issues: ConfigIssue[], fallbackPos: SourcePos): HostIndex {

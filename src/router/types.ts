@@ -64,4 +64,9 @@ export interface SiteTable {
   matchHost(host: string): CompiledSite;
   /** The site that lists `host` (by name, wildcard or regex), without the default-site fallback. */
   findHost(host: string): CompiledSite | undefined;
+  /**
+   * issue 18: the table of one listener port (its sites, names and default; README "Sites" `listen`).
+   * Without sites bound to ports it is this table itself, so the lookup costs nothing then.
+   */
+  forPort(port: number): SiteTable;
 }

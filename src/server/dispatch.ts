@@ -52,7 +52,8 @@ export function createContext(snap: Snapshot, ex: Exchange): RequestContext {
     ex,
     env: snap.env,
     host,
-    site: snap.table.matchHost(host),
+    // issue 18: the names and default site of the port the connection came in on.
+    site: snap.table.forPort(ex.conn.localPort).matchHost(host),
     route: undefined,
     match: undefined,
     path: '/',

@@ -43,9 +43,17 @@ function plainName(site: CompiledSite): string | undefined {
   return site.config.hosts.find((h) => !h.startsWith('*') && !h.startsWith('~') && !h.startsWith('.') && !h.endsWith('.*'));
 }
 
+/** issue 18: a site bound to ports is sent to its own first https port; any other to the first https listener. */
+function redirectPort(snap: Snapshot, site: CompiledSite): number | undefined {
+  const bound = site.config.listen;
+  if (bound === undefined) return snap.httpsPort;
+  return snap.config.listen.https.find((l) => bound.includes(l.port))?.port;
+}
+
 function plainDefault(snap: Snapshot, ctx: RequestContext): void {
   const { ex, host, site } = ctx;
-  if (site.config.tls.kind === 'off' || site.config.redirect === 'off' || snap.httpsPort === undefined) {
+  const httpsPort = redirectPort(snap, site);
+  if (site.config.tls.kind === 'off' || site.config.redirect === 'off' || httpsPort === undefined) {
     routeRequest(snap, ctx);
     return;
   }
@@ -55,13 +63,13 @@ function plainDefault(snap: Snapshot, ctx: RequestContext): void {
   }
   // The redirect names only a host some site serves: a name no site has (a scanner's, a typo, an
   // IP address) goes to the default site's own name, or gets 400 when it has none to give.
-  const name = host !== '' && snap.table.findHost(host) !== undefined ? host : plainName(site);
+  const name = host !== '' && snap.table.forPort(ex.conn.localPort).findHost(host) !== undefined ? host : plainName(site);
   if (name === undefined) {
     sendStatus(ctx, 400);
     return;
   }
   const authority = name.includes(':') ? `[${name}]` : name;
-  const port = snap.httpsPort === 443 ? '' : `:${snap.httpsPort}`;
+  const port = httpsPort === 443 ? '' : `:${httpsPort}`;
   // 308 keeps the method and body (RFC 9110 §15.4.9), unlike nginx's usual 301.
   sendRedirect({ ex }, 308, `https://${authority}${port}${pathOf(ex.rawTarget)}`);
 }

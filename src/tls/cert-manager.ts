@@ -11,6 +11,7 @@ import type { Storage } from '../storage/types.js';
 import { createCertEntry, type LoadedCertEntry } from './cert-entry.js';
 import { FileWatch, type FileWatchOptions } from './file-watch.js';
 import { InternalCa, type InternalCaOptions } from './internal-ca.js';
+import { isDefaultOn } from '../config/site-ports.js';
 import { certNamesForSite, namesCover, normalizeName, wildcardFor } from './names.js';
 import { renewalTime } from './renewal.js';
 import type { CertEntry, CertificateSelector } from './types.js';
@@ -36,13 +37,24 @@ interface Slot {
   /** Serialises reloads of this slot's files. */
   busy: Promise<void>;
   closed: boolean;
+  /** issue 18: the https ports of the sites using it; unset: every port (set again at each reload). */
+  ports?: Set<number>;
+}
+
+/** What a handshake on one port chooses from: certificates by name, and the fallback. */
+interface PortIndex {
+  exact: Map<string, CertEntry>;
+  fallback: CertEntry | undefined;
 }
 
 export class CertManager implements CertificateSelector {
   private slots: Slot[] = [];
-  private exact = new Map<string, CertEntry>();
-  private defaultEntry: CertEntry | undefined;
+  private all: PortIndex = { exact: new Map(), fallback: undefined };
   private defaultId: string | undefined;
+  /** issue 18: with sites bound to ports, each https port's own index, and its default site's slot. */
+  private byPort: Map<number, PortIndex> | undefined;
+  private portDefaults = new Map<number, string>();
+  private httpsPorts: number[] = [];
   private ca: InternalCa | undefined;
   private reloading: Promise<void> = Promise.resolve();
   private readonly maintenance: NodeJS.Timeout;
@@ -69,16 +81,17 @@ export class CertManager implements CertificateSelector {
   }
 
   /** README "Automatic HTTPS (ACME)" order: exact name, then a one-label wildcard, then the default site's certificate. */
-  select(servername: string | undefined): CertEntry | undefined {
+  select(servername: string | undefined, port?: number): CertEntry | undefined {
+    const index = (port !== undefined && this.byPort?.get(port)) || this.all;
     if (servername) {
       const host = normalizeName(servername);
-      const hit = this.exact.get(host);
+      const hit = index.exact.get(host);
       if (hit) return hit;
       const wildcard = wildcardFor(host);
-      const wild = wildcard === undefined ? undefined : this.exact.get(wildcard);
+      const wild = wildcard === undefined ? undefined : index.exact.get(wildcard);
       if (wild) return wild;
     }
-    return this.defaultEntry;
+    return index.fallback;
   }
 
   /** Every certificate being served, in config order. */
@@ -137,6 +150,10 @@ export class CertManager implements CertificateSelector {
     const created: Slot[] = [];
     let defaultId: string | undefined;
     let firstId: string | undefined;
+    const bound = config.sites.some((s) => s.listen !== undefined);
+    const httpsPorts = bound ? [...new Set(config.listen.https.map((l) => l.port))] : [];
+    const portsOf = new Map<string, Set<number> | 'all'>();
+    const portDefaults = new Map<number, string>();
     const internal = config.sites.filter((s) => s.tls.kind === 'internal').flatMap(certNamesForSite);
     if (internal.length > 0) this.internalCa().want(internal);
     try {
@@ -150,6 +167,10 @@ export class CertManager implements CertificateSelector {
         const id = slotId(site.tls, names);
         if (site.default) defaultId ??= id;
         firstId ??= id;
+        const had = portsOf.get(id);
+        if (site.listen === undefined || had === 'all') portsOf.set(id, 'all');
+        else portsOf.set(id, new Set([...(had ?? []), ...site.listen]));
+        for (const port of httpsPorts) if (isDefaultOn(site, port) && !portDefaults.has(port)) portDefaults.set(port, id);
         if (next.some((s) => s.id === id)) continue;
         const reused = old.get(id);
         if (reused) {
@@ -167,8 +188,15 @@ export class CertManager implements CertificateSelector {
     }
     for (const s of this.slots) if (s.kind === 'runtime') next.push(s);
     for (const s of this.slots) if (!next.includes(s)) closeSlot(s);
+    for (const slot of next) {
+      const ports = portsOf.get(slot.id);
+      if (ports instanceof Set) slot.ports = ports;
+      else delete slot.ports;
+    }
     this.slots = next;
     this.defaultId = defaultId ?? firstId;
+    this.httpsPorts = httpsPorts;
+    this.portDefaults = portDefaults;
     this.rebuildIndex();
   }
 
@@ -256,14 +284,29 @@ export class CertManager implements CertificateSelector {
   }
 
   private rebuildIndex(): void {
-    const exact = new Map<string, CertEntry>();
-    for (const s of this.slots) {
-      if (!s.entry) continue;
-      for (const name of s.entry.names) if (!exact.has(name)) exact.set(name, s.entry);
+    this.all = portIndex(this.slots, this.defaultId);
+    if (this.httpsPorts.length === 0) {
+      this.byPort = undefined;
+      return;
     }
-    this.exact = exact;
-    this.defaultEntry = this.slots.find((s) => s.id === this.defaultId)?.entry ?? this.slots.find((s) => s.entry)?.entry;
+    // A port no site is bound to (a listener on port 0) gets the certificates of the sites on every port.
+    const everyPort = this.slots.filter((s) => s.ports === undefined);
+    if (everyPort.length > 0) this.all = portIndex(everyPort, this.defaultId);
+    this.byPort = new Map(
+      this.httpsPorts.map((port) => [port, portIndex(this.slots.filter((s) => s.ports === undefined || s.ports.has(port)), this.portDefaults.get(port))]),
+    );
   }
+}
+
+/** Names to certificates, the first slot's winning; the fallback is the default's certificate, else the first one there is. */
+function portIndex(slots: readonly Slot[], defaultId: string | undefined): PortIndex {
+  const exact = new Map<string, CertEntry>();
+  for (const s of slots) {
+    if (!s.entry) continue;
+    for (const name of s.entry.names) if (!exact.has(name)) exact.set(name, s.entry);
+  }
+  const fallback = slots.find((s) => s.id === defaultId)?.entry ?? slots.find((s) => s.entry)?.entry;
+  return { exact, fallback };
 }
 
 function newSlot(id: string, kind: SlotKind, names: string[], entry: CertEntry | undefined): Slot {

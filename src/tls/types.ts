@@ -15,9 +15,11 @@ export interface CertificateSelector {
   /**
    * The certificate for a ClientHello's server name, per README "Automatic HTTPS (ACME)": exact name, then a one-label
    * wildcard, then the default site's certificate. `undefined` servername (no SNI, or an IP) gets
-   * the default. Returns undefined only when no certificate exists at all.
+   * the default. Returns undefined only when no certificate exists at all. issue 18: `port` is the
+   * listener's: only the certificates of sites on that port are candidates, and the default is that
+   * port's default site's (nginx picks the server by SNI within the address:port's table).
    */
-  select(servername: string | undefined): CertEntry | undefined;
+  select(servername: string | undefined, port?: number): CertEntry | undefined;
 }
 
 /**

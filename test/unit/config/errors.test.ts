@@ -72,7 +72,7 @@ describe('config/errors', () => {
     it('reports wrong types at the value', () => {
       const L = [...HEAD, '  - hosts: 5', '    default: "yes"', '    routes: { location: / }', 'drainTimeout: [30s]'];
       expectErrorAt(L, '5', 'hosts must be a string or a list of strings');
-      expectErrorAt(L, '"yes"', 'default must be true or false');
+      expectErrorAt(L, '"yes"', 'default must be true, false, or a list of the site\'s ports');
       expectErrorAt(L, '{ location', 'routes must be a list');
       expectErrorAt(L, '[30s]', 'drainTimeout must be a duration like 30s');
     });

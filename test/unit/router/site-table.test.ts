@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { ConfigError } from '../../../src/config/types.js';
 import type { SiteTable } from '../../../src/router/types.js';
-import { table } from './fixture.js';
+import { compileSiteTable } from '../../../src/router/site-table.js';
+import { config, ret, site, table } from './fixture.js';
 
 /** Index of the site chosen for `host`. */
 function siteFor(t: SiteTable, host: string): number {
@@ -114,6 +115,39 @@ describe('router: site by Host (nginx server_name order)', () => {
       proxyHost: 'app',
     });
     expect(t.matchHost('b.test').routes[0]?.proxy?.uri).to.equal('/v2/');
+  });
+
+  describe('per listener port (issue 18, nginx server tables per address:port)', () => {
+    const bound = () =>
+      compileSiteTable({
+        ...config([
+          site({ hosts: ['a.test'], listen: [80], tls: { kind: 'off' }, routes: [ret('/')] }),
+          site({ hosts: ['a.test', 'b.test'], listen: [443] }),
+          site({ hosts: ['c.test'], listen: [80, 443], default: true, defaultPorts: [443] }),
+        ]),
+        listen: { http: [{ port: 80 }], https: [{ port: 443 }, { port: 0 }] },
+      });
+
+    it('finds one name in a different site on each port, with each port\'s default', () => {
+      const t = bound();
+      expect(siteFor(t.forPort(80), 'a.test')).to.equal(0);
+      expect(siteFor(t.forPort(443), 'a.test')).to.equal(1);
+      expect(t.forPort(80).findHost('b.test'), 'b.test is not on port 80').to.equal(undefined);
+      expect(siteFor(t.forPort(80), 'b.test'), 'port 80 has no default: its first site').to.equal(0);
+      expect(siteFor(t.forPort(443), 'unknown.test'), 'default: [443]').to.equal(2);
+      expect(t.sites.map((s) => s.index), 'every site is compiled once').to.deep.equal([0, 1, 2]);
+    });
+
+    it('gives a port no site names the sites on every port, and is itself when no site is bound', () => {
+      const t = compileSiteTable({
+        ...config([site({ hosts: ['a.test'], listen: [443] }), site({ hosts: ['any.test'] })]),
+        listen: { http: [], https: [{ port: 443 }, { port: 0 }] },
+      });
+      expect(siteFor(t.forPort(443), 'a.test')).to.equal(0);
+      expect(siteFor(t.forPort(40123), 'a.test'), 'a port-0 listener, bound at start').to.equal(1);
+      const plain = table([{ hosts: ['a.test'] }]);
+      expect(plain.forPort(443)).to.equal(plain);
+    });
   });
 
   describe('config errors', () => {

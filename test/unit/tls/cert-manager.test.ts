@@ -101,6 +101,31 @@ describe('CertManager', function () {
     });
   });
 
+  describe('per listener port (issue 18)', () => {
+    it('chooses among the certificates of the port\'s sites, with the port\'s default', async () => {
+      const one = await files('one', ['a.test']);
+      const two = await files('two', ['a.test', 'b.test']);
+      const other = await files('other', ['c.test']);
+      manager = await CertManager.create(
+        {
+          ...config([
+            site(['a.test'], one, { listen: [8443] }),
+            site(['a.test', 'b.test'], two, { listen: [9443], default: true }),
+            site(['c.test'], other, { listen: [8443, 9443], default: true, defaultPorts: [8443] }),
+          ]),
+          listen: { http: [], https: [{ port: 8443 }, { port: 9443 }] },
+        },
+        storage(),
+        silentLogger,
+      );
+      expect(serial(manager.select('a.test', 8443))).to.equal(one.serial);
+      expect(serial(manager.select('a.test', 9443))).to.equal(two.serial);
+      expect(serial(manager.select('b.test', 8443)), 'b.test is not on 8443: its default').to.equal(other.serial);
+      expect(serial(manager.select(undefined, 9443)), 'no SNI on 9443: its default').to.equal(two.serial);
+      expect(serial(manager.select('c.test', 9443))).to.equal(other.serial);
+    });
+  });
+
   describe('manual certificate files', () => {
     it('reloads a pair after its files change, and keeps it when the new pair is bad', async () => {
       const logger = recordingLogger();

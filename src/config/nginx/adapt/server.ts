@@ -27,6 +27,13 @@ export interface ListenSocket {
 export interface TranslatedServer {
   site: RawSite;
   listens: ListenSocket[];
+  /** Its server_name words (site.hosts before the per-port conflicts are taken out); none: nginx's "". */
+  names: ServerName[];
+  pos: SourcePos;
+}
+
+export interface ServerName {
+  text: string;
   pos: SourcePos;
 }
 
@@ -49,7 +56,7 @@ export function translateServer(ctx: AdaptCtx, state: AdaptState, d: NginxDirect
   ctx.serverConstants = serverConstants(d);
   const own = emptyLayer();
   const listens: ListenSocket[] = [];
-  const names: string[] = [];
+  const names: ServerName[] = [];
   const steps: RawRewriteStep[] = [];
   const locations: NginxDirective[] = [];
   const tls: TlsLevel = { ...http.tls, ownCert: false, ownKey: false };
@@ -85,9 +92,9 @@ export function translateServer(ctx: AdaptCtx, state: AdaptState, d: NginxDirect
           ctx.args(x, 1, 256);
           for (const w of x.args) {
             // nginx's ".example.com" is the name and every name below it.
-            if (w.text.startsWith('.') && w.text.length > 1) names.push(w.text.slice(1), `*${w.text}`);
-            else if (w.text === '$hostname') names.push(os.hostname());
-            else names.push(w.text);
+            if (w.text.startsWith('.') && w.text.length > 1) names.push({ text: w.text.slice(1), pos: w.pos }, { text: `*${w.text}`, pos: w.pos });
+            else if (w.text === '$hostname') names.push({ text: os.hostname(), pos: w.pos });
+            else names.push({ text: w.text, pos: w.pos });
           }
           break;
         case 'error_log':
@@ -130,8 +137,8 @@ export function translateServer(ctx: AdaptCtx, state: AdaptState, d: NginxDirect
     own.pos.root = d.pos;
   }
   const view = inherit(http.layer, own);
-  const hosts = names.filter((n) => n !== '');
-  const site: RawSite = { hosts: hosts.length > 0 ? hosts : ['_'] };
+  const named = names.filter((n) => n.text !== '');
+  const site: RawSite = { hosts: named.length > 0 ? named.map((n) => n.text) : ['_'] };
   ctx.from([...at, 'hosts'], d.pos);
   if (listens.some((l) => l.isDefault)) site.default = true;
   const anySsl = listens.some((l) => l.ssl);
@@ -174,7 +181,7 @@ export function translateServer(ctx: AdaptCtx, state: AdaptState, d: NginxDirect
     }
   }
   if (routes.length > 0) site.routes = routes;
-  return { site, listens, pos: d.pos };
+  return { site, listens, names: named, pos: d.pos };
 }
 
 function tlsValue(ctx: AdaptCtx, tls: TlsLevel, listen: ListenSocket, site: RawSite): RawSite['tls'] | undefined {

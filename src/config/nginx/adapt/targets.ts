@@ -231,9 +231,7 @@ export class AdaptState {
         return { url, ...(s.weight !== undefined ? { weight: s.weight } : {}), ...(s.backup ? { backup: true } : {}) };
       });
       out[name] = { servers, ...block.raw };
-      // Errors the native pipeline finds in a server (say, its scheme) point at its `server` line.
       this.ctx.from(['upstreams', name], block.d.pos);
-      block.servers.forEach((s, i) => this.ctx.from(['upstreams', name, 'servers', i], s.pos));
     }
     for (const { d, route } of this.pending) {
       const name = upstreamOf(route.proxy, this.upstreams);

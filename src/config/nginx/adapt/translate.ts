@@ -2,12 +2,13 @@
 // levels, then one site per server block. Three input shapes are read the same way: a whole
 // nginx.conf (`events`, `http { include sites-enabled/*; }`), a server-block file, and a fragment
 // meant for inclusion inside `http {}` (top-level upstream, map, log_format, server).
-import type { RawConfig, RawLogFormat, RawMap, RawSite, RawTimeouts } from '../../schema.js';
+import type { RawConfig, RawLogFormat, RawMap, RawTimeouts } from '../../schema.js';
 import type { NginxDirective } from '../ast.js';
 import { AdaptCtx, flag, Refused } from './context.js';
 import { translateServer, type HttpLevel, type ListenSocket, type TranslatedServer } from './server.js';
 import { emptyLayer, readSetting } from './settings.js';
 import { AdaptState, UPSTREAM_TIMERS, upstreamTimerOutsideLocation } from './targets.js';
+import { dropConflictingNames } from './server-names.js';
 import { siteTls, type TlsLevel } from './tls.js';
 import { nginxDuration, nginxSize } from './values.js';
 
@@ -101,6 +102,7 @@ export function translateNginx(ctx: AdaptCtx, tree: NginxDirective[]): RawConfig
   // nginx -t accepts an http block without servers (they are often in includes); run refuses it.
   if (servers.length === 0) ctx.warn(tree[0]?.pos ?? { file: ctx.confPrefix, line: 1, col: 1 }, 'no "server" block: nothing to serve (`gatehouse run` refuses to start until there is one)');
   raw.listen = listenSockets(ctx, translated);
+  dropConflictingNames(ctx, translated);
   raw.sites = translated.map((t) => t.site);
   const upstreams = state.finish();
   if (Object.keys(upstreams).length > 0) raw.upstreams = upstreams;
@@ -271,7 +273,14 @@ function listenSockets(ctx: AdaptCtx, servers: TranslatedServer[]): RawConfig['l
   const allPorts = [...byPort.keys()].sort((a, b) => a - b);
   for (const s of servers) {
     const ports = [...new Set(s.listens.map((l: ListenSocket) => l.port))].sort((a, b) => a - b);
-    if (ports.length !== allPorts.length) (s.site as RawSite & { listen?: number[] }).listen = ports;
+    // Right after hosts, where a reader of `gatehouse adapt` looks for it.
+    if (ports.length !== allPorts.length) {
+      const { hosts, ...rest } = s.site;
+      s.site = { hosts, listen: ports, ...rest };
+    }
+    // default_server is per address:port: on some of the server's ports only, it is `default: [PORTS]`.
+    const defaults = [...new Set(s.listens.filter((l) => l.isDefault).map((l) => l.port))].sort((a, b) => a - b);
+    if (defaults.length > 0 && defaults.length < ports.length) s.site.default = defaults;
     for (const l of s.listens) {
       if (!l.ssl && byPort.get(l.port)!.ssl && s.site.tls === 'off') {
         ctx.error(l.pos, `port ${l.port} is TLS (another server listens on it with "ssl"), but this server has no certificate`);
