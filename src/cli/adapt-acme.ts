@@ -59,7 +59,7 @@ function describe(r: ImportResult, liveDir: string, storage: string): string {
   const cert = `${r.names.join(', ')} (serial ${r.serial}, valid until ${r.notAfter.toISOString()})`;
   switch (r.kind) {
     case 'imported':
-      return `imported ${liveDir} into ${storage}: ${cert}${r.replaced ? `, replacing serial ${r.replaced}` : ''}; renewal due ${r.due.toISOString()}`;
+      return `imported ${liveDir} into ${storage}: ${cert}${r.replaced ? `, replacing serial ${r.replaced}` : ''}; ${r.due.getTime() <= Date.now() ? 'renewal is due already: the first run orders its successor' : `renewal due ${r.due.toISOString()}`}`;
     case 'unchanged':
       return `${liveDir} is already in ${storage}: ${cert}`;
     case 'kept':
