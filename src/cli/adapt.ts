@@ -2,9 +2,11 @@
 // and route commented with the nginx block it came from; warnings on stderr. The YAML is checked by
 // the same pipeline `run` uses before it is printed, so an adapted file always loads. With --acme,
 // certbot-managed sites become `tls: acme` and their current certificates are imported into the
-// storage, so the switch needs no new order (docs/nginx.md "From nginx + certbot").
+// storage, so the switch needs no new order (docs/nginx.md "From nginx + certbot"); --acme-directory
+// names the CA gatehouse renews them from (Let's Encrypt by default, as certbot).
 import fs from 'node:fs';
 import path from 'node:path';
+import { DIRECTORIES, httpUrl } from '../config/acme.js';
 import { readNginx } from '../config/nginx/adapt/reader.js';
 import { ConfigError, formatIssue } from '../config/types.js';
 import { NGINX_FLAGS, nginxOptions } from './nginx-flags.js';
@@ -18,7 +20,7 @@ export async function runAdapt(args: string[]): Promise<number> {
       args,
       allowPositionals: true,
       strict: true,
-      options: { output: { type: 'string', short: 'o' }, acme: { type: 'boolean' }, storage: { type: 'string' }, ...NGINX_FLAGS },
+      options: { output: { type: 'string', short: 'o' }, acme: { type: 'boolean' }, 'acme-directory': { type: 'string' }, storage: { type: 'string' }, ...NGINX_FLAGS },
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
@@ -36,7 +38,17 @@ export async function runAdapt(args: string[]): Promise<number> {
   }
   const storage = opts.storage !== undefined ? path.resolve(opts.storage) : out ? path.join(path.dirname(out), 'certs') : undefined;
   if (opts.acme && storage === undefined) throw new UsageError('adapt --acme imports certificates into the storage: give -o FILE (the storage is certs/ beside it) or --storage DIR');
-  const options = { ...nginxOptions(opts), ...(opts.acme ? { acme: true } : {}), ...(opts.acme && storage ? { storage } : {}) };
+  let acmeDirectory: string | undefined;
+  if (opts['acme-directory'] !== undefined) {
+    if (!opts.acme) throw new UsageError('--acme-directory goes with --acme');
+    const d = opts['acme-directory'].trim();
+    try {
+      acmeDirectory = DIRECTORIES[d] ?? httpUrl(d, '--acme-directory (letsencrypt, letsencrypt-staging or a URL)');
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  const options = { ...nginxOptions(opts), ...(opts.acme ? { acme: true } : {}), ...(opts.acme && storage ? { storage } : {}), ...(acmeDirectory ? { acmeDirectory } : {}) };
   let loaded;
   try {
     loaded = readNginx(text, file, options);

@@ -8,7 +8,8 @@ const HELP = `gatehouse ${VERSION}: a TLS-terminating edge proxy
 Usage:
   gatehouse run [-c FILE]                       start in the foreground
   gatehouse check [-c FILE]                     validate the config (like nginx -t)
-  gatehouse adapt FILE.conf [-o FILE] [--acme]  an nginx configuration as gatehouse YAML
+  gatehouse adapt FILE.conf [-o FILE] [--acme [--acme-directory URL]]
+                                                an nginx configuration as gatehouse YAML
   gatehouse renew [-c FILE] [--force] [--dry-run] [--name NAME]
                                                 one ACME renewal pass, then exit (for cron)
   gatehouse certs [-c FILE] [--json]            list certificates and their renewal state

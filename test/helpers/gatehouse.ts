@@ -33,6 +33,8 @@ export interface StartOptions {
   noWait?: boolean;
   /** How long to wait for `ready`; default 15 s. */
   readyTimeoutMs?: number;
+  /** Run this file as it is (its own listen and storage; `build` is not called, the port fields are unused). */
+  configFile?: string;
 }
 
 export function tempDir(prefix = 'gh-test-'): string {
@@ -49,10 +51,11 @@ export async function startGatehouse(
   const dir = options.dir ?? tempDir();
   const https = await freePort();
   const http = await freePort();
-  const configFile = path.join(dir, 'gatehouse.yaml');
+  const configFile = options.configFile ?? path.join(dir, 'gatehouse.yaml');
   const writeConfig = (config: unknown) => fs.writeFileSync(configFile, stringify(config));
-  const config = { listen: { https: `127.0.0.1:${https}`, http: `127.0.0.1:${http}` }, storage: path.join(dir, 'certs'), ...build({ https, http, dir }) };
-  writeConfig(config);
+  if (options.configFile === undefined) {
+    writeConfig({ listen: { https: `127.0.0.1:${https}`, http: `127.0.0.1:${http}` }, storage: path.join(dir, 'certs'), ...build({ https, http, dir }) });
+  }
   const peer = startPeer(process.execPath, [CLI, 'run', '-c', configFile], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     cwd: dir,

@@ -24,6 +24,8 @@ export interface CertMeta {
   onDemand?: boolean;
   /** Serial of the certificate this one replaced. */
   replaced?: string;
+  /** Not ordered by gatehouse: imported from there (import.ts, e.g. certbot's live/NAME). */
+  importedFrom?: string;
 }
 
 export interface StoredPair {

@@ -8,8 +8,10 @@ import type { NginxArg, NginxDirective } from '../ast.js';
 import { directiveInfo } from './table.js';
 
 export interface AdaptOptions {
-  /** `adapt --acme`: sites with certbot's /etc/letsencrypt/live/NAME/ files become `tls: acme`. */
+  /** `adapt --acme`: sites with certbot's live/NAME/ files become `tls: acme`. */
   acme?: boolean;
+  /** `adapt --acme-directory`: the CA they renew from, written as `acme: { directory }` (default Let's Encrypt). */
+  acmeDirectory?: string;
   /** `--strict`: directives accepted without effect are warnings too. */
   strict?: boolean;
   /**
@@ -27,7 +29,7 @@ export const DEFAULT_NGINX_PREFIX = '/usr/share/nginx';
 
 /** A certbot lineage a site used, for `adapt --acme` to import into the storage. */
 export interface CertbotLineage {
-  /** /etc/letsencrypt/live/NAME */
+  /** certbot's config folder (/etc/letsencrypt by default) + live/NAME */
   liveDir: string;
   hosts: string[];
   pos: SourcePos;

@@ -195,13 +195,17 @@ function tlsValue(ctx: AdaptCtx, tls: TlsLevel, listen: ListenSocket, site: RawS
     ctx.warn(listen.pos, `no "ssl_certificate" is defined for the "listen ... ssl" directive (nginx would not start): gatehouse gets a certificate for ${hosts.join(', ')} itself (ACME, or its local CA for local names)`);
     return undefined;
   }
-  const live = /^\/etc\/letsencrypt\/live\/([^/]+)\/(fullchain|cert)\.pem$/.exec(tls.cert.text);
-  if (live && ctx.options.acme) {
+  const cert = ctx.confPath(tls.cert.text);
+  const key = ctx.confPath(tls.key.text);
+  // What `certbot --nginx` writes: CONFIG_DIR/live/NAME/fullchain.pem with that lineage's privkey.pem
+  // (CONFIG_DIR is /etc/letsencrypt unless certbot ran with --config-dir).
+  const live = /^(.*\/live\/[^/]+)\/(fullchain|cert)\.pem$/.exec(cert);
+  if (live && ctx.options.acme && key === `${live[1]}/privkey.pem`) {
     const hosts = (Array.isArray(site.hosts) ? site.hosts : [site.hosts]).filter((h) => h !== '_');
-    ctx.certbot.push({ liveDir: `/etc/letsencrypt/live/${live[1]}`, hosts, pos: tls.cert.pos });
+    ctx.certbot.push({ liveDir: live[1]!, hosts, pos: tls.cert.pos });
     return 'acme';
   }
-  return { cert: ctx.confPath(tls.cert.text), key: ctx.confPath(tls.key.text) };
+  return { cert, key };
 }
 
 /** `listen address[:port] [ssl] [http2] [default_server] [ipv6only=on|off] ...` (ngx_http_core_listen). */

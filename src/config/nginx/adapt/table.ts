@@ -250,7 +250,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveInfo>> = {
 
   // TLS
   ssl: t('every `listen` of the server is TLS (old form of `listen ... ssl`)'),
-  ssl_certificate: t('`tls: { cert }` (certbot\'s /etc/letsencrypt/live/NAME/: `tls: acme` with `adapt --acme`)'),
+  ssl_certificate: t('`tls: { cert }` (certbot\'s live/NAME/ pair: `tls: acme` with `adapt --acme`, its certificate imported)'),
   ssl_certificate_key: t('`tls: { key }`'),
   ssl_protocols: t('TLSv1.2 and TLSv1.3 are served; older protocols are a warning'),
   ssl_ciphers: t('Node\'s TLS 1.2 cipher list is used; a different list is a warning'),

@@ -36,6 +36,7 @@ const ERROR_LEVELS: Record<string, 'debug' | 'info' | 'warn' | 'error'> = {
 export function translateNginx(ctx: AdaptCtx, tree: NginxDirective[]): RawConfig {
   const raw: RawConfig = { defaults: 'nginx', sites: [] };
   if (ctx.options.storage !== undefined) raw.storage = ctx.options.storage;
+  if (ctx.options.acmeDirectory !== undefined) raw.acme = { directory: ctx.options.acmeDirectory };
   const httpBlocks = tree.filter((d) => d.name === 'http');
   ctx.fragment = httpBlocks.length === 0;
   if (httpBlocks.length > 1) ctx.error(httpBlocks[1]!.pos, '"http" directive is duplicate');
@@ -295,7 +296,7 @@ function listenSockets(ctx: AdaptCtx, servers: TranslatedServer[]): RawConfig['l
 
 /** Keys in the order a reader expects them: how it listens and logs, then what it serves. */
 function order(raw: RawConfig): RawConfig {
-  const keys = ['defaults', 'storage', 'listen', 'log', 'trustedProxies', 'timeouts', 'maxBody', 'bodyBuffer', 'underscoresInHeaders', 'cache', 'maps', 'upstreams', 'sites'] as const;
+  const keys = ['defaults', 'storage', 'acme', 'listen', 'log', 'trustedProxies', 'timeouts', 'maxBody', 'bodyBuffer', 'underscoresInHeaders', 'cache', 'maps', 'upstreams', 'sites'] as const;
   const out: Record<string, unknown> = {};
   for (const k of keys) if (raw[k] !== undefined) out[k] = raw[k];
   return out as unknown as RawConfig;
