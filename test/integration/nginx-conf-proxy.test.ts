@@ -35,6 +35,10 @@ describe('nginx conf differential: SPA + API (nginx 1.22, integration)', functio
     ]);
   });
 
+  it('favicon.ico gets the type of the included mime.types (image/x-icon)', async () => {
+    await expectSameAll(pair, [{ path: '/favicon.ico', headers: host }]);
+  });
+
   it('/api/ goes to the backend with its prefix replaced by /v1/ and the forwarded headers', async () => {
     await expectSameAll(pair, [
       { path: '/api/users', headers: host },
@@ -65,6 +69,10 @@ describe('nginx conf differential: WebSocket upgrade map (nginx 1.22, integratio
       { path: '/rooms/1/messages?since=5', headers: host },
       { path: '/send', method: 'POST', body: 'hi', headers: host },
     ]);
+  });
+
+  it('an Upgrade request on a location without upgrade headers is answered as plain HTTP', async () => {
+    await expectSameAll(pair, [{ path: '/x', headers: { ...host, upgrade: 'websocket', connection: 'upgrade' } }]);
   });
 
   for (const p of ['/ws/chat', '/socket']) {

@@ -5,6 +5,46 @@ import { expect } from 'chai';
 import { exchange } from '../helpers/differential.js';
 import { expectSameAll, startConfPair, type ConfPair } from '../helpers/nginx-conf-differential.js';
 
+describe('nginx conf differential: Django through uWSGI (nginx 1.22, integration)', function () {
+  this.timeout(60_000);
+  let pair: ConfPair;
+  const host = { host: 'app.example.test' };
+
+  before(async () => {
+    pair = await startConfPair({
+      site: 'django-uwsgi.conf',
+      uwsgi: 'apps/echo_wsgi.py',
+      files: {
+        'django/static/admin/css/base.css': 'body{}\n',
+        'django/static/app.js': 'x\n',
+        'django/media/avatars/a.txt': 'avatar\n',
+      },
+    });
+  });
+  after(async () => pair?.close());
+
+  it('the app gets the uwsgi_params environ plus DJANGO_SETTINGS_MODULE', async () => {
+    await expectSameAll(pair, [
+      { path: '/', headers: host },
+      { path: '/polls/1/results/?x=%2F', headers: host },
+      { path: '/accounts/login/', method: 'POST', body: 'username=a&password=b', headers: { ...host, 'content-type': 'application/x-www-form-urlencoded' } },
+      { path: '/api/items', method: 'PUT', body: '{"a":1}', headers: { ...host, 'content-type': 'application/json', cookie: 'sessionid=1' } },
+      { path: '/admin/', headers: { host: 'APP.example.test' } },
+    ]);
+  });
+
+  it('static and media by alias, expires on static', async () => {
+    await expectSameAll(pair, [
+      { path: '/static/admin/css/base.css', headers: host },
+      { path: '/static/app.js', headers: host },
+      { path: '/static/missing.css', headers: host },
+      { path: '/media/avatars/a.txt', headers: host },
+      { path: '/media/avatars/', headers: host },
+      { path: '/mediafile', headers: host },
+    ]);
+  });
+});
+
 describe('nginx conf differential: Django under gunicorn (nginx 1.22, integration)', function () {
   this.timeout(60_000);
   let pair: ConfPair;
@@ -31,6 +71,10 @@ describe('nginx conf differential: Django under gunicorn (nginx 1.22, integratio
       { path: '/api?q=1', headers: { ...host, 'x-forwarded-for': '198.51.100.7' } },
       { path: '/admin/login/?next=/admin/', headers: { host: 'django.example.test:8443' } },
     ]);
+  });
+
+  it('the site root: try_files $uri @app on "/" proxies', async () => {
+    await expectSameAll(pair, [{ path: '/', headers: host }]);
   });
 
   it('error_page 502 from the app is the static 500.html', async () => {

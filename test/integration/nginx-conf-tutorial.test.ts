@@ -1,8 +1,10 @@
 // The reverse-proxy tutorial's blocks (test/fixtures/nginx-sites/tutorial*.conf) under nginx 1.22
 // and gatehouse: proxy_pass with and without a URI part, forwarded headers, try_files before
 // proxy_pass, static files, FastCGI to php-fpm, uwsgi, SSL.
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
-import { expectSameAll, startConfPair, type ConfPair } from '../helpers/nginx-conf-differential.js';
+import { expectSameAll, SITES, startConfPair, type ConfPair } from '../helpers/nginx-conf-differential.js';
 
 const HOST = 'tutorial.example.test';
 
@@ -93,6 +95,35 @@ describe('nginx conf differential: the tutorial (nginx 1.22, integration)', func
     expect(JSON.parse(nginx.body)).to.include({ HTTP_PROXY: 'http://evil.example' });
     expect(JSON.parse(gatehouse.body)).to.include({ HTTP_PROXY: null, PATH_INFO: '/x' });
   });
+});
+
+describe('nginx conf differential: the tutorial\'s PHP block (nginx 1.22, integration)', function () {
+  this.timeout(60_000);
+  let pair: ConfPair;
+
+  before(async () => {
+    const params = fs.readFileSync(path.join(SITES, 'apps/params.php'));
+    pair = await startConfPair({
+      site: 'tutorial-php.conf',
+      fpm: true,
+      files: { 'php/index.php': params, 'php/info.php': params, 'php/readme.txt': 'readme\n' },
+    });
+  });
+  after(async () => pair?.close());
+
+  it('PHP through FastCGI (snippets/fastcgi-php.conf): the CGI params php-fpm receives', async () => {
+    const php = 'php.tutorial.example.test';
+    await expectSameAll(pair, [
+      { path: '/', headers: { host: php } },
+      { path: '/index.php?a=1', headers: { host: php } },
+      { path: '/info.php/extra/path?q=2', headers: { host: php } },
+      { path: '/info.php', method: 'POST', body: 'x=1', headers: { host: php, 'content-type': 'application/x-www-form-urlencoded' } },
+      { path: '/info.php?cookie=1', headers: { host: php, cookie: 'c=3' } },
+      { path: '/missing.php', headers: { host: php } },
+      { path: '/readme.txt', headers: { host: php } },
+    ]);
+  });
+
 });
 
 describe('nginx conf differential: the tutorial\'s SSL block (nginx 1.22, integration)', function () {
