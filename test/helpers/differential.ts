@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import tls from 'node:tls';
 import { expect } from 'chai';
 import { startNginx } from './cgi-peers.js';
 import { startEchoBackend, type EchoBackend } from './echo-backend.js';
@@ -125,10 +126,13 @@ function requestBytes(req: PairRequest): string {
   return `${req.method ?? 'GET'} ${req.path ?? '/'} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n${req.body ?? ''}`;
 }
 
-/** One request on a fresh connection; the answer is read until the server closes or the body ends. */
-export function exchange(port: number, req: PairRequest, timeoutMs = 10_000): Promise<Answer> {
+/**
+ * One request on a fresh connection (TLS with `secure`: SNI and the CA to trust); the answer is
+ * read until the server closes or the body ends.
+ */
+export function exchange(port: number, req: PairRequest, timeoutMs = 10_000, secure?: { servername: string; ca: string | Buffer }): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = secure ? tls.connect({ port, host: '127.0.0.1', servername: secure.servername, ca: secure.ca, ALPNProtocols: ['http/1.1'] }) : net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
     const headOnly = (req.method ?? /^(\S+)/.exec(req.raw ?? '')?.[1]) === 'HEAD';
     const timer = setTimeout(() => {

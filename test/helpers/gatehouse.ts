@@ -61,26 +61,7 @@ export async function startGatehouse(
     cwd: dir,
     env: { ...process.env, ...options.env },
   });
-  if (!options.noWait) {
-    await new Promise<void>((resolve, reject) => {
-      const waitMs = options.readyTimeoutMs ?? 15_000;
-      // Not ready: stopped here, since the caller never gets the peer to stop (it would outlive the test run).
-      const timer = setTimeout(() => {
-        reject(new Error(`gatehouse not ready after ${waitMs} ms:\n${peer.output()}`));
-        void peer.stop('SIGKILL');
-      }, waitMs);
-      peer.proc.on('message', (m) => {
-        if (m === 'ready') {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      void peer.exited.then(({ code }) => {
-        clearTimeout(timer);
-        reject(new Error(`gatehouse exited with ${code} before ready:\n${peer.output()}`));
-      });
-    });
-  }
+  if (!options.noWait) await waitReady(peer, options.readyTimeoutMs);
   return {
     peer,
     dir,
@@ -92,4 +73,39 @@ export async function startGatehouse(
     writeConfig,
     stop: (signal = 'SIGTERM') => peer.stop(signal),
   };
+}
+
+/** Waits for the pm2-style `ready` message; a peer that is not ready is stopped here. */
+function waitReady(peer: Peer, waitMs = 15_000): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    // Not ready: stopped here, since the caller never gets the peer to stop (it would outlive the test run).
+    const timer = setTimeout(() => {
+      reject(new Error(`gatehouse not ready after ${waitMs} ms:\n${peer.output()}`));
+      void peer.stop('SIGKILL');
+    }, waitMs);
+    peer.proc.on('message', (m) => {
+      if (m === 'ready') {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void peer.exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`gatehouse exited with ${code} before ready:\n${peer.output()}`));
+    });
+  });
+}
+
+/**
+ * `gatehouse run -c FILE [-p PREFIX]` on a config file the caller wrote (an nginx .conf, say), in
+ * `cwd`; the ports are the file's business. Resolves once gatehouse says `ready`.
+ */
+export async function startGatehouseFile(file: string, options: { prefix?: string; cwd: string; env?: NodeJS.ProcessEnv }): Promise<Peer> {
+  const peer = startPeer(process.execPath, [CLI, 'run', '-c', file, ...(options.prefix ? ['-p', options.prefix] : [])], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+  });
+  await waitReady(peer);
+  return peer;
 }
