@@ -6,10 +6,14 @@ import fs from 'node:fs';
 import { expect } from 'chai';
 import { parseNginx, type NginxParseOptions } from '../../../../src/config/nginx/index.js';
 import { ConfigError } from '../../../../src/config/types.js';
+import { parseConfig } from '../../../../src/config/index.js';
+import { setNginxOptions } from '../../../../src/config/load.js';
 import { confFiles, CORPUS, FIXTURES, hasNginx, NGINX, nginxTest, NO_CORPUS, skipBecause, tmpdir } from './helpers.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 18);
 const MUTANTS_PER_FILE = 100;
+/** The adapter runs the whole config pipeline (about a millisecond or more per input). */
+const ADAPTER_MUTANTS_PER_FILE = 12;
 /** Mutants also run through `nginx -t` (about 0.1 s each). */
 const NGINX_MUTANTS = 100;
 
@@ -162,6 +166,39 @@ describe('config/nginx fuzz', function () {
   } else {
     console.log(`      ${NO_CORPUS}`);
   }
+
+  // The adapter and the native pipeline behind it (what `check` runs) on mutants that may still
+  // parse: a Config, or a ConfigError whose every issue has a position, never another exception.
+  it('mutated fixtures and corpus files through the adapter: a Config or a positioned ConfigError', () => {
+    const random = rng(SEED + 2);
+    setNginxOptions({ prefix, allowMissingIncludes: true });
+    let loaded = 0;
+    let refused = 0;
+    try {
+      for (const file of [...confFiles(FIXTURES), ...confFiles(CORPUS)]) {
+        const text = fs.readFileSync(file, 'utf8');
+        for (let n = 0; n < ADAPTER_MUTANTS_PER_FILE; n++) {
+          const mutant = n === 0 ? text : mutate(text, random);
+          try {
+            parseConfig(mutant, `${prefix}/main.conf`);
+            loaded++;
+          } catch (err) {
+            if (!(err instanceof ConfigError)) throw new Error(`not a ConfigError from the adapter (seed ${SEED}):\n${mutant.slice(0, 2000)}`, { cause: err });
+            for (const issue of err.issues) {
+              expect(issue.pos.line, issue.message).to.be.at.least(1);
+              expect(issue.pos.col, issue.message).to.be.at.least(1);
+            }
+            refused++;
+          }
+        }
+      }
+    } finally {
+      setNginxOptions({});
+    }
+    console.log(`      seed ${SEED}: ${loaded} loaded, ${refused} refused by the adapter`);
+    expect(loaded).to.be.greaterThan(0);
+    expect(refused).to.be.greaterThan(0);
+  });
 
   it('mutants through nginx -t: the same syntax error on the same line, or none before nginx\'s own stop', function () {
     if (!hasNginx()) skipBecause(this, `${NGINX} is not installed: nothing to compare with`);
