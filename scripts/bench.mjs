@@ -62,8 +62,9 @@ const GATEHOUSE_NODE_ARGS = gatehouseNodeArgs();
 const CORE_STEPS = ['h1', 'h2', 'big', 'handshake', 'idle'];
 // Per-topic benchmarks, each a standalone script in scripts/bench/ (run after the core steps, with their
 // own contenders and verdict lines): static files, the HTTP cache, compression memory, php-fpm/uWSGI,
-// the pm2 cluster, /metrics latency, and what nginx's request model (rewrite, map, access, auth) costs.
-const TOPICS = ['static', 'cache', 'compress', 'cgi', 'cluster', 'metrics', 'request-model'];
+// the pm2 cluster, /metrics latency, what nginx's request model (rewrite, map, access, auth) costs, and a
+// .conf against its adapted YAML.
+const TOPICS = ['static', 'cache', 'compress', 'cgi', 'cluster', 'metrics', 'request-model', 'nginx-conf'];
 const STEPS = [...CORE_STEPS, ...TOPICS];
 // Steps that also measure Node's floor (scripts/bench/node-floor.mjs --proxy: a bare Node https server
 // proxying with undici), the steps whose targets sit near what Node itself reaches.
