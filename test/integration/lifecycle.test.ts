@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { curl } from '../helpers/curl.js';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
-import { CLI, REPO, startGatehouse, tempDir } from '../helpers/gatehouse.js';
+import { CLI, REPO, startGatehouse, startGatehouseFile, tempDir } from '../helpers/gatehouse.js';
 import { freePort, loopbackLookup } from '../helpers/ports.js';
 import { startPeer } from '../helpers/process.js';
 
@@ -161,6 +161,31 @@ describe('command line and lifecycle (integration)', function () {
       } finally {
         session.close();
         await gh.stop();
+      }
+    });
+
+    it('SIGHUP re-reads an nginx .conf and its includes; a broken include keeps the running config', async () => {
+      const dir = tempDir();
+      const port = await freePort();
+      fs.mkdirSync(path.join(dir, 'sites-enabled'));
+      const site = (body: string) => `server {\n  listen 127.0.0.1:${port};\n  server_name r.test;\n  access_log off;\n  location / { return 200 "${body}"; }\n}\n`;
+      fs.writeFileSync(path.join(dir, 'nginx.conf'), 'events {}\nhttp {\n  include sites-enabled/*;\n}\n');
+      fs.writeFileSync(path.join(dir, 'sites-enabled', 'r'), site('v1'));
+      const peer = await startGatehouseFile(path.join(dir, 'nginx.conf'), { cwd: dir });
+      const get = async () => (await fetch(`http://127.0.0.1:${port}/`, { headers: { host: 'r.test' } })).text();
+      try {
+        expect(await get()).to.equal('v1');
+        // The change is in the included file only.
+        fs.writeFileSync(path.join(dir, 'sites-enabled', 'r'), site('v2'));
+        process.kill(peer.pid, 'SIGHUP');
+        await peer.waitForOutput(/configuration reloaded/);
+        expect(await get()).to.equal('v2');
+        fs.writeFileSync(path.join(dir, 'sites-enabled', 'r'), `${site('v3')}}\n`);
+        process.kill(peer.pid, 'SIGHUP');
+        await peer.waitForOutput(/reload failed, keeping the running config[^]*sites-enabled\/r:7:1: unexpected "}"/);
+        expect(await get()).to.equal('v2');
+      } finally {
+        await peer.stop();
       }
     });
 
