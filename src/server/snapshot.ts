@@ -39,8 +39,8 @@ import { accessStep, type HtpasswdFiles } from '../access/satisfy.js';
 const DEFAULT_UPGRADE = ['websocket'];
 
 /** try_files as a route step: a hit runs the route's content handler with the found URI. */
-function tryFilesStep(list: readonly string[], doc: DocumentMap): Middleware {
-  const tf = compileTryFiles(list);
+function tryFilesStep(list: readonly string[], doc: DocumentMap, style: 'native' | 'nginx'): Middleware {
+  const tf = compileTryFiles(list, style);
   return (next) => withTryFiles(tf, doc, next);
 }
 
@@ -175,7 +175,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
     } else if (rc.tryFiles) {
       // nginx try_files before proxy_pass: a hit forwards the found URI, else the fallback runs.
       const doc = documentMap(route);
-      if (doc) parts.tryFiles = tryFilesStep(rc.tryFiles, doc);
+      if (doc) parts.tryFiles = tryFilesStep(rc.tryFiles, doc, config.origin);
     }
     if (rc.cacheMs) {
       parts.cache = {
@@ -223,7 +223,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
         if (doc) {
           const rt: StaticRuntime = { files: doc.files, doc, index: rc.index, hsts };
           content = (ctx) => handleStatic(ctx, rt);
-          if (rc.tryFiles) parts.tryFiles = tryFilesStep(rc.tryFiles, doc);
+          if (rc.tryFiles) parts.tryFiles = tryFilesStep(rc.tryFiles, doc, config.origin);
         }
       }
       // issue 17: rewrite — a route of rewrite steps alone answers 404 when none of them answered.

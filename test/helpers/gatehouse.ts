@@ -53,9 +53,25 @@ export async function startGatehouse(
   const writeConfig = (config: unknown) => fs.writeFileSync(configFile, stringify(config));
   const config = { listen: { https: `127.0.0.1:${https}`, http: `127.0.0.1:${http}` }, storage: path.join(dir, 'certs'), ...build({ https, http, dir }) };
   writeConfig(config);
-  const peer = startPeer(process.execPath, [CLI, 'run', '-c', configFile], {
+  const peer = await runGatehouse(['run', '-c', configFile], dir, options);
+  return {
+    peer,
+    dir,
+    configFile,
+    httpsPort: https,
+    httpPort: http,
+    caFile: path.join(dir, 'certs', 'internal-ca', 'root.crt'),
+    curlArgs: (name, p = '/') => ['--cacert', path.join(dir, 'certs', 'internal-ca', 'root.crt'), '--resolve', `${name}:${https}:127.0.0.1`, `https://${name}:${https}${p}`],
+    writeConfig,
+    stop: (signal = 'SIGTERM') => peer.stop(signal),
+  };
+}
+
+/** Starts the built CLI with `args` in `cwd` and, unless `noWait`, waits for its pm2-style `ready` message. */
+export async function runGatehouse(args: string[], cwd: string, options: StartOptions = {}): Promise<Peer> {
+  const peer = startPeer(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    cwd: dir,
+    cwd,
     env: { ...process.env, ...options.env },
   });
   if (!options.noWait) {
@@ -78,15 +94,5 @@ export async function startGatehouse(
       });
     });
   }
-  return {
-    peer,
-    dir,
-    configFile,
-    httpsPort: https,
-    httpPort: http,
-    caFile: path.join(dir, 'certs', 'internal-ca', 'root.crt'),
-    curlArgs: (name, p = '/') => ['--cacert', path.join(dir, 'certs', 'internal-ca', 'root.crt'), '--resolve', `${name}:${https}:127.0.0.1`, `https://${name}:${https}${p}`],
-    writeConfig,
-    stop: (signal = 'SIGTERM') => peer.stop(signal),
-  };
+  return peer;
 }
