@@ -38,6 +38,16 @@ import { accessStep, type HtpasswdFiles } from '../access/satisfy.js';
 /** What a proxy route tunnels unless it says otherwise (nginx tunnels only what a config asks for). */
 const DEFAULT_UPGRADE = ['websocket'];
 
+/**
+ * `defaults: nginx`: nginx's proxy_set_header list holds `Upgrade ""` (ngx_http_proxy_headers), so a
+ * location tunnels only when its config passes Upgrade (`proxy_set_header Upgrade $http_upgrade`);
+ * otherwise an Upgrade request goes on as a plain one. WebSocket only: nginx would also tunnel h2c.
+ */
+function nginxUpgrade(rc: RouteConfig): string[] {
+  const set = rc.headers?.request?.set ?? {};
+  return Object.entries(set).some(([name, value]) => name.toLowerCase() === 'upgrade' && value !== '') ? DEFAULT_UPGRADE : [];
+}
+
 /** try_files as a route step: a hit runs the route's content handler with the found URI. */
 function tryFilesStep(list: readonly string[], doc: DocumentMap, style: 'native' | 'nginx'): Middleware {
   const tf = compileTryFiles(list, style);
@@ -153,7 +163,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
       maxBody: effectiveMaxBody(rc, site, config),
       readTimeoutMs: rc.timeoutMs,
       retries: upstreamConfig?.retries ?? 0,
-      upgrade: new Set(rc.upgrade ?? DEFAULT_UPGRADE),
+      upgrade: new Set(rc.upgrade ?? (config.origin === 'nginx' ? nginxUpgrade(rc) : DEFAULT_UPGRADE)),
       tunnelIdleMs: rc.tunnelIdleMs ?? DEFAULT_TUNNEL_IDLE_MS,
     };
     // FastCGI / uwsgi / SCGI: the CGI params ride on the request; tryFiles may check the script.
