@@ -123,9 +123,13 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
   const tunnelled = tunnel !== undefined && tunnel.possible && rt.upgrade.has(tunnel.upgradeTo);
   // issue 17: nginx configs set Connection and Upgrade by hand for WebSockets (`Connection
   // $connection_upgrade`); here the tunnel sends them itself, and a request that is not tunnelled
-  // must not ask the upstream to switch (h2c smuggling), so only `close` of theirs goes on.
+  // must not ask the upstream to switch (h2c smuggling), so only `close` of theirs goes on; under
+  // `defaults: nginx` any other value (`upgrade` from $connection_upgrade) is nginx's default, close.
   if (headers.upgrade !== undefined) delete headers.upgrade;
-  if (headers.connection !== undefined && (tunnelled || !/^\s*(close|keep-alive)\s*$/i.test(String(headers.connection)))) delete headers.connection;
+  if (headers.connection !== undefined && (tunnelled || !/^\s*(close|keep-alive)\s*$/i.test(String(headers.connection)))) {
+    if (tunnelled || rt.requestHeaders.style === 'native') delete headers.connection;
+    else headers.connection = 'close';
+  }
   if (tunnel) {
     if (tunnelled) tunnel.prepare(req);
     else if (tunnel.required) {

@@ -316,7 +316,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveInfo>> = {
   ...families('connect_timeout', t('`timeouts.connect` of the named upstream the route uses; else a warning')),
   ...families('send_timeout', t('`timeouts.send` of the named upstream the route uses; else a warning')),
   ...families('request_buffering', t('`requestBuffering:`'), ['proxy', 'fastcgi', 'uwsgi', 'scgi']),
-  ...families('http_version', ig('gatehouse speaks HTTP/1.1 to HTTP upstreams (keep-alive)'), ['proxy']),
+  ...families('http_version', ig('gatehouse speaks HTTP/1.1 to HTTP upstreams; Connection is still nginx\'s: close unless proxy_set_header Connection says otherwise'), ['proxy']),
   ...families('buffering', ig('responses are streamed as they arrive (nginx\'s proxy_buffering off)'), ['proxy', 'fastcgi', 'uwsgi', 'scgi']),
   ...families('buffers', ig(BUFFERS)),
   ...families('buffer_size', ig(BUFFERS)),
