@@ -92,7 +92,8 @@ export function translateLocation(ctx: AdaptCtx, state: AdaptState, input: Locat
         }
         case 'alias':
           ctx.args(x, 1);
-          route.alias = x.args[0]!.text;
+          // ngx_http_core_root: a relative alias is under the prefix, as a relative root is.
+          route.alias = ctx.rootPath(x.args[0]!.text);
           ctx.from([...path, 'alias'], x.pos);
           break;
         case 'try_files':
