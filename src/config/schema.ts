@@ -334,6 +334,17 @@ export const configSchema = {
       properties: { memory: size, tempDir: text, tempMax: size, tempTotal: size },
     },
     underscoresInHeaders: bool,
+    // issue 18: nginx's types, default_type, charset and charset_types (handler/content-types.ts).
+    mimeTypes: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        types: { type: 'object', additionalProperties: { ...textList, expect: 'extensions: a string or a list of strings' } },
+        default: text,
+        charset: text,
+        charsetTypes: textList,
+      },
+    },
     cache: cacheStore,
     log: {
       type: 'object',
@@ -502,6 +513,7 @@ export interface RawConfig {
   maxBody?: string | number;
   bodyBuffer?: { memory?: string | number; tempDir?: string; tempMax?: string | number; tempTotal?: string | number };
   underscoresInHeaders?: boolean;
+  mimeTypes?: { types?: Record<string, RawText>; default?: string; charset?: string; charsetTypes?: RawText };
   cache?: RawCacheStore;
   log?: { access?: string; format?: string; formats?: Record<string, RawLogFormat>; error?: string; level?: 'error' | 'warn' | 'info' | 'debug' };
   acme?: RawAcme;

@@ -344,6 +344,17 @@ export interface Config {
   // issue 17: rewrite
   /** `maps:`, nginx's map blocks; also declared to the templates (http/variables.ts). */
   maps?: MapDefinition[];
+  /** Only when `mimeTypes` is written: nginx's rules for static Content-Types (handler/content-types.ts). */
+  mimeTypes?: MimeTypesConfig;
+}
+
+/** nginx's types, default_type, charset and charset_types. */
+export interface MimeTypesConfig {
+  /** Lower-case extension → type; undefined: the built-in table (mime-types). */
+  byExtension: Map<string, string> | undefined;
+  defaultType: string;
+  charset?: string;
+  charsetTypes: ReadonlySet<string>;
 }
 
 /** One problem found in a config file. `warning` ones do not make the config invalid. */

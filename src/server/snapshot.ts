@@ -24,6 +24,7 @@ import { compileReturn } from '../handler/return.js';
 import { handleStatic, type StaticRuntime } from '../handler/static.js';
 import { StaticFiles } from '../handler/static-files.js';
 import { aliasMap, rootMap, type DocumentMap } from '../handler/static-alias.js';
+import { compileContentTypes, type ContentTypes } from '../handler/content-types.js';
 import { compileTryFiles, withTryFiles } from '../handler/try-files.js';
 import { cacheKeyFor } from '../handler/upstream-target.js';
 import { compilePurgeAccess } from '../cache/purge.js';
@@ -55,11 +56,11 @@ function tryFilesStep(list: readonly string[], doc: DocumentMap, style: 'native'
 }
 
 /** Where a route's URIs name files: under its alias, else its root (both possibly inherited); none without either. */
-function documentMap(route: CompiledRoute): DocumentMap | undefined {
+function documentMap(route: CompiledRoute, types: ContentTypes): DocumentMap | undefined {
   const rc = route.config;
   const symlinks = rc.symlinks ?? 'inside';
-  if (rc.alias) return aliasMap(rc.alias, route.aliasTemplate, symlinks);
-  return rc.root !== undefined ? rootMap(new StaticFiles(rc.root, symlinks)) : undefined;
+  if (rc.alias) return aliasMap(rc.alias, route.aliasTemplate, symlinks, types);
+  return rc.root !== undefined ? rootMap(new StaticFiles(rc.root, symlinks, types)) : undefined;
 }
 
 /** Defaults for a `proxy: http://host:port` that names no upstream: one server, never marked down. */
@@ -113,6 +114,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
     return l;
   };
   const table = compileSiteTable(config);
+  const contentTypes = compileContentTypes(config.mimeTypes);
   const pools = new Map<string, UpstreamPool>();
   const poolFor = (key: string, make: () => UpstreamConfig): UpstreamPool => {
     let pool = pools.get(key);
@@ -184,7 +186,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
       };
     } else if (rc.tryFiles) {
       // nginx try_files before proxy_pass: a hit forwards the found URI, else the fallback runs.
-      const doc = documentMap(route);
+      const doc = documentMap(route, contentTypes);
       if (doc) parts.tryFiles = tryFilesStep(rc.tryFiles, doc, config.origin);
     }
     if (rc.cacheMs) {
@@ -229,7 +231,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
       } else if (route.proxy) {
         content = proxyContent(route, site.config, parts, hsts);
       } else {
-        const doc = documentMap(route);
+        const doc = documentMap(route, contentTypes);
         if (doc) {
           const rt: StaticRuntime = { files: doc.files, doc, index: rc.index, hsts };
           content = (ctx) => handleStatic(ctx, rt);

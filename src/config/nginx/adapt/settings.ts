@@ -7,6 +7,7 @@ import type { SourcePos } from '../../types.js';
 import type { NginxDirective } from '../ast.js';
 import { FASTCGI_CONF, FASTCGI_PARAMS, SCGI_PARAMS, UWSGI_PARAMS, type Param } from '../stock-data.js';
 import { AdaptCtx, flag, Refused } from './context.js';
+import { mimeOutsideHttp } from './mime.js';
 import { durationText, nginxDuration, nginxMs, nginxSize } from './values.js';
 
 export interface RawParam {
@@ -90,6 +91,7 @@ function set<K extends keyof Layer>(layer: Layer, key: K, value: Layer[K], pos: 
 export function readSetting(ctx: AdaptCtx, layer: Layer, d: NginxDirective, level: 'http' | 'server' | 'location'): boolean {
   const a = d.args;
   const text = (i: number) => a[i]!.text;
+  if (level !== 'http' && mimeOutsideHttp(ctx, d, level)) return true;
   switch (d.name) {
     case 'root':
       ctx.args(d, 1);

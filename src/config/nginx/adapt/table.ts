@@ -39,8 +39,8 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveInfo>> = {
   events: ig('connection handling is Node\'s event loop'),
   upstream: t('`upstreams:`'),
   map: t('`maps:`'),
-  types: ig('gatehouse has its own MIME table (mime-types, IANA + Apache); the stock mime.types adds nothing'),
-  default_type: ig('unknown extensions are sent as application/octet-stream, nginx\'s stock default'),
+  types: t('`mimeTypes.types` (http level)'),
+  default_type: t('`mimeTypes.default` (http level)'),
 
   // Process and worker settings
   user: ig('run gatehouse under pm2 or systemd as the user it should be'),
@@ -127,9 +127,9 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveInfo>> = {
   http3: no('gatehouse does not speak HTTP/3 yet; remove the line'),
   quic_retry: no('see http3'),
   stub_status: no('use `admin: 127.0.0.1:2019` (/status, /metrics, /status.json)'),
-  charset: differs('no charset is added to Content-Type; serve files with the charset they declare'),
+  charset: t('`mimeTypes.charset` (http level; static files only)'),
   source_charset: differs('see charset'),
-  charset_types: ig('see charset'),
+  charset_types: t('`mimeTypes.charsetTypes` (http level)'),
   override_charset: ig('see charset'),
   server_name: t('`hosts:` (exact, *.x, .x, x.*, ~regex; `_` matches no name)'),
   listen: t('`listen:` (top level) and the site\'s `listen:` ports; `ssl`, `http2`, `default_server`, `ipv6only` understood'),
