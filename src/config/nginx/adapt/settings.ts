@@ -93,6 +93,14 @@ export function readSetting(ctx: AdaptCtx, layer: Layer, d: NginxDirective, leve
   const text = (i: number) => a[i]!.text;
   if (level !== 'http' && mimeOutsideHttp(ctx, d, level)) return true;
   switch (d.name) {
+    case 'absolute_redirect':
+    case 'port_in_redirect':
+    case 'server_name_in_redirect': {
+      // gatehouse has nginx's defaults only (absolute, Host's name, the listening port): others warn.
+      const on = flag(ctx, d);
+      if (on !== (d.name !== 'server_name_in_redirect')) ctx.warn(d.pos, `"${d.name} ${on ? 'on' : 'off'}" has no effect: redirects follow nginx's defaults (absolute, with the Host name and the listening port)`);
+      return true;
+    }
     case 'root':
       ctx.args(d, 1);
       set(layer, 'root', text(0), d.pos);
