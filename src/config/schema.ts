@@ -53,6 +53,8 @@ const responseKeys = {
     additionalProperties: { type: 'string', minLength: 1, expect: 'a URI, @name, a URL, or "=CODE" before one of them' },
   },
   interceptErrors: bool,
+  // issue 18: nginx's proxy_next_upstream http_* (handler/proxy.ts).
+  retryStatuses: { type: 'array', uniqueItems: true, items: { type: 'integer', enum: [403, 404, 429, 500, 502, 503, 504] }, expect: 'a list of 403, 404, 429, 500, 502, 503, 504' },
   expires: { type: ['string', 'number'], expect: 'off, epoch, max, a duration like 30d or -1h, or "modified 1h"' },
   proxyRedirect: { type: ['string', 'array'], items: proxyRedirectRule, expect: 'default, off, or a list of { from, to } rules' },
   proxyHideHeaders: textList,
@@ -386,6 +388,7 @@ export type RawProxyRedirectRule = string | { from: string; to: string };
 export interface RawResponseKeys {
   errorPages?: Record<string, string>;
   interceptErrors?: boolean;
+  retryStatuses?: number[];
   expires?: string | number;
   proxyRedirect?: string | RawProxyRedirectRule[];
   proxyHideHeaders?: RawText;

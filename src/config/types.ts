@@ -150,6 +150,8 @@ export type ProxyRedirectRule = 'default' | { from: string; to: string };
 export interface ResponseKeys {
   errorPages?: ErrorPagesConfig;
   interceptErrors?: boolean;
+  /** nginx's proxy_next_upstream http_*: answers with these statuses go to the next server while one is left (upstream `retries`). */
+  retryStatuses?: number[];
   /** `off` is kept (it overrides a site's value). */
   expires?: ExpiresConfig | 'off';
   /** `off`, or rules tried in order; unset: `default` (nginx's proxy_redirect default). */

@@ -165,6 +165,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
       maxBody: effectiveMaxBody(rc, site, config),
       readTimeoutMs: rc.timeoutMs,
       retries: upstreamConfig?.retries ?? 0,
+      retryStatuses: new Set(rc.retryStatuses ?? site.retryStatuses ?? []),
       upgrade: new Set(rc.upgrade ?? (config.origin === 'nginx' ? nginxUpgrade(rc) : DEFAULT_UPGRADE)),
       tunnelIdleMs: rc.tunnelIdleMs ?? DEFAULT_TUNNEL_IDLE_MS,
     };

@@ -24,6 +24,7 @@ export interface Layer {
   addHeaders?: Record<string, RawAddHeader>;
   errorPages?: Record<string, string>;
   interceptErrors?: boolean;
+  retryStatuses?: number[];
   access?: NonNullable<RawAccess['access']>;
   authRealm?: string | false;
   authFile?: string;
@@ -138,6 +139,13 @@ export function readSetting(ctx: AdaptCtx, layer: Layer, d: NginxDirective, leve
     }
     case 'error_page':
       readErrorPage(ctx, layer, d);
+      return true;
+    case 'proxy_next_upstream':
+    case 'fastcgi_next_upstream':
+    case 'uwsgi_next_upstream':
+    case 'scgi_next_upstream':
+    case 'grpc_next_upstream':
+      set(layer, 'retryStatuses', nextUpstream(ctx, d), d.pos);
       return true;
     case 'proxy_intercept_errors':
     case 'fastcgi_intercept_errors':
@@ -354,4 +362,25 @@ function readAccessLog(ctx: AdaptCtx, layer: Layer, d: NginxDirective): void {
     if (p.text.startsWith('if=')) ctx.warn(p.pos, 'access_log "if=" is not supported: every request is logged');
   }
   set(layer, 'accessLog', format ? { file, format } : { file }, d.pos);
+}
+
+/** ngx_http_upstream_next_upstream_masks: the conditions *_next_upstream takes. */
+const NEXT_UPSTREAM_STATUSES: Record<string, number> = { http_500: 500, http_502: 502, http_503: 503, http_504: 504, http_403: 403, http_404: 404, http_429: 429 };
+
+/**
+ * `*_next_upstream`: its http_* conditions become `retryStatuses`; error, timeout and
+ * invalid_header are gatehouse's own rule anyway (handler/proxy-retry.ts); off and non_idempotent warn.
+ */
+function nextUpstream(ctx: AdaptCtx, d: NginxDirective): number[] {
+  const statuses: number[] = [];
+  for (const a of ctx.args(d, 1, 12)) {
+    const v = a.text;
+    if (NEXT_UPSTREAM_STATUSES[v] !== undefined) statuses.push(NEXT_UPSTREAM_STATUSES[v]);
+    else if (v === 'off' || v === 'non_idempotent') ctx.warn(a.pos, `"${d.name} ${v}" has no effect: gatehouse tries another server after a connect failure, or any failure before a byte was sent, for idempotent methods only`);
+    else if (v !== 'error' && v !== 'timeout' && v !== 'invalid_header' && v !== 'updating') {
+      ctx.error(a.pos, `invalid value "${v}"`);
+      throw new Refused();
+    }
+  }
+  return statuses;
 }

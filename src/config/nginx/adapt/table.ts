@@ -326,7 +326,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveInfo>> = {
   ...families('temp_path', ig('see max_temp_file_size'), ['proxy', 'fastcgi', 'uwsgi', 'scgi']),
   ...families('keep_conn', ig('FastCGI connections are always kept'), ['fastcgi']),
   ...families('socket_keepalive', ig('Node sets socket options'), ['proxy', 'fastcgi', 'uwsgi', 'scgi', 'grpc']),
-  ...families('next_upstream', ig('another server is tried after a connect failure, or any failure before a byte was sent (idempotent methods)')),
+  ...families('next_upstream', t('`retryStatuses` (http_*); error and timeout are the built-in rule: another server after a connect failure, or any failure before a byte was sent (idempotent methods)')),
   ...families('next_upstream_tries', ig('see next_upstream')),
   ...families('next_upstream_timeout', ig('see next_upstream')),
   ...families('ignore_client_abort', ig('the upstream request ends when the client goes away')),

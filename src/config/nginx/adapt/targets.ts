@@ -228,7 +228,8 @@ export class AdaptState {
         if (s.weight === undefined && !s.backup) return url;
         return { url, ...(s.weight !== undefined ? { weight: s.weight } : {}), ...(s.backup ? { backup: true } : {}) };
       });
-      out[name] = { servers, ...block.raw };
+      // proxy_next_upstream_tries 0 (nginx's default): every server may be tried, backups included.
+      out[name] = { servers, ...(servers.length > 1 ? { retries: servers.length - 1 } : {}), ...block.raw };
     }
     for (const { d, route } of this.pending) {
       const name = upstreamOf(route.proxy, this.upstreams);
