@@ -228,6 +228,12 @@ const site = {
     timeouts: clientTimeouts,
     underscoresInHeaders: bool,
     compressAuthenticated: bool,
+    // issue 18: nginx's gzip filter rules (middleware/compress-nginx.ts).
+    compressRules: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { types: textList, minLength: size, vary: bool, proxied: bool },
+    },
     // issue 17: logs
     accessLog,
     routes: nestedRoutes(MAX_NESTING),
@@ -464,6 +470,7 @@ export interface RawSite extends RawAccess, RawResponseKeys {
   timeouts?: RawTimeouts;
   underscoresInHeaders?: boolean;
   compressAuthenticated?: boolean;
+  compressRules?: { types?: RawText; minLength?: string | number; vary?: boolean; proxied?: boolean };
   rewrite?: RawRewriteStep[];
   accessLog?: RawAccessLog;
   routes?: RawRoute[];

@@ -11,7 +11,7 @@ import { rewriteConfig } from './rewrite.js';
 import { siteResponseKeys } from './response-headers.js';
 import type { RawSite } from './schema.js';
 import type { Path } from './source.js';
-import type { ClientTimeouts, SiteConfig, SiteTls } from './types.js';
+import type { ClientTimeouts, CompressRules, SiteConfig, SiteTls } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
 // Node's zlib has zstd from 22.15; on older versions the encoding is dropped with a warning so
@@ -98,6 +98,7 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
     redirect: ok('redirect') ? (rs.redirect as 'https' | 'off') : tls.kind === 'off' ? 'off' : 'https',
     compress: ok('compress') ? compress(ctx, [...at, 'compress'], rs.compress as NonNullable<RawSite['compress']>) : ['br', 'gzip'],
     compressAuthenticated: ok('compressAuthenticated') ? (rs.compressAuthenticated as boolean) : false,
+    ...(ok('compressRules') ? { compressRules: compressRules(ctx, [...at, 'compressRules'], rs.compressRules as NonNullable<RawSite['compressRules']>) } : {}),
     timeouts: clientTimeouts(ctx, [...at, 'timeouts'], rs.timeouts, defaults.timeouts),
     underscoresInHeaders: ok('underscoresInHeaders') ? (rs.underscoresInHeaders as boolean) : defaults.underscoresInHeaders,
     routes: routesConfig(ctx, at, rs, upstreams),
@@ -120,6 +121,17 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
   Object.assign(site, accessSettings(ctx, at, rs)); // issue 17: access
   siteResponseKeys(ctx, at, rs, site); // issue 17
   return site;
+}
+
+/** nginx's defaults: gzip_types text/html, gzip_min_length 20, gzip_vary off, gzip_proxied off. */
+function compressRules(ctx: Ctx, at: Path, raw: NonNullable<RawSite['compressRules']>): CompressRules {
+  const minLength = raw.minLength !== undefined ? ctx.attempt([...at, 'minLength'], () => parseSize(raw.minLength!)) : undefined;
+  return {
+    types: new Set(list(raw.types).map((t) => t.toLowerCase())),
+    minLength: minLength ?? 20,
+    vary: raw.vary ?? false,
+    proxied: raw.proxied ?? false,
+  };
 }
 
 function compress(ctx: Ctx, at: Path, value: NonNullable<RawSite['compress']>): SiteConfig['compress'] {

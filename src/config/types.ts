@@ -293,6 +293,8 @@ export interface SiteConfig extends AccessSettings, ResponseKeys {
   compress: Array<'br' | 'gzip' | 'zstd'>;
   /** Compress proxied responses to requests with Cookie or Authorization too (BREACH; default false). */
   compressAuthenticated: boolean;
+  /** issue 18: nginx's gzip_types, gzip_min_length, gzip_vary, gzip_proxied (middleware/compress-nginx.ts). */
+  compressRules?: CompressRules;
   headers?: HeadersConfig;
   rateLimit?: RateLimitConfig;
   maxBody?: number;
@@ -376,4 +378,16 @@ export class ConfigError extends Error {
 export function formatIssue(issue: ConfigIssue): string {
   const where = `${issue.pos.file}:${issue.pos.line}:${issue.pos.col}`;
   return issue.severity === 'warning' ? `${where}: warning: ${issue.message}` : `${where}: ${issue.message}`;
+}
+
+/** A site's `compressRules`: what nginx's gzip filter compresses, instead of gatehouse's own choice. */
+export interface CompressRules {
+  /** Lower-case media types besides text/html (always); `*` for any. */
+  types: ReadonlySet<string>;
+  /** A known Content-Length under this is sent as it is (gzip_min_length, default 20). */
+  minLength: number;
+  /** gzip_vary: `Vary: Accept-Encoding` on every response the filter takes up. */
+  vary: boolean;
+  /** gzip_proxied any: requests that came through a proxy (`Via`) are compressed too. */
+  proxied: boolean;
 }

@@ -218,7 +218,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
       const rc = route.config;
       const parts: RouteParts = {
         limiter: rc.rateLimit ? limiter(site.config.hosts, rc.location, rc.rateLimit) : siteLimiter,
-        compress: { offered: site.config.compress, guardCredentials: route.proxy !== undefined && !site.config.compressAuthenticated },
+        compress: { offered: site.config.compress, guardCredentials: route.proxy !== undefined && !site.config.compressAuthenticated, rules: site.config.compressRules },
         maxBody: route.proxy ? undefined : effectiveMaxBody(rc, site.config, config),
         cache: undefined,
         tryFiles: undefined,

@@ -40,6 +40,10 @@ export interface Layer {
   paramsKind?: 'fastcgi' | 'uwsgi' | 'scgi';
   gzip?: boolean;
   brotli?: boolean;
+  gzipTypes?: string[];
+  gzipMinLength?: string;
+  gzipVary?: boolean;
+  gzipProxied?: boolean;
   symlinks?: 'follow' | 'refuse';
   readTimeout?: string;
   pos: Record<string, SourcePos>;
@@ -240,6 +244,23 @@ export function readSetting(ctx: AdaptCtx, layer: Layer, d: NginxDirective, leve
     case 'brotli':
       set(layer, 'brotli', flag(ctx, d), d.pos);
       return true;
+    case 'gzip_types':
+      set(layer, 'gzipTypes', ctx.args(d, 1, 256).map((x) => x.text), d.pos);
+      return true;
+    case 'gzip_min_length':
+      ctx.args(d, 1);
+      set(layer, 'gzipMinLength', nginxSize(ctx, text(0), a[0]!.pos, d.name), d.pos);
+      return true;
+    case 'gzip_vary':
+      set(layer, 'gzipVary', flag(ctx, d), d.pos);
+      return true;
+    case 'gzip_proxied': {
+      // off and any are exact; the conditions on the upstream's caching headers are not read.
+      const values = ctx.args(d, 1, 9).map((x) => x.text);
+      if (values.some((v) => v !== 'off' && v !== 'any')) ctx.warn(d.pos, `"gzip_proxied ${values.join(' ')}": only off and any are supported; requests with Via are compressed only with any`);
+      set(layer, 'gzipProxied', values.includes('any'), d.pos);
+      return true;
+    }
     case 'disable_symlinks': {
       ctx.args(d, 1, 2);
       const v = text(0);
