@@ -34,6 +34,7 @@ export const INHERITED: ReadonlyArray<string | readonly string[]> = [
   'headers.response',
   'errorPages',
   'interceptErrors',
+  'retryStatuses',
   'access',
   'auth',
   'satisfy',

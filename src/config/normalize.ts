@@ -18,6 +18,7 @@ import type { ListenerRef } from './site-ports.js';
 import { mapsConfig } from './maps.js';
 import type { Path } from './source.js';
 import type { AdminConfig, Config, ListenAddress, LogTarget } from './types.js';
+import { mimeTypesConfig } from './mime-types.js';
 import { parseDuration } from './units.js';
 import { checkRouteUpstreamSchemes, upstreamScheme, upstreamsConfig } from './upstreams.js';
 import { parseRedisUrl } from './redis-url.js';
@@ -64,6 +65,8 @@ export function normalize(ctx: Ctx, raw: RawConfig): Config {
   const acme = acmeConfig(ctx, raw.acme, sites.some((s) => s.tls.kind === 'acme'));
   if (acme) config.acme = acme;
   if (maps) config.maps = maps;
+  const mimeTypes = mimeTypesConfig(ctx, raw.mimeTypes);
+  if (mimeTypes) config.mimeTypes = mimeTypes;
   return config;
 }
 

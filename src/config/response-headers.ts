@@ -111,6 +111,7 @@ export function responseKeys(ctx: Ctx, at: Path, raw: RawResponseKeys, named: Re
   const errorPages = errorPagesConfig(ctx, [...at, 'errorPages'], raw.errorPages, named);
   if (errorPages) out.errorPages = errorPages;
   if (ok('interceptErrors')) out.interceptErrors = raw.interceptErrors as boolean;
+  if (ok('retryStatuses')) out.retryStatuses = raw.retryStatuses as number[];
   if (ok('expires')) {
     const expires = ctx.attempt([...at, 'expires'], () => parseExpires(raw.expires as string | number));
     if (expires) out.expires = expires;

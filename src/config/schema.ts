@@ -57,6 +57,8 @@ const responseKeys = {
     additionalProperties: { type: 'string', minLength: 1, expect: 'a URI, @name, a URL, or "=CODE" before one of them' },
   },
   interceptErrors: bool,
+  // issue 18: nginx's proxy_next_upstream http_* (handler/proxy.ts).
+  retryStatuses: { type: 'array', uniqueItems: true, items: { type: 'integer', enum: [403, 404, 429, 500, 502, 503, 504] }, expect: 'a list of 403, 404, 429, 500, 502, 503, 504' },
   expires: { type: ['string', 'number'], expect: 'off, epoch, max, a duration like 30d or -1h, or "modified 1h"' },
   proxyRedirect: { type: ['string', 'array'], items: proxyRedirectRule, expect: 'default, off, or a list of { from, to } rules' },
   proxyHideHeaders: textList,
@@ -242,6 +244,12 @@ const site = {
     timeouts: clientTimeouts,
     underscoresInHeaders: bool,
     compressAuthenticated: bool,
+    // issue 18: nginx's gzip filter rules (middleware/compress-nginx.ts).
+    compressRules: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { types: textList, minLength: size, vary: bool, proxied: bool },
+    },
     // issue 17: logs
     accessLog,
     routes: routeList,
@@ -352,6 +360,17 @@ export const configSchema = {
       properties: { memory: size, tempDir: text, tempMax: size, tempTotal: size },
     },
     underscoresInHeaders: bool,
+    // issue 18: nginx's types, default_type, charset and charset_types (handler/content-types.ts).
+    mimeTypes: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        types: { type: 'object', additionalProperties: { ...textList, expect: 'extensions: a string or a list of strings' } },
+        default: text,
+        charset: text,
+        charsetTypes: textList,
+      },
+    },
     cache: cacheStore,
     log: {
       type: 'object',
@@ -394,6 +413,7 @@ export type RawProxyRedirectRule = string | { from: string; to: string };
 export interface RawResponseKeys {
   errorPages?: Record<string, string>;
   interceptErrors?: boolean;
+  retryStatuses?: number[];
   expires?: string | number;
   proxyRedirect?: string | RawProxyRedirectRule[];
   proxyHideHeaders?: RawText;
@@ -473,6 +493,7 @@ export interface RawSite extends RawAccess, RawResponseKeys {
   timeouts?: RawTimeouts;
   underscoresInHeaders?: boolean;
   compressAuthenticated?: boolean;
+  compressRules?: { types?: RawText; minLength?: string | number; vary?: boolean; proxied?: boolean };
   rewrite?: RawRewriteStep[];
   accessLog?: RawAccessLog;
   routes?: RawRoute[];
@@ -526,6 +547,7 @@ export interface RawConfig {
   maxBody?: string | number;
   bodyBuffer?: { memory?: string | number; tempDir?: string; tempMax?: string | number; tempTotal?: string | number };
   underscoresInHeaders?: boolean;
+  mimeTypes?: { types?: Record<string, RawText>; default?: string; charset?: string; charsetTypes?: RawText };
   cache?: RawCacheStore;
   log?: { access?: string; format?: string; formats?: Record<string, RawLogFormat>; error?: string; level?: 'error' | 'warn' | 'info' | 'debug' };
   acme?: RawAcme;

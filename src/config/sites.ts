@@ -13,7 +13,7 @@ import { siteResponseKeys } from './response-headers.js';
 import type { RawSite } from './schema.js';
 import type { Path } from './source.js';
 import { checkListenersServed, defaultPorts, isDefaultOn, sharedPorts, siteBinding, type ListenerRef, type SiteBinding } from './site-ports.js';
-import type { ClientTimeouts, SiteConfig, SiteTls } from './types.js';
+import type { ClientTimeouts, CompressRules, SiteConfig, SiteTls } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
 // Node's zlib has zstd from 22.15; on older versions the encoding is dropped with a warning so
@@ -122,6 +122,7 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
     redirect: redirectSetting(ctx, at, rs, tls, binding, ok('redirect')),
     compress: ok('compress') ? compress(ctx, [...at, 'compress'], rs.compress as NonNullable<RawSite['compress']>) : ['br', 'gzip'],
     compressAuthenticated: ok('compressAuthenticated') ? (rs.compressAuthenticated as boolean) : false,
+    ...(ok('compressRules') ? { compressRules: compressRules(ctx, [...at, 'compressRules'], rs.compressRules as NonNullable<RawSite['compressRules']>) } : {}),
     timeouts: clientTimeouts(ctx, [...at, 'timeouts'], rs.timeouts, defaults.timeouts),
     underscoresInHeaders: ok('underscoresInHeaders') ? (rs.underscoresInHeaders as boolean) : defaults.underscoresInHeaders,
     routes: routesConfig(ctx, at, rs, upstreams),
@@ -179,6 +180,17 @@ function redirectSetting(ctx: Ctx, at: Path, rs: RawSite, tls: SiteTls, binding:
     ctx.error([...at, 'redirect'], `"redirect: https" needs an https port, and the site listens on none (listen: [${binding.listen.join(', ')}])`);
   }
   return rs.redirect as 'https' | 'off';
+}
+
+/** nginx's defaults: gzip_types text/html, gzip_min_length 20, gzip_vary off, gzip_proxied off. */
+function compressRules(ctx: Ctx, at: Path, raw: NonNullable<RawSite['compressRules']>): CompressRules {
+  const minLength = raw.minLength !== undefined ? ctx.attempt([...at, 'minLength'], () => parseSize(raw.minLength!)) : undefined;
+  return {
+    types: new Set(list(raw.types).map((t) => t.toLowerCase())),
+    minLength: minLength ?? 20,
+    vary: raw.vary ?? false,
+    proxied: raw.proxied ?? false,
+  };
 }
 
 function compress(ctx: Ctx, at: Path, value: NonNullable<RawSite['compress']>): SiteConfig['compress'] {

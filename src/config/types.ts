@@ -150,6 +150,8 @@ export type ProxyRedirectRule = 'default' | { from: string; to: string };
 export interface ResponseKeys {
   errorPages?: ErrorPagesConfig;
   interceptErrors?: boolean;
+  /** nginx's proxy_next_upstream http_*: answers with these statuses go to the next server while one is left (upstream `retries`). */
+  retryStatuses?: number[];
   /** `off` is kept (it overrides a site's value). */
   expires?: ExpiresConfig | 'off';
   /** `off`, or rules tried in order; unset: `default` (nginx's proxy_redirect default). */
@@ -311,6 +313,8 @@ export interface SiteConfig extends AccessSettings, ResponseKeys {
   compress: Array<'br' | 'gzip' | 'zstd'>;
   /** Compress proxied responses to requests with Cookie or Authorization too (BREACH; default false). */
   compressAuthenticated: boolean;
+  /** issue 18: nginx's gzip_types, gzip_min_length, gzip_vary, gzip_proxied (middleware/compress-nginx.ts). */
+  compressRules?: CompressRules;
   headers?: HeadersConfig;
   rateLimit?: RateLimitConfig;
   maxBody?: number;
@@ -366,6 +370,17 @@ export interface Config {
   // issue 17: rewrite
   /** `maps:`, nginx's map blocks; also declared to the templates (http/variables.ts). */
   maps?: MapDefinition[];
+  /** Only when `mimeTypes` is written: nginx's rules for static Content-Types (handler/content-types.ts). */
+  mimeTypes?: MimeTypesConfig;
+}
+
+/** nginx's types, default_type, charset and charset_types. */
+export interface MimeTypesConfig {
+  /** Lower-case extension → type; undefined: the built-in table (mime-types). */
+  byExtension: Map<string, string> | undefined;
+  defaultType: string;
+  charset?: string;
+  charsetTypes: ReadonlySet<string>;
 }
 
 /** One problem found in a config file. `warning` ones do not make the config invalid. */
@@ -385,4 +400,16 @@ export class ConfigError extends Error {
 export function formatIssue(issue: ConfigIssue): string {
   const where = `${issue.pos.file}:${issue.pos.line}:${issue.pos.col}`;
   return issue.severity === 'warning' ? `${where}: warning: ${issue.message}` : `${where}: ${issue.message}`;
+}
+
+/** A site's `compressRules`: what nginx's gzip filter compresses, instead of gatehouse's own choice. */
+export interface CompressRules {
+  /** Lower-case media types besides text/html (always); `*` for any. */
+  types: ReadonlySet<string>;
+  /** A known Content-Length under this is sent as it is (gzip_min_length, default 20). */
+  minLength: number;
+  /** gzip_vary: `Vary: Accept-Encoding` on every response the filter takes up. */
+  vary: boolean;
+  /** gzip_proxied any: requests that came through a proxy (`Via`) are compressed too. */
+  proxied: boolean;
 }

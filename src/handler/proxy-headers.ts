@@ -88,6 +88,9 @@ export function upstreamRequestHeaders(ctx: RequestContext, policy: RequestHeade
     out['x-real-ip'] = clientAddress(remote, incomingXff, env.trust);
   } else {
     out.host = defaultHost(ctx, policy);
+    // nginx's default proxy_set_header list (ngx_http_proxy_headers) sends `Connection: close`,
+    // whatever proxy_http_version says; `proxy_set_header Connection ""` takes it out (keep-alive).
+    out.connection = 'close';
   }
   if (policy.ops) applyHeaderOps(out, policy.ops, ctx.vars);
   return out;

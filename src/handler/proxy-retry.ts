@@ -43,6 +43,14 @@ export function mayRetry(o: AttemptOutcome): boolean {
 }
 
 /**
+ * An answer whose status is in the route's `retryStatuses` (nginx's proxy_next_upstream http_*):
+ * the same rules as a failure, with nginx's non_idempotent off (a POST is never sent again).
+ */
+export function mayRetryStatus(o: Omit<AttemptOutcome, 'code'>): boolean {
+  return !o.headersSent && !o.bodyRead && o.attempts <= o.retries && IDEMPOTENT.has(o.method);
+}
+
+/**
  * The request body as one attempt sees it: it reads nothing from the client until the transport
  * first asks for data, so when an attempt fails before that (connect refused, timed out) the
  * client's stream is untouched and the next attempt gets a fresh gate over it. A transport that

@@ -12,7 +12,7 @@ import { clientResponseHeaders, upgradeResponseHeaders, upstreamRequestHeaders, 
 import { hasErrorPage } from '../request/error-pages.js';
 import { refuseBody, sendStatus } from '../http/respond.js';
 import { statusForUpstreamError } from './upstream-errors.js';
-import { BodyGate, countsAsServerFailure, mayRetry } from './proxy-retry.js';
+import { BodyGate, countsAsServerFailure, mayRetry, mayRetryStatus } from './proxy-retry.js';
 import { targetFor } from './upstream-target.js';
 
 export interface ProxyRuntime {
@@ -30,6 +30,8 @@ export interface ProxyRuntime {
   readTimeoutMs: number | undefined;
   /** Extra attempts on other servers (README "Configuration reference" `retries`; the rules are in proxy-retry.ts). */
   retries: number;
+  /** nginx's proxy_next_upstream http_*: statuses that send the request to the next server instead. */
+  retryStatuses: ReadonlySet<number>;
   /** Adds protocol-specific values (FastCGI/uwsgi/SCGI params) to the upstream request. */
   decorate?(ctx: RequestContext, req: UpstreamRequest): void;
   /** Set when an HTTP route reads the whole body before it is sent (`requestBuffering: true`). */
@@ -123,9 +125,13 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
   const tunnelled = tunnel !== undefined && tunnel.possible && rt.upgrade.has(tunnel.upgradeTo);
   // issue 17: nginx configs set Connection and Upgrade by hand for WebSockets (`Connection
   // $connection_upgrade`); here the tunnel sends them itself, and a request that is not tunnelled
-  // must not ask the upstream to switch (h2c smuggling), so only `close` of theirs goes on.
+  // must not ask the upstream to switch (h2c smuggling), so only `close` of theirs goes on; under
+  // `defaults: nginx` any other value (`upgrade` from $connection_upgrade) is nginx's default, close.
   if (headers.upgrade !== undefined) delete headers.upgrade;
-  if (headers.connection !== undefined && (tunnelled || !/^\s*(close|keep-alive)\s*$/i.test(String(headers.connection)))) delete headers.connection;
+  if (headers.connection !== undefined && (tunnelled || !/^\s*(close|keep-alive)\s*$/i.test(String(headers.connection)))) {
+    if (tunnelled || rt.requestHeaders.style === 'native') delete headers.connection;
+    else headers.connection = 'close';
+  }
   if (tunnel) {
     if (tunnelled) tunnel.prepare(req);
     else if (tunnel.required) {
@@ -147,6 +153,8 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
 
   const attempt = (server: UpstreamServer): void => {
     tried.add(server);
+    // Set when this attempt's answer was dropped for the next server's: its late events are ignored.
+    let superseded = false;
     // Only a request that may be retried pays for the gate (proxy-retry.ts).
     const gate = source && rt.retries > 0 ? new BodyGate(source) : undefined;
     req.body = gate ?? source;
@@ -169,6 +177,21 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
         ctx.upstreamHeaders = headers;
         rt.pool.reportResponse(server, headMs);
         if (ex.closed) return;
+        if (rt.retryStatuses.has(status)) {
+          const next = mayRetryStatus({ method: req.method, headersSent: ex.headersSent, bodyRead: gate?.bodyRead ?? source !== undefined, attempts: tried.size, retries: rt.retries })
+            ? rt.pool.pick(pick, tried)
+            : undefined;
+          if (next) {
+            // ngx_http_upstream_next: 5xx count towards max_fails, 403/404/429 do not.
+            if (status >= 500) rt.pool.reportFailure(server, `status ${status}`);
+            ctx.env.logger.warn(`upstream ${server.transport.address}: status ${status}; trying ${next.transport.address}`, { site: ctx.site.config.hosts[0], uri: ex.rawTarget });
+            superseded = true;
+            release();
+            call?.abort(new Error(`status ${status}: the next server answers`));
+            attempt(next);
+            return;
+          }
+        }
         if (rt.interceptErrors && status >= 300 && hasErrorPage(ctx, status)) {
           // ngx_http_upstream_intercept_errors: the upstream's answer is dropped, its 401 challenge kept.
           intercepted = true;
@@ -182,12 +205,13 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
         ex.respond(status, clientResponseHeaders(headers, ctx, rt.responseOps, rt.hsts, rt.responsePolicy));
       },
       onData(chunk) {
-        if (ex.closed || intercepted) return true;
+        if (superseded || ex.closed || intercepted) return true;
         if (ex.write(chunk)) return true;
         ex.onDrain(() => call?.resume());
         return false;
       },
       onEnd(trailers) {
+        if (superseded) return;
         ctx.upstreamResponseTime = (performance.now() - startedAt) / 1000;
         release();
         finished = true;
@@ -212,6 +236,7 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
         }
       },
       onError(err) {
+        if (superseded) return;
         ctx.upstreamResponseTime = (performance.now() - startedAt) / 1000;
         release();
         finished = true;

@@ -18,6 +18,7 @@ import type { RequestContext } from '../request/context.js';
 import { addUriToAlias, uriAddedToAlias } from '../request/alias-uri.js';
 import type { Template } from '../http/variables.js';
 import { StaticFiles, type SymlinkPolicy } from './static-files.js';
+import type { ContentTypes } from './content-types.js';
 
 /** How one route's URIs name files. */
 export interface DocumentMap {
@@ -56,11 +57,11 @@ function under(dir: string, name: string): string | undefined {
  * `template` is the compiled alias when it holds variables (router/site-locations.ts); the
  * captures are those of the request's location match.
  */
-export function aliasMap(alias: AliasConfig, template: Template | undefined, symlinks: SymlinkPolicy): DocumentMap {
+export function aliasMap(alias: AliasConfig, template: Template | undefined, symlinks: SymlinkPolicy, types?: ContentTypes): DocumentMap {
   const loc = alias.location;
   if (loc.kind !== 'regex' && loc.kind !== 'regex-ci') {
     const { dir, base } = split(alias.path);
-    const files = new StaticFiles(dir, symlinks);
+    const files = new StaticFiles(dir, symlinks, types);
     const name = loc.value;
     const rest = (uri: string): string => (uri.startsWith(name) ? uri.slice(name.length) : uri);
     return {
@@ -73,7 +74,7 @@ export function aliasMap(alias: AliasConfig, template: Template | undefined, sym
   // The folder is the alias up to its last "/" before the first variable.
   const cut = template ? alias.path.indexOf('$') : alias.path.length;
   const { dir } = split(alias.path.slice(0, cut));
-  const files = new StaticFiles(dir, symlinks);
+  const files = new StaticFiles(dir, symlinks, types);
   const value = (ctx: RequestContext): string => (template ? template(ctx.vars) : alias.path);
   return {
     files,

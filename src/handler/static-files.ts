@@ -17,7 +17,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { LRUCache } from 'lru-cache';
-import mime from 'mime-types';
+import { NATIVE_CONTENT_TYPES, type ContentTypes } from './content-types.js';
 import { PRECOMPRESSED, type StaticEncoding } from './static-encoding.js';
 
 export type SymlinkPolicy = 'inside' | 'follow' | 'refuse';
@@ -127,9 +127,10 @@ export class StaticFiles {
   constructor(
     root: string,
     private readonly symlinks: SymlinkPolicy,
+    private readonly types: ContentTypes = NATIVE_CONTENT_TYPES,
   ) {
     this.root = root.length > 1 && root.endsWith('/') ? root.slice(0, -1) : root;
-    this.prefix = `${this.root}\0${symlinks}\0`;
+    this.prefix = `${this.root}\0${symlinks}\0${types.id}\0`;
   }
 
   /** Synchronous when the answer is cached, which is the common case. */
@@ -181,7 +182,7 @@ export class StaticFiles {
     return {
       kind: 'file',
       ...identity,
-      contentType: mime.contentType(path.extname(rel)) || 'application/octet-stream',
+      contentType: this.types.of(path.extname(rel)),
       encoded,
       available: new Set(encoded.keys()),
     };

@@ -10,6 +10,8 @@ import type { Exchange, ResponseHeaders } from './exchange.js';
  */
 export interface SpecialResponder {
   special?(ctx: HasExchange, status: number, extra: ResponseHeaders | undefined): void;
+  /** `defaults: nginx`: a redirect's Location that starts with "/" made absolute (http/absolute-redirect.ts). */
+  absoluteRedirect?(ctx: HasExchange, location: string): string;
 }
 
 /** Whatever carries the exchange (a request context), and the environment that may answer for it. */
@@ -43,7 +45,8 @@ export function sendPlain(ctx: HasExchange, status: number, extra?: ResponseHead
 }
 
 export function sendRedirect(ctx: HasExchange, status: number, location: string): void {
-  sendStatus(ctx, status, { location });
+  const absolute = ctx.env?.absoluteRedirect;
+  sendStatus(ctx, status, { location: absolute && location.charCodeAt(0) === 0x2f ? absolute(ctx, location) : location });
 }
 
 /** 413; over HTTP/1.1 the connection closes, since the unread body would be read as the next request. */

@@ -3,6 +3,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import zlib from 'node:zlib';
 import type { Exchange, ResponseHeaders } from '../http/exchange.js';
+import type { CompressRules } from '../config/types.js';
+import { gzipEligible, gzipRequestOk } from './compress-nginx.js';
 import type { Coding } from './compress-negotiate.js';
 import { addVary, headerString, mayCompress, weakenEtag } from './compress-policy.js';
 
@@ -52,6 +54,8 @@ export class CompressingExchange implements Exchange {
   constructor(
     readonly inner: Exchange,
     private readonly coding: Coding | undefined,
+    /** A site's `compressRules` (nginx's gzip filter) in place of the built-in choice. */
+    private readonly rules?: CompressRules,
   ) {}
 
   get protocol(): Exchange['protocol'] {
@@ -103,14 +107,27 @@ export class CompressingExchange implements Exchange {
       this.inner.respond(status, headers, body);
       return;
     }
-    if (!mayCompress(status, headers) || (body !== undefined && Buffer.byteLength(body) < 1024)) {
-      this.inner.respond(status, headers, body);
-      return;
-    }
-    addVary(headers, 'Accept-Encoding');
-    if (this.coding === undefined || bodiless) {
-      this.inner.respond(status, headers, body);
-      return;
+    const rules = this.rules;
+    if (rules) {
+      if (!gzipEligible(rules, status, headers, this.inner, body)) {
+        this.inner.respond(status, headers, body);
+        return;
+      }
+      if (rules.vary) addVary(headers, 'Accept-Encoding');
+      if (this.coding === undefined || !gzipRequestOk(rules, this.inner)) {
+        this.inner.respond(status, headers, body);
+        return;
+      }
+    } else {
+      if (!mayCompress(status, headers) || (body !== undefined && Buffer.byteLength(body) < 1024)) {
+        this.inner.respond(status, headers, body);
+        return;
+      }
+      addVary(headers, 'Accept-Encoding');
+      if (this.coding === undefined || bodiless) {
+        this.inner.respond(status, headers, body);
+        return;
+      }
     }
     const length = headerString(headers, 'content-length');
     delete headers['content-length'];

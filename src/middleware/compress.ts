@@ -3,6 +3,7 @@
 import type { RouteHandler } from '../request/context.js';
 import { CompressingExchange } from './compress-exchange.js';
 import { chooseCoding, type Coding } from './compress-negotiate.js';
+import type { CompressRules } from '../config/types.js';
 
 /**
  * BREACH (CVE-2013-3587): a compressed response that holds a secret (a CSRF token, a session
@@ -22,7 +23,7 @@ function credentialed(headers: { cookie?: unknown; authorization?: unknown }): b
  * to `@name` or to a URI, an index file redirected to `/index.php`), and arrives with its own
  * CompressingExchange already in place, which is told to let the upstream's answer pass untouched.
  */
-export function withCompression(handler: RouteHandler, offered: readonly Coding[], guardCredentials = false): RouteHandler {
+export function withCompression(handler: RouteHandler, offered: readonly Coding[], guardCredentials = false, rules?: CompressRules): RouteHandler {
   if (offered.length === 0) return handler;
   return (ctx) => {
     const ex = ctx.ex;
@@ -32,7 +33,7 @@ export function withCompression(handler: RouteHandler, offered: readonly Coding[
     }
     // Tunnels (WebSocket) carry no HTTP body; an internal redirect (tryFiles, @name) is wrapped once.
     if (!(ex instanceof CompressingExchange || ex.tunnel !== undefined)) {
-      ctx.ex = new CompressingExchange(ex, chooseCoding(ex.headers['accept-encoding'], offered));
+      ctx.ex = new CompressingExchange(ex, chooseCoding(ex.headers['accept-encoding'], offered), rules);
     }
     return handler(ctx);
   };

@@ -21,6 +21,8 @@ export interface RequestEnv {
    * error page when it has one (request/error-pages.ts). http/respond.ts sendStatus calls it.
    */
   special?(ctx: RequestContext, status: number, extra: ResponseHeaders | undefined): void;
+  /** `defaults: nginx`: absolute_redirect, a Location starting with "/" made absolute (http/absolute-redirect.ts). */
+  absoluteRedirect?(ctx: RequestContext, location: string): string;
 }
 
 /** The request-target a cached route keyed a request on (handler/upstream-target.ts), for the proxy to send. */

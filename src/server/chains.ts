@@ -9,6 +9,7 @@ import { withCache, type RouteCacheConfig } from '../cache/index.js';
 import { withBodyLimit } from '../middleware/body-limit.js';
 import { withCompression } from '../middleware/compress.js';
 import type { Coding } from '../middleware/compress-negotiate.js';
+import type { CompressRules } from '../config/types.js';
 import type { RateLimiter } from '../middleware/rate-limit.js';
 import { withRateLimit } from '../middleware/rate-limit-route.js';
 import { withRewrite } from '../rewrite/index.js';
@@ -19,7 +20,7 @@ export interface RouteParts {
   /** limit_req: the route's limiter, else its site's. */
   limiter: RateLimiter | undefined;
   /** gzip/brotli: the codings offered, and whether a proxied answer to a request with credentials stays uncompressed (BREACH). */
-  compress: { offered: readonly Coding[]; guardCredentials: boolean };
+  compress: { offered: readonly Coding[]; guardCredentials: boolean; rules?: CompressRules | undefined };
   /** client_max_body_size for routes that do not read the body themselves (proxy routes count it as they read). */
   maxBody: number | undefined;
   /** proxy_cache. */
@@ -45,7 +46,7 @@ export const ROUTE_PHASES: readonly RoutePhase[] = [
   { phase: 'preaccess', name: 'rate limit', build: (p) => p.limiter && ((next) => withRateLimit(next, p.limiter)) },
   { phase: 'access', name: 'access', build: (p) => p.access },
   // An output filter in nginx; here it wraps the exchange before anything can answer.
-  { phase: 'content', name: 'compression', build: (p) => (next) => withCompression(next, p.compress.offered, p.compress.guardCredentials) },
+  { phase: 'content', name: 'compression', build: (p) => (next) => withCompression(next, p.compress.offered, p.compress.guardCredentials, p.compress.rules) },
   { phase: 'content', name: 'body limit', build: (p) => (p.maxBody === undefined ? undefined : (next) => withBodyLimit(next, p.maxBody)) },
   { phase: 'content', name: 'cache', build: (p) => p.cache && withCache(p.cache) },
   { phase: 'try-files', name: 'try files', build: (p) => p.tryFiles },

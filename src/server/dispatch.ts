@@ -1,5 +1,6 @@
 // The per-request path: site by Host, the 421 check, URI normalisation, location, handler.
 // Nothing here may throw into the server: one bad request must never take the process down.
+import { absoluteLocation } from '../http/absolute-redirect.js';
 import type { Exchange } from '../http/exchange.js';
 import { normalizeRequestTarget } from '../http/normalize.js';
 import type { Snapshot } from './types.js';
@@ -233,5 +234,6 @@ export function requestEnv(snap: Omit<Snapshot, 'env'>): RequestEnv {
       return handler(ctx);
     },
   };
+  if (snap.config.origin === 'nginx') env.absoluteRedirect = (ctx, location) => absoluteLocation(ctx.ex, ctx.host, location);
   return env;
 }

@@ -24,6 +24,7 @@ import { compileReturn } from '../handler/return.js';
 import { handleStatic, type StaticRuntime } from '../handler/static.js';
 import { StaticFiles } from '../handler/static-files.js';
 import { aliasMap, rootMap, type DocumentMap } from '../handler/static-alias.js';
+import { compileContentTypes, type ContentTypes } from '../handler/content-types.js';
 import { compileTryFiles, withTryFiles } from '../handler/try-files.js';
 import { cacheKeyFor } from '../handler/upstream-target.js';
 import { compilePurgeAccess } from '../cache/purge.js';
@@ -38,18 +39,28 @@ import { accessStep, type HtpasswdFiles } from '../access/satisfy.js';
 /** What a proxy route tunnels unless it says otherwise (nginx tunnels only what a config asks for). */
 const DEFAULT_UPGRADE = ['websocket'];
 
+/**
+ * `defaults: nginx`: nginx's proxy_set_header list holds `Upgrade ""` (ngx_http_proxy_headers), so a
+ * location tunnels only when its config passes Upgrade (`proxy_set_header Upgrade $http_upgrade`);
+ * otherwise an Upgrade request goes on as a plain one. WebSocket only: nginx would also tunnel h2c.
+ */
+function nginxUpgrade(rc: RouteConfig): string[] {
+  const set = rc.headers?.request?.set ?? {};
+  return Object.entries(set).some(([name, value]) => name.toLowerCase() === 'upgrade' && value !== '') ? DEFAULT_UPGRADE : [];
+}
+
 /** try_files as a route step: a hit runs the route's content handler with the found URI. */
-function tryFilesStep(list: readonly string[], doc: DocumentMap): Middleware {
-  const tf = compileTryFiles(list);
+function tryFilesStep(list: readonly string[], doc: DocumentMap, style: 'native' | 'nginx'): Middleware {
+  const tf = compileTryFiles(list, style);
   return (next) => withTryFiles(tf, doc, next);
 }
 
 /** Where a route's URIs name files: under its alias, else its root (both possibly inherited); none without either. */
-function documentMap(route: CompiledRoute): DocumentMap | undefined {
+function documentMap(route: CompiledRoute, types: ContentTypes): DocumentMap | undefined {
   const rc = route.config;
   const symlinks = rc.symlinks ?? 'inside';
-  if (rc.alias) return aliasMap(rc.alias, route.aliasTemplate, symlinks);
-  return rc.root !== undefined ? rootMap(new StaticFiles(rc.root, symlinks)) : undefined;
+  if (rc.alias) return aliasMap(rc.alias, route.aliasTemplate, symlinks, types);
+  return rc.root !== undefined ? rootMap(new StaticFiles(rc.root, symlinks, types)) : undefined;
 }
 
 /** Defaults for a `proxy: http://host:port` that names no upstream: one server, never marked down. */
@@ -114,6 +125,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
     return l;
   };
   const table = compileSiteTable(config);
+  const contentTypes = compileContentTypes(config.mimeTypes);
   const pools = new Map<string, UpstreamPool>();
   const poolFor = (key: string, make: () => UpstreamConfig): UpstreamPool => {
     let pool = pools.get(key);
@@ -164,7 +176,8 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
       maxBody: effectiveMaxBody(rc, site, config),
       readTimeoutMs: rc.timeoutMs,
       retries: upstreamConfig?.retries ?? 0,
-      upgrade: new Set(rc.upgrade ?? DEFAULT_UPGRADE),
+      retryStatuses: new Set(rc.retryStatuses ?? site.retryStatuses ?? []),
+      upgrade: new Set(rc.upgrade ?? (config.origin === 'nginx' ? nginxUpgrade(rc) : DEFAULT_UPGRADE)),
       tunnelIdleMs: rc.tunnelIdleMs ?? DEFAULT_TUNNEL_IDLE_MS,
     };
     // FastCGI / uwsgi / SCGI: the CGI params ride on the request; tryFiles may check the script.
@@ -185,8 +198,8 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
       };
     } else if (rc.tryFiles) {
       // nginx try_files before proxy_pass: a hit forwards the found URI, else the fallback runs.
-      const doc = documentMap(route);
-      if (doc) parts.tryFiles = tryFilesStep(rc.tryFiles, doc);
+      const doc = documentMap(route, contentTypes);
+      if (doc) parts.tryFiles = tryFilesStep(rc.tryFiles, doc, config.origin);
     }
     if (rc.cacheMs) {
       parts.cache = {
@@ -216,7 +229,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
       const rc = route.config;
       const parts: RouteParts = {
         limiter: rc.rateLimit ? limiter(site.config.hosts, rc.location, rc.rateLimit) : siteLimiter,
-        compress: { offered: site.config.compress, guardCredentials: route.proxy !== undefined && !site.config.compressAuthenticated },
+        compress: { offered: site.config.compress, guardCredentials: route.proxy !== undefined && !site.config.compressAuthenticated, rules: site.config.compressRules },
         maxBody: route.proxy ? undefined : effectiveMaxBody(rc, site.config, config),
         cache: undefined,
         tryFiles: undefined,
@@ -230,11 +243,11 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
       } else if (route.proxy) {
         content = proxyContent(route, site.config, parts, hsts);
       } else {
-        const doc = documentMap(route);
+        const doc = documentMap(route, contentTypes);
         if (doc) {
           const rt: StaticRuntime = { files: doc.files, doc, index: rc.index, hsts };
           content = (ctx) => handleStatic(ctx, rt);
-          if (rc.tryFiles) parts.tryFiles = tryFilesStep(rc.tryFiles, doc);
+          if (rc.tryFiles) parts.tryFiles = tryFilesStep(rc.tryFiles, doc, config.origin);
         }
       }
       // issue 17: rewrite — a route of rewrite steps alone answers 404 when none of them answered.

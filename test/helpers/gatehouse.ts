@@ -56,12 +56,7 @@ export async function startGatehouse(
   if (options.configFile === undefined) {
     writeConfig({ listen: { https: `127.0.0.1:${https}`, http: `127.0.0.1:${http}` }, storage: path.join(dir, 'certs'), ...build({ https, http, dir }) });
   }
-  const peer = startPeer(process.execPath, [CLI, 'run', '-c', configFile], {
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    cwd: dir,
-    env: { ...process.env, ...options.env },
-  });
-  if (!options.noWait) await waitReady(peer, options.readyTimeoutMs);
+  const peer = await runGatehouse(['run', '-c', configFile], dir, options);
   return {
     peer,
     dir,
@@ -73,6 +68,17 @@ export async function startGatehouse(
     writeConfig,
     stop: (signal = 'SIGTERM') => peer.stop(signal),
   };
+}
+
+/** Starts the built CLI with `args` in `cwd` and, unless `noWait`, waits for its pm2-style `ready` message. */
+export async function runGatehouse(args: string[], cwd: string, options: StartOptions = {}): Promise<Peer> {
+  const peer = startPeer(process.execPath, [CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    cwd,
+    env: { ...process.env, ...options.env },
+  });
+  if (!options.noWait) await waitReady(peer, options.readyTimeoutMs);
+  return peer;
 }
 
 /** Waits for the pm2-style `ready` message; a peer that is not ready is stopped here. */

@@ -15,9 +15,10 @@ export interface AdaptOptions {
   /** `--strict`: directives accepted without effect are warnings too. */
   strict?: boolean;
   /**
-   * `-p/--prefix`: nginx's prefix. Relative include, certificate and htpasswd paths resolve against it
-   * (nginx's conf prefix: the main file's folder by default), and so do relative root and log paths
-   * (nginx's prefix: Debian's /usr/share/nginx by default).
+   * `-p/--prefix`: nginx's prefix, against which relative root, alias, log and temp paths resolve
+   * (Debian's /usr/share/nginx by default). Relative include, certificate and htpasswd paths resolve
+   * against the conf prefix, which is always the main file's folder: nginx's ngx_process_options
+   * sets it from `-c` after `-p`.
    */
   prefix?: string;
   /** `adapt --acme`: where the imported certificates go, written as `storage:`. */
@@ -52,7 +53,7 @@ export class AdaptCtx {
 
   constructor(
     readonly options: AdaptOptions,
-    /** nginx's conf prefix: `--prefix`, else the main file's folder. */
+    /** nginx's conf prefix: the main file's folder. */
     readonly confPrefix: string,
   ) {}
 

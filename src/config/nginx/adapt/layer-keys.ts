@@ -42,6 +42,10 @@ export function layerKeys(ctx: AdaptCtx, state: AdaptState, own: Layer, view: La
     out.interceptErrors = own.interceptErrors;
     mark('interceptErrors');
   }
+  if (own.retryStatuses !== undefined) {
+    out.retryStatuses = own.retryStatuses;
+    mark('retryStatuses');
+  }
   if (own.access !== undefined) {
     out.access = own.access;
     mark('access');

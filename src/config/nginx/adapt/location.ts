@@ -96,7 +96,8 @@ export function translateLocation(ctx: AdaptCtx, state: AdaptState, input: Locat
         }
         case 'alias':
           ctx.args(x, 1);
-          route.alias = withConstants(x.args[0]!.text, ctx.serverConstants);
+          // ngx_http_core_root: a relative alias is under the prefix, as a relative root is.
+          route.alias = ctx.rootPath(withConstants(x.args[0]!.text, ctx.serverConstants));
           ctx.from([...path, 'alias'], x.pos);
           break;
         case 'try_files':

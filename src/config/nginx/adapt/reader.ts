@@ -28,7 +28,8 @@ export interface Adapted {
 
 /** The YAML for an nginx file; throws ConfigError with every error found (positions in nginx files). */
 export function adaptNginx(text: string, file: string, options: NginxReadOptions = {}): Adapted {
-  const confPrefix = options.prefix ?? path.dirname(file);
+  // ngx_process_options: the conf prefix is always the main file's folder; -p sets only the prefix.
+  const confPrefix = path.dirname(file);
   const parsed = parseNginx(text, file, { prefix: confPrefix, missingIncludes: options.allowMissingIncludes ? 'keep' : 'error' });
   const ctx = new AdaptCtx(options, confPrefix);
   ctx.issues.push(...parsed.warnings);

@@ -147,6 +147,15 @@ export function translateServer(ctx: AdaptCtx, state: AdaptState, d: NginxDirect
   if (anySsl) checkTlsPolicy(ctx, tls);
   if (anySsl && listens.some((l) => !l.ssl)) site.redirect = 'off';
   site.compress = view.gzip ? (view.brotli ? ['br', 'gzip'] : ['gzip']) : view.brotli ? ['br'] : 'off';
+  // nginx's gzip filter decides what is compressed (middleware/compress-nginx.ts), its defaults included.
+  if (view.gzip || view.brotli) {
+    site.compressRules = {
+      ...(view.gzipTypes ? { types: view.gzipTypes } : {}),
+      ...(view.gzipMinLength !== undefined ? { minLength: view.gzipMinLength } : {}),
+      ...(view.gzipVary ? { vary: true } : {}),
+      ...(view.gzipProxied ? { proxied: true } : {}),
+    };
+  }
   const authTargets = new Map<string, NginxDirective>();
   for (const loc of locations) {
     try {

@@ -7,6 +7,7 @@ import type { SourcePos } from '../../types.js';
 import type { NginxDirective } from '../ast.js';
 import { FASTCGI_CONF, FASTCGI_PARAMS, SCGI_PARAMS, UWSGI_PARAMS, type Param } from '../stock-data.js';
 import { AdaptCtx, flag, Refused } from './context.js';
+import { mimeOutsideHttp } from './mime.js';
 import { durationText, nginxDuration, nginxMs, nginxSize } from './values.js';
 
 export interface RawParam {
@@ -23,6 +24,7 @@ export interface Layer {
   addHeaders?: Record<string, RawAddHeader>;
   errorPages?: Record<string, string>;
   interceptErrors?: boolean;
+  retryStatuses?: number[];
   access?: NonNullable<RawAccess['access']>;
   authRealm?: string | false;
   authFile?: string;
@@ -38,6 +40,10 @@ export interface Layer {
   paramsKind?: 'fastcgi' | 'uwsgi' | 'scgi';
   gzip?: boolean;
   brotli?: boolean;
+  gzipTypes?: string[];
+  gzipMinLength?: string;
+  gzipVary?: boolean;
+  gzipProxied?: boolean;
   symlinks?: 'follow' | 'refuse';
   readTimeout?: string;
   pos: Record<string, SourcePos>;
@@ -90,7 +96,16 @@ function set<K extends keyof Layer>(layer: Layer, key: K, value: Layer[K], pos: 
 export function readSetting(ctx: AdaptCtx, layer: Layer, d: NginxDirective, level: 'http' | 'server' | 'location'): boolean {
   const a = d.args;
   const text = (i: number) => a[i]!.text;
+  if (level !== 'http' && mimeOutsideHttp(ctx, d, level)) return true;
   switch (d.name) {
+    case 'absolute_redirect':
+    case 'port_in_redirect':
+    case 'server_name_in_redirect': {
+      // gatehouse has nginx's defaults only (absolute, Host's name, the listening port): others warn.
+      const on = flag(ctx, d);
+      if (on !== (d.name !== 'server_name_in_redirect')) ctx.warn(d.pos, `"${d.name} ${on ? 'on' : 'off'}" has no effect: redirects follow nginx's defaults (absolute, with the Host name and the listening port)`);
+      return true;
+    }
     case 'root':
       ctx.args(d, 1);
       set(layer, 'root', text(0), d.pos);
@@ -128,6 +143,13 @@ export function readSetting(ctx: AdaptCtx, layer: Layer, d: NginxDirective, leve
     }
     case 'error_page':
       readErrorPage(ctx, layer, d);
+      return true;
+    case 'proxy_next_upstream':
+    case 'fastcgi_next_upstream':
+    case 'uwsgi_next_upstream':
+    case 'scgi_next_upstream':
+    case 'grpc_next_upstream':
+      set(layer, 'retryStatuses', nextUpstream(ctx, d), d.pos);
       return true;
     case 'proxy_intercept_errors':
     case 'fastcgi_intercept_errors':
@@ -222,6 +244,23 @@ export function readSetting(ctx: AdaptCtx, layer: Layer, d: NginxDirective, leve
     case 'brotli':
       set(layer, 'brotli', flag(ctx, d), d.pos);
       return true;
+    case 'gzip_types':
+      set(layer, 'gzipTypes', ctx.args(d, 1, 256).map((x) => x.text), d.pos);
+      return true;
+    case 'gzip_min_length':
+      ctx.args(d, 1);
+      set(layer, 'gzipMinLength', nginxSize(ctx, text(0), a[0]!.pos, d.name), d.pos);
+      return true;
+    case 'gzip_vary':
+      set(layer, 'gzipVary', flag(ctx, d), d.pos);
+      return true;
+    case 'gzip_proxied': {
+      // off and any are exact; the conditions on the upstream's caching headers are not read.
+      const values = ctx.args(d, 1, 9).map((x) => x.text);
+      if (values.some((v) => v !== 'off' && v !== 'any')) ctx.warn(d.pos, `"gzip_proxied ${values.join(' ')}": only off and any are supported; requests with Via are compressed only with any`);
+      set(layer, 'gzipProxied', values.includes('any'), d.pos);
+      return true;
+    }
     case 'disable_symlinks': {
       ctx.args(d, 1, 2);
       const v = text(0);
@@ -355,4 +394,25 @@ function readAccessLog(ctx: AdaptCtx, layer: Layer, d: NginxDirective): void {
     if (p.text.startsWith('if=')) ctx.warn(p.pos, 'access_log "if=" is not supported: every request is logged');
   }
   set(layer, 'accessLog', format ? { file, format } : { file }, d.pos);
+}
+
+/** ngx_http_upstream_next_upstream_masks: the conditions *_next_upstream takes. */
+const NEXT_UPSTREAM_STATUSES: Record<string, number> = { http_500: 500, http_502: 502, http_503: 503, http_504: 504, http_403: 403, http_404: 404, http_429: 429 };
+
+/**
+ * `*_next_upstream`: its http_* conditions become `retryStatuses`; error, timeout and
+ * invalid_header are gatehouse's own rule anyway (handler/proxy-retry.ts); off and non_idempotent warn.
+ */
+function nextUpstream(ctx: AdaptCtx, d: NginxDirective): number[] {
+  const statuses: number[] = [];
+  for (const a of ctx.args(d, 1, 12)) {
+    const v = a.text;
+    if (NEXT_UPSTREAM_STATUSES[v] !== undefined) statuses.push(NEXT_UPSTREAM_STATUSES[v]);
+    else if (v === 'off' || v === 'non_idempotent') ctx.warn(a.pos, `"${d.name} ${v}" has no effect: gatehouse tries another server after a connect failure, or any failure before a byte was sent, for idempotent methods only`);
+    else if (v !== 'error' && v !== 'timeout' && v !== 'invalid_header' && v !== 'updating') {
+      ctx.error(a.pos, `invalid value "${v}"`);
+      throw new Refused();
+    }
+  }
+  return statuses;
 }

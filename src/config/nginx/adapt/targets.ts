@@ -230,7 +230,8 @@ export class AdaptState {
         if (s.weight === undefined && !s.backup) return url;
         return { url, ...(s.weight !== undefined ? { weight: s.weight } : {}), ...(s.backup ? { backup: true } : {}) };
       });
-      out[name] = { servers, ...block.raw };
+      // proxy_next_upstream_tries 0 (nginx's default): every server may be tried, backups included.
+      out[name] = { servers, ...(servers.length > 1 ? { retries: servers.length - 1 } : {}), ...block.raw };
       this.ctx.from(['upstreams', name], block.d.pos);
     }
     for (const { d, route } of this.pending) {

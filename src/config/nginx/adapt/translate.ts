@@ -7,6 +7,7 @@ import type { NginxDirective } from '../ast.js';
 import { AdaptCtx, flag, Refused } from './context.js';
 import { translateServer, type HttpLevel, type ListenSocket, type TranslatedServer } from './server.js';
 import { emptyLayer, readSetting } from './settings.js';
+import { finishMime, readMimeDirective } from './mime.js';
 import { AdaptState, UPSTREAM_TIMERS, upstreamTimerOutsideLocation } from './targets.js';
 import { dropConflictingNames } from './server-names.js';
 import { siteTls, type TlsLevel } from './tls.js';
@@ -102,6 +103,7 @@ export function translateNginx(ctx: AdaptCtx, tree: NginxDirective[]): RawConfig
   }
   // nginx -t accepts an http block without servers (they are often in includes); run refuses it.
   if (servers.length === 0) ctx.warn(tree[0]?.pos ?? { file: ctx.confPrefix, line: 1, col: 1 }, 'no "server" block: nothing to serve (`gatehouse run` refuses to start until there is one)');
+  raw.mimeTypes = finishMime(raw.mimeTypes ?? {});
   raw.listen = listenSockets(ctx, translated);
   dropConflictingNames(ctx, translated);
   raw.sites = translated.map((t) => t.site);
@@ -139,6 +141,7 @@ function errorLog(ctx: AdaptCtx, raw: RawConfig, d: NginxDirective): void {
 }
 
 function httpDirective(ctx: AdaptCtx, state: AdaptState, raw: RawConfig, http: HttpLevel, servers: NginxDirective[], d: NginxDirective): void {
+  if (readMimeDirective(ctx, (raw.mimeTypes ??= {}), d)) return;
   if (readSetting(ctx, http.layer, d, 'http')) return;
   if (UPSTREAM_TIMERS.has(d.name)) {
     upstreamTimerOutsideLocation(ctx, d, 'at http level');
@@ -296,7 +299,7 @@ function listenSockets(ctx: AdaptCtx, servers: TranslatedServer[]): RawConfig['l
 
 /** Keys in the order a reader expects them: how it listens and logs, then what it serves. */
 function order(raw: RawConfig): RawConfig {
-  const keys = ['defaults', 'storage', 'acme', 'listen', 'log', 'trustedProxies', 'timeouts', 'maxBody', 'bodyBuffer', 'underscoresInHeaders', 'cache', 'maps', 'upstreams', 'sites'] as const;
+  const keys = ['defaults', 'storage', 'acme', 'listen', 'log', 'trustedProxies', 'timeouts', 'maxBody', 'bodyBuffer', 'underscoresInHeaders', 'mimeTypes', 'cache', 'maps', 'upstreams', 'sites'] as const;
   const out: Record<string, unknown> = {};
   for (const k of keys) if (raw[k] !== undefined) out[k] = raw[k];
   return out as unknown as RawConfig;

@@ -1,5 +1,6 @@
 // `adapt --acme`: which server blocks are certbot's (its live/NAME pair, in any --config-dir), what they
 // become, and the acme section --acme-directory writes.
+import path from 'node:path';
 import { expect } from 'chai';
 import { readNginx, type NginxReadOptions } from '../../../../src/config/nginx/adapt/reader.js';
 
@@ -24,10 +25,10 @@ describe('config/nginx adapt --acme: certbot sites', () => {
     expect(loaded.config.acme?.directory).to.equal('https://acme-v02.api.letsencrypt.org/directory');
   });
 
-  it('a certbot --config-dir elsewhere, relative to the conf prefix, is certbot\'s too', () => {
+  it('a certbot --config-dir elsewhere, relative to the conf prefix (the main file\'s folder, whatever -p says), is certbot\'s too', () => {
     const loaded = read(server('le/live/shop/fullchain.pem', 'le/live/shop/privkey.pem'), { prefix: '/srv/nginx' });
     expect(loaded.config.sites[0]?.tls).to.deep.equal({ kind: 'acme' });
-    expect(loaded.adapted.certbot[0]?.liveDir).to.equal('/srv/nginx/le/live/shop');
+    expect(loaded.adapted.certbot[0]?.liveDir).to.equal(`${path.dirname(FILE)}/le/live/shop`);
   });
 
   it('a key that is not the lineage\'s privkey.pem, or no --acme: the files are served as they are', () => {
