@@ -78,7 +78,9 @@ export class Http1Transport implements Transport {
         else pendingAbort = err;
       },
       pause: () => controller?.pause(),
-      resume: () => controller?.resume(),
+      resume: () => {
+        if (controller) process.nextTick(resumeLater, controller);
+      },
     };
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(c) {
@@ -132,6 +134,21 @@ export class Http1Transport implements Transport {
   async close(): Promise<void> {
     await this.pool.close();
   }
+}
+
+/**
+ * undici's HTTP/1 parsers share one wasm instance and assert that no parser runs while another does
+ * (client-h1.js `assert(currentParser === null)`). A resume can come from inside another
+ * connection's parser callback: Node's server emits 'drain' on the response at the head of a
+ * pipelined client connection whenever any later response on it writes (`updateOutgoingData` →
+ * `socketOnDrain` in _http_server.js), and that write happens inside the later response's
+ * upstream onResponseData. Resuming there runs the paused parser inside the running one: undici's
+ * assertion fails the running connection's request (which counted as a server failure and marked
+ * it down) and leaves the paused one stalled until its read timeout. The resume waits until the
+ * running parser has returned (the next tick), whoever asked for it.
+ */
+function resumeLater(controller: Dispatcher.DispatchController): void {
+  controller.resume();
 }
 
 function mapError(err: Error): Error {
