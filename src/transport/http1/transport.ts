@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import type { UpstreamConfig } from '../../config/types.js';
 import { KeepAlivePool } from './keepalive.js';
 import { SendWatchdog } from '../send-timeout.js';
+import { internalError } from '../internal-error.js';
 import { systemSocketError } from '../socket-errors.js';
 import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from '../types.js';
 
@@ -125,8 +126,9 @@ export class Http1Transport implements Transport {
       this.pool.dispatch(opts, handler);
     } catch (err) {
       watchdog?.stop();
-      // undici validates headers synchronously; report it like any other failure, never throw.
-      queueMicrotask(() => sink.onError(new UpstreamError('EPROTO', (err as Error).message, { cause: err })));
+      // undici validates a request synchronously: one it refuses never reached the server (EINTERNAL).
+      // Reported like any other failure, never thrown.
+      queueMicrotask(() => sink.onError(new UpstreamError('EINTERNAL', `request refused before sending: ${(err as Error).message}`, { cause: err })));
     }
     return call;
   }
@@ -153,6 +155,8 @@ function resumeLater(controller: Dispatcher.DispatchController): void {
 
 function mapError(err: Error): Error {
   if (err instanceof UpstreamError) return err;
+  const internal = internalError(err);
+  if (internal) return internal;
   const code = (err as { code?: string }).code ?? '';
   const system = systemSocketError(err, code);
   if (system) return system;
@@ -168,6 +172,10 @@ function mapError(err: Error): Error {
     case 'UND_ERR_SOCKET':
     case 'UND_ERR_CLOSED':
       return new UpstreamError('ERESET', `upstream closed the connection: ${err.message}`, { cause: err });
+    // undici refused the request before sending it (a header it does not take, such as Expect).
+    case 'UND_ERR_INVALID_ARG':
+    case 'UND_ERR_NOT_SUPPORTED':
+      return new UpstreamError('EINTERNAL', `request refused before sending: ${err.message}`, { cause: err });
     case 'UND_ERR_ABORTED':
     case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
       return new UpstreamError('EBODY', err.message, { cause: err });
