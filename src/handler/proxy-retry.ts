@@ -16,8 +16,8 @@ const NOT_SENT = new Set<Code>(['ECONNECT', 'ECONNECTTIMEOUT']);
 const SERVER_FAULTS = new Set<Code>(['ECONNECT', 'ECONNECTTIMEOUT', 'ERESET', 'ETIMEOUT', 'EPROTO']);
 
 /**
- * Failures that count towards maxFails. A client's bad or aborted body (EBODY) and a transport
- * closed by a reload (EUNAVAILABLE) say nothing about the server; 5xx answers are answers (nginx
+ * Failures that count towards maxFails. A client's bad or aborted body (EBODY), a transport closed
+ * by a reload (EUNAVAILABLE) and gatehouse's own failure (EINTERNAL) say nothing about the server; 5xx answers are answers (nginx
  * counts them only with `proxy_next_upstream http_50x`).
  */
 export function countsAsServerFailure(code: Code): boolean {

@@ -265,7 +265,9 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
           attempt(next);
           return;
         }
-        ctx.env.logger.warn(`upstream ${server.transport.address}: ${err.message}`, meta);
+        // gatehouse's own failure is a bug to report, not a server's trouble.
+        if (code === 'EINTERNAL') ctx.env.logger.error(`upstream ${server.transport.address}: ${err.message}`, meta);
+        else ctx.env.logger.warn(`upstream ${server.transport.address}: ${err.message}`, meta);
         sendStatus(ctx, statusForUpstreamError(err));
       },
     });

@@ -42,10 +42,14 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-/** Errors with stable codes, mapped to statuses in one place (handler/upstream-errors.ts). */
+/**
+ * Errors with stable codes, mapped to statuses in one place (handler/upstream-errors.ts). EINTERNAL
+ * is gatehouse's own failure (a bug, a request the HTTP client library refused before sending it):
+ * it says nothing about the server (transport/internal-error.ts).
+ */
 export class UpstreamError extends Error {
   constructor(
-    readonly code: 'ECONNECT' | 'ETIMEOUT' | 'ECONNECTTIMEOUT' | 'EPROTO' | 'ERESET' | 'EUNAVAILABLE' | 'EBODY',
+    readonly code: 'ECONNECT' | 'ETIMEOUT' | 'ECONNECTTIMEOUT' | 'EPROTO' | 'ERESET' | 'EUNAVAILABLE' | 'EBODY' | 'EINTERNAL',
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -2,6 +2,7 @@
 // or a unix socket path), connecting under a timeout, and socket errors as UpstreamError codes.
 import net from 'node:net';
 import { CgiProtocolError } from './errors.js';
+import { internalError } from '../internal-error.js';
 import { UpstreamError } from '../types.js';
 
 export type Endpoint = { path: string } | { host: string; port: number };
@@ -61,6 +62,8 @@ export function connectSocket(
 /** An error on an established connection, or from a codec, as an UpstreamError. */
 export function upstreamError(err: unknown): UpstreamError {
   if (err instanceof UpstreamError) return err;
+  const internal = err instanceof Error ? internalError(err) : undefined;
+  if (internal) return internal;
   if (err instanceof CgiProtocolError) {
     // Vars the protocol cannot carry are refused before anything is sent; the rest is what came back.
     const sending = err.code === 'EUWSGIVARS' || err.code === 'ESCGIVARS';

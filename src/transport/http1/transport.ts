@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import type { UpstreamConfig } from '../../config/types.js';
 import { KeepAlivePool } from './keepalive.js';
 import { SendWatchdog } from '../send-timeout.js';
+import { internalError } from '../internal-error.js';
 import { systemSocketError } from '../socket-errors.js';
 import { UpstreamError, type ResponseSink, type Transport, type UpstreamCall, type UpstreamRequest } from '../types.js';
 
@@ -78,7 +79,9 @@ export class Http1Transport implements Transport {
         else pendingAbort = err;
       },
       pause: () => controller?.pause(),
-      resume: () => controller?.resume(),
+      resume: () => {
+        if (controller) process.nextTick(resumeLater, controller);
+      },
     };
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(c) {
@@ -123,8 +126,9 @@ export class Http1Transport implements Transport {
       this.pool.dispatch(opts, handler);
     } catch (err) {
       watchdog?.stop();
-      // undici validates headers synchronously; report it like any other failure, never throw.
-      queueMicrotask(() => sink.onError(new UpstreamError('EPROTO', (err as Error).message, { cause: err })));
+      // undici validates a request synchronously: one it refuses never reached the server (EINTERNAL).
+      // Reported like any other failure, never thrown.
+      queueMicrotask(() => sink.onError(new UpstreamError('EINTERNAL', `request refused before sending: ${(err as Error).message}`, { cause: err })));
     }
     return call;
   }
@@ -134,8 +138,25 @@ export class Http1Transport implements Transport {
   }
 }
 
+/**
+ * undici's HTTP/1 parsers share one wasm instance and assert that no parser runs while another does
+ * (client-h1.js `assert(currentParser === null)`). A resume can come from inside another
+ * connection's parser callback: Node's server emits 'drain' on the response at the head of a
+ * pipelined client connection whenever any later response on it writes (`updateOutgoingData` →
+ * `socketOnDrain` in _http_server.js), and that write happens inside the later response's
+ * upstream onResponseData. Resuming there runs the paused parser inside the running one: undici's
+ * assertion fails the running connection's request (which counted as a server failure and marked
+ * it down) and leaves the paused one stalled until its read timeout. The resume waits until the
+ * running parser has returned (the next tick), whoever asked for it.
+ */
+function resumeLater(controller: Dispatcher.DispatchController): void {
+  controller.resume();
+}
+
 function mapError(err: Error): Error {
   if (err instanceof UpstreamError) return err;
+  const internal = internalError(err);
+  if (internal) return internal;
   const code = (err as { code?: string }).code ?? '';
   const system = systemSocketError(err, code);
   if (system) return system;
@@ -151,6 +172,10 @@ function mapError(err: Error): Error {
     case 'UND_ERR_SOCKET':
     case 'UND_ERR_CLOSED':
       return new UpstreamError('ERESET', `upstream closed the connection: ${err.message}`, { cause: err });
+    // undici refused the request before sending it (a header it does not take, such as Expect).
+    case 'UND_ERR_INVALID_ARG':
+    case 'UND_ERR_NOT_SUPPORTED':
+      return new UpstreamError('EINTERNAL', `request refused before sending: ${err.message}`, { cause: err });
     case 'UND_ERR_ABORTED':
     case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
       return new UpstreamError('EBODY', err.message, { cause: err });

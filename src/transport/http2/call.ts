@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import http2, { type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from 'node:http2';
 import { mapConnectError, type H2SessionPool, type SessionLease, type Waiter } from './session-pool.js';
+import { internalError } from '../internal-error.js';
 import { SendWatchdog } from '../send-timeout.js';
 import { UpstreamError, type ResponseSink, type UpstreamCall, type UpstreamRequest } from '../types.js';
 
@@ -73,7 +74,7 @@ export class H2Call implements UpstreamCall {
       // ERR_HTTP2_INVALID_SESSION): nothing was sent, so try another.
       lease.retire();
       if (this.attempts <= MAX_REFUSED_RETRIES && (err as { code?: string }).code?.startsWith('ERR_HTTP2_')) this.start();
-      else this.fail(new UpstreamError('EPROTO', `cannot open an HTTP/2 stream: ${(err as Error).message}`, { cause: err }));
+      else this.fail(internalError(err as Error) ?? new UpstreamError('EPROTO', `cannot open an HTTP/2 stream: ${(err as Error).message}`, { cause: err }));
       return;
     }
     this.stream = stream;
@@ -112,7 +113,7 @@ export class H2Call implements UpstreamCall {
       stream = lease.session.request(webSocketConnectHeaders(this.headers));
     } catch (err) {
       lease.retire();
-      this.fail(new UpstreamError('EPROTO', `cannot open an HTTP/2 stream: ${(err as Error).message}`, { cause: err }));
+      this.fail(internalError(err as Error) ?? new UpstreamError('EPROTO', `cannot open an HTTP/2 stream: ${(err as Error).message}`, { cause: err }));
       return;
     }
     this.stream = stream;

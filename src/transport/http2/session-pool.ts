@@ -11,6 +11,7 @@
 import http2, { type ClientHttp2Session } from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
+import { internalError } from '../internal-error.js';
 import { UpstreamError } from '../types.js';
 import { systemSocketError } from '../socket-errors.js';
 
@@ -259,6 +260,8 @@ export class H2SessionPool {
 
 export function mapConnectError(err: Error): Error {
   if (err instanceof UpstreamError) return err;
+  const internal = internalError(err);
+  if (internal) return internal;
   const code = (err as { code?: string }).code ?? '';
   const system = systemSocketError(err, code);
   if (system) return system;

@@ -36,6 +36,11 @@ describe('retry rules', () => {
     expect(countsAsServerFailure('EBODY')).to.equal(false);
     expect(countsAsServerFailure('EUNAVAILABLE')).to.equal(false);
   });
+
+  it("neither counts nor retries gatehouse's own failure (EINTERNAL): it says nothing about the server", () => {
+    expect(countsAsServerFailure('EINTERNAL')).to.equal(false);
+    expect(mayRetry({ ...base, code: 'EINTERNAL' })).to.equal(false);
+  });
 });
 
 describe('BodyGate', () => {
