@@ -36,6 +36,8 @@ export interface Layer {
   accessLog?: 'off' | { file?: string; format?: string };
   params?: Record<string, string | RawParam>;
   paramsKind?: 'fastcgi' | 'uwsgi' | 'scgi';
+  /** fastcgi_split_path_info's regex (location level only; nested locations inherit it). */
+  splitPathInfo?: string;
   gzip?: boolean;
   brotli?: boolean;
   symlinks?: 'follow' | 'refuse';
