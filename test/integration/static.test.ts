@@ -353,10 +353,13 @@ describe('static files (integration)', function () {
   });
 
   describe('tryFiles', () => {
-    it('$uri/ serves a directory index without the 301', async () => {
-      const r = await get('spa.test', '/dir');
-      expect(r.status).to.equal(200);
-      expect(r.body.toString()).to.equal('<p>dir index</p>\n');
+    it('$uri/ finds a directory without its slash as nginx: 301 to the slash, then its index', async () => {
+      const r = await get('spa.test', '/dir?x=1');
+      expect(r.status).to.equal(301);
+      expect(r.headers['location']).to.match(/^(?:http:\/\/spa\.test(?::\d+)?)?\/dir\/\?x=1$/);
+      const index = await get('spa.test', '/dir/');
+      expect(index.status).to.equal(200);
+      expect(index.body.toString()).to.equal('<p>dir index</p>\n');
     });
 
     it('falls back to /index.html for client-side routes (SPA), and serves files that exist', async () => {
