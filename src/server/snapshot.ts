@@ -16,7 +16,7 @@ import type { Middleware, RouteHandler } from '../request/context.js';
 import { composeRoute, type RouteParts } from './chains.js';
 import { requestEnv } from './dispatch.js';
 import type { Snapshot } from './types.js';
-import { bodyOptions, cgiRequest, compileCgiRoute, scriptExists } from '../handler/cgi-request.js';
+import { bodyOptions, cgiRequest, compileCgiRoute, scriptExists, scriptFound } from '../handler/cgi-request.js';
 import { handleProxy, type ProxyRuntime } from '../handler/proxy.js';
 import { hiddenHeaders, type UpstreamResponsePolicy } from '../handler/proxy-headers.js';
 import { compileProxyRedirect } from '../handler/proxy-redirect.js';
@@ -181,7 +181,9 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
     // Under an alias the script name is always checked for a climb (cgi-request.ts scriptFilename).
     if (cgi?.missingScriptStatus !== undefined || (cgi && cgi.alias && scheme === 'fastcgi')) {
       parts.tryFiles = (next) => async (ctx) => {
-        if (await scriptExists(ctx, cgi)) return next(ctx);
+        if (!(await scriptExists(ctx, cgi))) return;
+        scriptFound(ctx, cgi);
+        return next(ctx);
       };
     } else if (rc.tryFiles) {
       // nginx try_files before proxy_pass: a hit forwards the found URI, else the fallback runs.
