@@ -369,6 +369,13 @@ describe('static files (integration)', function () {
       expect((await get('spa.test', '/page.html')).body.toString()).to.equal('<p>page</p>\n');
     });
 
+    it('an item written without a final "/" never finds a directory: / and /dir/ go to the fallback', async () => {
+      // ngx_http_try_files_handler: `of.is_dir != test_dir` skips the item.
+      expect((await get('tf.test', '/')).status).to.equal(404);
+      expect((await get('tf.test', '/dir/')).status).to.equal(404);
+      expect((await get('tf.test', '/dir/index.html')).status).to.equal(200);
+    });
+
     it('=404 and =410 answer the status when no item is found', async () => {
       expect((await get('tf.test', '/missing.html')).status).to.equal(404);
       expect((await get('tf.test', '/page.html')).status).to.equal(200);
