@@ -38,6 +38,8 @@ export interface Layer {
   accessLog?: 'off' | { file?: string; format?: string };
   params?: Record<string, string | RawParam>;
   paramsKind?: 'fastcgi' | 'uwsgi' | 'scgi';
+  /** fastcgi_split_path_info's regex (location level only; nested locations inherit it). */
+  splitPathInfo?: string;
   gzip?: boolean;
   brotli?: boolean;
   gzipTypes?: string[];
@@ -74,13 +76,15 @@ const STOCK_PARAMS: Record<'fastcgi' | 'uwsgi' | 'scgi', ReadonlyArray<readonly 
 /**
  * Parameters gatehouse sends on its own (its FastCGI/uwsgi/SCGI parameters are nginx's stock files):
  * a line that repeats one of them changes nothing. `$request_filename` as SCRIPT_FILENAME is the
- * alias form, which gatehouse computes the same way (README "Locations").
+ * alias form, which gatehouse computes the same way (README "Locations"). `HTTP_HOST $http_host` is
+ * what gatehouse sends (the Host it routed by); Debian's `HTTP_HOST $host` is not: $host is lower
+ * case without the port, so it is kept as a param.
  */
 function isStockParam(kind: 'fastcgi' | 'uwsgi' | 'scgi', name: string, value: string, flags: string[]): boolean {
   if (kind === 'fastcgi' && name === 'SCRIPT_FILENAME' && (value === '$request_filename' || value === '$document_root$fastcgi_script_name')) return true;
   if (kind === 'fastcgi' && name === 'PATH_INFO' && value === '$fastcgi_path_info') return true;
   if (name === 'SERVER_SOFTWARE') return true;
-  if (name === 'HTTP_HOST' && (value === '$host' || value === '$http_host')) return true;
+  if (name === 'HTTP_HOST') return value === '$http_host' && flags.length === 0;
   return STOCK_PARAMS[kind].some((list) => list.some(([n, v, ...f]) => n === name && v === value && f.join(' ') === flags.join(' ')));
 }
 

@@ -310,7 +310,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveInfo>> = {
   uwsgi_param: t('`params:` (lines of the stock uwsgi_params are sent anyway)'),
   scgi_param: t('`params:` (lines of the stock scgi_params are sent anyway)'),
   fastcgi_index: t('`index:` (index.php is the default)'),
-  fastcgi_split_path_info: t('`splitPathInfo:` (Debian\'s ^(.+?\\.php)(/.*)$ is the default)'),
+  fastcgi_split_path_info: t('`splitPathInfo:` (Debian\'s ^(.+?\\.php)(/.*)$ is the default; a FastCGI location without it gets `false`)'),
   ...families('intercept_errors', t('`interceptErrors: true`')),
   ...families('read_timeout', t('`timeout:` and `tunnelIdle:` of the route')),
   ...families('connect_timeout', t('`timeouts.connect` of the named upstream the route uses; else a warning')),
