@@ -48,6 +48,9 @@ export interface Layer {
   gzipProxied?: boolean;
   symlinks?: 'follow' | 'refuse';
   readTimeout?: string;
+  /** A name or `off`. */
+  charset?: string;
+  charsetTypes?: string[];
   pos: Record<string, SourcePos>;
 }
 
@@ -276,6 +279,12 @@ export function readSetting(ctx: AdaptCtx, layer: Layer, d: NginxDirective, leve
       }
       return true;
     }
+    case 'charset':
+      readCharset(ctx, layer, d);
+      return true;
+    case 'charset_types':
+      readCharsetTypes(ctx, layer, d);
+      return true;
     case 'proxy_read_timeout':
     case 'fastcgi_read_timeout':
     case 'uwsgi_read_timeout':
@@ -292,6 +301,32 @@ export function readSetting(ctx: AdaptCtx, layer: Layer, d: NginxDirective, leve
 
 function own(layer: Layer, key: keyof Layer): boolean {
   return layer.pos[key as string] !== undefined && layer[key] !== undefined;
+}
+
+function readCharset(ctx: AdaptCtx, layer: Layer, d: NginxDirective): void {
+  const v = ctx.args(d, 1)[0]!;
+  // ngx_http_set_charset_slot: a second charset at one level is a config error.
+  if (own(layer, 'charset')) {
+    ctx.error(d.pos, '"charset" directive is duplicate');
+    throw new Refused();
+  }
+  if (v.text.startsWith('$')) {
+    ctx.warn(v.pos, `"charset ${v.text}": a charset from a variable is not supported; no charset is added here`);
+    set(layer, 'charset', 'off', d.pos);
+  } else set(layer, 'charset', v.text, d.pos);
+}
+
+/** ngx_http_types_slot: a level's lists add up, text/html first (the directive's default), `*` is every type. */
+function readCharsetTypes(ctx: AdaptCtx, layer: Layer, d: NginxDirective): void {
+  const values = ctx.args(d, 1, 256).map((x) => x.text.toLowerCase());
+  if (!own(layer, 'charsetTypes')) set(layer, 'charsetTypes', ['text/html'], d.pos);
+  const types = layer.charsetTypes!;
+  if (types[0] === '*') return;
+  if (values.includes('*')) {
+    layer.charsetTypes = ['*'];
+    return;
+  }
+  for (const t of values) if (!types.includes(t)) types.push(t);
 }
 
 function readErrorPage(ctx: AdaptCtx, layer: Layer, d: NginxDirective): void {
