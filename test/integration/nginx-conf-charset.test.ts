@@ -15,7 +15,7 @@ describe('nginx .conf: charset and charset_types at server and location level (n
   before(async () => {
     backend = await startEchoBackend();
     pair = await startConfPair({
-      files: { 'www/a.html': '<p>a</p>\n', 'www/a.css': 'p {}\n', 'www/off/a.html': '<p>off</p>\n' },
+      files: { 'www/a.html': '<p>a</p>\n', 'www/long.html': `<p>${'x'.repeat(500)}</p>\n`, 'www/a.css': 'p {}\n', 'www/off/a.html': '<p>off</p>\n' },
       http: ({ port, dir }) => `
         include /etc/nginx/mime.types;
         server {
@@ -79,6 +79,12 @@ describe('nginx .conf: charset and charset_types at server and location level (n
     expect(await type({ path: '/off/a.html' })).to.equal('text/html');
     expect(await type({ path: '/off/nothing' })).to.equal('text/html');
     expect(await type({ path: respond('/offapi/', 'text/html') })).to.equal('text/html');
+  });
+
+  it('each part of a multipart range names the charset, as nginx\'s range filter writes it', async () => {
+    const { nginx, gatehouse } = await pair.both({ path: '/long.html', headers: { range: 'bytes=0-1,400-401' } });
+    expect([nginx.status, gatehouse.status]).to.deep.equal([206, 206]);
+    for (const a of [nginx, gatehouse]) expect(a.body.match(/Content-Type: [^\r]*/g)).to.deep.equal(['Content-Type: text/html; charset=utf-8', 'Content-Type: text/html; charset=utf-8']);
   });
 
   it('a 301 or 302 redirect page never names it, a 307 does', async () => {
