@@ -48,6 +48,9 @@ export const INHERITED: ReadonlyArray<string | readonly string[]> = [
   'params',
   // nginx merges fastcgi_split_path_info from the enclosing location.
   'splitPathInfo',
+  // nginx's charset and charset_types merge separately (ngx_http_charset_merge_loc_conf).
+  'charset',
+  'charsetTypes',
 ];
 
 /** Security headers `check` names when a route's own response headers drop a parent's. */

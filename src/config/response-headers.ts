@@ -1,6 +1,7 @@
 // issue 17: the response-header keys of a site or a route: `headers.response.add` (nginx add_header),
 // `expires`, `proxyRedirect`, `proxyHideHeaders` / `proxyPassHeaders`, plus `interceptErrors` and
 // `errorPages` (config/error-pages.ts), gathered by responseKeys for sites.ts and routes.ts.
+import { charsetConfig } from './charset.js';
 import type { Ctx } from './context.js';
 import { errorPagesConfig } from './error-pages.js';
 import { checkTemplate } from './template-check.js';
@@ -124,6 +125,8 @@ export function responseKeys(ctx: Ctx, at: Path, raw: RawResponseKeys, named: Re
   if (hide) out.proxyHideHeaders = hide;
   const pass = headerNames(ctx, [...at, 'proxyPassHeaders'], raw.proxyPassHeaders);
   if (pass) out.proxyPassHeaders = pass;
+  const charset = charsetConfig(ctx, at, raw);
+  if (charset) out.charset = charset;
   return out;
 }
 

@@ -63,6 +63,9 @@ const responseKeys = {
   proxyRedirect: { type: ['string', 'array'], items: proxyRedirectRule, expect: 'default, off, or a list of { from, to } rules' },
   proxyHideHeaders: textList,
   proxyPassHeaders: textList,
+  // issue 18: nginx's charset and charset_types (config/charset.ts).
+  charset: { type: 'string', minLength: 1, expect: 'a charset name like utf-8, or off' },
+  charsetTypes: { ...textList, expect: 'media types like text/html, or *' },
 };
 const rateLimit = {
   type: 'object',
@@ -360,15 +363,13 @@ export const configSchema = {
       properties: { memory: size, tempDir: text, tempMax: size, tempTotal: size },
     },
     underscoresInHeaders: bool,
-    // issue 18: nginx's types, default_type, charset and charset_types (handler/content-types.ts).
+    // issue 18: nginx's types and default_type (handler/content-types.ts).
     mimeTypes: {
       type: 'object',
       additionalProperties: false,
       properties: {
         types: { type: 'object', additionalProperties: { ...textList, expect: 'extensions: a string or a list of strings' } },
         default: text,
-        charset: text,
-        charsetTypes: textList,
       },
     },
     cache: cacheStore,
@@ -418,6 +419,8 @@ export interface RawResponseKeys {
   proxyRedirect?: string | RawProxyRedirectRule[];
   proxyHideHeaders?: RawText;
   proxyPassHeaders?: RawText;
+  charset?: string;
+  charsetTypes?: RawText;
 }
 export interface RawHeaders { request?: RawHeaderOps; response?: RawHeaderOps }
 export interface RawRateLimit { rate: string; burst?: number }
@@ -547,7 +550,7 @@ export interface RawConfig {
   maxBody?: string | number;
   bodyBuffer?: { memory?: string | number; tempDir?: string; tempMax?: string | number; tempTotal?: string | number };
   underscoresInHeaders?: boolean;
-  mimeTypes?: { types?: Record<string, RawText>; default?: string; charset?: string; charsetTypes?: RawText };
+  mimeTypes?: { types?: Record<string, RawText>; default?: string };
   cache?: RawCacheStore;
   log?: { access?: string; format?: string; formats?: Record<string, RawLogFormat>; error?: string; level?: 'error' | 'warn' | 'info' | 'debug' };
   acme?: RawAcme;

@@ -141,6 +141,8 @@ export interface ErrorPageConfig {
 export type ErrorPagesConfig = Readonly<Record<number, ErrorPageConfig>>;
 
 export type { ExpiresConfig } from '../http/expires.js';
+export type { CharsetConfig } from '../http/charset.js';
+import type { CharsetConfig } from '../http/charset.js';
 import type { ExpiresConfig } from '../http/expires.js';
 
 /** One `proxyRedirect` rule: `default` (from the proxy URL to the location), or a prefix / `~` regex. */
@@ -159,6 +161,8 @@ export interface ResponseKeys {
   /** Lower-case names. */
   proxyHideHeaders?: string[];
   proxyPassHeaders?: string[];
+  /** issue 18: nginx's charset + charset_types, made one rule (config/charset.ts); `off` is kept. */
+  charset?: CharsetConfig;
 }
 
 export interface RateLimitConfig {
@@ -374,13 +378,11 @@ export interface Config {
   mimeTypes?: MimeTypesConfig;
 }
 
-/** nginx's types, default_type, charset and charset_types. */
+/** nginx's types and default_type (its charset is a site's and route's `charset`). */
 export interface MimeTypesConfig {
   /** Lower-case extension → type; undefined: the built-in table (mime-types). */
   byExtension: Map<string, string> | undefined;
   defaultType: string;
-  charset?: string;
-  charsetTypes: ReadonlySet<string>;
 }
 
 /** One problem found in a config file. `warning` ones do not make the config invalid. */

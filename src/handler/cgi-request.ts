@@ -32,6 +32,8 @@ export interface CgiRoute {
   params: CompiledUserParams | undefined;
   /** FastCGI only: the status to answer when the script is not a file under root (tryFiles). */
   missingScriptStatus: number | undefined;
+  /** FastCGI only: `tryFiles: [$fastcgi_script_name, =CODE]`, whose hit makes the script name the request's $uri. */
+  scriptBecomesUri: boolean;
   ops: CompiledHeaderOps | undefined;
   /** How the body is held while it is read whole before the backend is asked. */
   buffer: BodyOptions;
@@ -72,6 +74,7 @@ export function compileCgiRoute(
     splitPathInfo: fastcgi ? splitRule(rc.splitPathInfo) : false,
     params: compileUserParams(rc.params),
     missingScriptStatus: fastcgi && checks && (rc.root !== undefined || rc.alias !== undefined) ? Number(fallback[1]) : undefined,
+    scriptBecomesUri: fastcgi && checks && tf?.[0] === '$fastcgi_script_name',
     ops,
     buffer: bodyOptions(buffer, rc.requestBuffering ?? true),
   };
@@ -115,6 +118,24 @@ export function scriptFilename(ctx: RequestContext, route: CgiRoute): string | u
   return DOT_SEGMENT.test(file) ? undefined : file;
 }
 
+/** The path a request had before a `$fastcgi_script_name` hit changed it: what the script and PATH_INFO are split from. */
+const splitPaths = new WeakMap<RequestContext, string>();
+
+/**
+ * After the script was found: nginx's try_files makes a hit the request's $uri
+ * (ngx_http_try_files_handler), so `tryFiles: [$fastcgi_script_name, =404]` turns `/index.php/a/b`
+ * into `/index.php` for DOCUMENT_URI, $uri and $document_uri (Nextcloud, Debian's
+ * snippets/fastcgi-php.conf). The split is still made on the path as it was, so the PATH_INFO
+ * gatehouse sends is `/a/b`, not the empty value nginx's $fastcgi_path_info has by then.
+ */
+export function scriptFound(ctx: RequestContext, route: CgiRoute): void {
+  if (!route.scriptBecomesUri) return;
+  const script = scriptName(ctx.path, route);
+  if (script === ctx.path) return;
+  splitPaths.set(ctx, ctx.path);
+  ctx.path = script;
+}
+
 /**
  * Answers `missingScriptStatus` (404 for an alias name that would climb) and returns false when
  * the script is not a regular file.
@@ -145,7 +166,8 @@ export function cgiRequest(ctx: RequestContext, route: CgiRoute): CgiUpstreamOpt
       method: ex.method,
       // nginx's $request_uri is origin-form also for an absolute-form target (ngx_http_parse_request_line).
       requestUri: originForm(ex.rawTarget),
-      path: ctx.path,
+      path: splitPaths.get(ctx) ?? ctx.path,
+      ...(splitPaths.has(ctx) ? { documentUri: ctx.path } : {}),
       args: ctx.args,
       serverProtocol: ex.protocol,
       scheme: ex.conn.secure ? 'https' : 'http',

@@ -4,10 +4,13 @@
 //
 // Content-Type comes from mime-types, with `; charset=utf-8` on text types (text/*, JavaScript,
 // JSON...) as Caddy sends; nginx sends no charset unless `charset utf-8;` is configured, and
-// browsers then guess, which is how UTF-8 pages end up shown as Latin-1.
+// browsers then guess, which is how UTF-8 pages end up shown as Latin-1. Under `mimeTypes`
+// (nginx's table) the route's `charset` adds it (request/response-filter.ts).
+import { withCharset } from '../http/charset.js';
 import type { ResponseHeaders } from '../http/exchange.js';
 import { escapeUriPath } from '../http/uri-bytes.js';
 import type { RequestContext } from '../request/context.js';
+import { inherited } from '../request/inherit.js';
 import { sendRedirect, sendStatus } from '../http/respond.js';
 import { evaluatePreconditions, ifRangeHolds } from './static-conditional.js';
 import { chooseEncoding } from './static-encoding.js';
@@ -104,7 +107,10 @@ function sendFile(ctx: RequestContext, rt: StaticRuntime, file: StaticFile): voi
   } else if (range?.kind === 'ranges' && range.ranges.length === 1) {
     sendRange(ex, headers, rep, range.ranges[0] as (typeof range.ranges)[0]);
   } else if (range?.kind === 'ranges' && !coding) {
-    sendMultipart(ex, headers, rep, range.ranges, file.contentType);
+    // ngx_http_range_header_filter runs after the charset filter: each part names the charset.
+    const charset = inherited(ctx, 'charset');
+    const partType = charset !== undefined && charset !== 'off' ? withCharset(charset, 206, file.contentType) : undefined;
+    sendMultipart(ex, headers, rep, range.ranges, partType ?? file.contentType);
   } else {
     // Several ranges of an encoded file would need a Content-Encoding per part, which HTTP has
     // not got; RFC 9110 §14.2 lets us ignore Range instead.

@@ -1,12 +1,13 @@
 // issue 17: the response as nginx's header filters shape it, for every answer of a request (file,
 // proxied response, return, built-in error page): the status an error page is answered with
-// (nginx's r->err_status), `expires` and `headers.response.add` of the location that answers,
-// and the request as an error page sees it (GET instead of other methods, no body). One
+// (nginx's r->err_status), `expires`, `headers.response.add` and `charset` of the location that
+// answers, and the request as an error page sees it (GET instead of other methods, no body). One
 // exchange per request, put in place before any location runs, so the route steps that wrap
 // the exchange (compression) see one wrapper however many internal redirects follow.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SiteConfig } from '../config/types.js';
 import { applyAddHeaders, compileAddHeaders, SAFE_STATUSES } from '../http/add-headers.js';
+import { withCharset } from '../http/charset.js';
 import type { Exchange, ResponseHeaders } from '../http/exchange.js';
 import { applyExpires } from '../http/expires.js';
 import type { RequestContext } from './context.js';
@@ -108,7 +109,10 @@ export class ResponseFilter implements Exchange {
     const expires = inherited(ctx, 'expires');
     const add = addHeadersOf(ctx);
     const expiring = expires !== undefined && expires !== 'off' && SAFE_STATUSES.has(s);
-    if (s === status && !this.kept && !expiring && !(add && add.length > 0)) {
+    const charset = inherited(ctx, 'charset');
+    const type = given['content-type'];
+    const typed = charset !== undefined && charset !== 'off' && typeof type === 'string' ? withCharset(charset, s, type) : undefined;
+    if (s === status && !this.kept && !expiring && !(add && add.length > 0) && typed === undefined) {
       this.inner.respond(status, given, body);
       return;
     }
@@ -121,6 +125,7 @@ export class ResponseFilter implements Exchange {
       if (s !== 200) delete headers['accept-ranges'];
     }
     if (this.kept) Object.assign(headers, this.kept);
+    if (typed !== undefined) headers['content-type'] = typed;
     if (expiring) applyExpires(headers, expires, Date.now());
     if (add && add.length > 0) applyAddHeaders(headers, s, compileAddHeaders(add), ctx.vars);
     this.inner.respond(s, headers, body);
@@ -152,10 +157,14 @@ const needed = new WeakMap<SiteConfig, boolean>();
 function siteNeeds(site: SiteConfig): boolean {
   let v = needed.get(site);
   if (v === undefined) {
-    type Keys = Pick<SiteConfig, 'errorPages' | 'expires' | 'headers'> & { routes?: readonly Keys[] | undefined };
+    type Keys = Pick<SiteConfig, 'errorPages' | 'expires' | 'headers' | 'charset'> & { routes?: readonly Keys[] | undefined };
     // Nested routes count too: a page or header may be written only on a route inside another.
     const has = (k: Keys): boolean =>
-      k.errorPages !== undefined || k.expires !== undefined || (k.headers?.response?.add?.length ?? 0) > 0 || (k.routes?.some(has) ?? false);
+      k.errorPages !== undefined ||
+      k.expires !== undefined ||
+      (k.headers?.response?.add?.length ?? 0) > 0 ||
+      (k.charset !== undefined && k.charset !== 'off') ||
+      (k.routes?.some(has) ?? false);
     v = has(site);
     needed.set(site, v);
   }

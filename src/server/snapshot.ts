@@ -16,7 +16,7 @@ import type { Middleware, RouteHandler } from '../request/context.js';
 import { composeRoute, type RouteParts } from './chains.js';
 import { requestEnv } from './dispatch.js';
 import type { Snapshot } from './types.js';
-import { bodyOptions, cgiRequest, compileCgiRoute, scriptExists } from '../handler/cgi-request.js';
+import { bodyOptions, cgiRequest, compileCgiRoute, scriptExists, scriptFound } from '../handler/cgi-request.js';
 import { handleProxy, type ProxyRuntime } from '../handler/proxy.js';
 import { hiddenHeaders, type UpstreamResponsePolicy } from '../handler/proxy-headers.js';
 import { compileProxyRedirect } from '../handler/proxy-redirect.js';
@@ -50,8 +50,8 @@ function nginxUpgrade(rc: RouteConfig): string[] {
 }
 
 /** try_files as a route step: a hit runs the route's content handler with the found URI. */
-function tryFilesStep(list: readonly string[], doc: DocumentMap, style: 'native' | 'nginx'): Middleware {
-  const tf = compileTryFiles(list, style);
+function tryFilesStep(list: readonly string[], doc: DocumentMap): Middleware {
+  const tf = compileTryFiles(list);
   return (next) => withTryFiles(tf, doc, next);
 }
 
@@ -194,12 +194,14 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
     // Under an alias the script name is always checked for a climb (cgi-request.ts scriptFilename).
     if (cgi?.missingScriptStatus !== undefined || (cgi && cgi.alias && scheme === 'fastcgi')) {
       parts.tryFiles = (next) => async (ctx) => {
-        if (await scriptExists(ctx, cgi)) return next(ctx);
+        if (!(await scriptExists(ctx, cgi))) return;
+        scriptFound(ctx, cgi);
+        return next(ctx);
       };
     } else if (rc.tryFiles) {
       // nginx try_files before proxy_pass: a hit forwards the found URI, else the fallback runs.
       const doc = documentMap(route, contentTypes);
-      if (doc) parts.tryFiles = tryFilesStep(rc.tryFiles, doc, config.origin);
+      if (doc) parts.tryFiles = tryFilesStep(rc.tryFiles, doc);
     }
     if (rc.cacheMs) {
       parts.cache = {
@@ -247,7 +249,7 @@ export function buildSnapshot(config: Config, logger: Logger, accessLog: AccessL
         if (doc) {
           const rt: StaticRuntime = { files: doc.files, doc, index: rc.index, hsts };
           content = (ctx) => handleStatic(ctx, rt);
-          if (rc.tryFiles) parts.tryFiles = tryFilesStep(rc.tryFiles, doc, config.origin);
+          if (rc.tryFiles) parts.tryFiles = tryFilesStep(rc.tryFiles, doc);
         }
       }
       // issue 17: rewrite — a route of rewrite steps alone answers 404 when none of them answered.

@@ -106,12 +106,15 @@ export async function startEchoBackend(host = '127.0.0.1'): Promise<EchoBackend>
         res.writeHead(Number(status[1]), { 'content-type': 'text/plain' });
         res.end(`status ${status[1]}\n`);
       } else if (url.pathname.endsWith('/respond')) {
-        // Any status with any fields: `?status=302&h=Location:http://x/` (h repeated, "Name:Value").
-        const headers: Array<[string, string]> = [['content-type', 'text/plain']];
+        // Any status with any fields: `?status=302&h=Location:http://x/` (h repeated, "Name:Value");
+        // a Content-Type among them replaces the default text/plain, `notype` sends none.
+        const given: Array<[string, string]> = [];
         for (const h of url.searchParams.getAll('h')) {
           const colon = h.indexOf(':');
-          if (colon > 0) headers.push([h.slice(0, colon), h.slice(colon + 1)]);
+          if (colon > 0) given.push([h.slice(0, colon), h.slice(colon + 1)]);
         }
+        const typed = url.searchParams.has('notype') || given.some(([n]) => n.toLowerCase() === 'content-type');
+        const headers: Array<[string, string]> = typed ? given : [['content-type', 'text/plain'], ...given];
         res.writeHead(Number(url.searchParams.get('status') ?? 200), headers.flat());
         res.end('respond\n');
       } else if (url.pathname === '/hop') {

@@ -74,6 +74,19 @@ describe('params and splitPathInfo, compared with nginx (php-fpm, uWSGI, integra
           routes: [{ location: '~ \\.php$', proxy: fcgi, root: www, splitPathInfo: false }],
         },
         {
+          // Debian's snippets/fastcgi-php.conf: a found script becomes $uri (DOCUMENT_URI).
+          hosts: ['t.test'],
+          routes: [
+            {
+              location: '~ \\.php(/|$)',
+              proxy: fcgi,
+              root: www,
+              tryFiles: ['$fastcgi_script_name', '=404'],
+              params: { PATHS: '$fastcgi_script_name|$fastcgi_path_info|$uri|$document_uri' },
+            },
+          ],
+        },
+        {
           hosts: ['w.test'],
           routes: [
             {
@@ -130,6 +143,20 @@ describe('params and splitPathInfo, compared with nginx (php-fpm, uWSGI, integra
         fastcgi_param SITE_PARAM "from $server_name";
         fastcgi_param HTTP_X_SECRET "";
         location ~ \\.php$ { fastcgi_pass 127.0.0.1:${fpmPort}; }
+      }
+      server {
+        ${tls}
+        server_name t.test;
+        root ${www};
+        location ~ \\.php(/|$) {
+          fastcgi_split_path_info ^(.+?\\.php)(/.*)$;
+          set $path_info $fastcgi_path_info;
+          try_files $fastcgi_script_name =404;
+          fastcgi_param PATH_INFO $path_info;
+          include fastcgi.conf;
+          fastcgi_param PATHS "$fastcgi_script_name|$fastcgi_path_info|$uri|$document_uri";
+          fastcgi_pass 127.0.0.1:${fpmPort};
+        }
       }
       server {
         ${tls}
@@ -209,6 +236,21 @@ describe('params and splitPathInfo, compared with nginx (php-fpm, uWSGI, integra
       expect(g).to.include({ SITE_PARAM: 'from b.test', SCRIPT_NAME: '/server.php', QUERY_STRING: 'x=1' });
       expect(g).not.to.have.property('PATH_INFO');
       expect(g).not.to.have.property('HTTP_X_SECRET');
+    });
+  });
+
+  describe('FastCGI: tryFiles [$fastcgi_script_name, =404] (php-fpm)', () => {
+    it('the found script becomes $uri and DOCUMENT_URI; PATH_INFO is split from the path as it came', async () => {
+      const [g, n] = await both('t.test', '/server.php/a/b?x=1', ['--http1.1']);
+      expect(g).to.deep.equal(n);
+      expect(g).to.include({
+        SCRIPT_NAME: '/server.php',
+        DOCUMENT_URI: '/server.php',
+        PATH_INFO: '/a/b',
+        PATHS: '/server.php||/server.php|/server.php',
+        REQUEST_URI: '/server.php/a/b?x=1',
+        SCRIPT_FILENAME: `${www}/server.php`,
+      });
     });
   });
 

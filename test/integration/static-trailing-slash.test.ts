@@ -91,10 +91,6 @@ describe('static files: a trailing slash never names a file (integration, compar
 
   for (const host of ['src.test', 'tf.test']) {
     for (const [p, status] of cases) {
-      // Not a trailing-slash case, and a known difference: nginx's try_files drops the "/" of
-      // `$uri/` before it sets $uri, so its static module answers 301; gatehouse serves the index
-      // (pinned in static.test.ts).
-      if (host === 'tf.test' && p === '/sub') continue;
       it(`${host}${p} gives ${status}, as nginx does`, async () => {
         const [g, n] = await Promise.all([viaGatehouse(host, p), viaNginx(host, p)]);
         expect(n.status, `nginx for ${p}`).to.equal(status);

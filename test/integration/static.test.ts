@@ -353,10 +353,13 @@ describe('static files (integration)', function () {
   });
 
   describe('tryFiles', () => {
-    it('$uri/ serves a directory index without the 301', async () => {
-      const r = await get('spa.test', '/dir');
-      expect(r.status).to.equal(200);
-      expect(r.body.toString()).to.equal('<p>dir index</p>\n');
+    it('$uri/ finds a directory without its slash as nginx: 301 to the slash, then its index', async () => {
+      const r = await get('spa.test', '/dir?x=1');
+      expect(r.status).to.equal(301);
+      expect(r.headers['location']).to.match(/^(?:http:\/\/spa\.test(?::\d+)?)?\/dir\/\?x=1$/);
+      const index = await get('spa.test', '/dir/');
+      expect(index.status).to.equal(200);
+      expect(index.body.toString()).to.equal('<p>dir index</p>\n');
     });
 
     it('falls back to /index.html for client-side routes (SPA), and serves files that exist', async () => {
@@ -364,6 +367,13 @@ describe('static files (integration)', function () {
       expect(r.status).to.equal(200);
       expect(r.body.toString()).to.equal('<p>spa index</p>\n');
       expect((await get('spa.test', '/page.html')).body.toString()).to.equal('<p>page</p>\n');
+    });
+
+    it('an item written without a final "/" never finds a directory: / and /dir/ go to the fallback', async () => {
+      // ngx_http_try_files_handler: `of.is_dir != test_dir` skips the item.
+      expect((await get('tf.test', '/')).status).to.equal(404);
+      expect((await get('tf.test', '/dir/')).status).to.equal(404);
+      expect((await get('tf.test', '/dir/index.html')).status).to.equal(200);
     });
 
     it('=404 and =410 answer the status when no item is found', async () => {

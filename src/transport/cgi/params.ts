@@ -22,6 +22,11 @@ export interface CgiRequestInfo {
    * it (router/normalize.ts: Unicode text, a byte that is not UTF-8 as U+DC80..U+DCFF).
    */
   path: string;
+  /**
+   * $document_uri when a `$fastcgi_script_name` tryFiles hit made the script name the request's
+   * $uri (`path` then stays the one the script and PATH_INFO are split from); else `path`.
+   */
+  documentUri?: string;
   /** $args / $query_string: the query without `?`, '' when none. */
   args: string;
   /** $content_type; defaults to the first Content-Type request header, else ''. */
@@ -212,7 +217,7 @@ export function fastcgiParams(info: CgiRequestInfo, options: FastCgiParamOptions
     ['CONTENT_LENGTH', contentLength(info)],
     ['SCRIPT_NAME', scriptName],
     ['REQUEST_URI', info.requestUri],
-    ['DOCUMENT_URI', uri],
+    ['DOCUMENT_URI', info.documentUri !== undefined ? utf8ByteString(info.documentUri) : uri],
     ['DOCUMENT_ROOT', root],
     ['SERVER_PROTOCOL', info.serverProtocol],
     ['REQUEST_SCHEME', info.scheme],

@@ -91,6 +91,14 @@ export function layerKeys(ctx: AdaptCtx, state: AdaptState, own: Layer, view: La
     out.params = own.params;
     mark('params');
   }
+  if (own.charset !== undefined) {
+    out.charset = own.charset;
+    mark('charset');
+  }
+  if (own.charsetTypes !== undefined) {
+    out.charsetTypes = [...own.charsetTypes];
+    mark('charsetTypes');
+  }
   if (own.symlinks !== undefined) {
     out.symlinks = own.symlinks;
     mark('symlinks');

@@ -149,11 +149,8 @@ export function translateLocation(ctx: AdaptCtx, state: AdaptState, input: Locat
           break;
         case 'fastcgi_split_path_info':
           ctx.args(x, 1);
-          // The built-in rule is Debian's snippets/fastcgi-php.conf one; any other regex is kept as written.
-          if (x.args[0]!.text !== BUILT_IN_SPLIT) {
-            route.splitPathInfo = x.args[0]!.text;
-            ctx.from([...path, 'splitPathInfo'], x.pos);
-          }
+          layer.splitPathInfo = x.args[0]!.text;
+          layer.pos['splitPathInfo'] = x.pos;
           break;
         case 'http2':
           flag(ctx, x);
@@ -177,6 +174,7 @@ export function translateLocation(ctx: AdaptCtx, state: AdaptState, input: Locat
     if (route.cache === undefined && state.cacheZones.has(cacheZone)) route.cache = '10m';
   }
   const view = inherit(input.parent, layer);
+  splitPathInfo(ctx, { route, own: layer, parent: input.parent, path, fastcgi: passName === 'fastcgi_pass', holder: nested.length > 0 });
   Object.assign(route, layerKeys(ctx, state, layer, view, path, input.authTargets));
   if (layer.readTimeout !== undefined) {
     route.timeout = layer.readTimeout;
@@ -194,6 +192,35 @@ export function translateLocation(ctx: AdaptCtx, state: AdaptState, input: Locat
     route.routes = nested.map((n, i) => translateLocation(ctx, state, { ...input, d: n, parent: view, path: [...path, 'routes', i] }));
   }
   return route;
+}
+
+interface SplitInput {
+  route: RawRoute;
+  own: Layer;
+  parent: Layer;
+  path: Array<string | number>;
+  fastcgi: boolean;
+  holder: boolean;
+}
+
+/**
+ * `splitPathInfo` as nginx splits: without fastcgi_split_path_info on the location or a parent
+ * location, $fastcgi_script_name is the whole $uri and no PATH_INFO is sent
+ * (ngx_http_fastcgi_script_name_variable), so such a FastCGI route gets `false` (gatehouse's own
+ * default is Debian's snippets/fastcgi-php.conf split). The built-in regex is left to that default
+ * unless a parent route may have set another value.
+ */
+function splitPathInfo(ctx: AdaptCtx, input: SplitInput): void {
+  const { route, own, parent, path } = input;
+  const regex = own.splitPathInfo;
+  if (regex !== undefined) {
+    const inheritsOther = parent.splitPathInfo !== BUILT_IN_SPLIT && (parent.splitPathInfo !== undefined || path.filter((p) => p === 'routes').length > 1);
+    if (regex !== BUILT_IN_SPLIT) route.splitPathInfo = regex;
+    else if (inheritsOther && (input.fastcgi || input.holder)) route.splitPathInfo = true;
+    if (route.splitPathInfo !== undefined) ctx.from([...path, 'splitPathInfo'], own.pos['splitPathInfo']!);
+    return;
+  }
+  if (input.fastcgi && parent.splitPathInfo === undefined) route.splitPathInfo = false;
 }
 
 interface MistakeInput {

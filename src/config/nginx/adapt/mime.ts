@@ -1,13 +1,14 @@
-// nginx's types, default_type, charset and charset_types → the top-level `mimeTypes` section.
-// gatehouse has one table for the whole config, so these are read at http level (where
-// `include mime.types;` and `default_type` stand in Debian's nginx.conf); elsewhere they warn.
+// nginx's types and default_type → the top-level `mimeTypes` section. gatehouse has one table for
+// the whole config, so these are read at http level (where `include mime.types;` and
+// `default_type` stand in Debian's nginx.conf); elsewhere they warn. charset and charset_types are
+// inherited settings of every level (settings.ts).
 import type { RawConfig } from '../../schema.js';
 import type { NginxDirective } from '../ast.js';
 import type { AdaptCtx } from './context.js';
 
 type RawMimeTypes = NonNullable<RawConfig['mimeTypes']>;
 
-const NAMES = new Set(['types', 'default_type', 'charset', 'charset_types']);
+const NAMES = new Set(['types', 'default_type']);
 
 /** nginx's table when a config has no `types` (ngx_http_core_default_types). */
 const NGINX_DEFAULT_TYPES: Record<string, string[]> = { 'text/html': ['html'], 'image/gif': ['gif'], 'image/jpeg': ['jpg'] };
@@ -33,28 +34,18 @@ export function readMimeDirective(ctx: AdaptCtx, mime: RawMimeTypes, d: NginxDir
     case 'default_type':
       mime.default = ctx.args(d, 1)[0]!.text;
       return true;
-    case 'charset': {
-      const v = ctx.args(d, 1)[0]!;
-      if (v.text.includes('$')) ctx.warn(v.pos, `"charset ${v.text}": a charset from a variable is not supported; no charset is added`);
-      else if (v.text.toLowerCase() === 'off') delete mime.charset;
-      else mime.charset = v.text;
-      return true;
-    }
-    case 'charset_types':
-      mime.charsetTypes = ctx.args(d, 1, 256).map((a) => a.text);
-      return true;
   }
   return false;
 }
 
 /** The section as written: nginx's own defaults where the config is silent (default_type text/plain). */
 export function finishMime(mime: RawMimeTypes): RawMimeTypes {
-  return { types: mime.types ?? NGINX_DEFAULT_TYPES, default: mime.default ?? 'text/plain', ...(mime.charset ? { charset: mime.charset } : {}), ...(mime.charsetTypes ? { charsetTypes: mime.charsetTypes } : {}) };
+  return { types: mime.types ?? NGINX_DEFAULT_TYPES, default: mime.default ?? 'text/plain' };
 }
 
 /** In a server or location: gatehouse's table is one for the whole config. */
 export function mimeOutsideHttp(ctx: AdaptCtx, d: NginxDirective, level: string): boolean {
   if (!NAMES.has(d.name)) return false;
-  ctx.warn(d.pos, `"${d.name}" in a ${level} has no effect: gatehouse reads types, default_type and charset at http level only (one table for the whole config); move it to the http block`);
+  ctx.warn(d.pos, `"${d.name}" in a ${level} has no effect: gatehouse reads types and default_type at http level only (one table for the whole config); move it to the http block`);
   return true;
 }

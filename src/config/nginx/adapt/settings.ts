@@ -38,6 +38,8 @@ export interface Layer {
   accessLog?: 'off' | { file?: string; format?: string };
   params?: Record<string, string | RawParam>;
   paramsKind?: 'fastcgi' | 'uwsgi' | 'scgi';
+  /** fastcgi_split_path_info's regex (location level only; nested locations inherit it). */
+  splitPathInfo?: string;
   gzip?: boolean;
   brotli?: boolean;
   gzipTypes?: string[];
@@ -46,6 +48,9 @@ export interface Layer {
   gzipProxied?: boolean;
   symlinks?: 'follow' | 'refuse';
   readTimeout?: string;
+  /** A name or `off`. */
+  charset?: string;
+  charsetTypes?: string[];
   pos: Record<string, SourcePos>;
 }
 
@@ -74,13 +79,15 @@ const STOCK_PARAMS: Record<'fastcgi' | 'uwsgi' | 'scgi', ReadonlyArray<readonly 
 /**
  * Parameters gatehouse sends on its own (its FastCGI/uwsgi/SCGI parameters are nginx's stock files):
  * a line that repeats one of them changes nothing. `$request_filename` as SCRIPT_FILENAME is the
- * alias form, which gatehouse computes the same way (README "Locations").
+ * alias form, which gatehouse computes the same way (README "Locations"). `HTTP_HOST $http_host` is
+ * what gatehouse sends (the Host it routed by); Debian's `HTTP_HOST $host` is not: $host is lower
+ * case without the port, so it is kept as a param.
  */
 function isStockParam(kind: 'fastcgi' | 'uwsgi' | 'scgi', name: string, value: string, flags: string[]): boolean {
   if (kind === 'fastcgi' && name === 'SCRIPT_FILENAME' && (value === '$request_filename' || value === '$document_root$fastcgi_script_name')) return true;
   if (kind === 'fastcgi' && name === 'PATH_INFO' && value === '$fastcgi_path_info') return true;
   if (name === 'SERVER_SOFTWARE') return true;
-  if (name === 'HTTP_HOST' && (value === '$host' || value === '$http_host')) return true;
+  if (name === 'HTTP_HOST') return value === '$http_host' && flags.length === 0;
   return STOCK_PARAMS[kind].some((list) => list.some(([n, v, ...f]) => n === name && v === value && f.join(' ') === flags.join(' ')));
 }
 
@@ -272,6 +279,12 @@ export function readSetting(ctx: AdaptCtx, layer: Layer, d: NginxDirective, leve
       }
       return true;
     }
+    case 'charset':
+      readCharset(ctx, layer, d);
+      return true;
+    case 'charset_types':
+      readCharsetTypes(ctx, layer, d);
+      return true;
     case 'proxy_read_timeout':
     case 'fastcgi_read_timeout':
     case 'uwsgi_read_timeout':
@@ -288,6 +301,32 @@ export function readSetting(ctx: AdaptCtx, layer: Layer, d: NginxDirective, leve
 
 function own(layer: Layer, key: keyof Layer): boolean {
   return layer.pos[key as string] !== undefined && layer[key] !== undefined;
+}
+
+function readCharset(ctx: AdaptCtx, layer: Layer, d: NginxDirective): void {
+  const v = ctx.args(d, 1)[0]!;
+  // ngx_http_set_charset_slot: a second charset at one level is a config error.
+  if (own(layer, 'charset')) {
+    ctx.error(d.pos, '"charset" directive is duplicate');
+    throw new Refused();
+  }
+  if (v.text.startsWith('$')) {
+    ctx.warn(v.pos, `"charset ${v.text}": a charset from a variable is not supported; no charset is added here`);
+    set(layer, 'charset', 'off', d.pos);
+  } else set(layer, 'charset', v.text, d.pos);
+}
+
+/** ngx_http_types_slot: a level's lists add up, text/html first (the directive's default), `*` is every type. */
+function readCharsetTypes(ctx: AdaptCtx, layer: Layer, d: NginxDirective): void {
+  const values = ctx.args(d, 1, 256).map((x) => x.text.toLowerCase());
+  if (!own(layer, 'charsetTypes')) set(layer, 'charsetTypes', ['text/html'], d.pos);
+  const types = layer.charsetTypes!;
+  if (types[0] === '*') return;
+  if (values.includes('*')) {
+    layer.charsetTypes = ['*'];
+    return;
+  }
+  for (const t of values) if (!types.includes(t)) types.push(t);
 }
 
 function readErrorPage(ctx: AdaptCtx, layer: Layer, d: NginxDirective): void {

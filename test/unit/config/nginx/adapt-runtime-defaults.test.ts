@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { parse as parseYaml } from 'yaml';
+import { parseConfig } from '../../../../src/config/index.js';
 import { adaptNginx } from '../../../../src/config/nginx/adapt/reader.js';
 import { ConfigError, type ConfigIssue } from '../../../../src/config/types.js';
 import { tmpdir } from './helpers.js';
@@ -32,14 +33,34 @@ const site = (c: Record<string, unknown>) => (c.sites as Array<Record<string, un
 describe('nginx adapter: run-time defaults (unit)', () => {
   it('types blocks of the http level add up, a later extension wins; no types: nginx\'s three and text/plain', () => {
     const { config } = adapt('types { text/html html; text/plain txt; } types { text/x-a txt; } default_type application/octet-stream; charset utf-8;');
-    expect(config.mimeTypes).to.deep.equal({ types: { 'text/html': ['html'], 'text/x-a': ['txt'] }, default: 'application/octet-stream', charset: 'utf-8' });
+    expect(config.mimeTypes).to.deep.equal({ types: { 'text/html': ['html'], 'text/x-a': ['txt'] }, default: 'application/octet-stream' });
     expect(adapt('').config.mimeTypes).to.deep.equal({ types: { 'text/html': ['html'], 'image/gif': ['gif'], 'image/jpeg': ['jpg'] }, default: 'text/plain' });
   });
 
-  it('charset in a server warns at its line and has no effect', () => {
-    const { config, warnings } = adapt('', 'charset utf-8;');
-    expect((config.mimeTypes as Record<string, unknown>).charset).to.equal(undefined);
-    expect(warnings.map((w) => `${w.pos.line}:${w.pos.col}`)).to.deep.equal(['4:53']);
+  it('charset and charset_types: http level folded into the site, server and location levels their own, inherited separately', () => {
+    const { config, warnings } = adapt('charset utf-8;', 'location /a/ { charset off; } location /b/ { charset_types text/css; charset_types application/json text/css; } location /c/ { charset koi8-r; charset_types *; }');
+    const s = site(config);
+    expect(s.charset).to.equal('utf-8');
+    expect(s.charsetTypes).to.equal(undefined);
+    const routes = s.routes as Array<Record<string, unknown>>;
+    expect(routes.map((r) => [r.location, r.charset, r.charsetTypes])).to.deep.equal([
+      ['/a/', 'off', undefined],
+      // ngx_http_types_slot: a level's lists add up after text/html, the directive's default.
+      ['/b/', undefined, ['text/html', 'text/css', 'application/json']],
+      ['/c/', 'koi8-r', ['*']],
+    ]);
+    expect(warnings).to.deep.equal([]);
+    expect(site(adapt('', 'charset utf-8;').config).charset).to.equal('utf-8');
+  });
+
+  it('charset: twice at one level is an error, a variable warns and adds none, a bad name is an error at its line', () => {
+    expect(errorsOf('', 'charset utf-8; charset utf-8;')).to.deep.equal(['4:68: "charset" directive is duplicate']);
+    const { config, warnings } = adapt('charset utf-8;', 'location / { charset $cs; }');
+    expect((site(config).routes as Array<Record<string, unknown>>)[0]!.charset).to.equal('off');
+    expect(warnings.map((w) => `${w.pos.line}:${w.pos.col}: ${w.message}`)).to.deep.equal(['4:74: "charset $cs": a charset from a variable is not supported; no charset is added here']);
+    // The name is checked by the native loader, at the nginx line.
+    const text = `events {}\nhttp {\nserver { listen 127.0.0.1:8080; charset "utf 8"; }\n}\n`;
+    expect(() => parseConfig(text, FILE)).to.throw(ConfigError, /test\.conf:3:33: charset "utf 8" is not a charset name/);
   });
 
   it('proxy_next_upstream: http_* become retryStatuses, an unknown value is an error at its column', () => {
