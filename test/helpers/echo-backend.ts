@@ -7,6 +7,8 @@ import { WebSocketServer } from 'ws';
 
 export interface SeenRequest {
   method: string;
+  /** The request line's version: "1.1", "1.0". */
+  httpVersion: string;
   url: string;
   headers: http.IncomingHttpHeaders;
   rawHeaders: string[];
@@ -80,6 +82,7 @@ export async function startEchoBackend(host = '127.0.0.1'): Promise<EchoBackend>
     req.on('end', () => {
       const record: SeenRequest = {
         method: req.method ?? '',
+        httpVersion: req.httpVersion,
         url: req.url ?? '',
         headers: req.headers,
         rawHeaders: req.rawHeaders,

@@ -344,7 +344,11 @@ function view(a: Answer, o: CompareOptions): Record<string, unknown> {
   for (const h of o.headers ?? DEFAULT_HEADERS) if (a.headers[h] !== undefined) v[h] = a.headers[h];
   for (const h of o.presence ?? DEFAULT_PRESENCE) if (a.headers[h] !== undefined) v[`${h} (present)`] = true;
   if (a.backend) {
-    v.backend = Object.fromEntries((o.backend ?? DEFAULT_BACKEND).map((k) => [k, pick(a.backend, k)]).filter(([, x]) => x !== undefined));
+    const backend = Object.fromEntries((o.backend ?? DEFAULT_BACKEND).map((k) => [k, pick(a.backend, k)]).filter(([, x]) => x !== undefined));
+    // RFC 9112 §9.3: an HTTP/1.1 request without Connection is persistent, so `keep-alive` there says
+    // nothing more (undici always writes one; nginx with `Connection ""` writes none).
+    if (pick(a.backend, 'httpVersion') === '1.1' && backend['headers.connection'] === 'keep-alive') delete backend['headers.connection'];
+    v.backend = backend;
   } else if (o.body !== false) {
     // nginx signs its error pages; gatehouse names no server on purpose (server_tokens is ignored).
     const body = a.body.replace('<hr><center>nginx/1.22.1</center>\r\n', '');
@@ -356,53 +360,10 @@ function view(a: Answer, o: CompareOptions): Record<string, unknown> {
   return v;
 }
 
-/**
- * Differences already known and being fixed on the `fixes` branch (docs/nginx.md): each rule
- * accepts exactly one nginx value ↔ gatehouse value shape, nothing else. Set to false once that
- * branch is merged, so these become failures again.
- */
-export const TOLERATE_KNOWN = true;
-const KNOWN: Array<{ name: string; accepts(key: string, nginx: unknown, gatehouse: unknown): boolean }> = [
-  {
-    name: 'backend Connection: nginx sends "close" (or the map/proxy_set_header value), gatehouse keep-alive',
-    accepts: (key, n, g) => key === 'backend' && sameExcept(n, g, 'headers.connection'),
-  },
-  {
-    name: 'directory 301: nginx\'s Location is absolute, gatehouse\'s relative',
-    accepts: (key, n, g) => key === 'location' && typeof n === 'string' && typeof g === 'string' && g.startsWith('/') && /^https?:\/\/[^/]+/.exec(n)?.[0] + g === n,
-  },
-  {
-    name: 'Content-Type: gatehouse adds "; charset=utf-8" to text types, nginx only under `charset`',
-    accepts: (key, n, g) => key === 'content-type' && g === `${String(n)}; charset=utf-8`,
-  },
-  {
-    name: 'mime.types: nginx 1.22 serves .js as application/javascript',
-    accepts: (key, n, g) => key === 'content-type' && n === 'application/javascript' && typeof g === 'string' && g.startsWith('text/javascript'),
-  },
-];
-
-function sameExcept(n: unknown, g: unknown, field: string): boolean {
-  if (typeof n !== 'object' || typeof g !== 'object' || !n || !g) return false;
-  const strip = (o: object) => JSON.stringify(Object.fromEntries(Object.entries(o).filter(([k]) => k !== field)));
-  return strip(n) === strip(g);
-}
-
-/** Known differences seen in this run, for the test log. */
-export const knownSeen = new Map<string, number>();
-
 /** Asserts that the answers match in what matters; the failure is a diff with the request named. */
 export function expectSameAnswer(label: string, answers: Record<Side, Answer>, o: CompareOptions = {}): void {
   const n = view(answers.nginx, o);
   const g = view(answers.gatehouse, o);
-  if (TOLERATE_KNOWN) {
-    for (const key of new Set([...Object.keys(n), ...Object.keys(g)])) {
-      if (JSON.stringify(n[key]) === JSON.stringify(g[key])) continue;
-      const rule = KNOWN.find((r) => r.accepts(key, n[key], g[key]));
-      if (!rule) continue;
-      knownSeen.set(rule.name, (knownSeen.get(rule.name) ?? 0) + 1);
-      g[key] = n[key];
-    }
-  }
   expect(g, `${label}: gatehouse (actual) vs nginx (expected)`).to.deep.equal(n);
 }
 

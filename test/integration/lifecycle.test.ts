@@ -172,7 +172,8 @@ describe('command line and lifecycle (integration)', function () {
       fs.writeFileSync(path.join(dir, 'nginx.conf'), 'events {}\nhttp {\n  include sites-enabled/*;\n}\n');
       fs.writeFileSync(path.join(dir, 'sites-enabled', 'r'), site('v1'));
       const peer = await startGatehouseFile(path.join(dir, 'nginx.conf'), { cwd: dir });
-      const get = async () => (await fetch(`http://127.0.0.1:${port}/`, { headers: { host: 'r.test' } })).text();
+      // Connection: close, so that the stop at the end does not wait on an idle keep-alive connection.
+      const get = async () => (await fetch(`http://127.0.0.1:${port}/`, { headers: { host: 'r.test', connection: 'close' } })).text();
       try {
         expect(await get()).to.equal('v1');
         // The change is in the included file only.
