@@ -7,7 +7,7 @@
 // shared machine is the proxy's own CPU time (utime+stime of its whole process tree, from /proc/PID/stat) per
 // completed request, so that is what the targets are checked against, as ratios within this one run.
 //
-//   node scripts/bench.mjs [--quick] [--runs N] [--only h1,h2,big,handshake,idle,static,cache,compress,cgi,cluster,metrics] [--idle-conns N]
+//   node scripts/bench.mjs [--quick] [--runs N] [--only h1,h2,big,handshake,idle,static,cache,compress,cgi,cluster,metrics,request-model,nginx-conf] [--idle-conns N]
 //                          [--build] [--keep] [--verbose]
 //
 // Results: a table per step on stdout and .bench/results.json; proxy logs are copied to .bench/logs/.

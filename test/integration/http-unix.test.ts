@@ -11,6 +11,10 @@ import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { startGatehouse, tempDir, type Gatehouse } from '../helpers/gatehouse.js';
 import { makeTestCa } from '../helpers/test-ca.js';
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 describe('HTTP upstreams on unix sockets (integration)', function () {
   this.timeout(60_000);
   let dir: string;
@@ -105,7 +109,8 @@ describe('HTTP upstreams on unix sockets (integration)', function () {
   it('a missing socket is a 502 with the path and ENOENT in the error log, unix:PATH in $upstream_addr', async () => {
     const r = await get('/missing/x');
     expect(r.status).to.equal(502);
-    expect(gh.peer.output()).to.include(`upstream unix:${sock('missing.sock')}: cannot connect to upstream: ENOENT (no socket file at that path`);
+    // The error line may be written just after the answer went out: wait for it rather than race it.
+    await gh.peer.waitForOutput(new RegExp(escapeRegExp(`upstream unix:${sock('missing.sock')}: cannot connect to upstream: ENOENT (no socket file at that path`)), 5_000);
     expect(await logLines('/missing/x', 1)).to.deep.equal([`/missing/x unix:${sock('missing.sock')} 502 502`]);
   });
 
@@ -117,8 +122,8 @@ describe('HTTP upstreams on unix sockets (integration)', function () {
       expect(r.backend).to.include({ url: `/failover/${i}`, bodyLength: 4 });
     }
     expect(a.seen.length - seen).to.equal(2);
-    expect(gh.peer.output()).to.include(`upstream unix:${sock('missing.sock')}: cannot connect to upstream: ENOENT`);
-    expect(gh.peer.output()).to.include(`trying unix:${sock('a.sock')}`);
+    await gh.peer.waitForOutput(new RegExp(escapeRegExp(`upstream unix:${sock('missing.sock')}: cannot connect to upstream: ENOENT`)), 5_000);
+    await gh.peer.waitForOutput(new RegExp(escapeRegExp(`trying unix:${sock('a.sock')}`)), 5_000);
   });
 
   it('keeps the connection to the socket alive across requests', async () => {
