@@ -11,14 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   H2LOAD, LOAD_CORE, NGINX, PROXY_CORE, ROOT, cleanup, ensureBuilt, fmt, freePort, log, makeCerts, median,
-  nginxCommon, nginxTemps, parseH2load, runToEnd, spawnPinned, tlsGet, waitReady,
+  parseH2load, runToEnd, spawnPinned, tlsGet, waitReady,
+  fileBackendConf, numberArg,
 } from './lib.mjs';
 
 const argv = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = argv.indexOf(name);
-  return i === -1 ? fallback : Number(argv[i + 1]);
-};
+const arg = (name, fallback) => numberArg(argv, name, fallback);
 const RUNS = arg('--runs', 3);
 const REQUESTS = arg('--requests', 10000);
 const TARGET = 1.5;
@@ -26,20 +24,7 @@ const TARGET = 1.5;
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-bench-cache-'));
 
 function backendConf(port) {
-  return `${nginxCommon(WORK, 'backend', 8192)}
-http {
-  access_log off;
-  default_type application/octet-stream;
-${nginxTemps(WORK, 'backend')}
-  keepalive_requests 10000000;
-  keepalive_timeout 300s;
-  server {
-    listen 127.0.0.1:${port};
-    root ${WORK}/www;
-    location / { add_header Cache-Control "max-age=3600"; }
-  }
-}
-`;
+  return fileBackendConf(WORK, port, 'location / { add_header Cache-Control "max-age=3600"; }');
 }
 
 function gatehouseYaml(port, backendPort) {

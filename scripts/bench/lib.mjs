@@ -418,3 +418,29 @@ export function readRequestLog(file) {
   // the window from the first to the last completion spans the measured phase; n-1 completions fall inside it
   return { count: n, failed, non2xx, p50: pct(50), p99: pct(99), firstEndMs: firstEnd / 1000, lastEndMs: lastEnd / 1000 };
 }
+
+/** `--NAME N` among a topic script's arguments, as a number; `fallback` when absent. */
+export function numberArg(argv, name, fallback) {
+  const i = argv.indexOf(name);
+  return i === -1 ? fallback : Number(argv[i + 1]);
+}
+
+/**
+ * The backend the topic scripts put behind both contenders: one nginx serving WORK/www on
+ * 127.0.0.1:PORT, keep-alive for the whole run; `serverExtra` goes inside its server block.
+ */
+export function fileBackendConf(work, port, serverExtra = '') {
+  return `${nginxCommon(work, 'backend', 8192)}
+http {
+  access_log off;
+  default_type application/octet-stream;
+${nginxTemps(work, 'backend')}
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  server {
+    listen 127.0.0.1:${port};
+    root ${work}/www;${serverExtra ? `\n    ${serverExtra}` : ''}
+  }
+}
+`;
+}

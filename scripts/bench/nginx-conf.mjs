@@ -11,14 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   H2LOAD, LOAD_CORE, NGINX, PROXY_CORE, ROOT, cleanup, cpuTicks, ensureBuilt, fmt, freePort, log, makeCerts, median,
-  nginxCommon, nginxTemps, parseH2load, runToEnd, spawnPinned, ticksToUs, waitReady,
+  parseH2load, runToEnd, spawnPinned, ticksToUs, waitReady,
+  fileBackendConf, numberArg,
 } from './lib.mjs';
 
 const argv = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = argv.indexOf(name);
-  return i === -1 ? fallback : Number(argv[i + 1]);
-};
+const arg = (name, fallback) => numberArg(argv, name, fallback);
 const RUNS = arg('--runs', 5);
 const REQUESTS = arg('--requests', 20000);
 const TARGET = 0.03;
@@ -26,19 +24,7 @@ const TARGET = 0.03;
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-bench-conf-'));
 
 function backendConf(port) {
-  return `${nginxCommon(WORK, 'backend', 8192)}
-http {
-  access_log off;
-  default_type application/octet-stream;
-${nginxTemps(WORK, 'backend')}
-  keepalive_requests 10000000;
-  keepalive_timeout 300s;
-  server {
-    listen 127.0.0.1:${port};
-    root ${WORK}/www;
-  }
-}
-`;
+  return fileBackendConf(WORK, port);
 }
 
 // The tutorial's shape: an upstream with keepalive, forwarded headers, a static regex location.
