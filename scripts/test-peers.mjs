@@ -21,6 +21,11 @@ const PEERS = [
   ['/usr/bin/chromium', 'chromium'],
   // htpasswd: the access tests make their password files with it (issue 17).
   ['/usr/bin/htpasswd', 'apache2-utils'],
+  // DNS-01 (issue 19): an authoritative BIND for the test zone, nsupdate for the exec hook's tests.
+  ['/usr/sbin/named', 'bind9'],
+  ['/usr/bin/nsupdate', 'bind9-dnsutils'],
+  // PROXY protocol (issue 19): haproxy in front with send-proxy / send-proxy-v2.
+  ['/usr/sbin/haproxy', 'haproxy'],
 ];
 
 const missing = [...new Set(PEERS.filter(([bin]) => !fs.existsSync(bin)).map(([, pkg]) => pkg))];
