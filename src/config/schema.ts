@@ -226,10 +226,15 @@ const site = {
     listen: sitePorts,
     default: { type: ['boolean', 'array'], items: portNumber, minItems: 1, expect: 'true, false, or a list of the site\'s ports' },
     tls: {
-      expect: 'acme, internal, off or { cert: FILE, key: FILE }',
+      expect: 'acme, internal, off, { cert: FILE, key: FILE } or { issuer: acme|internal, ... }',
       anyOf: [
-        { type: 'string', enum: ['acme', 'internal', 'off'], expect: 'acme, internal, off or { cert: FILE, key: FILE }' },
-        { type: 'object', additionalProperties: false, required: ['cert', 'key'], properties: { cert: text, key: text } },
+        { type: 'string', enum: ['acme', 'internal', 'off'], expect: 'acme, internal, off, { cert: FILE, key: FILE } or { issuer: acme|internal, ... }' },
+        // issue 19: the object form carries the handshake settings beside the certificate's source.
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: { issuer: { type: 'string', enum: ['acme', 'internal'] }, cert: text, key: text },
+        },
       ],
     },
     redirect: { type: 'string', enum: ['https', 'off'] },
@@ -486,7 +491,7 @@ export interface RawSite extends RawAccess, RawResponseKeys {
   hosts: RawText;
   listen?: number | number[];
   default?: boolean | number[];
-  tls?: 'acme' | 'internal' | 'off' | { cert: string; key: string };
+  tls?: 'acme' | 'internal' | 'off' | RawSiteTls;
   redirect?: 'https' | 'off';
   hsts?: string | number;
   compress?: 'off' | Array<'br' | 'gzip' | 'zstd'>;
@@ -504,6 +509,13 @@ export interface RawSite extends RawAccess, RawResponseKeys {
   root?: string;
   index?: RawText;
   params?: Record<string, RawCgiParam>;
+}
+
+/** issue 19: a site's `tls` as an object: where the certificate comes from, and the handshake settings. */
+export interface RawSiteTls {
+  issuer?: 'acme' | 'internal';
+  cert?: string;
+  key?: string;
 }
 
 export type RawServer = string | { url: string; weight?: number; backup?: boolean };

@@ -114,7 +114,7 @@ function defaultTls(hosts: ParsedHost[]): SiteTls {
 
 function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstreams: UpstreamNames, defaults: SiteDefaults, binding: SiteBinding): SiteConfig {
   const ok = (key: keyof RawSite): boolean => rs[key] !== undefined && ctx.clean([...at, key]);
-  const tls = boundTls(ctx, at, rs, ok('tls') ? readTls(ctx, rs) : defaultTls(hosts), binding);
+  const tls = boundTls(ctx, at, rs, ok('tls') ? readTls(ctx, at, rs, hosts) : defaultTls(hosts), binding);
   const site: SiteConfig = {
     hosts: hosts.map((h) => h.host),
     default: ok('default') ? rs.default !== false : false,
@@ -150,9 +150,14 @@ function siteConfig(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[], upstre
   return site;
 }
 
-function readTls(ctx: Ctx, rs: RawSite): SiteTls {
+function readTls(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[]): SiteTls {
   const t = rs.tls as NonNullable<RawSite['tls']>;
-  return typeof t === 'string' ? { kind: t } : { kind: 'files', cert: ctx.resolve(t.cert), key: ctx.resolve(t.key) };
+  if (typeof t === 'string') return { kind: t };
+  // The object form: `cert` and `key` together, or `issuer`, or neither (the default source for the names).
+  if ((t.cert === undefined) !== (t.key === undefined)) ctx.error([...at, 'tls', t.cert === undefined ? 'key' : 'cert'], 'tls.cert and tls.key go together: give both files, or neither');
+  else if (t.cert !== undefined && t.issuer !== undefined) ctx.error([...at, 'tls', 'issuer'], 'tls.issuer and tls.cert/tls.key are two sources for one certificate: keep one');
+  if (t.cert !== undefined && t.key !== undefined) return { kind: 'files', cert: ctx.resolve(t.cert), key: ctx.resolve(t.key) };
+  return t.issuer !== undefined ? { kind: t.issuer } : defaultTls(hosts);
 }
 
 /**

@@ -97,10 +97,18 @@ describe('config/errors', () => {
 
     it('reports a bad enum value with a suggestion, and a one-of choice precisely', () => {
       const L = [...HEAD, '  - hosts: [a.test]', '    tls: acm', '  - hosts: [b.test]', '    tls: { cert: b.pem }', '    redirect: http'];
-      expectErrorAt(L, 'acm', 'tls must be acme, internal, off or { cert: FILE, key: FILE } (did you mean "acme"?)');
-      expectErrorAt(L, '{ cert', 'missing required key "key" in tls');
+      expectErrorAt(L, 'acm', 'tls must be acme, internal, off, { cert: FILE, key: FILE } or { issuer: acme|internal, ... } (did you mean "acme"?)');
+      expectErrorAt(L, 'b.pem', 'tls.cert and tls.key go together: give both files, or neither');
       expectErrorAt(L, 'http', 'redirect must be https or off', 2);
       expect(issuesOf(lines(...L))).to.have.length(3);
+    });
+
+    it('reads the object form of tls: a source (issuer, or cert with key) beside the handshake settings', () => {
+      const L = [...HEAD, '  - hosts: [a.test]', '    tls: { issuer: internal, cert: a.pem, key: a.key }', '  - hosts: [b.test]', '    tls: { key: b.key }'];
+      expectErrorAt(L, 'internal', 'tls.issuer and tls.cert/tls.key are two sources for one certificate: keep one');
+      expectErrorAt(L, 'b.key', 'tls.cert and tls.key go together: give both files, or neither');
+      const ok = parseConfig(lines(...HEAD, '  - hosts: [a.test]', '    tls: { issuer: internal }', '  - hosts: [b.example]', '    tls: {}', '  - hosts: [c.test]', '    tls: { cert: c.pem, key: c.key }'), FILE);
+      expect(ok.config.sites.map((s) => s.tls.kind)).to.deep.equal(['internal', 'acme', 'files']);
     });
 
     it('reports a value listed twice', () => {
