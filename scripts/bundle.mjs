@@ -22,8 +22,7 @@ const external = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })
 for (const f of fs.readdirSync(dist)) if (/^chunk-.*\.js(\.map)?$/.test(f)) fs.rmSync(path.join(dist, f));
 
 await build({
-  // schema-validator.js is loaded by URL next to the chunk that holds schema-errors (dist/).
-  entryPoints: [path.join(dist, 'cli/main.js'), path.join(dist, 'config/schema-validator.js')],
+  entryPoints: [path.join(dist, 'cli/main.js')],
   outdir: dist,
   entryNames: '[name]',
   chunkNames: 'chunk-[hash]',
@@ -40,3 +39,7 @@ await build({
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// The validator script and its code cache are loaded by path next to the chunk that holds
+// schema-errors (dist/): see scripts/gen-schema-validator.mjs.
+for (const f of ['schema-validator.script.js', 'schema-validator.cache']) fs.copyFileSync(path.join(dist, 'config', f), path.join(dist, f));

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DIRECTORIES, httpUrl } from '../config/acme.js';
-import { readNginx } from '../config/nginx/adapt/reader.js';
+import { adaptedYaml, readNginx } from '../config/nginx/adapt/reader.js';
 import { ConfigError, formatIssue } from '../config/types.js';
 import { NGINX_FLAGS, nginxOptions } from './nginx-flags.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './usage.js';
@@ -65,13 +65,14 @@ export async function runAdapt(args: string[]): Promise<number> {
     const ok = await importCertbotLineages(loaded.config, loaded.adapted.certbot);
     if (!ok) return EXIT_FAILED;
   }
+  const yaml = adaptedYaml(loaded.adapted, file);
   if (out === undefined) {
-    process.stdout.write(loaded.adapted.yaml);
+    process.stdout.write(yaml);
     return EXIT_OK;
   }
   // Atomic: a reader (or a crash) never sees half a file.
   const tmp = `${out}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, loaded.adapted.yaml, { mode: 0o644 });
+  fs.writeFileSync(tmp, yaml, { mode: 0o644 });
   fs.renameSync(tmp, out);
   process.stderr.write(`gatehouse: wrote ${out}\n`);
   return EXIT_OK;

@@ -2,7 +2,7 @@
 // schema already rejected (so semantic checks skip them instead of tripping over bad types), and
 // the folder that relative paths are resolved against.
 import path from 'node:path';
-import type { Path, Source } from './source.js';
+import type { ConfigSource, Path } from './source.js';
 import type { ConfigIssue, SourcePos } from './types.js';
 
 /** Turns a path as a route sees it into where the value is written (config/inherit.ts). */
@@ -16,7 +16,7 @@ export class Ctx {
   nginxNames = false;
 
   constructor(
-    readonly source: Source,
+    readonly source: ConfigSource,
     private readonly rejected: Path[],
     private readonly map: PathMap = (at) => at,
     readonly issues: ConfigIssue[] = [],

@@ -5,7 +5,7 @@ import { normalize } from './normalize.js';
 import { checkSchema } from './schema-errors.js';
 import type { RawConfig } from './schema.js';
 import { redactSecrets, substituteEnv } from './env-vars.js';
-import { Source } from './source.js';
+import { Source, type ConfigSource } from './source.js';
 import { ConfigError, type Config, type ConfigIssue } from './types.js';
 import { lint } from './warnings.js';
 
@@ -32,7 +32,7 @@ export function parseNative(text: string, file: string, env: NodeJS.ProcessEnv =
 }
 
 /** The pipeline after the text is read and substituted (the nginx adapter enters here: nginx has no ${VAR}). */
-export function parseSubstituted(source: Source, file: string): LoadedConfig {
+export function parseSubstituted(source: ConfigSource, file: string): LoadedConfig {
   const start = { file, line: 1, col: 1 };
   let value: unknown;
   try {

@@ -1,17 +1,19 @@
 // Runs the schema and turns ajv's errors into issues a person can act on, at the position of the
 // offending key or value in the file.
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { configSchema } from './schema.js';
-import type { Path, Source } from './source.js';
+import type { ConfigSource, Path } from './source.js';
 import { didYouMean } from './suggest.js';
 import type { ConfigIssue } from './types.js';
 import { unitError } from './unit-check.js';
+import { loadValidatorScript } from './validator-script.js';
 
 /** The build's precompiled validator (dist/), else (running from source) one compiled now. */
 async function loadValidator(): Promise<ValidateFunction> {
-  const generated = new URL('./schema-validator.js', import.meta.url);
-  if (fs.existsSync(generated)) return ((await import(generated.href)) as { default: ValidateFunction }).default;
+  const generated = fileURLToPath(new URL('./schema-validator.script.js', import.meta.url));
+  if (fs.existsSync(generated)) return loadValidatorScript(generated).validate;
   const { schemaAjv } = await import('./schema-ajv.js');
   return schemaAjv().compile(configSchema);
 }
@@ -23,7 +25,7 @@ export interface SchemaResult {
   rejected: Path[];
 }
 
-export function checkSchema(value: unknown, source: Source): SchemaResult {
+export function checkSchema(value: unknown, source: ConfigSource): SchemaResult {
   if (validate(value)) return { issues: [], rejected: [] };
   const issues: ConfigIssue[] = [];
   const rejected: Path[] = [];

@@ -6,7 +6,22 @@ import type { ConfigIssue, SourcePos } from './types.js';
 /** A path into the config value: map keys and list indexes, as in `['sites', 0, 'hosts']`. */
 export type Path = ReadonlyArray<string | number>;
 
-export class Source {
+/**
+ * Where the values of a config came from: the YAML text's own positions (Source), or, for an nginx
+ * file, the nginx positions the adapter recorded (nginx/adapt/object-source.ts), which spares
+ * writing and re-reading YAML on every start and check.
+ */
+export interface ConfigSource {
+  readonly file: string;
+  /** Problems found while reading (syntax, duplicate keys); the pipeline reports them first. */
+  readonly issues: ConfigIssue[];
+  toValue(): unknown;
+  pos(path: Path): SourcePos;
+  keyPos(path: Path): SourcePos;
+  posWithin(path: Path, needle: string): SourcePos;
+}
+
+export class Source implements ConfigSource {
   private readonly lines = new LineCounter();
   readonly doc: Document;
   /** Syntax errors, duplicate keys and YAML warnings (unresolved tags and the like). */

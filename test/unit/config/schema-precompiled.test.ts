@@ -1,14 +1,16 @@
 // The build precompiles the config schema (scripts/gen-schema-validator.mjs) and `run`/`check` use
-// that code; the unit tests, run from source, compile it at start. Both must give the same verdicts
-// and the same errors, or a message proven here would differ in the product. `npm test` builds first.
+// that code, run as a script with a V8 code cache; the unit tests, run from source, compile it at
+// start. Both must give the same verdicts and the same errors, or a message proven here would differ
+// in the product. `npm test` builds first.
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configSchema } from '../../../src/config/schema.js';
 import { schemaAjv } from '../../../src/config/schema-ajv.js';
+import { loadValidatorScript } from '../../../src/config/validator-script.js';
 
-const built = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/config/schema-validator.js');
+const built = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/schema-validator.script.js');
 
 const samples: unknown[] = [
   { sites: [{ hosts: ['a.test'], routes: [{ location: '/', proxy: 'http://127.0.0.1:1' }] }] },
@@ -19,9 +21,9 @@ const samples: unknown[] = [
 ];
 
 describe('config schema: the precompiled validator', () => {
-  it('gives the errors the validator compiled from source gives', async () => {
+  it('gives the errors the validator compiled from source gives', () => {
     expect(fs.existsSync(built), `${built} is missing: npm run build`).to.equal(true);
-    const precompiled = ((await import(built)) as { default: (v: unknown) => boolean & { errors?: unknown } }).default as unknown as ((v: unknown) => boolean) & { errors?: unknown[] };
+    const precompiled = loadValidatorScript(built).validate as unknown as ((v: unknown) => boolean) & { errors?: unknown[] };
     const compiled = schemaAjv().compile(configSchema);
     for (const sample of samples) {
       const verdict = compiled(sample);
@@ -30,5 +32,9 @@ describe('config schema: the precompiled validator', () => {
       expect(strip(precompiled.errors), JSON.stringify(sample)).to.deep.equal(strip(compiled.errors));
     }
     expect(samples.filter((s) => !compiled(s))).to.have.length(4);
+  });
+
+  it('is loaded with its code cache: V8 accepts the cache the build wrote (else every check compiles 300 kB again)', () => {
+    expect(loadValidatorScript(built).cached).to.equal(true);
   });
 });

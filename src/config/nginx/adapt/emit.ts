@@ -6,10 +6,10 @@ import type { RawConfig } from '../../schema.js';
 import type { SourcePos } from '../../types.js';
 import type { AdaptCtx } from './context.js';
 
-export function emitYaml(ctx: AdaptCtx, raw: RawConfig, header: string): string {
+export function emitYaml(origins: AdaptCtx['origins'], raw: RawConfig, header: string): string {
   const doc = new Document(raw, { keepUndefined: false });
   doc.commentBefore = header;
-  for (const { path, pos } of ctx.origins) {
+  for (const { path, pos } of origins) {
     const last = path[path.length - 1];
     const isBlock = typeof last === 'number' && (path[path.length - 2] === 'sites' || path[path.length - 2] === 'routes');
     if (!isBlock) continue;

@@ -1,14 +1,14 @@
-// nginx syntax as a config reader: parse (with includes), translate, emit YAML, and read that YAML
-// through the native pipeline, so a .conf and its `gatehouse adapt` output load the same Config.
-// Problems the native pipeline finds in the generated YAML are reported at the nginx line the value
-// came from.
+// nginx syntax as a config reader: parse (with includes), translate, and hand the result to the
+// native pipeline with the nginx position of every value, so problems the pipeline finds are reported
+// at the nginx line the value came from. `gatehouse adapt` prints the same result as YAML.
 import path from 'node:path';
 import { parseSubstituted, type LoadedConfig } from '../../native.js';
-import { Source } from '../../source.js';
-import { ConfigError, type ConfigIssue, type SourcePos } from '../../types.js';
+import type { RawConfig } from '../../schema.js';
+import { ConfigError, type ConfigIssue } from '../../types.js';
 import { parseNginx } from '../parse.js';
 import { AdaptCtx, type AdaptOptions, type CertbotLineage } from './context.js';
 import { emitYaml } from './emit.js';
+import { ObjectSource } from './object-source.js';
 import { translateNginx } from './translate.js';
 
 export interface NginxReadOptions extends AdaptOptions {
@@ -17,7 +17,8 @@ export interface NginxReadOptions extends AdaptOptions {
 }
 
 export interface Adapted {
-  yaml: string;
+  /** The translated config, before the native pipeline (schema, defaults, checks). */
+  raw: RawConfig;
   /** Every file read, the main file first (what a reload re-reads). */
   files: string[];
   warnings: ConfigIssue[];
@@ -26,7 +27,10 @@ export interface Adapted {
   origins: AdaptCtx['origins'];
 }
 
-/** The YAML for an nginx file; throws ConfigError with every error found (positions in nginx files). */
+const YAML_HEADER = (file: string) =>
+  ` gatehouse config adapted from ${file} (nginx syntax) by gatehouse adapt.\n Each site and route names the nginx block it came from. \`defaults: nginx\` keeps nginx's proxy defaults.`;
+
+/** The translated config for an nginx file; throws ConfigError with every error found (positions in nginx files). */
 export function adaptNginx(text: string, file: string, options: NginxReadOptions = {}): Adapted {
   // ngx_process_options: the conf prefix is always the main file's folder; -p sets only the prefix.
   const confPrefix = path.dirname(file);
@@ -35,44 +39,25 @@ export function adaptNginx(text: string, file: string, options: NginxReadOptions
   ctx.issues.push(...parsed.warnings);
   const raw = translateNginx(ctx, parsed.directives);
   if (ctx.issues.some((i) => i.severity === 'error')) throw new ConfigError(sortIssues(ctx.issues));
-  const header = ` gatehouse config adapted from ${file} (nginx syntax) by gatehouse adapt.\n Each site and route names the nginx block it came from. \`defaults: nginx\` keeps nginx's proxy defaults.`;
-  const yaml = emitYaml(ctx, raw, header);
-  return { yaml, files: parsed.files, warnings: sortIssues(ctx.issues), certbot: ctx.certbot, origins: ctx.origins };
+  return { raw, files: parsed.files, warnings: sortIssues(ctx.issues), certbot: ctx.certbot, origins: ctx.origins };
 }
 
-/** A ConfigReader for `.conf` (config/load.ts): the adapter, then the native pipeline on its YAML. */
+/** What `gatehouse adapt` prints: the translated config as YAML, each site and route marked `FILE:LINE`. */
+export function adaptedYaml(adapted: Adapted, file: string): string {
+  return emitYaml(adapted.origins, adapted.raw, YAML_HEADER(file));
+}
+
+/** A ConfigReader for `.conf` (config/load.ts): the adapter, then the native pipeline on its result. */
 export function readNginx(text: string, file: string, options: NginxReadOptions = {}): LoadedConfig & { adapted: Adapted } {
   const adapted = adaptNginx(text, file, options);
-  const source = new Source(file, adapted.yaml);
-  const lines = lineMap(source, adapted.origins);
-  const remap = (issues: ConfigIssue[]) => issues.map((i) => ({ ...i, pos: nginxPos(lines, i.pos, file) }));
   let loaded: LoadedConfig;
   try {
-    loaded = parseSubstituted(source, file);
+    loaded = parseSubstituted(new ObjectSource(file, adapted.raw, adapted.origins), file);
   } catch (err) {
-    if (err instanceof ConfigError) throw new ConfigError(sortIssues([...adapted.warnings, ...remap(err.issues)]));
+    if (err instanceof ConfigError) throw new ConfigError(sortIssues([...adapted.warnings, ...err.issues]));
     throw err;
   }
-  return { config: loaded.config, warnings: sortIssues([...adapted.warnings, ...remap(loaded.warnings)]), adapted };
-}
-
-/** Generated line → the nginx position of the value written there (the nearest line above that has one). */
-function lineMap(source: Source, origins: AdaptCtx['origins']): Map<number, SourcePos> {
-  const lines = new Map<number, SourcePos>();
-  for (const { path: at, pos } of origins) {
-    const line = source.pos(at).line;
-    if (!lines.has(line)) lines.set(line, pos);
-  }
-  return lines;
-}
-
-function nginxPos(lines: Map<number, SourcePos>, pos: SourcePos, file: string): SourcePos {
-  if (pos.file !== file) return pos;
-  for (let line = pos.line; line >= 1; line--) {
-    const found = lines.get(line);
-    if (found) return found;
-  }
-  return { file, line: 1, col: 1 };
+  return { config: loaded.config, warnings: sortIssues([...adapted.warnings, ...loaded.warnings]), adapted };
 }
 
 function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {

@@ -2,7 +2,7 @@
 // become, and the acme section --acme-directory writes.
 import path from 'node:path';
 import { expect } from 'chai';
-import { readNginx, type NginxReadOptions } from '../../../../src/config/nginx/adapt/reader.js';
+import { adaptedYaml, readNginx, type NginxReadOptions } from '../../../../src/config/nginx/adapt/reader.js';
 
 const FILE = '/etc/nginx/sites-enabled/shop';
 
@@ -41,7 +41,7 @@ describe('config/nginx adapt --acme: certbot sites', () => {
 
   it('--acme-directory is written as the acme section', () => {
     const loaded = read(server('/etc/letsencrypt/live/shop/fullchain.pem', '/etc/letsencrypt/live/shop/privkey.pem'), { acmeDirectory: 'https://ca.internal:14000/dir' });
-    expect(loaded.adapted.yaml).to.match(/^acme:\n {2}directory: https:\/\/ca\.internal:14000\/dir\n/m);
+    expect(adaptedYaml(loaded.adapted, FILE)).to.match(/^acme:\n {2}directory: https:\/\/ca\.internal:14000\/dir\n/m);
     expect(loaded.config.acme?.directory).to.equal('https://ca.internal:14000/dir');
   });
 });

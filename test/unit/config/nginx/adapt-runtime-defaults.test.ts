@@ -6,7 +6,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { parse as parseYaml } from 'yaml';
 import { parseConfig } from '../../../../src/config/index.js';
-import { adaptNginx } from '../../../../src/config/nginx/adapt/reader.js';
+import { adaptNginx, adaptedYaml } from '../../../../src/config/nginx/adapt/reader.js';
 import { ConfigError, type ConfigIssue } from '../../../../src/config/types.js';
 import { tmpdir } from './helpers.js';
 
@@ -15,7 +15,7 @@ const FILE = '/etc/nginx/test.conf';
 function adapt(http: string, server = ''): { config: Record<string, unknown>; warnings: ConfigIssue[] } {
   const text = `events {}\nhttp {\n${http}\nserver { listen 127.0.0.1:8080; server_name a.test; ${server} }\n}\n`;
   const out = adaptNginx(text, FILE);
-  return { config: parseYaml(out.yaml) as Record<string, unknown>, warnings: out.warnings };
+  return { config: parseYaml(adaptedYaml(out, FILE)) as Record<string, unknown>, warnings: out.warnings };
 }
 
 function errorsOf(http: string, server = ''): string[] {
@@ -88,7 +88,7 @@ describe('nginx adapter: run-time defaults (unit)', () => {
       const main = path.join(dir, 'conf/main.conf');
       const out = adaptNginx('events {}\nhttp { include site.conf; }\n', main, { prefix: path.join(dir, 'prefix') });
       expect(out.files).to.deep.equal([main, path.join(dir, 'conf/site.conf')]);
-      expect(site(parseYaml(out.yaml) as Record<string, unknown>).root).to.equal(path.join(dir, 'prefix/html'));
+      expect(site(parseYaml(adaptedYaml(out, main)) as Record<string, unknown>).root).to.equal(path.join(dir, 'prefix/html'));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
