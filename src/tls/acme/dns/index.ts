@@ -13,10 +13,11 @@ export interface DnsSolver {
 const PROVIDER_TIMEOUT_MS = 30_000;
 
 export function dnsSolverFor(config: AcmeDnsConfig): DnsSolver {
-  return { provider: providerFor(config), propagation: propagationFor(config) };
+  return { provider: dnsProviderFor(config), propagation: propagationFor(config) };
 }
 
-function providerFor(config: AcmeDnsConfig): DnsProvider {
+/** The provider alone (tests pair it with a stand-in propagation check). */
+export function dnsProviderFor(config: AcmeDnsConfig): DnsProvider {
   switch (config.provider) {
     case 'cloudflare':
       return new CloudflareDnsProvider({
