@@ -168,6 +168,7 @@ export class AcmeIssuer {
       runOrder({
         ...(dns ? { dns } : {}),
         ...(signal ? { signal } : {}),
+        warn: (message, meta) => this.opts.logger.warn(message, meta),
         client: await accountClient(this.account),
         names,
         type,

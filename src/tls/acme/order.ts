@@ -26,6 +26,7 @@ export interface OrderParams {
   /** issue 19: where dns-01 writes its TXT records and how it waits for them. */
   dns?: DnsSolver;
   signal?: AbortSignal;
+  warn?: (message: string, meta: Record<string, unknown>) => void;
 }
 
 /** Runs the order; resolves with the PEM chain (leaf first). Challenge failures are AcmeOrderErrors. */
@@ -51,7 +52,7 @@ export async function runOrder(p: OrderParams): Promise<string> {
     const challenges = pending.map((authz) => ({ authz, challenge: challengeOf(p, authz) }));
     if (p.type === 'dns-01') {
       if (!p.dns) throw new AcmeOrderError('dns-01', 'acme.dns is not configured', 'set acme.dns (a provider that writes the TXT records)');
-      await solveDns01({ client: p.client, dns: p.dns, challenges, cleanups, ...(p.signal ? { signal: p.signal } : {}) });
+      await solveDns01({ client: p.client, dns: p.dns, challenges, cleanups, ...(p.signal ? { signal: p.signal } : {}), ...(p.warn ? { warn: p.warn } : {}) });
     }
     const results = await Promise.allSettled(challenges.map(({ authz, challenge }) => solve(p, authz, challenge, cleanups)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

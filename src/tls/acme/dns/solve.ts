@@ -17,6 +17,8 @@ export interface Dns01Params {
   /** Filled with one removal per record written; the order runs them whatever happens (also on abort). */
   cleanups: Array<() => Promise<void>>;
   signal?: AbortSignal;
+  /** A record that could not be removed is left in the zone: said once, with its name (never a credential). */
+  warn?: (message: string, meta: Record<string, unknown>) => void;
 }
 
 /** Writes every TXT record and waits until each is visible; the caller then answers the challenges. */
@@ -29,7 +31,11 @@ export async function solveDns01(p: Dns01Params): Promise<void> {
     const fqdn = await step(name, 'finding where the TXT record goes', () => p.dns.propagation.target(challengeName(name), p.signal));
     // Registered before writing: a write that timed out may still have happened. Removal has its own
     // deadline (the provider's), not the order's signal, so an aborted order still cleans up.
-    p.cleanups.push(() => p.dns.provider.cleanup(fqdn, value));
+    p.cleanups.push(() =>
+      p.dns.provider.cleanup(fqdn, value).catch((err: unknown) => {
+        p.warn?.('DNS-01: could not remove a challenge TXT record; remove it by hand', { record: fqdn, error: (err as Error)?.message ?? String(err) });
+      }),
+    );
     records.push({ name, fqdn, value });
     await step(name, `writing TXT ${fqdn}`, () => p.dns.provider.present(fqdn, value, p.signal));
   }

@@ -9,8 +9,9 @@ import type { ChallengeStore } from '../../../../src/tls/acme/challenges.js';
 import type { DnsSolver } from '../../../../src/tls/acme/dns/index.js';
 import { challengeName } from '../../../../src/tls/acme/dns/provider.js';
 import { AcmeOrderError } from '../../../../src/tls/acme/errors.js';
+import { OnDemandGate } from '../../../../src/tls/acme/on-demand.js';
 import { runOrder } from '../../../../src/tls/acme/order.js';
-import { ecKeyPem } from './helpers.js';
+import { ecKeyPem, recordingLogger } from './helpers.js';
 
 /** RFC 7638 thumbprint of an EC P-256 key: SHA-256 over {"crv","kty","x","y"} in that order. */
 function thumbprint(publicKeyPem: string): string {
@@ -168,5 +169,35 @@ describe('DNS-01 (RFC 8555 §8.4)', () => {
     }
     expect(error?.detail).to.include('the CA offers no http-01 challenge for *.example.test');
     expect(error?.hint).to.include('add dns-01 to acme.challenges and set acme.dns');
+  });
+
+  it('a record that cannot be removed is a warning naming it; the order still succeeds', async () => {
+    const events: string[] = [];
+    const solver = recordingSolver(events);
+    solver.provider.cleanup = async () => {
+      throw new Error('API down');
+    };
+    const warnings: Array<{ message: string; meta: Record<string, unknown> }> = [];
+    const pem = await runOrder({
+      client: fakeClient(events, [authz('example.test')]),
+      names: ['example.test'],
+      type: 'dns-01',
+      keyPem: ecKeyPem(),
+      challenges: noStore,
+      dns: solver,
+      warn: (message, meta) => warnings.push({ message, meta }),
+    });
+    expect(pem).to.equal('PEM');
+    expect(warnings).to.deep.equal([
+      { message: 'DNS-01: could not remove a challenge TXT record; remove it by hand', meta: { record: '_acme-challenge.example.test', error: 'API down' } },
+    ]);
+  });
+
+  it('on-demand TLS never orders a wildcard: a "*." SNI name is refused without asking', async () => {
+    const logger = recordingLogger();
+    // Nothing listens on port 9 here: asking would log a failure.
+    const gate = new OnDemandGate('http://127.0.0.1:9/ask', logger);
+    expect(await gate.allowed('*.example.test')).to.equal(false);
+    expect(logger.lines).to.deep.equal([]);
   });
 });
