@@ -81,6 +81,11 @@ export async function startCloudflareStandin(o: StandinOptions): Promise<Cloudfl
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string): Promise<void> {
     if (req.headers.authorization !== `Bearer ${o.token}`) {
       state.rejectedTokens++;
+      // As the real API: a header that is not `Bearer` + a 40-character token is a bad request (6003, with
+      // 6111 in its chain); a well-formed token that is unknown or lacks the permission is 10000.
+      if (!/^Bearer [A-Za-z0-9_-]{40}$/.test(req.headers.authorization ?? '')) {
+        return send(res, 400, null, [{ code: 6003, message: 'Invalid request headers' }]);
+      }
       return send(res, 403, null, [{ code: 10000, message: 'Authentication error' }]);
     }
     const path = url.pathname.replace(/^\/client\/v4/, '');

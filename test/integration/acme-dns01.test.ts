@@ -33,8 +33,9 @@ import { startGatehouse, tempDir, type Gatehouse } from '../helpers/gatehouse.js
 import { startPebble, type Pebble } from '../helpers/pebble.js';
 import { freePort } from '../helpers/ports.js';
 
-const TOKEN = 'cf-test-token-7f3a9c';
-const WRONG = 'cf-wrong-token-b81e2d';
+// Cloudflare API tokens are 40 characters; the stand-in refuses other shapes with 6003 as the real API does.
+const TOKEN = 'test-token-7f3a9c000000000000000000000aa';
+const WRONG = 'wrong-token-b81e2d00000000000000000000bb';
 
 const quiet: Logger & { lines: string[] } = {
   lines: [],
