@@ -28,13 +28,19 @@ export function dnsProviderFor(config: AcmeDnsConfig): DnsProvider {
         timeoutMs: PROVIDER_TIMEOUT_MS,
       });
     case 'rfc2136':
+      // merge: return new Rfc2136Provider({ server: config.server, ...(config.zone ? { zone: config.zone } : {}),
+      //   ...(config.tsig ? { tsig: config.tsig } : {}), ttl: config.ttl, timeoutMs: PROVIDER_TIMEOUT_MS });
       throw new Error('acme.dns provider rfc2136 is not in this build yet (merged from the dnswire branch)');
     case 'exec':
+      // merge: return new ExecDnsProvider({ command: config.command, timeoutMs: PROVIDER_TIMEOUT_MS });
       throw new Error('acme.dns provider exec is not in this build yet (merged from the dnswire branch)');
   }
 }
 
 function propagationFor(config: AcmeDnsConfig): DnsPropagation {
-  void config; // resolver, nameservers, propagationTimeoutMs, propagationIntervalMs
+  // merge: return new DnsPropagationCheck({ ...(config.resolver ? { resolver: config.resolver } : {}),
+  //   ...(config.nameservers ? { nameservers: config.nameservers } : {}),
+  //   timeoutMs: config.propagationTimeoutMs, intervalMs: config.propagationIntervalMs });
+  void config;
   throw new Error('the DNS-01 propagation check is not in this build yet (merged from the dnswire branch)');
 }
