@@ -181,6 +181,7 @@ describe('ACME DNS-01 with a wildcard, Cloudflare provider (integration)', funct
     expect(e.lastError.detail).to.match(/Cloudflare API GET \/zones answered 403: \[10000\] Authentication error/);
     expect(e.lastError.hint).to.include('credentials');
     expect(JSON.stringify(e.lastError)).to.not.include(WRONG);
+    expect(quiet.lines.join('\n')).to.match(/ACME dns-01 challenge failed for \*\.example\.test, example\.test .*Authentication error/);
     expect(quiet.lines.join('\n')).to.not.include(WRONG);
     const rows = await certsJson(configFile);
     const row = rows.find((r) => r.names.includes('*.example.test'))!;
