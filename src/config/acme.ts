@@ -1,4 +1,5 @@
 // `acme:`: the CA that `tls: acme` sites get their certificates from.
+import { acmeDnsConfig } from './acme-dns.js';
 import type { Ctx } from './context.js';
 import type { RawAcme } from './schema.js';
 import type { AcmeConfig } from './types.js';
@@ -35,11 +36,22 @@ export function acmeConfig(ctx: Ctx, raw: RawAcme | undefined, needed: boolean):
     const d = (a.directory as string).trim();
     directory = DIRECTORIES[d] ?? ctx.attempt(['acme', 'directory'], () => httpUrl(d, 'acme.directory (letsencrypt, letsencrypt-staging or a URL)')) ?? directory;
   }
+  const dns = a.dns !== undefined ? acmeDnsConfig(ctx, a.dns) : undefined;
+  // issue 19: as in Caddy, naming a DNS provider without listing challenges means "use DNS-01": it is
+  // the one challenge that works whatever the ports and for wildcards.
+  const defaultChallenges: AcmeConfig['challenges'] = a.dns !== undefined ? ['dns-01'] : ['http-01', 'tls-alpn-01'];
   const acme: AcmeConfig = {
     directory,
-    challenges: ok('challenges') ? [...(a.challenges as AcmeConfig['challenges'])] : ['http-01', 'tls-alpn-01'],
+    challenges: ok('challenges') ? [...(a.challenges as AcmeConfig['challenges'])] : defaultChallenges,
     key: ok('key') ? (a.key as AcmeConfig['key']) : 'ecdsa-p256',
   };
+  if (dns) acme.dns = dns;
+  if (ok('challenges') && a.dns === undefined && acme.challenges.includes('dns-01')) {
+    ctx.error(['acme', 'challenges'], 'dns-01 needs acme.dns: a provider (rfc2136, exec or cloudflare) that writes the _acme-challenge TXT records');
+  }
+  if (ok('challenges') && a.dns !== undefined && !acme.challenges.includes('dns-01')) {
+    ctx.warn(['acme', 'dns'], 'acme.dns is not used: acme.challenges does not list dns-01', 'key');
+  }
   if (ok('email')) acme.email = a.email as string;
   if (ok('trust')) acme.trust = ctx.resolve(a.trust as string);
   if (ok('renewBefore')) acme.renewBeforeMs = parseDuration(a.renewBefore as string | number);

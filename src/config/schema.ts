@@ -316,6 +316,35 @@ const upstream = {
   },
 };
 
+// issue 19: DNS-01. One object for every provider; which keys belong to which provider is checked in
+// config/acme-dns.ts, where the message can name the provider (a oneOf here would only say "no match").
+const dnsServer = { type: 'string', minLength: 1, expect: 'HOST or HOST:PORT' };
+const acmeDns = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['provider'],
+  properties: {
+    provider: { type: 'string', enum: ['rfc2136', 'exec', 'cloudflare'] },
+    server: dnsServer,
+    zone: text,
+    tsig: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'secret'],
+      properties: { name: text, algorithm: { type: 'string', enum: ['hmac-sha256', 'hmac-sha512'] }, secret: { type: 'string', minLength: 1, expect: 'the base64 TSIG secret' } },
+    },
+    command: { type: ['string', 'array'], items: text, minItems: 1, minLength: 1, expect: 'a program path, or [program, args...]' },
+    apiToken: { type: 'string', minLength: 1, expect: 'a Cloudflare API token (e.g. ${CF_API_TOKEN})' },
+    zoneId: text,
+    endpoint: text,
+    resolver: dnsServer,
+    nameservers: { type: 'array', minItems: 1, items: dnsServer, expect: 'a list of HOST or HOST:PORT' },
+    propagationTimeout: duration,
+    propagationInterval: duration,
+    ttl: { type: 'integer', minimum: 1, maximum: 86400, expect: 'a TTL in seconds (1 to 86400)' },
+  },
+};
+
 const acme = {
   type: 'object',
   additionalProperties: false,
@@ -323,8 +352,9 @@ const acme = {
     email: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+$', expect: 'an e-mail address' },
     directory: text,
     trust: text,
-    challenges: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: ['http-01', 'tls-alpn-01'] } },
+    challenges: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: ['http-01', 'tls-alpn-01', 'dns-01'] } },
     key: { type: 'string', enum: ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-4096'] },
+    dns: acmeDns,
     renewBefore: duration,
     eab: { type: 'object', additionalProperties: false, required: ['kid', 'hmac'], properties: { kid: text, hmac: text } },
     profile: text,
@@ -532,12 +562,29 @@ export interface RawUpstream {
   tls?: { ca?: string; servername?: string; insecure?: boolean };
 }
 
+export interface RawAcmeDns {
+  provider: 'rfc2136' | 'exec' | 'cloudflare';
+  server?: string;
+  zone?: string;
+  tsig?: { name: string; algorithm?: 'hmac-sha256' | 'hmac-sha512'; secret: string };
+  command?: string | string[];
+  apiToken?: string;
+  zoneId?: string;
+  endpoint?: string;
+  resolver?: string;
+  nameservers?: string[];
+  propagationTimeout?: string | number;
+  propagationInterval?: string | number;
+  ttl?: number;
+}
+
 export interface RawAcme {
   email?: string;
   directory?: string;
   trust?: string;
-  challenges?: Array<'http-01' | 'tls-alpn-01'>;
+  challenges?: Array<'http-01' | 'tls-alpn-01' | 'dns-01'>;
   key?: 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-4096';
+  dns?: RawAcmeDns;
   renewBefore?: string | number;
   eab?: { kid: string; hmac: string };
   profile?: string;

@@ -70,13 +70,37 @@ export interface LogConfig {
   level: 'error' | 'warn' | 'info' | 'debug';
 }
 
+export interface DnsServerAddress {
+  host: string;
+  port: number;
+}
+
+/** Where and how a provider writes the `_acme-challenge` TXT records (README "DNS-01 and wildcard certificates"). */
+export type AcmeDnsProviderConfig =
+  | { provider: 'rfc2136'; server: DnsServerAddress; zone?: string; tsig?: { name: string; algorithm: 'hmac-sha256' | 'hmac-sha512'; secret: string } }
+  | { provider: 'exec'; command: string[] }
+  | { provider: 'cloudflare'; apiToken: string; zoneId?: string; endpoint: string };
+
+export type AcmeDnsConfig = AcmeDnsProviderConfig & {
+  /** The recursive resolver used to find the zone's authoritative servers (default: the system's). */
+  resolver?: DnsServerAddress;
+  /** Ask these servers instead of the zone's NS records. */
+  nameservers?: DnsServerAddress[];
+  propagationTimeoutMs: number;
+  propagationIntervalMs: number;
+  /** TTL of the TXT records, seconds. */
+  ttl: number;
+};
+
 export interface AcmeConfig {
   email?: string;
   /** Resolved URL of the ACME directory. */
   directory: string;
   /** Extra CA (absolute path) trusted for the directory's own HTTPS. */
   trust?: string;
-  challenges: Array<'http-01' | 'tls-alpn-01'>;
+  challenges: Array<'http-01' | 'tls-alpn-01' | 'dns-01'>;
+  /** issue 19: how DNS-01 records are written and when the CA is told (config/acme-dns.ts). */
+  dns?: AcmeDnsConfig;
   key: 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-4096';
   renewBeforeMs?: number;
   eab?: { kid: string; hmac: string };

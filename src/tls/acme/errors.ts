@@ -2,7 +2,7 @@
 // problem documents), and the likely fix.
 import { AcmeTransportError } from './http.js';
 
-export type ChallengeType = 'http-01' | 'tls-alpn-01';
+export type ChallengeType = 'http-01' | 'tls-alpn-01' | 'dns-01';
 
 export interface Problem {
   /** `urn:ietf:params:acme:error:connection` etc., when the CA gave one. */
@@ -51,6 +51,7 @@ export function shortType(type: string | undefined): string | undefined {
 export function hintFor(type: string | undefined, challenge: ChallengeType | null, names: readonly string[], detail = ''): string {
   const list = names.join(', ');
   const port = challenge === 'http-01' ? 'port 80 (HTTP-01)' : challenge === 'tls-alpn-01' ? 'port 443 (TLS-ALPN-01)' : 'ports 80 and 443';
+  if (challenge === 'dns-01') return dnsHint(shortType(type), names, detail);
   const kind = challenge && UNREACHABLE.test(detail) ? 'connection' : shortType(type);
   switch (kind) {
     case 'connection':
@@ -85,6 +86,22 @@ export function hintFor(type: string | undefined, challenge: ChallengeType | nul
         ? `check that DNS for ${list} points to this server and that ${port} reaches gatehouse`
         : 'gatehouse retries later on its own';
   }
+}
+
+/** issue 19: DNS-01 fails in the DNS, never on our ports (RFC 8555 §8.4). */
+function dnsHint(kind: string | undefined, names: readonly string[], detail: string): string {
+  const records = names.map((n) => `_acme-challenge.${n.replace(/^\*\./, '')}`).filter((n, i, all) => all.indexOf(n) === i).join(', ');
+  if (kind === 'unauthorized' || kind === 'incorrectResponse' || /TXT/i.test(detail)) {
+    return `the CA did not find the TXT value at ${records}: check that acme.dns writes to the zone the public DNS serves ` +
+      '(split DNS, a CNAME delegation), or raise acme.dns.propagationTimeout when the provider is slow to publish';
+  }
+  if (kind === 'dns') return `the CA could not look up ${records}: check the zone's NS records and that its servers answer`;
+  if (kind === 'caa') return hintFor(type(kind), null, names);
+  return `check acme.dns (provider, credentials) and that ${records} can be written and resolved`;
+}
+
+function type(kind: string): string {
+  return `${PREFIX}${kind}`;
 }
 
 /** A report for any error thrown while ordering. */

@@ -11,6 +11,7 @@ import { AcmeOrderError, report, type ChallengeType } from './errors.js';
 import { acmeGet, withAcmeScope, type AcmeScope } from './http.js';
 import { newCertificateKey } from './keys.js';
 import { runOrder } from './order.js';
+import { dnsSolverFor, type DnsSolver } from './dns/index.js';
 
 export interface AcmeIssuerOptions {
   config: AcmeConfig;
@@ -24,6 +25,8 @@ export interface AcmeIssuerOptions {
   /** Which challenges a listener here can answer (http-01 needs listen.http, tls-alpn-01 listen.https). */
   available: { http: boolean; tlsAlpn: boolean };
   pollMinMs: number;
+  /** issue 19: the DNS-01 provider and propagation check; built from config.dns when not given. */
+  dns?: DnsSolver;
 }
 
 export interface IssuedCert {
@@ -50,6 +53,7 @@ export class AcmeIssuer {
   readonly directory: string;
   private readonly account: AccountParams;
   private dir: { at: number; value: Promise<Record<string, unknown>> } | undefined;
+  private dns: DnsSolver | undefined;
 
   constructor(private readonly opts: AcmeIssuerOptions) {
     this.directory = opts.directory ?? opts.config.directory;
@@ -74,9 +78,20 @@ export class AcmeIssuer {
     return this.opts.config.key;
   }
 
-  /** acme.challenges in the configured order, less those no listener here can answer. */
+  /** acme.challenges in the configured order, less those no listener here can answer (dns-01 needs none). */
   challengeTypes(): ChallengeType[] {
-    return this.opts.config.challenges.filter((t) => (t === 'http-01' ? this.opts.available.http : this.opts.available.tlsAlpn));
+    return this.opts.config.challenges.filter((t) =>
+      t === 'dns-01' ? this.opts.config.dns !== undefined : t === 'http-01' ? this.opts.available.http : this.opts.available.tlsAlpn,
+    );
+  }
+
+  /**
+   * Built at the first dns-01 order, not at start: a provider that cannot be built fails that order
+   * (recorded and retried like any failure) instead of the whole process.
+   */
+  private dnsSolver(): DnsSolver {
+    this.dns ??= this.opts.dns ?? dnsSolverFor(this.opts.config.dns!);
+    return this.dns;
   }
 
   /** The directory object (cached for an hour); throws an AcmeTransportError when the CA is unreachable. */
@@ -107,7 +122,7 @@ export class AcmeIssuer {
       throw new IssueError(
         null,
         `no listener can answer the configured challenges (${this.opts.config.challenges.join(', ')})`,
-        'http-01 needs listen.http (port 80) and tls-alpn-01 needs listen.https (port 443)',
+        'http-01 needs listen.http (port 80), tls-alpn-01 listen.https (port 443), dns-01 acme.dns',
       );
     }
     const started = Date.now();
@@ -118,7 +133,7 @@ export class AcmeIssuer {
         const failures: AcmeOrderError[] = [];
         for (const type of types) {
           try {
-            const certPem = await this.orderWithAccount(names, type, keyPem, options.replaces);
+            const certPem = await this.orderWithAccount(names, type, keyPem, options.replaces, options.signal);
             return { certPem, keyPem, challenge: type, ms: Date.now() - started };
           } catch (err) {
             if (!(err instanceof AcmeOrderError) || err.challenge === null) throw err;
@@ -140,9 +155,20 @@ export class AcmeIssuer {
     });
   }
 
-  private async orderWithAccount(names: readonly string[], type: ChallengeType, keyPem: string, replaces?: string): Promise<string> {
+  private async orderWithAccount(names: readonly string[], type: ChallengeType, keyPem: string, replaces?: string, signal?: AbortSignal): Promise<string> {
+    let dns: DnsSolver | undefined;
+    if (type === 'dns-01') {
+      try {
+        dns = this.dnsSolver();
+      } catch (err) {
+        throw new AcmeOrderError('dns-01', (err as Error).message, 'check acme.dns');
+      }
+    }
     const order = async (): Promise<string> =>
       runOrder({
+        ...(dns ? { dns } : {}),
+        ...(signal ? { signal } : {}),
+        warn: (message, meta) => this.opts.logger.warn(message, meta),
         client: await accountClient(this.account),
         names,
         type,

@@ -7,6 +7,8 @@ import acme from 'acme-client';
 import { isIP } from 'node:net';
 import { AcmeOrderError, hintFor, type ChallengeType } from './errors.js';
 import type { ChallengeStore } from './challenges.js';
+import { solveDns01 } from './dns/solve.js';
+import type { DnsSolver } from './dns/index.js';
 
 type Authorization = acme.Authorization;
 type Challenge = Authorization['challenges'][number];
@@ -21,6 +23,10 @@ export interface OrderParams {
   /** ARI CertID of the certificate this order replaces (RFC 9773 §5). */
   replaces?: string;
   profile?: string;
+  /** issue 19: where dns-01 writes its TXT records and how it waits for them. */
+  dns?: DnsSolver;
+  signal?: AbortSignal;
+  warn?: (message: string, meta: Record<string, unknown>) => void;
 }
 
 /** Runs the order; resolves with the PEM chain (leaf first). Challenge failures are AcmeOrderErrors. */
@@ -42,7 +48,13 @@ export async function runOrder(p: OrderParams): Promise<string> {
   const authzs = await p.client.getAuthorizations(order);
   const cleanups: Array<() => Promise<void>> = [];
   try {
-    const results = await Promise.allSettled(authzs.map((authz) => solve(p, authz, cleanups)));
+    const pending = authzs.filter((a) => a.status !== 'valid');
+    const challenges = pending.map((authz) => ({ authz, challenge: challengeOf(p, authz) }));
+    if (p.type === 'dns-01') {
+      if (!p.dns) throw new AcmeOrderError('dns-01', 'acme.dns is not configured', 'set acme.dns (a provider that writes the TXT records)');
+      await solveDns01({ client: p.client, dns: p.dns, challenges, cleanups, ...(p.signal ? { signal: p.signal } : {}), ...(p.warn ? { warn: p.warn } : {}) });
+    }
+    const results = await Promise.allSettled(challenges.map(({ authz, challenge }) => solve(p, authz, challenge, cleanups)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   } finally {
@@ -54,9 +66,11 @@ export async function runOrder(p: OrderParams): Promise<string> {
   return p.client.getCertificate(finalized);
 }
 
-async function solve(p: OrderParams, authz: Authorization, cleanups: Array<() => Promise<void>>): Promise<void> {
-  // Already valid (the CA reuses authorizations it validated recently): nothing to answer.
-  if (authz.status === 'valid') return;
+/**
+ * The authorization's challenge of the order's type. Authorizations already valid (the CA reuses those it
+ * validated recently) were left out by the caller: they offer no work.
+ */
+function challengeOf(p: OrderParams, authz: Authorization): Challenge {
   const name = authz.identifier.value;
   const challenge = authz.challenges.find((c) => c.type === p.type);
   if (!challenge) {
@@ -65,16 +79,26 @@ async function solve(p: OrderParams, authz: Authorization, cleanups: Array<() =>
     throw new AcmeOrderError(
       p.type,
       `the CA offers no ${p.type} challenge for ${wildcard ? `*.${name.replace(/^\*\./, '')}` : name} (it offers: ${offered})`,
-      wildcard ? 'wildcard certificates need the DNS-01 challenge, which gatehouse does not support yet: list the names instead' : 'enable another challenge type in acme.challenges',
+      wildcard
+        ? 'a wildcard certificate needs the DNS-01 challenge (RFC 8555 §7.1.3): add dns-01 to acme.challenges and set acme.dns'
+        : 'enable another challenge type in acme.challenges',
     );
   }
-  const keyAuth = await p.client.getChallengeKeyAuthorization(challenge);
-  if (p.type === 'http-01') {
-    await p.challenges.presentHttp(name, challenge.token, keyAuth);
-    cleanups.push(() => p.challenges.removeHttp(challenge.token));
-  } else {
-    await p.challenges.presentAlpn(name, keyAuth);
-    cleanups.push(() => p.challenges.removeAlpn(name));
+  return challenge;
+}
+
+async function solve(p: OrderParams, authz: Authorization, challenge: Challenge, cleanups: Array<() => Promise<void>>): Promise<void> {
+  const name = authz.identifier.value;
+  // dns-01 records were all written (and seen) before any challenge is answered: solveDns01.
+  if (p.type !== 'dns-01') {
+    const keyAuth = await p.client.getChallengeKeyAuthorization(challenge);
+    if (p.type === 'http-01') {
+      await p.challenges.presentHttp(name, challenge.token, keyAuth);
+      cleanups.push(() => p.challenges.removeHttp(challenge.token));
+    } else {
+      await p.challenges.presentAlpn(name, keyAuth);
+      cleanups.push(() => p.challenges.removeAlpn(name));
+    }
   }
   await p.client.completeChallenge(challenge);
   try {
