@@ -134,7 +134,7 @@ describe('ACME with several issuers (integration)', function () {
     }
   });
 
-  it('every CA failing: the attempt fails, and the failure recorded for certs names each CA\'s', async () => {
+  it('every CA failing: the attempt fails, and the failure recorded for certs names each CA', async () => {
     let front: OrderRefusingFront | undefined;
     await relay.down();
     try {
