@@ -67,11 +67,10 @@ export async function readAcmeTrust(acme: AcmeConfig): Promise<string | undefine
 
 export class IssuerChain implements OrderIssuer {
   readonly members: readonly AcmeIssuer[];
+  private readonly logger: Logger;
 
-  constructor(
-    o: IssuerChainOptions,
-    private readonly logger: Logger = o.logger,
-  ) {
+  constructor(o: IssuerChainOptions) {
+    this.logger = o.logger;
     this.members = issuerConfigs(o.acme).map((c) => {
       const staging = o.dryRun && c.directory === DIRECTORIES.letsencrypt ? DIRECTORIES['letsencrypt-staging'] : undefined;
       return new AcmeIssuer({
@@ -134,12 +133,16 @@ export class IssuerChain implements OrderIssuer {
 
   /** The ARI base URL of the CA keyed `issuerKey` (default: the first). */
   async renewalInfoUrl(signal?: AbortSignal, issuerKey?: string): Promise<string | undefined> {
-    const member = this.members.find((m) => m.key === issuerKey) ?? this.first;
-    return member.renewalInfoUrl(signal);
+    return this.memberKeyed(issuerKey).renewalInfoUrl(signal);
+  }
+
+  private memberKeyed(issuerKey: string | undefined): AcmeIssuer {
+    return this.members.find((m) => m.key === issuerKey) ?? this.first;
   }
 
   async issue(names: readonly string[], options: ChainIssueOptions = {}): Promise<IssuedCert> {
-    const replacesAt = options.prefer ?? this.first.key;
+    // The same CA renewalInfoUrl(…, prefer) asked: the signer when configured, else the first.
+    const replacesAt = this.memberKeyed(options.prefer).key;
     const order = issuerOrder(this.members, options.prefer);
     const failures: Array<{ member: AcmeIssuer; r: FailureReport }> = [];
     for (const [i, member] of order.entries()) {
