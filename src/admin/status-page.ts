@@ -69,7 +69,7 @@ function certificates(d: StatusData): string {
       raw(daysBar(c)),
       td(c.notAfter ? c.notAfter.slice(0, 16).replace('T', ' ') : '-'),
       td(c.nextAttempt ? c.nextAttempt.slice(0, 19).replace('T', ' ') : '-'),
-      raw(c.lastError ? `<span class="err">${esc(c.lastError.at.slice(0, 19).replace('T', ' '))} (${esc(age(d.generatedAt, c.lastError.at))} ago) ${esc(c.lastError.challenge ?? 'order')}: ${esc(c.lastError.detail)}</span>` : '<span class="muted">none</span>'),
+      raw(c.lastError ? `<span class="err">${esc(c.lastError.at.slice(0, 19).replace('T', ' '))} (${esc(age(d.generatedAt, c.lastError.at))} ago) ${c.lastError.ca ? `${esc(c.lastError.ca)} ` : ''}${esc(c.lastError.challenge ?? 'order')}: ${esc(c.lastError.detail)}</span>` : '<span class="muted">none</span>'),
     ]);
   }
   const failure = d.certificatesError ? `<p class="err">${esc(d.certificatesError)}</p>` : '';

@@ -26,7 +26,7 @@ function when(iso: string | null): string {
 
 export function formatTable(rows: InventoryRow[], where: string): string {
   if (rows.length === 0) return `no certificates in ${where} and no managed names in the config\n`;
-  const head = ['NAMES', 'SOURCE', 'STATUS', 'EXPIRES (UTC)', 'DAYS', 'NEXT ATTEMPT (UTC)', 'ISSUER'];
+  const head = ['NAMES', 'SOURCE', 'STATUS', 'EXPIRES (UTC)', 'DAYS', 'NEXT ATTEMPT (UTC)', 'CA', 'ISSUER'];
   const cells = rows.map((r) => [
     r.names.join(', '),
     r.source,
@@ -34,6 +34,7 @@ export function formatTable(rows: InventoryRow[], where: string): string {
     when(r.notAfter),
     r.daysLeft === null ? '-' : String(r.daysLeft),
     when(r.nextAttempt),
+    r.ca ?? '-',
     r.issuer ?? '-',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
@@ -42,8 +43,13 @@ export function formatTable(rows: InventoryRow[], where: string): string {
   rows.forEach((r, i) => {
     out.push(line(cells[i]!));
     if (r.lastError) {
-      out.push(`    last error (${r.lastError.challenge ?? 'order'}, ${when(r.lastError.at)} UTC): ${r.lastError.detail}`);
-      for (const a of r.attempts ?? []) if (a.challenge !== r.lastError.challenge) out.push(`    also tried ${a.challenge}: ${a.detail}`);
+      const at = (ca: string | undefined): string => (ca ? `${ca}, ` : '');
+      out.push(`    last error (${at(r.lastError.ca)}${r.lastError.challenge ?? 'order'}, ${when(r.lastError.at)} UTC): ${r.lastError.detail}`);
+      // With several CAs every CA's failure is listed; with one, every other challenge's.
+      for (const a of r.attempts ?? []) {
+        if (a.challenge === r.lastError.challenge && a.ca === r.lastError.ca) continue;
+        out.push(`    also tried ${a.ca ? `${a.ca} ` : ''}${a.challenge ?? 'order'}: ${a.detail}`);
+      }
       if (r.hint) out.push(`    likely fix: ${r.hint}`);
     }
   });

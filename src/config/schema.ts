@@ -345,18 +345,33 @@ const acmeDns = {
   },
 };
 
+const acmeEmail = { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+$', expect: 'an e-mail address' };
+const acmeChallenges = { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: ['http-01', 'tls-alpn-01', 'dns-01'] } };
+const acmeKey = { type: 'string', enum: ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-4096'] };
+const acmeEab = { type: 'object', additionalProperties: false, required: ['kid', 'hmac'], properties: { kid: text, hmac: text } };
+
+/** One CA of `acme.issuers`: the keys of `acme` that belong to a CA account (the same fragments). */
+const acmeIssuer = {
+  type: 'object',
+  expect: '{ directory: URL|letsencrypt|letsencrypt-staging|zerossl, eab?, key?, challenges?, trust?, email?, profile? }',
+  additionalProperties: false,
+  required: ['directory'],
+  properties: { directory: text, eab: acmeEab, key: acmeKey, challenges: acmeChallenges, trust: text, email: acmeEmail, profile: text },
+};
+
 const acme = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    email: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+$', expect: 'an e-mail address' },
+    email: acmeEmail,
     directory: text,
+    issuers: { type: 'array', minItems: 1, items: acmeIssuer },
     trust: text,
-    challenges: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: ['http-01', 'tls-alpn-01', 'dns-01'] } },
-    key: { type: 'string', enum: ['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-4096'] },
+    challenges: acmeChallenges,
+    key: acmeKey,
     dns: acmeDns,
     renewBefore: duration,
-    eab: { type: 'object', additionalProperties: false, required: ['kid', 'hmac'], properties: { kid: text, hmac: text } },
+    eab: acmeEab,
     profile: text,
     onDemand: { type: 'object', additionalProperties: false, required: ['ask'], properties: { ask: text } },
   },
@@ -578,9 +593,21 @@ export interface RawAcmeDns {
   ttl?: number;
 }
 
+/** One entry of `acme.issuers`; what it leaves out comes from the top-level `acme` keys. */
+export interface RawAcmeIssuer {
+  directory: string;
+  eab?: { kid: string; hmac: string };
+  key?: RawAcme['key'];
+  challenges?: RawAcme['challenges'];
+  trust?: string;
+  email?: string;
+  profile?: string;
+}
+
 export interface RawAcme {
   email?: string;
   directory?: string;
+  issuers?: RawAcmeIssuer[];
   trust?: string;
   challenges?: Array<'http-01' | 'tls-alpn-01' | 'dns-01'>;
   key?: 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-4096';

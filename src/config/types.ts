@@ -92,10 +92,23 @@ export type AcmeDnsConfig = AcmeDnsProviderConfig & {
   ttl: number;
 };
 
+/** One CA an order can go to (README "Several CAs: acme.issuers"); every key already inherited. */
+export interface AcmeIssuerConfig {
+  directory: string;
+  trust?: string;
+  challenges: AcmeConfig['challenges'];
+  key: AcmeConfig['key'];
+  email?: string;
+  eab?: { kid: string; hmac: string };
+  profile?: string;
+}
+
 export interface AcmeConfig {
   email?: string;
-  /** Resolved URL of the ACME directory. */
+  /** Resolved URL of the ACME directory (the first of `issuers` when they are given). */
   directory: string;
+  /** `acme.issuers`, tried in this order per order attempt; absent when the config has only `directory`. */
+  issuers?: AcmeIssuerConfig[];
   /** Extra CA (absolute path) trusted for the directory's own HTTPS. */
   trust?: string;
   challenges: Array<'http-01' | 'tls-alpn-01' | 'dns-01'>;

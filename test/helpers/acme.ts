@@ -105,12 +105,14 @@ export interface CertsRow {
   names: string[];
   source: string;
   issuer: string | null;
+  /** The ACME CA that signed it (directory short name or URL). */
+  ca: string | null;
   serial: string | null;
   notBefore: string | null;
   notAfter: string | null;
   daysLeft: number | null;
   status: string;
-  lastError: { at: string; challenge: string | null; detail: string } | null;
+  lastError: { at: string; challenge: string | null; detail: string; ca?: string } | null;
   nextAttempt: string | null;
 }
 

@@ -74,9 +74,10 @@ describe('ACME with Pebble (integration)', function () {
 
     const rows = await certsJson(g.configFile);
     const row = rows.find((r) => r.names.includes('h1.example.test'))!;
-    expect(Object.keys(row).sort()).to.deep.equal(['daysLeft', 'issuer', 'lastError', 'names', 'nextAttempt', 'notAfter', 'notBefore', 'serial', 'source', 'status'].sort());
+    expect(Object.keys(row).sort()).to.deep.equal(['ca', 'daysLeft', 'issuer', 'lastError', 'names', 'nextAttempt', 'notAfter', 'notBefore', 'serial', 'source', 'status'].sort());
     expect(row).to.include({ source: 'acme', status: 'valid', serial: served.serial, lastError: null });
     expect(row.issuer).to.match(/Pebble Intermediate/);
+    expect(row.ca).to.equal(pebble.directory); // the CA that signed it, by directory (README "Several CAs")
     expect(row.daysLeft).to.be.greaterThan(1000);
     console.log(`      issuance (HTTP-01, 2 names, incl. account registration) seen by a client after ${issuanceMs} ms`);
   });

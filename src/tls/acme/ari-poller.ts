@@ -7,7 +7,7 @@ import type { Logger } from '../../log/types.js';
 import { refreshAri } from './ari.js';
 import type { AcmeCertStore } from './cert-store.js';
 import { ariCertId } from './der.js';
-import type { AcmeIssuer } from './issuer.js';
+import type { OrderIssuer } from './issuer-chain.js';
 import { limiter } from './limiter.js';
 import type { Managed } from './record.js';
 
@@ -17,7 +17,7 @@ const MAX_CONCURRENT_ARI = 8;
 const DIRECTORY_RETRY_MS = 10 * 60_000;
 
 export interface AriPollerOptions {
-  issuer: AcmeIssuer;
+  issuer: OrderIssuer;
   store: AcmeCertStore;
   logger: Logger;
   signal: AbortSignal;

@@ -56,6 +56,7 @@ export async function attempt(c: AttemptContext, m: Managed, why: 'obtain' | 're
         serial: m.entry?.serial,
         notAfter: m.entry?.notAfter.toISOString(),
         challenge: r.pair.meta.challenge,
+        ca: r.pair.meta.directory,
         ms: r.ms,
         ...(failures > 0 ? { afterFailures: failures } : {}),
       });

@@ -41,8 +41,10 @@ export interface LastError {
   detail: string;
   /** The likely fix (shown by `gatehouse certs`, not part of its JSON). */
   hint: string;
-  /** Each challenge tried, when more than one failed (shown by `gatehouse certs`). */
-  attempts?: Array<{ challenge: string; detail: string }>;
+  /** Each challenge (and CA) tried, when more than one failed (shown by `gatehouse certs`). */
+  attempts?: Array<{ challenge: string | null; detail: string; ca?: string }>;
+  /** The CA the (last) failure came from, as `directoryLabel` names it; absent in states stored before acme.issuers. */
+  ca?: string;
 }
 
 export interface AriState {

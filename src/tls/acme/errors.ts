@@ -20,8 +20,17 @@ export interface FailureReport {
   problemType?: string;
   /** The CA asked us to wait this long (429/503 Retry-After). */
   retryAfterMs?: number;
-  /** Every challenge type tried, in order, when more than one failed. */
-  attempts?: Array<{ challenge: ChallengeType; detail: string }>;
+  /** Every challenge type tried (and with several CAs, every CA), in order, when more than one failed. */
+  attempts?: FailedAttempt[];
+  /** The CA (`directoryLabel`) the failure is from, when the report comes from an issuer. */
+  ca?: string;
+}
+
+export interface FailedAttempt {
+  challenge: ChallengeType | null;
+  detail: string;
+  /** With several CAs (acme.issuers): which one. */
+  ca?: string;
 }
 
 export class AcmeOrderError extends Error implements FailureReport {
@@ -32,7 +41,8 @@ export class AcmeOrderError extends Error implements FailureReport {
     readonly hint: string,
     readonly problemType?: string,
     readonly retryAfterMs?: number,
-    readonly attempts?: Array<{ challenge: ChallengeType; detail: string }>,
+    readonly attempts?: FailedAttempt[],
+    readonly ca?: string,
   ) {
     super(challenge ? `${challenge}: ${detail}` : detail);
   }

@@ -23,7 +23,7 @@ export function noteHealth(m: Managed, now: number, logger: Logger, origin: Orig
   switch (next) {
     case 'failing': {
       const what = origin === 'here' ? `could not ${m.entry ? 'renew' : 'obtain'} a certificate for ${names}` : `another process could not ${m.entry ? 'renew' : 'obtain'} the certificate for ${names}`;
-      logger.error(`${what}: ${err!.challenge ? `${err!.challenge}: ` : ''}${err!.detail}`, { challenge: err!.challenge, fix: err!.hint, nextAttempt, ...serving });
+      logger.error(`${what}: ${err!.challenge ? `${err!.challenge}: ` : ''}${err!.detail}`, { challenge: err!.challenge, ...(err!.ca ? { ca: err!.ca } : {}), fix: err!.hint, nextAttempt, ...serving });
       return;
     }
     case 'expired':

@@ -3,6 +3,7 @@
 // each with its status and the renewal state the proxy or `gatehouse renew` left in the storage.
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { directoryLabel } from '../../config/acme.js';
 import type { Config } from '../../config/types.js';
 import { certificateKeys, certificatesPrefix, INTERNAL_ISSUER, issuerKeyFromDirectory, safeName } from '../../storage/keys.js';
 import { loadText, type Storage } from '../../storage/types.js';
@@ -19,19 +20,22 @@ export interface CertRow {
   names: string[];
   source: 'acme' | 'internal' | 'manual';
   issuer: string | null;
+  /** The ACME CA that signed it: a known directory's short name (`letsencrypt`, `zerossl`…) or its URL. */
+  ca: string | null;
   serial: string | null;
   notBefore: string | null;
   notAfter: string | null;
   daysLeft: number | null;
   status: CertStatus;
-  lastError: { at: string; challenge: string | null; detail: string } | null;
+  /** `ca`: the CA the (last) failure came from (absent in states stored before acme.issuers). */
+  lastError: { at: string; challenge: string | null; detail: string; ca?: string } | null;
   nextAttempt: string | null;
 }
 
 /** A row plus what only the human listing (and the admin's failure counter) uses. */
 export interface InventoryRow extends CertRow {
   hint?: string;
-  attempts?: Array<{ challenge: string; detail: string }>;
+  attempts?: Array<{ challenge: string | null; detail: string; ca?: string }>;
   /** Failed attempts in a row, as recorded in the storage (0 or absent after a success). */
   failures?: number;
 }
@@ -60,6 +64,7 @@ export async function inventory(config: Config, storage: Storage, now = Date.now
     const certId = ariCertId(Buffer.from(new X509Certificate(pair.certPem).raw));
     const ari = state?.ari && state.ari.certId === certId ? Date.parse(state.ari.chosen) : undefined;
     const row = fromCert(pair.certPem, 'acme', now, (x) => dueTime(validity(x), config.acme?.renewBeforeMs, ari));
+    if (pair.meta?.directory) row.ca = directoryLabel(pair.meta.directory);
     rows.push(withState(row, state, now));
   }
 
@@ -73,7 +78,7 @@ export async function inventory(config: Config, storage: Storage, now = Date.now
       const state = await store.loadState(names[0]!);
       rows.push(
         withState(
-          { names, source: 'acme', issuer: null, serial: null, notBefore: null, notAfter: null, daysLeft: null, status: 'pending', lastError: null, nextAttempt: null },
+          { names, source: 'acme', issuer: null, ca: null, serial: null, notBefore: null, notAfter: null, daysLeft: null, status: 'pending', lastError: null, nextAttempt: null },
           state,
           now,
         ),
@@ -92,6 +97,7 @@ export async function inventory(config: Config, storage: Storage, now = Date.now
         names: certNamesForSite(site),
         source: 'manual',
         issuer: null,
+        ca: null,
         serial: null,
         notBefore: null,
         notAfter: null,
@@ -107,8 +113,8 @@ export async function inventory(config: Config, storage: Storage, now = Date.now
 
 /** The JSON form: README "Commands"'s fields only. */
 export function toJsonRow(row: InventoryRow): CertRow {
-  const { names, source, issuer, serial, notBefore, notAfter, daysLeft, status, lastError, nextAttempt } = row;
-  return { names, source, issuer, serial, notBefore, notAfter, daysLeft, status, lastError, nextAttempt };
+  const { names, source, issuer, ca, serial, notBefore, notAfter, daysLeft, status, lastError, nextAttempt } = row;
+  return { names, source, issuer, ca, serial, notBefore, notAfter, daysLeft, status, lastError, nextAttempt };
 }
 
 function validity(x: X509Certificate): { notBefore: Date; notAfter: Date } {
@@ -126,6 +132,7 @@ function fromCert(pem: string, source: CertRow['source'], now: number, due: (x: 
     names,
     source,
     issuer: /CN=([^\n]+)/.exec(x.issuer)?.[1] ?? /O=([^\n]+)/.exec(x.issuer)?.[1] ?? x.issuer.replace(/\n/g, ', '),
+    ca: null,
     serial: x.serialNumber,
     notBefore: notBefore.toISOString(),
     notAfter: notAfter.toISOString(),
@@ -138,13 +145,13 @@ function fromCert(pem: string, source: CertRow['source'], now: number, due: (x: 
 
 function withState(row: InventoryRow, state: NameState | undefined, now: number): InventoryRow {
   if (!state?.lastError) return row;
-  const { at, challenge, detail, hint, attempts } = state.lastError;
+  const { at, challenge, detail, hint, attempts, ca } = state.lastError;
   return {
     ...row,
     ...(attempts ? { attempts } : {}),
     failures: state.failures,
     status: row.status === 'expired' ? 'expired' : 'failing',
-    lastError: { at, challenge, detail },
+    lastError: { at, challenge, detail, ...(ca ? { ca } : {}) },
     nextAttempt: state.nextAttempt ?? row.nextAttempt ?? new Date(now).toISOString(),
     hint,
   };

@@ -35,6 +35,13 @@ export interface IssuedCert {
   keyPem: string;
   challenge: ChallengeType;
   ms: number;
+  /**
+   * The CA that signed it (with acme.issuers, one of several), recorded in the certificate's metadata.
+   * Always set by AcmeIssuer; optional for the stand-in issuers of unit tests.
+   */
+  issuerKey?: string;
+  directory?: string;
+  keyType?: string;
 }
 
 export interface IssueOptions {
@@ -134,7 +141,7 @@ export class AcmeIssuer {
         for (const type of types) {
           try {
             const certPem = await this.orderWithAccount(names, type, keyPem, options.replaces, options.signal);
-            return { certPem, keyPem, challenge: type, ms: Date.now() - started };
+            return { certPem, keyPem, challenge: type, ms: Date.now() - started, issuerKey: this.key, directory: this.directory, keyType: this.keyType };
           } catch (err) {
             if (!(err instanceof AcmeOrderError) || err.challenge === null) throw err;
             failures.push(err);

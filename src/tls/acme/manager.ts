@@ -18,7 +18,7 @@ import { normalizeName } from '../names.js';
 import type { CertEntry } from '../types.js';
 import { AriPoller } from './ari-poller.js';
 import { AcmeCertStore } from './cert-store.js';
-import type { AcmeIssuer } from './issuer.js';
+import type { OrderIssuer } from './issuer-chain.js';
 import type { AcmeKnobs } from './knobs.js';
 import { keyOf, ManagedRecords, type CertSink } from './managed-records.js';
 import { Obtainer } from './obtain.js';
@@ -30,7 +30,7 @@ export type { CertSink } from './managed-records.js';
 
 export interface AcmeManagerOptions {
   config: AcmeConfig;
-  issuer: AcmeIssuer;
+  issuer: OrderIssuer;
   sink: CertSink;
   logger: Logger;
   knobs: AcmeKnobs;

@@ -9,7 +9,7 @@ import { namesCover, normalizeName } from '../names.js';
 import { ariCertId } from './der.js';
 import type { AcmeCertStore, CertMeta, LastError, NameState, StoredPair } from './cert-store.js';
 import { report } from './errors.js';
-import type { AcmeIssuer } from './issuer.js';
+import type { OrderIssuer } from './issuer-chain.js';
 import { retryDelay } from './schedule.js';
 
 export interface ObtainOptions {
@@ -52,7 +52,7 @@ export class Obtainer {
   private readonly inflight = new Map<string, Promise<ObtainResult>>();
 
   constructor(
-    readonly issuer: AcmeIssuer,
+    readonly issuer: OrderIssuer,
     readonly store: AcmeCertStore,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
@@ -118,6 +118,7 @@ export class Obtainer {
     const next = Math.max(at + retryDelay(failures, at, validity, r.retryAfterMs ?? 0), earlier);
     const lastError: LastError = { at: new Date(at).toISOString(), challenge: r.challenge, detail: r.detail, hint: r.hint };
     if (r.attempts) lastError.attempts = r.attempts;
+    if (r.ca) lastError.ca = r.ca;
     const recorded: NameState = { names, failures, lastError, nextAttempt: new Date(next).toISOString() };
     if (state?.ari) recorded.ari = state.ari;
     await this.store.saveState(names[0]!, recorded).catch((e: unknown) => this.logger.error('cannot store the renewal state', { error: (e as Error).message }));
@@ -137,27 +138,29 @@ export class Obtainer {
       const state = await this.store.loadState(primary);
       if (o.respectBackoff && state?.nextAttempt && Date.parse(state.nextAttempt) > this.now()) return { kind: 'backoff', state };
 
+      // Renewal asks the CA that signed the current certificate first (issuer-order.ts).
+      const prefer = again?.meta?.issuerKey;
       let replaces: string | undefined;
       if (o.useAri && again) {
         try {
-          if (await this.issuer.renewalInfoUrl(o.signal)) replaces = ariCertId(Buffer.from(new X509Certificate(again.certPem).raw));
+          if (await this.issuer.renewalInfoUrl(o.signal, prefer)) replaces = ariCertId(Buffer.from(new X509Certificate(again.certPem).raw));
         } catch {
           replaces = undefined; // no directory: the order below reports it
         }
       }
       try {
-        const issued = await this.issuer.issue(names, { ...(replaces ? { replaces } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+        const issued = await this.issuer.issue(names, { ...(replaces ? { replaces } : {}), ...(o.signal ? { signal: o.signal } : {}), ...(prefer ? { prefer } : {}) });
         const x = new X509Certificate(issued.certPem);
         const meta: CertMeta = {
           names,
-          issuerKey: this.issuer.key,
-          directory: this.issuer.directory,
+          issuerKey: issued.issuerKey ?? this.issuer.key,
+          directory: issued.directory ?? this.issuer.directory,
           serial: x.serialNumber,
           fingerprint256: x.fingerprint256,
           notBefore: new Date(x.validFrom).toISOString(),
           notAfter: new Date(x.validTo).toISOString(),
           issuedAt: new Date(this.now()).toISOString(),
-          keyType: this.issuer.keyType,
+          keyType: issued.keyType ?? this.issuer.keyType,
           challenge: issued.challenge,
         };
         if (o.onDemand || again?.meta?.onDemand) meta.onDemand = true;

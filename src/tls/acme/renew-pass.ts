@@ -4,8 +4,6 @@
 // recording that as the attempt it was — and listening on the challenge ports itself when no proxy
 // holds them.
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { DIRECTORIES } from '../../config/acme.js';
 import type { Config } from '../../config/types.js';
 import type { Logger } from '../../log/types.js';
 import type { Storage } from '../../storage/types.js';
@@ -16,7 +14,8 @@ import { ChallengeStore } from './challenges.js';
 import { ariCertId } from './der.js';
 import { report } from './errors.js';
 import { configureAcmeHttp } from './http.js';
-import { AcmeIssuer } from './issuer.js';
+import { IssuerChain, readAcmeTrust } from './issuer-chain.js';
+import { directoryLabel } from '../../config/acme.js';
 import { readKnobs } from './knobs.js';
 import { ObtainError, Obtainer } from './obtain.js';
 import { OnDemandGate } from './on-demand.js';
@@ -53,19 +52,17 @@ interface Job {
 export async function renewPass(o: RenewPassOptions): Promise<boolean> {
   const acme = o.config.acme;
   const sets = (acme ? o.config.sites.filter((s) => s.tls.kind === 'acme').map((s) => certNamesForSite(s)) : []).filter((n) => n.length > 0);
-  const directory = o.dryRun && acme?.directory === DIRECTORIES.letsencrypt ? DIRECTORIES['letsencrypt-staging']! : acme?.directory;
-  if (!acme || !directory) {
+  if (!acme) {
     if (o.name) throw new UnknownNameError(`--name ${o.name}: the config has no acme section`);
     return true;
   }
-  const trust = acme.trust ? await readFile(acme.trust, 'utf8') : undefined;
-  configureAcmeHttp(trust);
+  configureAcmeHttp(await readAcmeTrust(acme));
   const knobs = readKnobs();
   const available = { http: o.config.listen.http.length > 0, tlsAlpn: o.config.listen.https.length > 0 };
   // Stored answers reach a running proxy; a dry run that holds the ports itself keeps them in memory.
   let challenges = new ChallengeStore(o.storage, true);
-  const issuer = (c: ChallengeStore): AcmeIssuer =>
-    new AcmeIssuer({ config: acme, directory, storage: o.storage, challenges: c, logger: o.logger, persist: !o.dryRun, available, pollMinMs: knobs.pollMinMs });
+  const issuer = (c: ChallengeStore): IssuerChain =>
+    new IssuerChain({ acme, dryRun: o.dryRun ?? false, storage: o.storage, challenges: c, logger: o.logger, persist: !o.dryRun, available, pollMinMs: knobs.pollMinMs });
   let acmeIssuer = issuer(challenges);
   const store = new AcmeCertStore(o.storage, acmeIssuer.key);
 
@@ -106,7 +103,7 @@ export async function renewPass(o: RenewPassOptions): Promise<boolean> {
   } catch (err) {
     if (jobs.length === 0) return true; // nothing was due; the ARI check can wait for the next run
     const r = report(err, jobs[0]!.names);
-    o.warn(`gatehouse renew: cannot reach the ACME CA at ${directory}: ${r.detail}\n    likely fix: ${r.hint}\n    the current certificates keep serving`);
+    o.warn(`gatehouse renew: cannot reach the ACME CA at ${acmeIssuer.labels.join(' nor at ')}: ${r.detail}\n    likely fix: ${r.hint}\n    the current certificates keep serving`);
     if (!o.dryRun) await recordUnreachable(o, new Obtainer(acmeIssuer, store, o.logger), jobs, err);
     return false;
   }
@@ -158,7 +155,7 @@ async function recordUnreachable(o: RenewPassOptions, obtainer: Obtainer, jobs: 
 }
 
 /** Certificates not due by the local rule may still be due by the CA's ARI window (RFC 9773). */
-async function checkAri(issuer: AcmeIssuer, store: AcmeCertStore, candidates: Job[], jobs: Job[]): Promise<void> {
+async function checkAri(issuer: IssuerChain, store: AcmeCertStore, candidates: Job[], jobs: Job[]): Promise<void> {
   if (candidates.length === 0) return;
   const base = await issuer.renewalInfoUrl().catch(() => undefined);
   if (!base) return;
@@ -174,13 +171,13 @@ async function checkAri(issuer: AcmeIssuer, store: AcmeCertStore, candidates: Jo
   }
 }
 
-async function runJob(o: RenewPassOptions, issuer: AcmeIssuer, store: AcmeCertStore, job: Job): Promise<boolean> {
+async function runJob(o: RenewPassOptions, issuer: IssuerChain, store: AcmeCertStore, job: Job): Promise<boolean> {
   const names = job.names.join(', ');
   const signal = AbortSignal.timeout(ORDER_DEADLINE_MS);
   if (o.dryRun) {
     try {
       const issued = await issuer.issue(job.names, { signal });
-      o.say(`dry run: ${names}: a certificate was issued by ${issuer.directory} (${issued.challenge}, ${issued.ms} ms) and not stored`);
+      o.say(`dry run: ${names}: a certificate was issued by ${issued.directory} (${issued.challenge}, ${issued.ms} ms) and not stored`);
       return true;
     } catch (err) {
       const r = report(err, job.names);
@@ -198,7 +195,7 @@ async function runJob(o: RenewPassOptions, issuer: AcmeIssuer, store: AcmeCertSt
     });
     if (r.kind === 'issued') {
       const x = new X509Certificate(r.pair.certPem);
-      o.say(`${current ? 'renewed' : 'obtained'} ${names}: serial ${x.serialNumber}, expires ${new Date(x.validTo).toISOString()} (${r.pair.meta.challenge}, ${r.ms} ms)`);
+      o.say(`${current ? 'renewed' : 'obtained'} ${names}: serial ${x.serialNumber}, expires ${new Date(x.validTo).toISOString()} (${caOf(r.pair.meta.directory, issuer)}${r.pair.meta.challenge}, ${r.ms} ms)`);
     }
     return true;
   } catch (err) {
@@ -210,4 +207,9 @@ async function runJob(o: RenewPassOptions, issuer: AcmeIssuer, store: AcmeCertSt
     );
     return false;
   }
+}
+
+/** With several CAs, which one signed (`by zerossl, `); nothing when there is one, as before acme.issuers. */
+function caOf(directory: string, issuer: IssuerChain): string {
+  return issuer.members.length > 1 ? `by ${directoryLabel(directory)}, ` : '';
 }

@@ -3,7 +3,6 @@
 // on the http listener, TLS-ALPN-01 on the https listener) from memory and the storage, whether or not
 // this process opened them.
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { SecureContext } from 'node:tls';
 import type { Config } from '../../config/types.js';
 import type { Exchange } from '../../http/exchange.js';
@@ -13,7 +12,7 @@ import type { LoadedCertEntry } from '../cert-entry.js';
 import type { AcmeTlsHooks, CertEntry } from '../types.js';
 import { ChallengeStore, type ChallengeKeyType } from './challenges.js';
 import { configureAcmeHttp } from './http.js';
-import { AcmeIssuer } from './issuer.js';
+import { IssuerChain, readAcmeTrust } from './issuer-chain.js';
 import { readKnobs } from './knobs.js';
 import { AcmeManager } from './manager.js';
 import type { CertSink } from './managed-records.js';
@@ -65,14 +64,14 @@ export class AcmeService {
       this.signature = undefined;
       return;
     }
-    const trust = acme.trust ? await readFile(acme.trust, 'utf8') : undefined;
+    const trust = await readAcmeTrust(acme);
     const available = { http: config.listen.http.length > 0, tlsAlpn: config.listen.https.length > 0 };
     const signature = JSON.stringify({ ...acme, trust, available });
     configureAcmeHttp(trust);
     if (!this.manager || signature !== this.signature) {
       const knobs = readKnobs();
-      const issuer = new AcmeIssuer({
-        config: acme,
+      const issuer = new IssuerChain({
+        acme,
         storage: this.storage,
         challenges: this.challenges,
         logger: this.logger,

@@ -24,6 +24,7 @@ const cert = (daysLeft: number, lastError: StatusData['certificates'][number]['l
   names: ['a.test'],
   source: 'acme',
   issuer: 'Test CA',
+  ca: null,
   serial: '01',
   notBefore: '2026-01-01T00:00:00.000Z',
   notAfter: '2026-04-01T00:00:00.000Z',

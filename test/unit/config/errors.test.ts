@@ -256,7 +256,7 @@ describe('config/errors', () => {
       expectErrorAt(L, '10.0.0.0/33', 'trustedProxies entry "10.0.0.0/33" is not an IP address or CIDR');
       expectErrorAt(L, '"10"', 'trustedProxies entry "10"');
       expectErrorAt(L, 's3://', 'storage "s3://bucket" must be a folder or a redis://');
-      expectErrorAt(L, 'letsencrypt-stagin', 'acme.directory (letsencrypt, letsencrypt-staging or a URL) "letsencrypt-stagin" is not a URL');
+      expectErrorAt(L, 'letsencrypt-stagin', 'acme.directory (letsencrypt, letsencrypt-staging, zerossl or a URL) "letsencrypt-stagin" is not a URL');
       expectErrorAt(L, '"ftp://x"', 'acme.onDemand.ask "ftp://x" must be an http:// or https:// URL');
       expectErrorAt(L, '"http://a:1/x"', 'cannot have a path');
       expectErrorAt(L, '"http://b:1"', 'upstream servers must all use one protocol: this one is http, the first is fastcgi');
