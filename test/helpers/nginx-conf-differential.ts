@@ -261,12 +261,17 @@ export async function startConfPair(setup: ConfSetup): Promise<ConfPair> {
  * Locations, SERVER_PORT and `root html` (DOCUMENT_ROOT) compare.
  */
 function normaliseSide(a: Answer, ports: Record<string, number>, prefix: string): Answer {
-  const fix = (s: string) => Object.entries(ports).reduce((acc, [name, port]) => acc.split(String(port)).join(`{port:${name}}`), s.split(prefix).join('{prefix}'));
+  const fix = (s: string) => portsByName(s.split(prefix).join('{prefix}'), ports);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(a.headers)) headers[k] = fix(v);
   const out: Answer = { ...a, headers, fields: a.fields.map(([k, v]) => [k, fix(v)]), body: fix(a.body), head: fix(a.head) };
   if (a.backend) out.backend = JSON.parse(fix(JSON.stringify(a.backend))) as Record<string, unknown>;
   return out;
+}
+
+/** A side's own port numbers in `text` written as `{port:NAME}`, so the two sides compare. */
+function portsByName(text: string, ports: Record<string, number>): string {
+  return Object.entries(ports).reduce((acc, [name, port]) => acc.split(String(port)).join(`{port:${name}}`), text);
 }
 
 function websocketRoundTrip(port: number, p: string, host: string, ports: Record<string, number>): Promise<WsResult> {
@@ -299,8 +304,7 @@ function websocketRoundTrip(port: number, p: string, host: string, ports: Record
     ws.on('message', (data) => {
       const text = String(data);
       if (!result.backend) {
-        const fixed = Object.entries(ports).reduce((acc, [name, n]) => acc.split(String(n)).join(`{port:${name}}`), text);
-        result.backend = JSON.parse(fixed) as WsResult['backend'];
+        result.backend = JSON.parse(portsByName(text, ports)) as WsResult['backend'];
         ws.send('ping-from-client');
       } else {
         result.echo = text;
