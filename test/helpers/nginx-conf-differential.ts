@@ -194,7 +194,6 @@ export async function startConfPair(setup: ConfSetup): Promise<ConfPair> {
       vars.ws = `127.0.0.1:${ws.port}`;
       wsSeen = ws.seen;
     }
-    const template = 'site' in setup ? fs.readFileSync(path.join(SITES, setup.site), 'utf8') : undefined;
     const ports: Record<Side, Record<string, number>> = { nginx: {}, gatehouse: {} };
     for (const side of ['nginx', 'gatehouse'] as const) {
       for (const name of setup.ports ?? ['http']) ports[side][name] = await freePort();
@@ -207,7 +206,7 @@ export async function startConfPair(setup: ConfSetup): Promise<ConfPair> {
       }
       if ('site' in setup) {
         fs.writeFileSync(path.join(prefix, 'nginx.conf'), mainConf(DEBIAN_HTTP));
-        fs.writeFileSync(path.join(prefix, 'sites-enabled', setup.site), render(template!, vars, ports[side]));
+        fs.writeFileSync(path.join(prefix, 'sites-enabled', setup.site), render(fs.readFileSync(path.join(SITES, setup.site), 'utf8'), vars, ports[side]));
       } else {
         fs.writeFileSync(path.join(prefix, 'nginx.conf'), mainConf(setup.http({ port: ports[side].http!, dir, backend: vars.backend })));
       }
