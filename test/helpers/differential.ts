@@ -57,24 +57,43 @@ export interface Differential {
   nginx: Peer;
   /** How many request pairs were sent so far (all differential files together). */
   readonly pairs: number;
-  both(req: PairRequest): Promise<{ nginx: Answer; gatehouse: Answer }>;
-  one(side: 'nginx' | 'gatehouse', req: PairRequest): Promise<Answer>;
+  both(req: PairRequest): Promise<Record<Side, Answer>>;
+  one(side: Side, req: PairRequest): Promise<Answer>;
   close(): Promise<void>;
 }
 
+export type Side = 'nginx' | 'gatehouse';
+
 let pairCount = 0;
-/** Request pairs sent by every differential test of this run. */
+/** Request pairs sent by every differential test of this run (both harnesses together). */
 export function differentialPairs(): number {
   return pairCount;
 }
 
-export async function startDifferential(setup: DifferentialSetup): Promise<Differential> {
-  const dir = tempDir('gh-diff-');
-  for (const [name, content] of Object.entries(setup.files ?? {})) {
+/** Counts request pairs that are not sent through `sendToBoth` (a WebSocket round trip on each side). */
+export function countPairs(n: number): void {
+  pairCount += n;
+}
+
+/** The same request to both sides at once, counted in differentialPairs(). */
+export async function sendToBoth<R>(one: (side: Side, req: R) => Promise<Answer>, req: R): Promise<Record<Side, Answer>> {
+  pairCount++;
+  const [nginx, gatehouse] = await Promise.all([one('nginx', req), one('gatehouse', req)]);
+  return { nginx, gatehouse };
+}
+
+/** Writes `files` (path relative to `dir` → content) under `dir`, making their folders. */
+export function writeFiles(dir: string, files: Record<string, string | Buffer>): void {
+  for (const [name, content] of Object.entries(files)) {
     const file = path.join(dir, name);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, content);
   }
+}
+
+export async function startDifferential(setup: DifferentialSetup): Promise<Differential> {
+  const dir = tempDir('gh-diff-');
+  writeFiles(dir, setup.files ?? {});
   const socket = setup.backendSocket ? path.join(dir, 'backend.sock') : undefined;
   const backend = await startEchoBackend(socket);
   const where = socket ?? backend.url;
@@ -90,8 +109,8 @@ export async function startDifferential(setup: DifferentialSetup): Promise<Diffe
     throw err;
   }
   const ghPort = gh.httpPort;
-  const portOf = (side: 'nginx' | 'gatehouse') => (side === 'nginx' ? nginxPort : ghPort);
-  const one = (side: 'nginx' | 'gatehouse', req: PairRequest) => exchange(portOf(side), req);
+  const portOf = (side: Side) => (side === 'nginx' ? nginxPort : ghPort);
+  const one = (side: Side, req: PairRequest) => exchange(portOf(side), req);
   const started = { nginx: nginx, gh: gh };
   return {
     dir,
@@ -104,11 +123,7 @@ export async function startDifferential(setup: DifferentialSetup): Promise<Diffe
       return pairCount;
     },
     one,
-    async both(req) {
-      pairCount++;
-      const [n, g] = await Promise.all([one('nginx', req), one('gatehouse', req)]);
-      return { nginx: n, gatehouse: g };
-    },
+    both: (req) => sendToBoth(one, req),
     async close() {
       await started.gh.stop();
       await started.nginx.stop('SIGQUIT');
@@ -236,7 +251,8 @@ export interface SameOptions {
   backend?: string[];
 }
 
-function pick(record: Record<string, unknown> | undefined, key: string): unknown {
+/** One value of the echo backend's record: `url`, `method`, `httpVersion`, `bodyLength` or `headers.NAME`. */
+export function backendValue(record: Record<string, unknown> | undefined, key: string): unknown {
   if (!record) return undefined;
   if (key.startsWith('headers.')) return (record.headers as Record<string, unknown> | undefined)?.[key.slice(8)];
   return record[key];
@@ -252,7 +268,7 @@ export function expectSame(nginx: Answer, gatehouse: Answer, o: SameOptions = {}
     else if (typeof o.body === 'function') v.body = o.body(a.body);
     if (o.backend) {
       v.reachedBackend = a.backend !== undefined;
-      for (const k of o.backend) v[`backend ${k}`] = pick(a.backend, k);
+      for (const k of o.backend) v[`backend ${k}`] = backendValue(a.backend, k);
     }
     return v;
   };

@@ -1,17 +1,18 @@
-// Differential tests on whole nginx configurations (issue 18): one site file from
-// test/fixtures/nginx-sites/ is rendered twice into a temp dir, once for nginx 1.22 and once for
-// gatehouse; the two renderings differ only in the listen ports. Each side gets the same main
-// nginx.conf (Debian's layout: mime.types, stock params, `include sites-enabled/*`), nginx runs it
-// with `-p`, gatehouse with `run -c nginx.conf -p`. Backends (echo server, php-fpm, uWSGI, a
-// WebSocket echo) and document roots are shared, so the same request must give the same answer and
-// the backend must see the same request.
+// Differential tests on whole nginx configurations (issue 18): the same nginx .conf run by nginx
+// 1.22 and by `gatehouse run -c nginx.conf -p PREFIX` (the nginx adapter) side by side on loopback;
+// where the adapter claims nginx's behaviour, this is the proof. The configuration is either a site
+// file from test/fixtures/nginx-sites/ under Debian's main nginx.conf (mime.types, stock params,
+// `include sites-enabled/*`), or an http-block body written in the test (a function of the port).
+// Both sides get the same files; they differ only in the listen ports. Backends (echo server,
+// php-fpm, uWSGI, a WebSocket echo) and document roots are shared, so the same request must give
+// the same answer and the backend must see the same request.
 import fs from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import { expect } from 'chai';
 import WebSocket, { WebSocketServer } from 'ws';
 import { NGINX, startPhpFpm, startUwsgi } from './cgi-peers.js';
-import { exchange, type Answer, type PairRequest } from './differential.js';
+import { backendValue, countPairs, differentialPairs, exchange, sendToBoth, writeFiles, type Answer, type PairRequest, type Side } from './differential.js';
 import { startEchoBackend, type EchoBackend } from './echo-backend.js';
 import { REPO, startGatehouseFile, tempDir } from './gatehouse.js';
 import { freePort, waitForPort } from './ports.js';
@@ -20,11 +21,10 @@ import { makeTestCa } from './test-ca.js';
 
 export const SITES = path.join(REPO, 'test/fixtures/nginx-sites');
 
-export type Side = 'nginx' | 'gatehouse';
+export type { Side };
 
-export interface ConfSetup {
-  /** File name under test/fixtures/nginx-sites/. */
-  site: string;
+/** What both setups can ask for besides the configuration itself. */
+interface PeersSetup {
   /** Names of the listen ports the site uses as `{{port:NAME}}` (default ['http']). */
   ports?: string[];
   /** How many echo backends: `{{backend}}` (= `{{backend1}}`), `{{backend2}}`, ... (default 1). */
@@ -39,7 +39,23 @@ export interface ConfSetup {
   certificate?: string[];
   /** Files under the shared dir `{{dir}}` (their text is rendered too when it is a string). */
   files?: Record<string, string | Buffer>;
+  /** Folders created under the shared dir. */
+  dirs?: string[];
 }
+
+/** A site file from the fixtures under Debian's main nginx.conf. */
+export interface SiteSetup extends PeersSetup {
+  /** File name under test/fixtures/nginx-sites/. */
+  site: string;
+}
+
+/** An http-block body written in the test, with nothing else in the http block but logs and temp paths. */
+export interface InlineSetup extends PeersSetup {
+  /** Called once per side; every server listens on `127.0.0.1:${port}`, `backend` is the first echo backend's host:port. */
+  http(p: { port: number; dir: string; backend: string }): string;
+}
+
+export type ConfSetup = SiteSetup | InlineSetup;
 
 export interface ConfRequest extends PairRequest {
   /** Which listen port (default 'http'). */
@@ -56,7 +72,7 @@ export interface ConfPair {
   wsSeen: Array<{ url: string; headers: IncomingHttpHeaders }>;
   ports: Record<Side, Record<string, number>>;
   caPem?: Buffer;
-  /** Request pairs sent through every ConfPair of this run. */
+  /** Request pairs sent by every differential test of this run (differentialPairs()). */
   readonly pairs: number;
   one(side: Side, req: ConfRequest): Promise<Answer>;
   /** The same request to both, answers with each side's ports written as `{port:NAME}`. */
@@ -78,11 +94,6 @@ export interface WsResult {
 const STOCK = ['mime.types', 'fastcgi_params', 'fastcgi.conf', 'uwsgi_params', 'scgi_params', 'proxy_params', 'snippets/fastcgi-php.conf'];
 const TEMPS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'];
 
-let pairCount = 0;
-export function confPairs(): number {
-  return pairCount;
-}
-
 /** `{{port:NAME}}` from `ports`, `{{NAME}}` from `vars`; an unknown placeholder is the template's bug. */
 export function render(template: string, vars: Record<string, string>, ports: Record<string, number>): string {
   return template.replace(/\{\{(port:)?([\w.-]+)\}\}/g, (m, isPort: string | undefined, name: string) => {
@@ -92,18 +103,21 @@ export function render(template: string, vars: Record<string, string>, ports: Re
   });
 }
 
-/** Debian's nginx.conf, cut to what a test needs: one worker, logs and temp files in the prefix. */
-function mainConf(): string {
+/** Debian's main nginx.conf: the stock types and the enabled sites. */
+const DEBIAN_HTTP = `include mime.types;
+  default_type application/octet-stream;
+  include sites-enabled/*.conf;`;
+
+/** A main nginx.conf cut to what a test needs: one worker, logs and temp files in the prefix; `http` is the rest of the http block. */
+function mainConf(http: string): string {
   return `${process.getuid?.() === 0 ? 'user root;\n' : ''}worker_processes 1;
 pid nginx.pid;
 error_log error.log info;
 events { worker_connections 256; }
 http {
-  include mime.types;
-  default_type application/octet-stream;
   access_log off;
 ${TEMPS.map((t) => `  ${t}_temp_path temp/${t};`).join('\n')}
-  include sites-enabled/*.conf;
+  ${http}
 }
 `;
 }
@@ -159,11 +173,8 @@ export async function startConfPair(setup: ConfSetup): Promise<ConfPair> {
       fs.writeFileSync(path.join(live, 'privkey.pem'), issued.key);
       caPem = fs.readFileSync(ca.caFile);
     }
-    for (const [name, content] of Object.entries(setup.files ?? {})) {
-      const file = path.join(dir, name);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, typeof content === 'string' ? render(content, vars, {}) : content);
-    }
+    for (const d of setup.dirs ?? []) fs.mkdirSync(path.join(dir, d), { recursive: true });
+    writeFiles(dir, Object.fromEntries(Object.entries(setup.files ?? {}).map(([name, content]) => [name, typeof content === 'string' ? render(content, vars, {}) : content])));
     if (setup.fpm) {
       const port = await freePort();
       const fpm = await startPhpFpm(dir, [{ name: 'www', listen: `127.0.0.1:${port}` }]);
@@ -183,7 +194,6 @@ export async function startConfPair(setup: ConfSetup): Promise<ConfPair> {
       vars.ws = `127.0.0.1:${ws.port}`;
       wsSeen = ws.seen;
     }
-    const template = fs.readFileSync(path.join(SITES, setup.site), 'utf8');
     const ports: Record<Side, Record<string, number>> = { nginx: {}, gatehouse: {} };
     for (const side of ['nginx', 'gatehouse'] as const) {
       for (const name of setup.ports ?? ['http']) ports[side][name] = await freePort();
@@ -194,8 +204,12 @@ export async function startConfPair(setup: ConfSetup): Promise<ConfPair> {
         fs.mkdirSync(path.dirname(path.join(prefix, f)), { recursive: true });
         fs.copyFileSync(path.join('/etc/nginx', f), path.join(prefix, f));
       }
-      fs.writeFileSync(path.join(prefix, 'nginx.conf'), mainConf());
-      fs.writeFileSync(path.join(prefix, 'sites-enabled', setup.site), render(template, vars, ports[side]));
+      if ('site' in setup) {
+        fs.writeFileSync(path.join(prefix, 'nginx.conf'), mainConf(DEBIAN_HTTP));
+        fs.writeFileSync(path.join(prefix, 'sites-enabled', setup.site), render(fs.readFileSync(path.join(SITES, setup.site), 'utf8'), vars, ports[side]));
+      } else {
+        fs.writeFileSync(path.join(prefix, 'nginx.conf'), mainConf(setup.http({ port: ports[side].http!, dir, backend: vars.backend })));
+      }
     }
     const nginxPrefix = path.join(dir, 'nginx');
     const nginx: Peer = startPeer(NGINX, ['-p', `${nginxPrefix}/`, '-c', path.join(nginxPrefix, 'nginx.conf'), '-g', 'daemon off;']);
@@ -222,16 +236,12 @@ export async function startConfPair(setup: ConfSetup): Promise<ConfPair> {
       ports,
       ...(caPem ? { caPem } : {}),
       get pairs() {
-        return pairCount;
+        return differentialPairs();
       },
       one,
-      async both(req) {
-        pairCount++;
-        const [n, g] = await Promise.all([one('nginx', req), one('gatehouse', req)]);
-        return { nginx: n, gatehouse: g };
-      },
+      both: (req) => sendToBoth(one, req),
       websocket: (side, p) => {
-        pairCount += side === 'nginx' ? 1 : 0;
+        countPairs(side === 'nginx' ? 1 : 0);
         return websocketRoundTrip(ports[side][p.port ?? 'http']!, p.path, p.host, ports[side]);
       },
       async close() {
@@ -250,12 +260,17 @@ export async function startConfPair(setup: ConfSetup): Promise<ConfPair> {
  * Locations, SERVER_PORT and `root html` (DOCUMENT_ROOT) compare.
  */
 function normaliseSide(a: Answer, ports: Record<string, number>, prefix: string): Answer {
-  const fix = (s: string) => Object.entries(ports).reduce((acc, [name, port]) => acc.split(String(port)).join(`{port:${name}}`), s.split(prefix).join('{prefix}'));
+  const fix = (s: string) => portsByName(s.split(prefix).join('{prefix}'), ports);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(a.headers)) headers[k] = fix(v);
   const out: Answer = { ...a, headers, fields: a.fields.map(([k, v]) => [k, fix(v)]), body: fix(a.body), head: fix(a.head) };
   if (a.backend) out.backend = JSON.parse(fix(JSON.stringify(a.backend))) as Record<string, unknown>;
   return out;
+}
+
+/** A side's own port numbers in `text` written as `{port:NAME}`, so the two sides compare. */
+function portsByName(text: string, ports: Record<string, number>): string {
+  return Object.entries(ports).reduce((acc, [name, port]) => acc.split(String(port)).join(`{port:${name}}`), text);
 }
 
 function websocketRoundTrip(port: number, p: string, host: string, ports: Record<string, number>): Promise<WsResult> {
@@ -288,8 +303,7 @@ function websocketRoundTrip(port: number, p: string, host: string, ports: Record
     ws.on('message', (data) => {
       const text = String(data);
       if (!result.backend) {
-        const fixed = Object.entries(ports).reduce((acc, [name, n]) => acc.split(String(n)).join(`{port:${name}}`), text);
-        result.backend = JSON.parse(fixed) as WsResult['backend'];
+        result.backend = JSON.parse(portsByName(text, ports)) as WsResult['backend'];
         ws.send('ping-from-client');
       } else {
         result.echo = text;
@@ -323,10 +337,14 @@ export const DEFAULT_PRESENCE = ['content-length', 'transfer-encoding', 'expires
 /** The backend-side request of a proxied request. */
 export const DEFAULT_BACKEND = ['method', 'url', 'bodyLength', 'headers.host', 'headers.x-real-ip', 'headers.x-forwarded-for', 'headers.x-forwarded-proto', 'headers.x-forwarded-host', 'headers.connection', 'headers.upgrade', 'headers.content-length', 'headers.transfer-encoding', 'headers.cookie', 'headers.user-agent'];
 
-function pick(record: Record<string, unknown> | undefined, key: string): unknown {
-  if (!record) return undefined;
-  if (key.startsWith('headers.')) return (record.headers as Record<string, unknown> | undefined)?.[key.slice(8)];
-  return record[key];
+/**
+ * The Connection of the request the backend saw, where RFC 9112 §9.3 makes `keep-alive` on an
+ * HTTP/1.1 request say nothing more than none (undici always writes one; nginx with
+ * `Connection ""` writes none): that reads as none.
+ */
+export function backendConnection(backend: Record<string, unknown> | undefined): unknown {
+  const connection = backendValue(backend, 'headers.connection');
+  return backendValue(backend, 'httpVersion') === '1.1' && connection === 'keep-alive' ? undefined : connection;
 }
 
 function jsonObject(text: string): Record<string, unknown> | undefined {
@@ -344,10 +362,8 @@ function view(a: Answer, o: CompareOptions): Record<string, unknown> {
   for (const h of o.headers ?? DEFAULT_HEADERS) if (a.headers[h] !== undefined) v[h] = a.headers[h];
   for (const h of o.presence ?? DEFAULT_PRESENCE) if (a.headers[h] !== undefined) v[`${h} (present)`] = true;
   if (a.backend) {
-    const backend = Object.fromEntries((o.backend ?? DEFAULT_BACKEND).map((k) => [k, pick(a.backend, k)]).filter(([, x]) => x !== undefined));
-    // RFC 9112 §9.3: an HTTP/1.1 request without Connection is persistent, so `keep-alive` there says
-    // nothing more (undici always writes one; nginx with `Connection ""` writes none).
-    if (pick(a.backend, 'httpVersion') === '1.1' && backend['headers.connection'] === 'keep-alive') delete backend['headers.connection'];
+    const backend = Object.fromEntries((o.backend ?? DEFAULT_BACKEND).map((k) => [k, backendValue(a.backend, k)]).filter(([, x]) => x !== undefined));
+    if (backend['headers.connection'] !== undefined && backendConnection(a.backend) === undefined) delete backend['headers.connection'];
     v.backend = backend;
   } else if (o.body !== false) {
     // nginx signs its error pages; gatehouse names no server on purpose (server_tokens is ignored).
@@ -393,4 +409,20 @@ function formatMismatch(err: Error & { actual?: unknown; expected?: unknown }): 
     if (ev !== av) lines.push(`  ${k}:\n    nginx     ${ev?.slice(0, 600)}\n    gatehouse ${av?.slice(0, 600)}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * The pair of one describe block: started in its `before`, closed in its `after`; the getter gives
+ * the running pair. `setup` is read when the hook runs, so it may use what earlier hooks started.
+ */
+export function useConfPair(setup: ConfSetup): () => ConfPair {
+  let pair: ConfPair | undefined;
+  before(async () => {
+    pair = await startConfPair(setup);
+  });
+  after(async () => pair?.close());
+  return () => {
+    if (!pair) throw new Error('the nginx/gatehouse pair is not running: its before hook failed');
+    return pair;
+  };
 }

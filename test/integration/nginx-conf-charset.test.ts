@@ -3,31 +3,25 @@
 // turns it off), on proxied answers with and without a charset of their own, built-in error pages,
 // `return` redirects (none on 301/302) and static files.
 import { expect } from 'chai';
-import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { expectSame, type PairRequest } from '../helpers/differential.js';
-import { startConfPair, type ConfPair } from '../helpers/conf-pair.js';
+import { useConfPair } from '../helpers/nginx-conf-differential.js';
 
 describe('nginx .conf: charset and charset_types at server and location level (nginx 1.22 vs gatehouse adapt, integration)', function () {
   this.timeout(60_000);
-  let backend: EchoBackend;
-  let pair: ConfPair;
-
-  before(async () => {
-    backend = await startEchoBackend();
-    pair = await startConfPair({
-      files: { 'www/a.html': '<p>a</p>\n', 'www/long.html': `<p>${'x'.repeat(500)}</p>\n`, 'www/a.css': 'p {}\n', 'www/off/a.html': '<p>off</p>\n' },
-      http: ({ port, dir }) => `
+  const pair = useConfPair({
+    files: { 'www/a.html': '<p>a</p>\n', 'www/long.html': `<p>${'x'.repeat(500)}</p>\n`, 'www/a.css': 'p {}\n', 'www/off/a.html': '<p>off</p>\n' },
+    http: ({ port, dir, backend }) => `
         include /etc/nginx/mime.types;
         server {
           listen 127.0.0.1:${port}; server_name a.test;
           root ${dir}/www;
           charset utf-8;
-          location /api/ { proxy_pass ${backend.url}; }
-          location /koi/ { charset koi8-r; proxy_pass ${backend.url}; }
-          location /css/ { charset_types text/css; proxy_pass ${backend.url}; }
-          location /all/ { charset_types *; proxy_pass ${backend.url}; }
+          location /api/ { proxy_pass http://${backend}; }
+          location /koi/ { charset koi8-r; proxy_pass http://${backend}; }
+          location /css/ { charset_types text/css; proxy_pass http://${backend}; }
+          location /all/ { charset_types *; proxy_pass http://${backend}; }
           location /off/ { charset off; }
-          location /offapi/ { charset off; proxy_pass ${backend.url}; }
+          location /offapi/ { charset off; proxy_pass http://${backend}; }
           location = /moved { return 301 /a.html; }
           location = /found { return 302 /a.html; }
           location = /temp { return 307 /a.html; }
@@ -35,17 +29,12 @@ describe('nginx .conf: charset and charset_types at server and location level (n
         server {
           listen 127.0.0.1:${port}; server_name b.test;
           root ${dir}/www;
-          location /api/ { charset utf-8; proxy_pass ${backend.url}; }
+          location /api/ { charset utf-8; proxy_pass http://${backend}; }
         }`,
-    });
-  });
-  after(async () => {
-    await pair?.close();
-    await backend?.close();
   });
 
   const type = async (req: PairRequest): Promise<string | undefined> => {
-    const { nginx, gatehouse } = await pair.both(req);
+    const { nginx, gatehouse } = await pair().both(req);
     expectSame(nginx, gatehouse, { headers: ['content-type'] });
     return nginx.headers['content-type'];
   };
@@ -82,7 +71,7 @@ describe('nginx .conf: charset and charset_types at server and location level (n
   });
 
   it('each part of a multipart range names the charset, as nginx\'s range filter writes it', async () => {
-    const { nginx, gatehouse } = await pair.both({ path: '/long.html', headers: { range: 'bytes=0-1,400-401' } });
+    const { nginx, gatehouse } = await pair().both({ path: '/long.html', headers: { range: 'bytes=0-1,400-401' } });
     expect([nginx.status, gatehouse.status]).to.deep.equal([206, 206]);
     for (const a of [nginx, gatehouse]) expect(a.body.match(/Content-Type: [^\r]*/g)).to.deep.equal(['Content-Type: text/html; charset=utf-8', 'Content-Type: text/html; charset=utf-8']);
   });

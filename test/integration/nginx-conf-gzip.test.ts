@@ -3,43 +3,32 @@
 // `Vary: Accept-Encoding` (gzip_vary), and gzip_proxied, which is about requests that came through
 // a proxy (`Via`), not about proxied answers: those are compressed like any other.
 import { expect } from 'chai';
-import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { expectSame, type PairRequest } from '../helpers/differential.js';
-import { startConfPair, type ConfPair } from '../helpers/conf-pair.js';
+import { useConfPair } from '../helpers/nginx-conf-differential.js';
 
 const LONG = `${'compress me '.repeat(40)}\n`;
 
 describe('nginx .conf: gzip, gzip_types, gzip_vary, gzip_min_length, gzip_proxied (nginx 1.22 vs gatehouse adapt, integration)', function () {
   this.timeout(60_000);
-  let backend: EchoBackend;
-  let pair: ConfPair;
-
-  before(async () => {
-    backend = await startEchoBackend();
-    pair = await startConfPair({
-      files: { 'www/a.html': LONG, 'www/a.css': LONG, 'www/a.js': LONG, 'www/a.txt': LONG, 'www/tiny.html': 'tiny\n' },
-      http: ({ port, dir }) => `
+  const pair = useConfPair({
+    files: { 'www/a.html': LONG, 'www/a.css': LONG, 'www/a.js': LONG, 'www/a.txt': LONG, 'www/tiny.html': 'tiny\n' },
+    http: ({ port, dir, backend }) => `
         include /etc/nginx/mime.types;
         server {
           listen 127.0.0.1:${port}; server_name a.test;
           root ${dir}/www;
           gzip on; gzip_types text/css application/json; gzip_vary on;
-          location /api/ { proxy_pass ${backend.url}; }
+          location /api/ { proxy_pass http://${backend}; }
         }
         server {
           listen 127.0.0.1:${port}; server_name b.test;
           root ${dir}/www;
           gzip on; gzip_min_length 1000;
         }`,
-    });
-  });
-  after(async () => {
-    await pair?.close();
-    await backend?.close();
   });
 
   const same = async (req: PairRequest) => {
-    const { nginx, gatehouse } = await pair.both({ ...req, headers: { 'accept-encoding': 'gzip', ...req.headers } });
+    const { nginx, gatehouse } = await pair().both({ ...req, headers: { 'accept-encoding': 'gzip', ...req.headers } });
     expectSame(nginx, gatehouse, { headers: ['content-encoding', 'vary'] });
     return nginx;
   };
@@ -72,7 +61,7 @@ describe('nginx .conf: gzip, gzip_types, gzip_vary, gzip_min_length, gzip_proxie
 
   it('an HTTP/1.0 request is not compressed (gzip_http_version 1.1)', async () => {
     const raw = 'GET /a.html HTTP/1.0\r\nHost: a.test\r\nAccept-Encoding: gzip\r\n\r\n';
-    const { nginx, gatehouse } = await pair.both({ raw });
+    const { nginx, gatehouse } = await pair().both({ raw });
     expect(nginx.headers['content-encoding']).to.equal(undefined);
     expectSame(nginx, gatehouse, { headers: ['content-encoding', 'vary'] });
   });

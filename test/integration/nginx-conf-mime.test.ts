@@ -3,7 +3,7 @@
 // default_type, and `; charset=` only under `charset` and only for charset_types.
 import { expect } from 'chai';
 import { expectSame } from '../helpers/differential.js';
-import { startConfPair, type ConfPair } from '../helpers/conf-pair.js';
+import { useConfPair, type ConfPair } from '../helpers/nginx-conf-differential.js';
 
 const FILES = {
   'www/a.js': 'var a = 1;\n',
@@ -29,15 +29,11 @@ async function sameTypes(pair: ConfPair): Promise<Record<string, string | undefi
 
 function describePair(title: string, http: string, check: (seen: Record<string, string | undefined>) => void): void {
   describe(title, () => {
-    let pair: ConfPair;
-    before(async () => {
-      pair = await startConfPair({
-        files: FILES,
-        http: ({ port, dir }) => `${http}\n server { listen 127.0.0.1:${port}; server_name a.test; root ${dir}/www; }`,
-      });
+    const pair = useConfPair({
+      files: FILES,
+      http: ({ port, dir }) => `${http}\n server { listen 127.0.0.1:${port}; server_name a.test; root ${dir}/www; }`,
     });
-    after(async () => pair?.close());
-    it('every file has the Content-Type nginx sends', async () => check(await sameTypes(pair)));
+    it('every file has the Content-Type nginx sends', async () => check(await sameTypes(pair())));
   });
 }
 

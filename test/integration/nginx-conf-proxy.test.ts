@@ -2,28 +2,24 @@
 // its API, WebSocket upgrades through the usual map, and a weighted upstream with a dead server
 // and a backup.
 import { expect } from 'chai';
-import { expectSameAll, startConfPair, type ConfPair, type Side } from '../helpers/nginx-conf-differential.js';
+import { expectSameAll, useConfPair, type ConfPair, type Side } from '../helpers/nginx-conf-differential.js';
 
 describe('nginx conf differential: SPA + API (nginx 1.22, integration)', function () {
   this.timeout(60_000);
-  let pair: ConfPair;
   const host = { host: 'spa.example.test' };
 
-  before(async () => {
-    pair = await startConfPair({
-      site: 'spa-api.conf',
-      files: {
-        'spa/dist/index.html': '<!doctype html><div id="app"></div>\n',
-        'spa/dist/assets/app.3f9a.css': 'body{}\n',
-        'spa/dist/assets/logo.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>\n',
-        'spa/dist/favicon.ico': 'ico',
-      },
-    });
+  const pair = useConfPair({
+    site: 'spa-api.conf',
+    files: {
+      'spa/dist/index.html': '<!doctype html><div id="app"></div>\n',
+      'spa/dist/assets/app.3f9a.css': 'body{}\n',
+      'spa/dist/assets/logo.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>\n',
+      'spa/dist/favicon.ico': 'ico',
+    },
   });
-  after(async () => pair?.close());
 
   it('client-side routes fall back to index.html; assets cached for a year', async () => {
-    await expectSameAll(pair, [
+    await expectSameAll(pair(), [
       { path: '/', headers: host },
       { path: '/index.html', headers: host },
       { path: '/dashboard', headers: host },
@@ -36,11 +32,11 @@ describe('nginx conf differential: SPA + API (nginx 1.22, integration)', functio
   });
 
   it('favicon.ico gets the type of the included mime.types (image/x-icon)', async () => {
-    await expectSameAll(pair, [{ path: '/favicon.ico', headers: host }]);
+    await expectSameAll(pair(), [{ path: '/favicon.ico', headers: host }]);
   });
 
   it('/api/ goes to the backend with its prefix replaced by /v1/ and the forwarded headers', async () => {
-    await expectSameAll(pair, [
+    await expectSameAll(pair(), [
       { path: '/api/users', headers: host },
       { path: '/api/users?page=2&sort=-name', headers: host },
       { path: '/api/', headers: host },
@@ -55,16 +51,12 @@ describe('nginx conf differential: SPA + API (nginx 1.22, integration)', functio
 
 describe('nginx conf differential: WebSocket upgrade map (nginx 1.22, integration)', function () {
   this.timeout(60_000);
-  let pair: ConfPair;
   const host = { host: 'chat.example.test' };
 
-  before(async () => {
-    pair = await startConfPair({ site: 'websocket.conf', ws: true });
-  });
-  after(async () => pair?.close());
+  const pair = useConfPair({ site: 'websocket.conf', ws: true });
 
   it('plain HTTP next to the WebSocket locations', async () => {
-    await expectSameAll(pair, [
+    await expectSameAll(pair(), [
       { path: '/', headers: host },
       { path: '/rooms/1/messages?since=5', headers: host },
       { path: '/send', method: 'POST', body: 'hi', headers: host },
@@ -72,13 +64,13 @@ describe('nginx conf differential: WebSocket upgrade map (nginx 1.22, integratio
   });
 
   it('an Upgrade request on a location without upgrade headers is answered as plain HTTP', async () => {
-    await expectSameAll(pair, [{ path: '/x', headers: { ...host, upgrade: 'websocket', connection: 'upgrade' } }]);
+    await expectSameAll(pair(), [{ path: '/x', headers: { ...host, upgrade: 'websocket', connection: 'upgrade' } }]);
   });
 
   for (const p of ['/ws/chat', '/socket']) {
     it(`a WebSocket on ${p}: 101, the backend sees the upgrade headers, messages echo`, async () => {
       const results = {} as Record<Side, Awaited<ReturnType<ConfPair['websocket']>>>;
-      for (const side of ['nginx', 'gatehouse'] as const) results[side] = await pair.websocket(side, { path: p, host: 'chat.example.test' });
+      for (const side of ['nginx', 'gatehouse'] as const) results[side] = await pair().websocket(side, { path: p, host: 'chat.example.test' });
       expect(results.nginx.status).to.equal(101);
       expect(results.nginx.echo).to.equal('echo:ping-from-client');
       const seen = (r: (typeof results)['nginx']) => ({
@@ -99,32 +91,28 @@ describe('nginx conf differential: WebSocket upgrade map (nginx 1.22, integratio
   }
 
   it('a plain GET on the WebSocket location (no Upgrade): what the backend says, on both', async () => {
-    await expectSameAll(pair, [{ path: '/ws/chat', headers: host }]);
+    await expectSameAll(pair(), [{ path: '/ws/chat', headers: host }]);
   });
 });
 
 describe('nginx conf differential: weighted upstream with a dead server and a backup (nginx 1.22, integration)', function () {
   this.timeout(60_000);
-  let pair: ConfPair;
   const host = { host: 'lb.example.test' };
 
-  before(async () => {
-    pair = await startConfPair({ site: 'balanced.conf', backends: 3 });
-  });
-  after(async () => pair?.close());
+  const pair = useConfPair({ site: 'balanced.conf', backends: 3 });
 
   /** How many of `n` requests each backend got, one side at a time. */
   async function spread(side: Side, p: string, n: number): Promise<number[]> {
-    const before = pair.backends.map((b) => b.seen.length);
+    const before = pair().backends.map((b) => b.seen.length);
     for (let i = 0; i < n; i++) {
-      const a = await pair.one(side, { path: `${p}${i}`, headers: host });
+      const a = await pair().one(side, { path: `${p}${i}`, headers: host });
       expect(a.status, `${side} ${p}${i}`).to.equal(200);
     }
-    return pair.backends.map((b, i) => b.seen.length - before[i]!);
+    return pair().backends.map((b, i) => b.seen.length - before[i]!);
   }
 
   it('every request is answered although one server is dead; the backend-side request matches', async () => {
-    await expectSameAll(pair, Array.from({ length: 8 }, (_, i) => ({ path: `/page/${i}`, headers: host })));
+    await expectSameAll(pair(), Array.from({ length: 8 }, (_, i) => ({ path: `/page/${i}`, headers: host })));
   });
 
   it('weights 2:1 between the live servers, the backup idle while they live', async () => {
@@ -135,7 +123,7 @@ describe('nginx conf differential: weighted upstream with a dead server and a ba
   });
 
   it('only the backup is left when the primary is dead', async () => {
-    await expectSameAll(pair, [
+    await expectSameAll(pair(), [
       { path: '/standby/a', headers: host },
       { path: '/standby/b?x=1', method: 'POST', body: 'data', headers: host },
     ]);

@@ -3,28 +3,24 @@
 // try_files $uri @proxy_to_app, a catch-all server answering 444).
 import { expect } from 'chai';
 import { exchange } from '../helpers/differential.js';
-import { expectSameAll, startConfPair, type ConfPair } from '../helpers/nginx-conf-differential.js';
+import { expectSameAll, useConfPair } from '../helpers/nginx-conf-differential.js';
 
 describe('nginx conf differential: Django through uWSGI (nginx 1.22, integration)', function () {
   this.timeout(60_000);
-  let pair: ConfPair;
   const host = { host: 'app.example.test' };
 
-  before(async () => {
-    pair = await startConfPair({
-      site: 'django-uwsgi.conf',
-      uwsgi: 'apps/echo_wsgi.py',
-      files: {
-        'django/static/admin/css/base.css': 'body{}\n',
-        'django/static/app.js': 'x\n',
-        'django/media/avatars/a.txt': 'avatar\n',
-      },
-    });
+  const pair = useConfPair({
+    site: 'django-uwsgi.conf',
+    uwsgi: 'apps/echo_wsgi.py',
+    files: {
+      'django/static/admin/css/base.css': 'body{}\n',
+      'django/static/app.js': 'x\n',
+      'django/media/avatars/a.txt': 'avatar\n',
+    },
   });
-  after(async () => pair?.close());
 
   it('the app gets the uwsgi_params environ plus DJANGO_SETTINGS_MODULE', async () => {
-    await expectSameAll(pair, [
+    await expectSameAll(pair(), [
       { path: '/', headers: host },
       { path: '/polls/1/results/?x=%2F', headers: host },
       { path: '/accounts/login/', method: 'POST', body: 'username=a&password=b', headers: { ...host, 'content-type': 'application/x-www-form-urlencoded' } },
@@ -34,7 +30,7 @@ describe('nginx conf differential: Django through uWSGI (nginx 1.22, integration
   });
 
   it('static and media by alias, expires on static', async () => {
-    await expectSameAll(pair, [
+    await expectSameAll(pair(), [
       { path: '/static/admin/css/base.css', headers: host },
       { path: '/static/app.js', headers: host },
       { path: '/static/missing.css', headers: host },
@@ -47,23 +43,19 @@ describe('nginx conf differential: Django through uWSGI (nginx 1.22, integration
 
 describe('nginx conf differential: Django under gunicorn (nginx 1.22, integration)', function () {
   this.timeout(60_000);
-  let pair: ConfPair;
   const host = { host: 'django.example.test' };
 
-  before(async () => {
-    pair = await startConfPair({
-      site: 'django-gunicorn.conf',
-      files: {
-        'gunicorn/public/robots.txt': 'User-agent: *\n',
-        'gunicorn/public/500.html': '<h1>Server error</h1>\n',
-        'gunicorn/public/static/site.css': 'body{}\n',
-      },
-    });
+  const pair = useConfPair({
+    site: 'django-gunicorn.conf',
+    files: {
+      'gunicorn/public/robots.txt': 'User-agent: *\n',
+      'gunicorn/public/500.html': '<h1>Server error</h1>\n',
+      'gunicorn/public/static/site.css': 'body{}\n',
+    },
   });
-  after(async () => pair?.close());
 
   it('try_files $uri @proxy_to_app: files from disk, everything else to the app', async () => {
-    await expectSameAll(pair, [
+    await expectSameAll(pair(), [
       { path: '/robots.txt', headers: host },
       { path: '/static/site.css', headers: host },
       { path: '/polls/', headers: host },
@@ -74,16 +66,16 @@ describe('nginx conf differential: Django under gunicorn (nginx 1.22, integratio
   });
 
   it('the site root: try_files $uri @app on "/" proxies', async () => {
-    await expectSameAll(pair, [{ path: '/', headers: host }]);
+    await expectSameAll(pair(), [{ path: '/', headers: host }]);
   });
 
   it('error_page 502 from the app is the static 500.html', async () => {
-    await expectSameAll(pair, [{ path: '/status/502', headers: host }, { path: '/status/503', headers: host }, { path: '/status/404', headers: host }]);
+    await expectSameAll(pair(), [{ path: '/status/502', headers: host }, { path: '/status/503', headers: host }, { path: '/status/404', headers: host }]);
   });
 
   it('an unknown Host hits the default server: 444 closes without an answer on both', async () => {
     for (const side of ['nginx', 'gatehouse'] as const) {
-      const err = await exchange(pair.ports[side].http!, { path: '/', headers: { host: 'other.test' } }).then(
+      const err = await exchange(pair().ports[side].http!, { path: '/', headers: { host: 'other.test' } }).then(
         () => undefined,
         (e: Error) => e,
       );

@@ -3,13 +3,10 @@
 // "/" goes out as scheme://HOST:PORT/..., HOST from the Host header (lower-case, its port dropped)
 // and PORT the listening one (ngx_http_header_filter). The two listen on different ports, so the
 // port is compared as the answering server's own.
-import fs from 'node:fs';
 import tls from 'node:tls';
 import { expect } from 'chai';
-import { startConfPair, type ConfPair } from '../helpers/conf-pair.js';
 import type { PairRequest } from '../helpers/differential.js';
-import { tempDir } from '../helpers/gatehouse.js';
-import { makeTestCa } from '../helpers/test-ca.js';
+import { useConfPair } from '../helpers/nginx-conf-differential.js';
 
 /** Status and Location of one HTTP/1.1 request over TLS (certificates are not the point here). */
 function tlsHead(port: number, path: string): Promise<{ status: number; location: string | undefined }> {
@@ -29,42 +26,38 @@ function tlsHead(port: number, path: string): Promise<{ status: number; location
 
 describe('nginx .conf: absolute redirects (nginx 1.22 vs gatehouse adapt, integration)', function () {
   this.timeout(60_000);
-  let pair: ConfPair;
-
-  before(async () => {
-    pair = await startConfPair({
-      files: { 'www/dir/index.html': 'i\n' },
-      http: ({ port, dir }) => `
+  const pair = useConfPair({
+    files: { 'www/dir/index.html': 'i\n' },
+    http: ({ port, dir }) => `
         server {
           listen 127.0.0.1:${port}; server_name a.test;
           root ${dir}/www;
           location = /go { return 301 /dir/; }
           location = /old { rewrite ^ /new permanent; }
         }`,
-    });
   });
-  after(async () => pair?.close());
 
+  // The harness writes each side's own listen port as {port:http}.
   const locations = async (req: PairRequest) => {
-    const { nginx, gatehouse } = await pair.both(req);
+    const { nginx, gatehouse } = await pair().both(req);
     expect(nginx.status).to.be.oneOf([301, 302]);
     return {
-      nginx: { status: nginx.status, location: nginx.headers.location?.replace(`:${pair.nginxPort}`, ':PORT') },
-      gatehouse: { status: gatehouse.status, location: gatehouse.headers.location?.replace(`:${pair.ghPort}`, ':PORT') },
+      nginx: { status: nginx.status, location: nginx.headers.location },
+      gatehouse: { status: gatehouse.status, location: gatehouse.headers.location },
     };
   };
 
   it('a directory without its slash: http://HOST:PORT/dir/, the query kept', async () => {
     for (const path of ['/dir', '/dir?a=1&b']) {
       const { nginx, gatehouse } = await locations({ path });
-      expect(nginx.location).to.match(/^http:\/\/a\.test:PORT\/dir\//);
+      expect(nginx.location).to.match(/^http:\/\/a\.test:\{port:http\}\/dir\//);
       expect(gatehouse).to.deep.equal(nginx);
     }
   });
 
   it('the Host header\'s name, lower-case, without its port; no Host: the local address', async () => {
     const a = await locations({ path: '/dir', headers: { host: 'A.Test:1234' } });
-    expect(a.nginx.location).to.equal('http://a.test:PORT/dir/');
+    expect(a.nginx.location).to.equal('http://a.test:{port:http}/dir/');
     expect(a.gatehouse).to.deep.equal(a.nginx);
     const b = await locations({ raw: 'GET /dir HTTP/1.0\r\n\r\n' });
     expect(b.gatehouse).to.deep.equal(b.nginx);
@@ -80,30 +73,22 @@ describe('nginx .conf: absolute redirects (nginx 1.22 vs gatehouse adapt, integr
 
 describe('nginx .conf: absolute redirects over https (nginx 1.22 vs gatehouse adapt, integration)', function () {
   this.timeout(60_000);
-  let pair: ConfPair;
-  let certDir: string;
-
-  before(async () => {
-    certDir = tempDir('gh-redirect-ca-');
-    const { certFile, keyFile } = makeTestCa(certDir).issue('a', ['a.test']);
-    pair = await startConfPair({
-      files: { 'www/dir/index.html': 'i\n' },
-      http: ({ port, dir }) => `
+  const pair = useConfPair({
+    certificate: ['a.test'],
+    files: { 'www/dir/index.html': 'i\n' },
+    http: ({ port, dir }) => `
         server {
           listen 127.0.0.1:${port} ssl; server_name a.test;
-          ssl_certificate ${certFile}; ssl_certificate_key ${keyFile};
+          ssl_certificate ${dir}/letsencrypt/live/a.test/fullchain.pem; ssl_certificate_key ${dir}/letsencrypt/live/a.test/privkey.pem;
           root ${dir}/www;
         }`,
-    });
-  });
-  after(async () => {
-    await pair?.close();
-    if (certDir) fs.rmSync(certDir, { recursive: true, force: true });
   });
 
   it('https://HOST:PORT/dir/ behind a port other than 443', async () => {
-    const [nginx, gatehouse] = await Promise.all([tlsHead(pair.nginxPort, '/dir'), tlsHead(pair.ghPort, '/dir')]);
-    expect(nginx).to.deep.equal({ status: 301, location: `https://a.test:${pair.nginxPort}/dir/` });
-    expect(gatehouse).to.deep.equal({ status: 301, location: `https://a.test:${pair.ghPort}/dir/` });
+    const nginxPort = pair().ports.nginx.http!;
+    const ghPort = pair().ports.gatehouse.http!;
+    const [nginx, gatehouse] = await Promise.all([tlsHead(nginxPort, '/dir'), tlsHead(ghPort, '/dir')]);
+    expect(nginx).to.deep.equal({ status: 301, location: `https://a.test:${nginxPort}/dir/` });
+    expect(gatehouse).to.deep.equal({ status: 301, location: `https://a.test:${ghPort}/dir/` });
   });
 });

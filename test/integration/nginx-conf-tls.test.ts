@@ -1,7 +1,7 @@
 // The certbot-managed site file (test/fixtures/nginx-sites/certbot.conf) under nginx 1.22 and
 // gatehouse: the HTTP server that redirects (and serves the ACME webroot), the HTTPS server with
 // certbot's certificate paths and options include, HSTS, X-Forwarded-Proto.
-import { expectSameAll, startConfPair, type ConfPair } from '../helpers/nginx-conf-differential.js';
+import { expectSameAll, useConfPair } from '../helpers/nginx-conf-differential.js';
 
 // certbot's options-ssl-nginx.conf, in its shape (written here for the test).
 const OPTIONS = `ssl_session_cache shared:le_nginx_SSL:10m;
@@ -14,21 +14,17 @@ ssl_ciphers "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECD
 
 describe('nginx conf differential: a certbot-managed site (nginx 1.22, integration)', function () {
   this.timeout(60_000);
-  let pair: ConfPair;
   const name = 'secure.example.test';
 
-  before(async () => {
-    pair = await startConfPair({
-      site: 'certbot.conf',
-      ports: ['http', 'https'],
-      certificate: [name],
-      files: { 'letsencrypt/options-ssl-nginx.conf': OPTIONS, 'acme-webroot/.well-known/acme-challenge/tok123': 'tok123.key\n' },
-    });
+  const pair = useConfPair({
+    site: 'certbot.conf',
+    ports: ['http', 'https'],
+    certificate: [name],
+    files: { 'letsencrypt/options-ssl-nginx.conf': OPTIONS, 'acme-webroot/.well-known/acme-challenge/tok123': 'tok123.key\n' },
   });
-  after(async () => pair?.close());
 
   it('port 80: the redirect to https, the ACME webroot, 404 for other names', async () => {
-    await expectSameAll(pair, [
+    await expectSameAll(pair(), [
       { path: '/', headers: { host: name } },
       { path: '/account/settings?tab=1', headers: { host: name } },
       { path: '/', method: 'POST', body: 'x', headers: { host: name } },
@@ -40,7 +36,7 @@ describe('nginx conf differential: a certbot-managed site (nginx 1.22, integrati
 
   it('port 443: the proxied app with HSTS and X-Forwarded-Proto https', async () => {
     const tls = { port: 'https', tls: name };
-    await expectSameAll(pair, [
+    await expectSameAll(pair(), [
       { ...tls, path: '/', headers: { host: name } },
       { ...tls, path: '/login', method: 'POST', body: 'u=a', headers: { host: name, 'content-type': 'application/x-www-form-urlencoded' } },
       { ...tls, path: '/status/404', headers: { host: name } },

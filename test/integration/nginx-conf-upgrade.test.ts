@@ -3,9 +3,8 @@
 // whose config passes Upgrade tunnels; elsewhere the handshake reaches the backend as a plain
 // request and its answer (200) goes back, never a 101.
 import { expect } from 'chai';
-import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { expectSame } from '../helpers/differential.js';
-import { startConfPair, type ConfPair } from '../helpers/conf-pair.js';
+import { useConfPair } from '../helpers/nginx-conf-differential.js';
 
 const HANDSHAKE = {
   upgrade: 'websocket',
@@ -16,40 +15,30 @@ const HANDSHAKE = {
 
 describe('nginx .conf: Upgrade only where the config passes it (nginx 1.22 vs gatehouse adapt, integration)', function () {
   this.timeout(60_000);
-  let backend: EchoBackend;
-  let pair: ConfPair;
-
-  before(async () => {
-    backend = await startEchoBackend();
-    pair = await startConfPair({
-      http: ({ port }) => `
+  const pair = useConfPair({
+    http: ({ port, backend }) => `
         map $http_upgrade $connection_upgrade { default upgrade; '' close; }
         server {
           listen 127.0.0.1:${port}; server_name a.test;
-          location /plain/ { proxy_pass ${backend.url}; }
+          location /plain/ { proxy_pass http://${backend}; }
           location /ws/ {
             proxy_http_version 1.1;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
-            proxy_pass ${backend.url};
+            proxy_pass http://${backend};
           }
         }`,
-    });
-  });
-  after(async () => {
-    await pair?.close();
-    await backend?.close();
   });
 
   it('a handshake to a location that does not pass Upgrade is a plain request: 200, no Upgrade at the backend', async () => {
-    const { nginx, gatehouse } = await pair.both({ path: '/plain/x', headers: HANDSHAKE });
+    const { nginx, gatehouse } = await pair().both({ path: '/plain/x', headers: HANDSHAKE });
     expect(nginx.status).to.equal(200);
     expect(nginx.backend, 'nginx reached the backend').to.not.equal(undefined);
     expectSame(nginx, gatehouse, { backend: ['url', 'headers.upgrade', 'headers.sec-websocket-key'] });
   });
 
   it('a handshake to a location that passes Upgrade and Connection is tunnelled: 101 on both', async () => {
-    const { nginx, gatehouse } = await pair.both({ path: '/ws/x', headers: HANDSHAKE });
+    const { nginx, gatehouse } = await pair().both({ path: '/ws/x', headers: HANDSHAKE });
     expect(nginx.status).to.equal(101);
     expectSame(nginx, gatehouse, { headers: ['upgrade', 'sec-websocket-accept'] });
   });
