@@ -211,6 +211,13 @@ function tlsValue(ctx: AdaptCtx, tls: TlsLevel, listen: ListenSocket, site: RawS
   const live = /^(.*\/live\/[^/]+)\/(fullchain|cert)\.pem$/.exec(cert);
   if (live && ctx.options.acme && key === `${live[1]}/privkey.pem`) {
     const hosts = (Array.isArray(site.hosts) ? site.hosts : [site.hosts]).filter((h) => h !== '_');
+    // A wildcard is renewed only through DNS-01, which needs a DNS provider nginx's config does not name:
+    // keep certbot's files serving, and say what switches the site to gatehouse's own renewal.
+    const wildcard = hosts.find((h) => h.includes('*'));
+    if (wildcard !== undefined) {
+      ctx.warn(tls.cert.pos, `${wildcard} is a wildcard: its certificate can only be renewed through DNS-01, so the site keeps certbot's files; add acme.dns (README "DNS-01 and wildcard certificates") and set tls: acme to let gatehouse renew it`);
+      return { cert, key };
+    }
     ctx.certbot.push({ liveDir: live[1]!, hosts, pos: tls.cert.pos });
     return 'acme';
   }

@@ -39,6 +39,16 @@ describe('config/nginx adapt --acme: certbot sites', () => {
     expect(plain.config.sites[0]?.tls.kind).to.equal('files');
   });
 
+  it('a wildcard lineage keeps certbot\'s files, with a warning saying how gatehouse could renew it (DNS-01)', () => {
+    const text = `server {\n  listen 443 ssl;\n  server_name *.shop.example.com;\n  ssl_certificate /etc/letsencrypt/live/shop/fullchain.pem;\n  ssl_certificate_key /etc/letsencrypt/live/shop/privkey.pem;\n}\n`;
+    const loaded = read(text);
+    expect(loaded.config.sites[0]?.tls).to.deep.equal({ kind: 'files', cert: '/etc/letsencrypt/live/shop/fullchain.pem', key: '/etc/letsencrypt/live/shop/privkey.pem' });
+    expect(loaded.adapted.certbot).to.deep.equal([]);
+    const warning = loaded.warnings.find((w) => w.message.includes('wildcard'));
+    expect(warning?.pos).to.deep.equal({ file: FILE, line: 4, col: 19 });
+    expect(warning?.message).to.include('add acme.dns');
+  });
+
   it('--acme-directory is written as the acme section', () => {
     const loaded = read(server('/etc/letsencrypt/live/shop/fullchain.pem', '/etc/letsencrypt/live/shop/privkey.pem'), { acmeDirectory: 'https://ca.internal:14000/dir' });
     expect(adaptedYaml(loaded.adapted, FILE)).to.match(/^acme:\n {2}directory: https:\/\/ca\.internal:14000\/dir\n/m);
