@@ -76,6 +76,24 @@ describe('config/tls-policy', () => {
     expectWarningAt([...HEAD, 'tls: { protocols: [TLSv1.3], ciphers: [ECDHE-RSA-AES128-GCM-SHA256] }', 'sites: [{ hosts: [a.test], tls: internal }]'], '[ECDHE', 'this list has no effect');
   });
 
+  it('reads the README "TLS policy" example as it says', () => {
+    // Copied from README "TLS policy" (a listen added).
+    const config = valid(`listen: { https: 443 }
+tls:                                # every site's default (nginx: ssl_* in http {})
+  protocols: [TLSv1.3]
+  curves: [X25519, P-256]
+sites:
+  - hosts: [shop.example.com]       # TLS 1.3 only, X25519 or P-256: the top-level policy
+  - hosts: [legacy.example.com]     # for this SNI name: the site's keys, the rest inherited
+    tls: { issuer: acme, protocols: [TLSv1.2, TLSv1.3], ciphers: [ECDHE-ECDSA-AES128-GCM-SHA256, ECDHE-RSA-AES128-GCM-SHA256] }
+`);
+    expect(config.sites[0]!.tls).to.deep.equal({ kind: 'acme', policy: { protocols: { min: 'TLSv1.3', max: 'TLSv1.3' }, curves: ['X25519', 'P-256'] } });
+    expect(config.sites[1]!.tls).to.deep.equal({
+      kind: 'acme',
+      policy: { protocols: { min: 'TLSv1.2', max: 'TLSv1.3' }, curves: ['X25519', 'P-256'], ciphers: ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256'] },
+    });
+  });
+
   it('reads an upstream\'s client certificate and protocols', () => {
     const config = valid(
       lines(
