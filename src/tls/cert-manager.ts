@@ -175,7 +175,8 @@ export class CertManager implements CertificateSelector {
           this.logger.warn('site has no host name a certificate can hold; it gets the default certificate', { hosts: site.hosts });
           continue;
         }
-        const id = slotId(site.tls, names) + (site.tls.policy ? `\0${JSON.stringify(site.tls.policy)}` : '');
+        const source = slotId(site.tls, names);
+        const id = source + (site.tls.policy ? `\0${JSON.stringify(site.tls.policy)}` : '');
         if (site.default) defaultId ??= id;
         firstId ??= id;
         const had = portsOf.get(id);
@@ -191,6 +192,9 @@ export class CertManager implements CertificateSelector {
         }
         const slot = await this.buildSlot(id, site.tls, names);
         if (site.tls.policy) slot.policy = site.tls.policy;
+        // issue 19: a changed policy is a new slot; an ACME certificate already served keeps serving in it
+        // until the ACME room hands it over again (acme.apply after this reload).
+        if (slot.kind === 'acme') slot.entry = [...old.values()].find((s) => s.kind === 'acme' && s.id.split('\0')[0] === source)?.entry;
         created.push(slot);
         next.push(slot);
       }
@@ -318,19 +322,26 @@ export class CertManager implements CertificateSelector {
 
 /** Names to certificates, the first slot's winning; the fallback is the default's certificate, else the first one there is. */
 function portIndex(slots: readonly Slot[], defaultId: string | undefined): PortIndex {
+  const owner = new Map<string, Slot>();
+  for (const s of slots) {
+    if (!s.entry) continue;
+    for (const name of s.entry.names) if (!owner.has(name)) owner.set(name, s);
+  }
+  // issue 19: a site's own host gets its own policy even when an earlier certificate (a wildcard, shared
+  // files) lists it too: the policy belongs to the site, not to the file. Without policies nothing moves.
+  const policyOf = (s: Slot): string => (s.policy ? JSON.stringify(s.policy) : '');
+  const claimed = new Set<string>();
+  for (const s of slots) {
+    if (!s.entry) continue;
+    for (const name of s.names) {
+      if (claimed.has(name) || !s.entry.covers(name)) continue;
+      claimed.add(name);
+      const current = owner.get(name);
+      if (!current || policyOf(current) !== policyOf(s)) owner.set(name, s);
+    }
+  }
   const exact = new Map<string, CertEntry>();
-  // issue 19: a site with its own policy answers for its own hosts first, even when another site's
-  // certificate (a wildcard, a shared file) lists them too: the policy belongs to the site, not the file.
-  for (const s of slots) {
-    const view = servedEntry(s);
-    if (!view || !s.policy) continue;
-    for (const name of s.names) if (!exact.has(name) && view.covers(name)) exact.set(name, view);
-  }
-  for (const s of slots) {
-    const view = servedEntry(s);
-    if (!view) continue;
-    for (const name of view.names) if (!exact.has(name)) exact.set(name, view);
-  }
+  for (const [name, s] of owner) exact.set(name, servedEntry(s)!);
   const fallback = servedEntry(slots.find((s) => s.id === defaultId)) ?? servedEntry(slots.find((s) => s.entry));
   return { exact, fallback };
 }
