@@ -19,6 +19,7 @@ import { mapsConfig } from './maps.js';
 import type { Path } from './source.js';
 import type { AdminConfig, Config, ListenAddress, LogTarget } from './types.js';
 import { mimeTypesConfig } from './mime-types.js';
+import { mergeTlsPolicy, tlsPolicyConfig } from './tls-policy.js';
 import { parseDuration } from './units.js';
 import { checkRouteUpstreamSchemes, upstreamScheme, upstreamsConfig } from './upstreams.js';
 import { parseRedisUrl } from './redis-url.js';
@@ -63,6 +64,13 @@ export function normalize(ctx: Ctx, raw: RawConfig): Config {
   const cache = cacheStoreConfig(ctx, raw.cache);
   if (cache) config.cache = cache;
   const acme = acmeConfig(ctx, raw.acme, sites.some((s) => s.tls.kind === 'acme'));
+  // issue 19: the top-level policy is every TLS site's default; a site's own keys win one by one.
+  const tls = tlsPolicyConfig(ctx, ['tls'], raw.tls);
+  if (tls) config.tls = tls;
+  for (const site of sites) {
+    const policy = site.tls.kind === 'off' ? undefined : mergeTlsPolicy(tls, site.tls.policy);
+    if (policy) site.tls = { ...site.tls, policy };
+  }
   if (acme) config.acme = acme;
   if (maps) config.maps = maps;
   const mimeTypes = mimeTypesConfig(ctx, raw.mimeTypes);

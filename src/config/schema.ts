@@ -15,6 +15,14 @@ const duration = { type: ['string', 'number'], unit: 'duration', expect: 'a dura
 const size = { type: ['string', 'integer'], unit: 'size', expect: 'a size like 512, 64k, 10m or 1g' };
 const rate = { type: 'string', unit: 'rate', expect: 'a rate like 10r/s or 30r/m' };
 const textList = { type: ['string', 'array'], items: text, expect: 'a string or a list of strings' };
+// issue 19: TLS policy (config/tls-policy.ts checks each name against Node's OpenSSL).
+const tlsProtocols = { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] } };
+const tlsPolicy = {
+  protocols: tlsProtocols,
+  ciphers: { type: 'array', minItems: 1, uniqueItems: true, items: text },
+  curves: { type: 'array', minItems: 1, uniqueItems: true, items: text },
+  preferServerCiphers: bool,
+};
 
 const listenOne = { type: ['integer', 'string'], expect: 'a port, "host:port" or "[::]:port"' };
 const listenList = { type: ['integer', 'string', 'array'], items: listenOne, expect: 'a port, "host:port", "[::]:port" or a list of them' };
@@ -233,7 +241,7 @@ const site = {
         {
           type: 'object',
           additionalProperties: false,
-          properties: { issuer: { type: 'string', enum: ['acme', 'internal'] }, cert: text, key: text },
+          properties: { issuer: { type: 'string', enum: ['acme', 'internal'] }, cert: text, key: text, ...tlsPolicy },
         },
       ],
     },
@@ -311,7 +319,7 @@ const upstream = {
     tls: {
       type: 'object',
       additionalProperties: false,
-      properties: { ca: text, servername: text, insecure: bool },
+      properties: { ca: text, servername: text, insecure: bool, cert: text, key: text, protocols: tlsProtocols },
     },
   },
 };
@@ -446,6 +454,7 @@ export const configSchema = {
       },
     },
     acme,
+    tls: { type: 'object', additionalProperties: false, properties: tlsPolicy },
     upstreams: { type: 'object', additionalProperties: upstream },
     // issue 17: rewrite
     maps: { type: 'object', expect: 'a map of $variable: { from, values, default }', additionalProperties: mapBlock },
@@ -557,11 +566,21 @@ export interface RawSite extends RawAccess, RawResponseKeys {
 }
 
 /** issue 19: a site's `tls` as an object: where the certificate comes from, and the handshake settings. */
-export interface RawSiteTls {
+export interface RawSiteTls extends RawTlsPolicy {
   issuer?: 'acme' | 'internal';
   cert?: string;
   key?: string;
 }
+
+/** issue 19: protocols, TLS 1.2 ciphers and key-exchange groups; top-level `tls:` and a site's `tls`. */
+export interface RawTlsPolicy {
+  protocols?: RawTlsProtocol[];
+  ciphers?: string[];
+  curves?: string[];
+  preferServerCiphers?: boolean;
+}
+
+export type RawTlsProtocol = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
 export type RawServer = string | { url: string; weight?: number; backup?: boolean };
 
@@ -574,7 +593,7 @@ export interface RawUpstream {
   retries?: number;
   timeouts?: { connect?: string | number; read?: string | number; send?: string | number };
   keepalive?: number;
-  tls?: { ca?: string; servername?: string; insecure?: boolean };
+  tls?: { ca?: string; servername?: string; insecure?: boolean; cert?: string; key?: string; protocols?: RawTlsProtocol[] };
 }
 
 export interface RawAcmeDns {
@@ -640,6 +659,7 @@ export interface RawConfig {
   cache?: RawCacheStore;
   log?: { access?: string; format?: string; formats?: Record<string, RawLogFormat>; error?: string; level?: 'error' | 'warn' | 'info' | 'debug' };
   acme?: RawAcme;
+  tls?: RawTlsPolicy;
   upstreams?: Record<string, RawUpstream>;
   maps?: Record<string, RawMap>;
   sites: RawSite[];

@@ -13,6 +13,7 @@ import { siteResponseKeys } from './response-headers.js';
 import type { RawSite } from './schema.js';
 import type { Path } from './source.js';
 import { checkListenersServed, defaultPorts, isDefaultOn, sharedPorts, siteBinding, type ListenerRef, type SiteBinding } from './site-ports.js';
+import { tlsPolicyConfig } from './tls-policy.js';
 import type { ClientTimeouts, CompressRules, SiteConfig, SiteTls } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -156,8 +157,11 @@ function readTls(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[]): SiteTls 
   // The object form: `cert` and `key` together, or `issuer`, or neither (the default source for the names).
   if ((t.cert === undefined) !== (t.key === undefined)) ctx.error([...at, 'tls', t.cert === undefined ? 'key' : 'cert'], 'tls.cert and tls.key go together: give both files, or neither');
   else if (t.cert !== undefined && t.issuer !== undefined) ctx.error([...at, 'tls', 'issuer'], 'tls.issuer and tls.cert/tls.key are two sources for one certificate: keep one');
-  if (t.cert !== undefined && t.key !== undefined) return { kind: 'files', cert: ctx.resolve(t.cert), key: ctx.resolve(t.key) };
-  return t.issuer !== undefined ? { kind: t.issuer } : defaultTls(hosts);
+  const source: SiteTls =
+    t.cert !== undefined && t.key !== undefined ? { kind: 'files', cert: ctx.resolve(t.cert), key: ctx.resolve(t.key) } : t.issuer !== undefined ? { kind: t.issuer } : defaultTls(hosts);
+  // issue 19: the site's own handshake settings; normalize.ts puts the top-level ones under them.
+  const policy = tlsPolicyConfig(ctx, [...at, 'tls'], t);
+  return policy ? { ...source, policy } : source;
 }
 
 /**

@@ -133,6 +133,31 @@ export interface UpstreamTlsConfig {
   ca?: string;
   servername?: string;
   insecure: boolean;
+  /** issue 19: absolute paths of the client certificate (PEM chain) and its key, for backends that ask for one. */
+  cert?: string;
+  key?: string;
+  /** issue 19: the protocol versions offered; unset: Node's client defaults (TLS 1.2 and 1.3). */
+  protocols?: TlsProtocolRange;
+}
+
+/** issue 19: one contiguous range of TLS versions, as Node's minVersion/maxVersion. */
+export interface TlsProtocolRange {
+  min: 'TLSv1.2' | 'TLSv1.3';
+  max: 'TLSv1.2' | 'TLSv1.3';
+}
+
+/**
+ * issue 19: a listener's or site's handshake settings (config/tls-policy.ts); a member left unset keeps
+ * the default of tls/tls-options.ts (Mozilla "intermediate").
+ */
+export interface TlsPolicy {
+  protocols?: TlsProtocolRange;
+  /** OpenSSL names of TLS 1.2 suites, in preference order. */
+  ciphers?: string[];
+  /** Key-exchange groups (Node's ecdhCurve), in preference order. */
+  curves?: string[];
+  /** nginx's ssl_prefer_server_ciphers (Node's honorCipherOrder). */
+  preferServerCiphers?: boolean;
 }
 
 export interface UpstreamConfig {
@@ -149,12 +174,16 @@ export interface UpstreamConfig {
   pos?: SourcePos;
 }
 
-export type SiteTls =
+export type SiteTls = (
   | { kind: 'acme' }
   | { kind: 'internal' }
   | { kind: 'off' }
   /** Absolute paths of PEM files. */
-  | { kind: 'files'; cert: string; key: string };
+  | { kind: 'files'; cert: string; key: string }
+) & {
+  /** issue 19: the top-level `tls:` policy with the site's own keys over it; unset: the defaults. */
+  policy?: TlsPolicy;
+};
 
 export type { HeaderOps } from '../http/header-ops.js';
 import type { HeaderOps } from '../http/header-ops.js';
@@ -406,6 +435,8 @@ export interface Config {
   cache?: CacheStoreConfig;
   log: LogConfig;
   acme?: AcmeConfig;
+  /** issue 19: top-level `tls:`, the default policy of every site and of certificates made at runtime. */
+  tls?: TlsPolicy;
   upstreams: Record<string, UpstreamConfig>;
   sites: SiteConfig[];
   // issue 17: rewrite

@@ -6,6 +6,7 @@ import type { RawRoute, RawServer, RawUpstream } from './schema.js';
 import type { Path } from './source.js';
 import type { UpstreamConfig, UpstreamServerConfig } from './types.js';
 import { CGI_SCHEMES, parseServerUrl, serverScheme } from './upstream-url.js';
+import { protocolRange } from './tls-policy.js';
 import { parseDuration } from './units.js';
 
 export function upstreamsConfig(ctx: Ctx, raw: Record<string, RawUpstream> | undefined): Record<string, UpstreamConfig> {
@@ -59,6 +60,17 @@ function upstreamConfig(ctx: Ctx, at: Path, name: string, ru: RawUpstream): Upst
     up.tls = { insecure: tls.insecure === true };
     if (tls.ca !== undefined && ctx.clean([...at, 'tls', 'ca'])) up.tls.ca = ctx.resolve(tls.ca);
     if (tls.servername !== undefined) up.tls.servername = tls.servername;
+    // issue 19: a client certificate for backends that ask for one (nginx proxy_ssl_certificate/_key).
+    if ((tls.cert === undefined) !== (tls.key === undefined)) {
+      ctx.error([...at, 'tls', tls.cert === undefined ? 'key' : 'cert'], 'tls.cert and tls.key go together: the client certificate needs its key');
+    } else if (tls.cert !== undefined && tls.key !== undefined && ctx.clean([...at, 'tls', 'cert']) && ctx.clean([...at, 'tls', 'key'])) {
+      up.tls.cert = ctx.resolve(tls.cert);
+      up.tls.key = ctx.resolve(tls.key);
+    }
+    if (tls.protocols !== undefined) {
+      const range = protocolRange(ctx, [...at, 'tls', 'protocols'], tls.protocols);
+      if (range) up.tls.protocols = range;
+    }
   }
   if (up.servers.length > 0 && up.servers.every((s) => s.backup)) {
     ctx.error([...at, 'servers'], `every server of upstream "${name}" is a backup; at least one must be a primary`);

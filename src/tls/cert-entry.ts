@@ -1,10 +1,11 @@
 // Turns a PEM certificate chain and its private key into a CertEntry that handshakes can use. The one
 // place certificates are checked before serving: a pair that fails here never replaces a working one.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { CertEntry } from './types.js';
 import { namesCover, normalizeName, parseSubjectAltName } from './names.js';
-import { TLS_CONTEXT_OPTIONS } from './tls-options.js';
+import { policyContextOptions, TLS_CONTEXT_OPTIONS } from './tls-options.js';
+import type { TlsPolicy } from '../config/types.js';
 
 /** A CertEntry with what status pages, `gatehouse certs` and renewal need to know about it. */
 export interface LoadedCertEntry extends CertEntry {
@@ -59,9 +60,22 @@ export function createCertEntry(pair: CertPair): LoadedCertEntry {
     throw new CertLoadError(`cannot use the certificate: ${(err as Error).message}`);
   }
 
+  // issue 19: sites with their own TLS policy share this certificate through one context per policy.
+  const byPolicy = new Map<string, SecureContext>();
+  const contextFor = (policy: TlsPolicy): SecureContext => {
+    const key = JSON.stringify(policy);
+    let made = byPolicy.get(key);
+    if (!made) {
+      made = createSecureContext({ ...policyContextOptions(policy), cert: certPem, key: pair.keyPem });
+      byPolicy.set(key, made);
+    }
+    return made;
+  };
+
   return {
     names,
     context,
+    contextFor,
     source: pair.source,
     notAfter: new Date(leaf.validTo),
     notBefore: new Date(leaf.validFrom),

@@ -5,7 +5,7 @@
 // One slot per distinct certificate source in config order. Selection uses a name → entry map rebuilt
 // whenever a slot changes, so a handshake costs at most two Map lookups.
 import { readFile } from 'node:fs/promises';
-import type { Config, SiteTls } from '../config/types.js';
+import type { Config, SiteTls, TlsPolicy } from '../config/types.js';
 import type { Logger } from '../log/types.js';
 import type { Storage } from '../storage/types.js';
 import { createCertEntry, type LoadedCertEntry } from './cert-entry.js';
@@ -39,6 +39,10 @@ interface Slot {
   closed: boolean;
   /** issue 18: the https ports of the sites using it; unset: every port (set again at each reload). */
   ports?: Set<number>;
+  /** issue 19: the TLS policy of the sites using it (part of the id: another policy is another slot). */
+  policy?: TlsPolicy;
+  /** The entry as handshakes get it: `entry` with the policy's context, made once per entry. */
+  served?: { from: CertEntry; policy: TlsPolicy; view: CertEntry };
 }
 
 /** What a handshake on one port chooses from: certificates by name, and the fallback. */
@@ -57,6 +61,8 @@ export class CertManager implements CertificateSelector {
   private httpsPorts: number[] = [];
   private ca: InternalCa | undefined;
   private reloading: Promise<void> = Promise.resolve();
+  /** issue 19: top-level `tls:`, for certificates given at runtime (on-demand) that no site's slot holds. */
+  private defaultPolicy: TlsPolicy | undefined;
   private readonly maintenance: NodeJS.Timeout;
 
   private constructor(
@@ -111,9 +117,14 @@ export class CertManager implements CertificateSelector {
    */
   replaceEntry(names: readonly string[], entry: CertEntry): void {
     const key = namesKey(names);
-    const slot = this.slots.find((s) => (s.kind === 'acme' || s.kind === 'runtime') && namesKey(s.names) === key);
-    if (slot) slot.entry = entry;
-    else this.slots.push(newSlot(`runtime:${key}`, 'runtime', names.map(normalizeName), entry));
+    // issue 19: sites with the same names on different ports may hold them under different policies.
+    const slots = this.slots.filter((s) => (s.kind === 'acme' || s.kind === 'runtime') && namesKey(s.names) === key);
+    for (const slot of slots) slot.entry = entry;
+    if (slots.length === 0) {
+      const slot = newSlot(`runtime:${key}`, 'runtime', names.map(normalizeName), entry);
+      if (this.defaultPolicy) slot.policy = this.defaultPolicy;
+      this.slots.push(slot);
+    }
     this.rebuildIndex();
   }
 
@@ -164,7 +175,8 @@ export class CertManager implements CertificateSelector {
           this.logger.warn('site has no host name a certificate can hold; it gets the default certificate', { hosts: site.hosts });
           continue;
         }
-        const id = slotId(site.tls, names);
+        const source = slotId(site.tls, names);
+        const id = source + (site.tls.policy ? `\0${JSON.stringify(site.tls.policy)}` : '');
         if (site.default) defaultId ??= id;
         firstId ??= id;
         const had = portsOf.get(id);
@@ -179,6 +191,10 @@ export class CertManager implements CertificateSelector {
           continue;
         }
         const slot = await this.buildSlot(id, site.tls, names);
+        if (site.tls.policy) slot.policy = site.tls.policy;
+        // issue 19: a changed policy is a new slot; an ACME certificate already served keeps serving in it
+        // until the ACME room hands it over again (acme.apply after this reload).
+        if (slot.kind === 'acme') slot.entry = [...old.values()].find((s) => s.kind === 'acme' && s.id.split('\0')[0] === source)?.entry;
         created.push(slot);
         next.push(slot);
       }
@@ -194,6 +210,12 @@ export class CertManager implements CertificateSelector {
       else delete slot.ports;
     }
     this.slots = next;
+    this.defaultPolicy = config.tls;
+    for (const s of next) {
+      if (s.kind !== 'runtime') continue;
+      if (config.tls) s.policy = config.tls;
+      else delete s.policy;
+    }
     this.defaultId = defaultId ?? firstId;
     this.httpsPorts = httpsPorts;
     this.portDefaults = portDefaults;
@@ -300,13 +322,38 @@ export class CertManager implements CertificateSelector {
 
 /** Names to certificates, the first slot's winning; the fallback is the default's certificate, else the first one there is. */
 function portIndex(slots: readonly Slot[], defaultId: string | undefined): PortIndex {
-  const exact = new Map<string, CertEntry>();
+  const owner = new Map<string, Slot>();
   for (const s of slots) {
     if (!s.entry) continue;
-    for (const name of s.entry.names) if (!exact.has(name)) exact.set(name, s.entry);
+    for (const name of s.entry.names) if (!owner.has(name)) owner.set(name, s);
   }
-  const fallback = slots.find((s) => s.id === defaultId)?.entry ?? slots.find((s) => s.entry)?.entry;
+  // issue 19: a site's own host gets its own policy even when an earlier certificate (a wildcard, shared
+  // files) lists it too: the policy belongs to the site, not to the file. Without policies nothing moves.
+  const policyOf = (s: Slot): string => (s.policy ? JSON.stringify(s.policy) : '');
+  const claimed = new Set<string>();
+  for (const s of slots) {
+    if (!s.entry) continue;
+    for (const name of s.names) {
+      if (claimed.has(name) || !s.entry.covers(name)) continue;
+      claimed.add(name);
+      const current = owner.get(name);
+      if (!current || policyOf(current) !== policyOf(s)) owner.set(name, s);
+    }
+  }
+  const exact = new Map<string, CertEntry>();
+  for (const [name, s] of owner) exact.set(name, servedEntry(s)!);
+  const fallback = servedEntry(slots.find((s) => s.id === defaultId)) ?? servedEntry(slots.find((s) => s.entry));
   return { exact, fallback };
+}
+
+/** issue 19: the slot's entry with the context of its policy (tls-options.ts policyContextOptions). */
+function servedEntry(slot: Slot | undefined): CertEntry | undefined {
+  const entry = slot?.entry;
+  if (!slot || !entry || !slot.policy || !entry.contextFor) return entry;
+  if (slot.served?.from !== entry || slot.served.policy !== slot.policy) {
+    slot.served = { from: entry, policy: slot.policy, view: { ...entry, context: entry.contextFor(slot.policy) } };
+  }
+  return slot.served.view;
 }
 
 function newSlot(id: string, kind: SlotKind, names: string[], entry: CertEntry | undefined): Slot {

@@ -4,6 +4,7 @@
 // and only swaps the certificate when SNICallback picks another context, so both places must agree.
 import { constants } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
+import type { TlsPolicy } from '../config/types.js';
 
 /**
  * TLS 1.2 suites: forward secret (ECDHE) and AEAD only, ECDSA before RSA and AES-128 first as Mozilla's
@@ -29,3 +30,20 @@ export const TLS_CONTEXT_OPTIONS: Readonly<SecureContextOptions> = Object.freeze
   // client-started one costs the server a full handshake each time. Node alone allows 3 per 10 minutes.
   secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
 });
+
+/**
+ * issue 19: the options of a site's policy (README "TLS policy"): each member written replaces the
+ * default, the rest stay. The listener reads the ClientHello before any TLS state exists and starts
+ * the handshake with the chosen site's context (listener/listeners.ts), so a site's protocols, ciphers
+ * and groups all apply to its SNI name, not only its certificate.
+ */
+export function policyContextOptions(policy: TlsPolicy | undefined): SecureContextOptions {
+  if (!policy) return TLS_CONTEXT_OPTIONS;
+  return {
+    ...TLS_CONTEXT_OPTIONS,
+    ...(policy.protocols ? { minVersion: policy.protocols.min, maxVersion: policy.protocols.max } : {}),
+    ...(policy.ciphers ? { ciphers: policy.ciphers.join(':') } : {}),
+    ...(policy.curves ? { ecdhCurve: policy.curves.join(':') } : {}),
+    ...(policy.preferServerCiphers !== undefined ? { honorCipherOrder: policy.preferServerCiphers } : {}),
+  };
+}

@@ -1,5 +1,6 @@
 // Contracts of the tls room: which certificate a handshake gets, and what it covers.
 import type { SecureContext } from 'node:tls';
+import type { TlsPolicy } from '../config/types.js';
 
 export interface CertEntry {
   /** DNS names / IPs in the certificate (SANs), lower-case. */
@@ -9,6 +10,8 @@ export interface CertEntry {
   notAfter: Date;
   /** RFC 6125: exact match, or a wildcard covering exactly one label; IPs match exactly. */
   covers(host: string): boolean;
+  /** issue 19: the same certificate under a site's TLS policy (one context per policy, kept). */
+  contextFor?(policy: TlsPolicy): SecureContext;
 }
 
 export interface CertificateSelector {

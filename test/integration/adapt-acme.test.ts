@@ -109,7 +109,8 @@ describe('adapt --acme: nginx + certbot to gatehouse without a new order (integr
     expect(adapted.stderr).to.include(`gatehouse: imported ${configDir}/live/${NAME} into folder ${dir}/certs: ${NAME}, www.${NAME} (serial ${issued.leaf.serialNumber}`);
     expect(adapted.stderr).to.not.include('certbot renews this certificate from'); // renewal/NAME.conf names this very CA
     const yaml = fs.readFileSync(out, 'utf8');
-    expect(yaml).to.include(`directory: ${pebble.directory}`).and.include('tls: acme');
+    // issue 19: certbot's options-ssl-nginx.conf sets ssl_prefer_server_ciphers off, which the site's tls object carries.
+    expect(yaml).to.include(`directory: ${pebble.directory}`).and.match(/tls:\n\s+issuer: acme\n\s+preferServerCiphers: false\n/);
     expect(yaml).to.not.include('fullchain.pem');
     const stored = path.join(dir, 'certs/certificates', issuerKeyFromDirectory(pebble.directory), NAME);
     expect(fs.readFileSync(path.join(stored, `${NAME}.crt`), 'utf8')).to.equal(issued.fullchain);

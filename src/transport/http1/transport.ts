@@ -5,8 +5,8 @@
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
-import fs from 'node:fs';
 import type { UpstreamConfig } from '../../config/types.js';
+import { clientTlsFiles } from '../client-tls.js';
 import { KeepAlivePool } from './keepalive.js';
 import { SendWatchdog } from '../send-timeout.js';
 import { internalError } from '../internal-error.js';
@@ -57,7 +57,7 @@ export class Http1Transport implements Transport {
         ...(origin.protocol === 'https:'
           ? {
               rejectUnauthorized: !(tls?.insecure ?? false),
-              ...(tls?.ca ? { ca: fs.readFileSync(tls.ca) } : {}),
+              ...clientTlsFiles(tls),
               ...(tls?.servername ? { servername: tls.servername } : {}),
             }
           : {}),

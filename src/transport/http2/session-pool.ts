@@ -12,6 +12,7 @@ import http2, { type ClientHttp2Session } from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import { internalError } from '../internal-error.js';
+import type { ClientTlsFiles } from '../client-tls.js';
 import { UpstreamError } from '../types.js';
 import { systemSocketError } from '../socket-errors.js';
 
@@ -20,7 +21,8 @@ export interface H2ConnectOptions {
   port: number;
   /** TLS with ALPN h2 (`h2://`); otherwise cleartext with prior knowledge (`h2c://`). */
   secure: boolean;
-  ca?: Buffer;
+  /** issue 19: trust, client certificate and protocol versions (transport/client-tls.ts). */
+  tlsFiles?: ClientTlsFiles;
   servername?: string;
   insecure: boolean;
   connectTimeoutMs: number;
@@ -174,7 +176,7 @@ export class H2SessionPool {
             rejectUnauthorized: !o.insecure,
             // RFC 6066 §3: no IP addresses in SNI; the certificate is still checked against the IP.
             ...(o.servername ? { servername: o.servername } : net.isIP(host) ? {} : { servername: host }),
-            ...(o.ca ? { ca: o.ca } : {}),
+            ...o.tlsFiles,
           })
         : net.connect({ host, port: o.port });
       socket.setNoDelay(true);

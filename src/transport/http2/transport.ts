@@ -3,7 +3,7 @@
 // flow-control back-pressure, and response trailers (gRPC's grpc-status) reach the sink.
 // `timeouts.send` is the same watchdog on the request body as for HTTP/1.1 (send-timeout.ts): the
 // body is paused while the stream's flow-control window is exhausted.
-import fs from 'node:fs';
+import { clientTlsFiles } from '../client-tls.js';
 import type { OutgoingHttpHeaders } from 'node:http2';
 import type { UpstreamConfig } from '../../config/types.js';
 import { H2Call } from './call.js';
@@ -33,7 +33,7 @@ export class Http2Transport implements Transport {
       host: url.hostname,
       port: Number(url.port || (scheme === 'h2' ? 443 : 80)),
       secure: scheme === 'h2',
-      ...(tls?.ca ? { ca: fs.readFileSync(tls.ca) } : {}),
+      tlsFiles: clientTlsFiles(tls),
       ...(tls?.servername ? { servername: tls.servername } : {}),
       insecure: tls?.insecure ?? false,
       connectTimeoutMs: options.timeouts.connectMs,

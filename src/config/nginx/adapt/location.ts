@@ -141,6 +141,15 @@ export function translateLocation(ctx: AdaptCtx, state: AdaptState, input: Locat
         case 'grpc_ssl_name':
         case 'uwsgi_ssl_trusted_certificate':
         case 'uwsgi_ssl_name':
+        case 'proxy_ssl_certificate': // issue 19: the client certificate towards the upstream, and its protocols
+        case 'proxy_ssl_certificate_key':
+        case 'proxy_ssl_protocols':
+        case 'grpc_ssl_certificate':
+        case 'grpc_ssl_certificate_key':
+        case 'grpc_ssl_protocols':
+        case 'uwsgi_ssl_certificate':
+        case 'uwsgi_ssl_certificate_key':
+        case 'uwsgi_ssl_protocols':
           state.upstreamTls(x, route);
           break;
         case 'fastcgi_index':

@@ -11,7 +11,7 @@ import { locationText, translateLocation } from './location.js';
 import { REWRITE_DIRECTIVES, rewriteStep } from './rewrite-steps.js';
 import { emptyLayer, inherit, readSetting, type Layer } from './settings.js';
 import { UPSTREAM_TIMERS, upstreamTimerOutsideLocation, type AdaptState } from './targets.js';
-import { checkTlsPolicy, siteTls, type TlsLevel } from './tls.js';
+import { siteTls, tlsPolicy, withPolicy, type TlsLevel } from './tls.js';
 import { nginxDuration } from './values.js';
 import { serverConstants } from './constants.js';
 
@@ -142,9 +142,9 @@ export function translateServer(ctx: AdaptCtx, state: AdaptState, d: NginxDirect
   ctx.from([...at, 'hosts'], d.pos);
   if (listens.some((l) => l.isDefault)) site.default = true;
   const anySsl = listens.some((l) => l.ssl);
-  const tlsSetting = anySsl ? tlsValue(ctx, tls, listens.find((l) => l.ssl)!, site) : 'off';
+  const source = anySsl ? tlsValue(ctx, tls, listens.find((l) => l.ssl)!, site) : 'off';
+  const tlsSetting = anySsl ? withPolicy(source, tlsPolicy(ctx, tls, [...at, 'tls'])) : source;
   if (tlsSetting !== undefined) site.tls = tlsSetting;
-  if (anySsl) checkTlsPolicy(ctx, tls);
   if (anySsl && listens.some((l) => !l.ssl)) site.redirect = 'off';
   site.compress = view.gzip ? (view.brotli ? ['br', 'gzip'] : ['gzip']) : view.brotli ? ['br'] : 'off';
   // nginx's gzip filter decides what is compressed (middleware/compress-nginx.ts), its defaults included.

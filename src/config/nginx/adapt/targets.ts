@@ -1,7 +1,7 @@
 // Where requests go: the *_pass directives as gatehouse `proxy:` values, the `upstream` blocks they
 // name (whose server scheme only the using directive tells: `proxy_pass http://app` vs
 // `fastcgi_pass app`), and the zones that limit_req and proxy_cache refer to.
-import type { RawRateLimit, RawRoute, RawUpstream } from '../../schema.js';
+import type { RawRateLimit, RawRoute, RawTlsProtocol, RawUpstream } from '../../schema.js';
 import type { SourcePos } from '../../types.js';
 import type { NginxArg, NginxDirective } from '../ast.js';
 import { AdaptCtx, Refused } from './context.js';
@@ -110,7 +110,13 @@ export class AdaptState {
   }
 
   upstreamTls(d: NginxDirective, route: RawRoute): void {
-    this.ctx.args(d, 1);
+    const protocols = d.name.endsWith('_ssl_protocols');
+    const [first] = this.ctx.args(d, 1, protocols ? 8 : 1);
+    // nginx 1.21+ allows variables in the client certificate's path (one file per request); gatehouse reads one pair.
+    if (!protocols && first!.text.includes('$')) {
+      this.ctx.error(first!.pos, `"${d.name}" with variables is not supported: name one file`);
+      throw new Refused();
+    }
     this.pending.push({ d, route });
   }
 
@@ -238,7 +244,7 @@ export class AdaptState {
       const name = upstreamOf(route.proxy, this.upstreams);
       const up = name !== undefined ? out[name] : undefined;
       if (!up) {
-        this.ctx.warn(d.pos, `"${d.name}" applies only where the location proxies to a named upstream; gatehouse's default is used (connect 5s, send 60s, certificates verified against the system CAs)`);
+        this.ctx.warn(d.pos, `"${d.name}" applies only where the location proxies to a named upstream; gatehouse's default is used (connect 5s, send 60s, certificates verified against the system CAs, no client certificate)`);
         continue;
       }
       const value = d.args[0]!.text;
@@ -246,8 +252,22 @@ export class AdaptState {
       else if (d.name.endsWith('_send_timeout')) up.timeouts = { ...up.timeouts, send: durationText(nginxMs(this.ctx, value, d.args[0]!.pos, d.name)) };
       else if (d.name.endsWith('_ssl_trusted_certificate')) up.tls = { ...up.tls, ca: value };
       else if (d.name.endsWith('_ssl_name')) up.tls = { ...up.tls, servername: value };
+      else if (d.name.endsWith('_ssl_certificate')) up.tls = { ...up.tls, cert: value };
+      else if (d.name.endsWith('_ssl_certificate_key')) up.tls = { ...up.tls, key: value };
+      else if (d.name.endsWith('_ssl_protocols')) this.upstreamProtocols(d, name!, up);
     }
     return out;
+  }
+
+  /** proxy_ssl_protocols: TLSv1.2 and TLSv1.3 are kept (tls.protocols), older ones dropped with a warning. */
+  private upstreamProtocols(d: NginxDirective, name: string, up: RawUpstream): void {
+    const asked = d.args.map((a) => a.text);
+    const kept = asked.filter((p) => p === 'TLSv1.2' || p === 'TLSv1.3') as RawTlsProtocol[];
+    const dropped = asked.filter((p) => p !== 'TLSv1.2' && p !== 'TLSv1.3');
+    if (dropped.length > 0) this.ctx.warn(d.pos, `${d.name} ${dropped.join(' ')}: gatehouse speaks TLSv1.2 and TLSv1.3 only to upstreams`);
+    if (kept.length === 0) return;
+    up.tls = { ...up.tls, protocols: kept };
+    this.ctx.from(['upstreams', name, 'tls', 'protocols'], d.pos);
   }
 }
 

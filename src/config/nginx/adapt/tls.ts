@@ -1,7 +1,9 @@
 // The TLS directives gatehouse reads from nginx: the certificate pair (inherited http → server) and
-// the protocol and cipher policy, which Node serves as far as it can (TLS 1.2 and 1.3 with Node's
-// cipher list); anything the site would lose by that is a warning, never silent.
+// the protocol, cipher and curve policy (issue 19: the site's `tls` policy keys), which Node serves as
+// far as it can (TLS 1.2 and 1.3); anything the site would lose by that is a warning, never silent.
 import type { NginxArg, NginxDirective } from '../ast.js';
+import type { RawSite, RawTlsPolicy, RawTlsProtocol } from '../../schema.js';
+import type { Path } from '../../source.js';
 import { AdaptCtx } from './context.js';
 
 export interface TlsLevel {
@@ -12,6 +14,8 @@ export interface TlsLevel {
   ownKey?: boolean;
   protocols?: NginxDirective;
   ciphers?: NginxDirective;
+  curves?: NginxDirective;
+  preferServerCiphers?: NginxDirective;
 }
 
 /** Reads one ssl_* directive into `tls`; false when it is not one of these (the table decides). */
@@ -39,6 +43,14 @@ export function siteTls(ctx: AdaptCtx, tls: TlsLevel, d: NginxDirective): boolea
       ctx.args(d, 1);
       tls.ciphers = d;
       return true;
+    case 'ssl_ecdh_curve':
+      ctx.args(d, 1);
+      tls.curves = d;
+      return true;
+    case 'ssl_prefer_server_ciphers':
+      ctx.args(d, 1);
+      tls.preferServerCiphers = d;
+      return true;
     default:
       return false;
   }
@@ -46,14 +58,47 @@ export function siteTls(ctx: AdaptCtx, tls: TlsLevel, d: NginxDirective): boolea
 
 const SERVED = new Set(['TLSv1.2', 'TLSv1.3']);
 
-export function checkTlsPolicy(ctx: AdaptCtx, tls: TlsLevel): void {
+/**
+ * The server's ssl_protocols, ssl_ciphers, ssl_ecdh_curve and ssl_prefer_server_ciphers as the
+ * site's policy keys (config/tls-policy.ts checks each name, and its errors point at these lines).
+ * nginx's own defaults (`HIGH:!aNULL:!MD5`, `auto`) are left out: gatehouse's are stricter.
+ */
+export function tlsPolicy(ctx: AdaptCtx, tls: TlsLevel, at: Path): RawTlsPolicy {
+  const policy: RawTlsPolicy = {};
   if (tls.protocols) {
     const asked = tls.protocols.args.map((a) => a.text);
     const dropped = asked.filter((p) => !SERVED.has(p));
+    const kept = asked.filter((p) => SERVED.has(p)) as RawTlsProtocol[];
     if (dropped.length > 0) ctx.warnOnce(tls.protocols.pos, `ssl_protocols ${dropped.join(' ')}: gatehouse serves TLSv1.2 and TLSv1.3 only; older clients cannot connect`);
-    if (!asked.includes('TLSv1.3')) ctx.warnOnce(tls.protocols.pos, 'ssl_protocols without TLSv1.3: gatehouse offers TLSv1.3 as well');
+    // Both versions is gatehouse's default: nothing to write.
+    if (kept.length === 1) {
+      policy.protocols = kept;
+      ctx.from([...at, 'protocols'], tls.protocols.pos);
+    }
   }
-  if (tls.ciphers && !/^(HIGH:!aNULL:!MD5|DEFAULT)$/.test(tls.ciphers.args[0]!.text)) {
-    ctx.warnOnce(tls.ciphers.pos, 'ssl_ciphers: gatehouse uses Node\'s TLS 1.2 cipher list (ECDHE with AES-GCM and ChaCha20 first), not this one');
+  const ciphers = tls.ciphers?.args[0];
+  if (ciphers && !/^(HIGH:!aNULL:!MD5|DEFAULT)$/.test(ciphers.text)) {
+    // OpenSSL's list separators are ':' (also ',' and ' '); each item is checked on its own.
+    policy.ciphers = ciphers.text.split(/[:, ]+/).filter((c) => c !== '');
+    ctx.from([...at, 'ciphers'], ciphers.pos);
   }
+  const curves = tls.curves?.args[0];
+  if (curves && curves.text !== 'auto') {
+    policy.curves = curves.text.split(':').filter((c) => c !== '');
+    ctx.from([...at, 'curves'], curves.pos);
+  }
+  const prefer = tls.preferServerCiphers?.args[0];
+  if (prefer) {
+    if (prefer.text !== 'on' && prefer.text !== 'off') ctx.error(prefer.pos, `invalid value "${prefer.text}" in "ssl_prefer_server_ciphers" directive, it must be "on" or "off"`);
+    else policy.preferServerCiphers = prefer.text === 'on';
+  }
+  return policy;
+}
+
+/** The site's `tls` with the policy keys beside its certificate source (the object form). */
+export function withPolicy(value: RawSite['tls'], policy: RawTlsPolicy): RawSite['tls'] {
+  if (Object.keys(policy).length === 0 || value === 'off') return value;
+  if (value === undefined) return policy;
+  if (typeof value === 'string') return { issuer: value, ...policy };
+  return { ...value, ...policy };
 }
