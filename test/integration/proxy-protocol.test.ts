@@ -94,6 +94,9 @@ describe('PROXY protocol behind haproxy (integration)', function () {
       // Behind the balancer, a proxy at 127.0.0.4 is trusted for X-Forwarded-For: applied after the header.
       trustedProxies: ['127.0.0.4'],
       log: { access: accessLog },
+      // The header waits under client_header_timeout (from accept), as nginx's proxy_protocol read does:
+      // the same 3s on both sides for the comparison below (the default, 60s, would be the same test, slower).
+      timeouts: { header: '3s' },
       sites: [
         {
           hosts: ['pp.test'],
@@ -103,6 +106,7 @@ describe('PROXY protocol behind haproxy (integration)', function () {
           routes: [
             // 1r/m: nothing leaks out of the bucket while the test runs, so counts are exact.
             { location: '/limited/', proxy: backend.url, rateLimit: { rate: '1r/m', burst: 1 } },
+            { location: '/only-2/', proxy: backend.url, access: [{ allow: '127.0.0.2' }, { deny: 'all' }] },
             { location: '/', proxy: backend.url },
           ],
         },
@@ -120,7 +124,7 @@ describe('PROXY protocol behind haproxy (integration)', function () {
     ]);
     nginx = await startNginx(
       dir,
-      `client_header_timeout 5s;
+      `client_header_timeout 3s;
   server { listen 127.0.0.1:${ports.nginx} proxy_protocol; set_real_ip_from 127.0.0.1; real_ip_header proxy_protocol;
     location / { return 200 "$remote_addr\\n"; } }`,
       ports.nginx,
@@ -212,6 +216,11 @@ describe('PROXY protocol behind haproxy (integration)', function () {
     expect(seen('/xff/untrusted')?.headers['x-real-ip']).to.equal('127.0.0.2');
   });
 
+  it('matches allow/deny against the header\'s address', async () => {
+    expect((await viaHttp('v1http', '/only-2/x', '127.0.0.2')).status).to.equal(200);
+    expect((await viaHttps('v2https', '/only-2/y', '127.0.0.3', ['--http2'])).status).to.equal(403);
+  });
+
   it('refuses a peer that is not in trusted, even with a valid header, and logs it', async () => {
     const r = await viaHttp('untrusted', '/untrusted');
     expect(r.status).to.equal(0);
@@ -280,6 +289,26 @@ describe('PROXY protocol behind haproxy (integration)', function () {
         expect(fromGatehouse).to.deep.equal(fromNginx);
       });
     }
+
+    it('closes a connection that sends nothing after client_header_timeout, without an answer', async () => {
+      const started = Date.now();
+      const [fromNginx, fromGatehouse] = await Promise.all([rawExchange(ports.nginx, [], 0, 8000), rawExchange(ports.http, [], 0, 8000)]);
+      const took = Date.now() - started;
+      expect(fromNginx).to.deep.equal({ bytes: '', closedByServer: true });
+      expect(fromGatehouse).to.deep.equal(fromNginx);
+      // 3s, and the guard's sweep fires up to one period (500 ms) late.
+      expect(took).to.be.within(2900, 5000);
+    });
+
+    it('waits for the rest of a header a balancer split (nginx 1.22 wants it in one read), within the same timeout', async () => {
+      const started = Date.now();
+      const fromGatehouse = await rawExchange(ports.http, ['PROXY TCP4 192.0.2.', '45 127.0.0.1 5555 80\r\nGET /late HTTP/1.1\r\nHost: pp.test\r\nConnection: close\r\n\r\n'], 500);
+      expect(fromGatehouse.bytes).to.match(/^HTTP\/1\.1 200 /);
+      expect(seen('/late')?.headers['x-real-ip']).to.equal('192.0.2.45');
+      const stalled = await rawExchange(ports.http, ['PROXY TCP4 192.0.2.'], 0, 8000);
+      expect(stalled).to.deep.equal({ bytes: '', closedByServer: true });
+      expect(Date.now() - started).to.be.within(2900 + 500, 5500);
+    });
 
     it('serves a valid v1 header with the request in the same segment, both with the header\'s address', async () => {
       const req = 'PROXY TCP4 192.0.2.44 127.0.0.1 5555 80\r\nGET /same HTTP/1.1\r\nHost: pp.test\r\nConnection: close\r\n\r\n';
