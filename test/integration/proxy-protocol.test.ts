@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
+import { parse } from 'yaml';
 import { curl } from '../helpers/curl.js';
 import { startEchoBackend, type EchoBackend, type SeenRequest } from '../helpers/echo-backend.js';
 import { startGatehouse, tempDir, type Gatehouse } from '../helpers/gatehouse.js';
@@ -272,6 +273,22 @@ describe('PROXY protocol behind haproxy (integration)', function () {
     expect(t.alpnProtocol).to.equal('h2');
     t.destroy();
     // The h2 side of the same path is covered by the curl --http2 cases above; this pins the coalesced bytes.
+  });
+
+  it('a reload (SIGHUP) gives a kept listener its new trusted list, without a rebind', async () => {
+    const config = parse(fs.readFileSync(gh.configFile, 'utf8')) as { listen: { http: Array<{ trusted: string[] }> } };
+    config.listen.http[1]!.trusted = ['127.0.0.1'];
+    gh.writeConfig(config);
+    const reloads = (gh.peer.output().match(/configuration reloaded/g) ?? []).length;
+    process.kill(gh.peer.pid, 'SIGHUP');
+    const deadline = Date.now() + 10_000;
+    while ((gh.peer.output().match(/configuration reloaded/g) ?? []).length === reloads) {
+      if (Date.now() > deadline) throw new Error(`no reload:\n${gh.peer.output().slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const r = await viaHttp('untrusted', '/now-trusted');
+    expect(r.status).to.equal(200);
+    expect(seen('/now-trusted')?.headers['x-real-ip']).to.equal('127.0.0.2');
   });
 
   describe('refused connections, compared with nginx 1.22 (listen ... proxy_protocol)', () => {
