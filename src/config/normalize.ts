@@ -96,6 +96,11 @@ function listenObject(ctx: Ctx, at: Path, value: RawListenObject): ListenAddress
     return addr;
   }
   const trusted = addressList(ctx, [...at, 'trusted'], value.trusted, 'trusted');
+  list(value.trusted).forEach((entry, i) => {
+    if (!trusted.includes(entry.trim()) || !entry.includes('/') || ipaddr.parseCIDR(entry.trim())[1] !== 0) return;
+    const here = typeof value.trusted === 'string' ? [...at, 'trusted'] : [...at, 'trusted', i];
+    ctx.warn(here, `trusted "${entry.trim()}" trusts every address: any client can name its own address in a PROXY header`);
+  });
   return addr && { ...addr, proxyProtocol: { trusted } };
 }
 

@@ -44,6 +44,11 @@ describe('config: listen entries with proxyProtocol', () => {
     expectError(lines('listen:', '  http:', '    - address: 80', '      proxyProtocol: true', '      trusted: [10.0.0.0/8, 10.0.0.0/33, lb.example]', ...SITES), 5, 42, 'trusted entry "lb.example"');
   });
 
+  it('warns when trusted lets every address in, at the entry', () => {
+    const { warnings } = parseConfig(lines('listen:', '  https: { address: 8443, proxyProtocol: true, trusted: [10.0.0.1, "::/0"] }', ...SITES), '/x/g.yaml');
+    expect(warnings.map(formatIssue)).to.deep.equal(['/x/g.yaml:2:68: warning: trusted "::/0" trusts every address: any client can name its own address in a PROXY header']);
+  });
+
   it('reports a bad address at the address key', () => {
     expectError(lines('listen:', '  http: { address: "example.com:80", proxyProtocol: true, trusted: 10.0.0.1 }', ...SITES), 2, 20, 'the host must be an IP address');
   });
