@@ -130,9 +130,13 @@ export class App {
   private async syncListeners(config: Config): Promise<void> {
     const wanted = new Map<string, () => Promise<Listener>>();
     for (const a of config.listen.https) wanted.set(addrKey('https', a), () => listenTls(a, this.certs, this.tlsServers, this.logger, this.acme.tlsHooks, this.ticketKeys));
-    for (const a of config.listen.http) wanted.set(addrKey('http', a), () => listenPlain(a, this.plainServers));
+    for (const a of config.listen.http) wanted.set(addrKey('http', a), () => listenPlain(a, this.plainServers, this.logger));
     for (const [key, open] of wanted) {
       if (!this.listeners.has(key)) this.listeners.set(key, await open());
+    }
+    // An address kept across a reload takes its new PROXY protocol settings without a rebind.
+    for (const [kind, list] of [['https', config.listen.https], ['http', config.listen.http]] as const) {
+      for (const a of list) this.listeners.get(addrKey(kind, a))?.configure(a);
     }
     for (const [key, listener] of this.listeners) {
       if (!wanted.has(key)) {

@@ -12,7 +12,7 @@ import type { Ctx } from './context.js';
 import { formatListen, listenConflict, parseListenAddress } from './listen.js';
 import { logFormatName, logFormatsConfig } from './log-formats.js';
 import { list } from './route-parts.js';
-import type { RawConfig, RawListen, RawText } from './schema.js';
+import type { RawConfig, RawListen, RawListenObject, RawText } from './schema.js';
 import { NOTHING_TO_SERVE, sitesConfig } from './sites.js';
 import type { ListenerRef } from './site-ports.js';
 import { mapsConfig } from './maps.js';
@@ -84,10 +84,32 @@ function addresses(ctx: Ctx, at: Path, value: RawListen | undefined): Array<{ ad
   const out: Array<{ addr: ListenAddress; at: Path }> = [];
   for (const item of items) {
     if (!ctx.clean(item.at)) continue;
-    const addr = ctx.attempt(item.at, () => parseListenAddress(item.v));
+    const v = item.v;
+    const addr = typeof v === 'object' ? listenObject(ctx, item.at, v) : ctx.attempt(item.at, () => parseListenAddress(v));
     if (addr) out.push({ addr, at: item.at });
   }
   return out;
+}
+
+/** issue 19: `{ address, proxyProtocol: true, trusted: [CIDRs] }` (README "Behind a load balancer"). */
+function listenObject(ctx: Ctx, at: Path, value: RawListenObject): ListenAddress | undefined {
+  const addr = ctx.attempt([...at, 'address'], () => parseListenAddress(value.address));
+  if (value.proxyProtocol !== true) {
+    if (value.trusted !== undefined) ctx.error([...at, 'trusted'], 'trusted applies only with proxyProtocol: true', 'key');
+    return addr;
+  }
+  if (value.trusted === undefined || list(value.trusted).length === 0) {
+    // Without it any client could name itself in a header: only the balancers may.
+    ctx.error([...at, 'proxyProtocol'], 'proxyProtocol needs trusted: the addresses or CIDRs of the load balancers that send the header', 'key');
+    return addr;
+  }
+  const trusted = addressList(ctx, [...at, 'trusted'], value.trusted, 'trusted');
+  list(value.trusted).forEach((entry, i) => {
+    if (!trusted.includes(entry.trim()) || !entry.includes('/') || ipaddr.parseCIDR(entry.trim())[1] !== 0) return;
+    const here = typeof value.trusted === 'string' ? [...at, 'trusted'] : [...at, 'trusted', i];
+    ctx.warn(here, `trusted "${entry.trim()}" trusts every address: any client can name its own address in a PROXY header`);
+  });
+  return addr && { ...addr, proxyProtocol: { trusted } };
 }
 
 function listenConfig(ctx: Ctx, raw: RawConfig): { listen: Config['listen']; listeners: ListenerRef[] } {

@@ -25,7 +25,15 @@ const tlsPolicy = {
 };
 
 const listenOne = { type: ['integer', 'string'], expect: 'a port, "host:port" or "[::]:port"' };
-const listenList = { type: ['integer', 'string', 'array'], items: listenOne, expect: 'a port, "host:port", "[::]:port" or a list of them' };
+// issue 19: a listener entry may be an object to read PROXY protocol headers (config/listen-entry.ts).
+const listenEntry = {
+  type: ['integer', 'string', 'object'],
+  expect: 'a port, "host:port", "[::]:port" or { address: ADDRESS, proxyProtocol: true, trusted: [CIDRs] }',
+  additionalProperties: false,
+  required: ['address'],
+  properties: { address: listenOne, proxyProtocol: bool, trusted: textList },
+};
+const listenList = { ...listenEntry, type: ['integer', 'string', 'object', 'array'], items: listenEntry, expect: 'a port, "host:port", "[::]:port", { address, proxyProtocol, trusted } or a list of them' };
 // issue 18: a site's ports, nginx's `listen` per server (config/site-ports.ts).
 const portNumber = { type: 'integer', minimum: 0, maximum: 65535, expect: 'a port number' };
 const sitePorts = { type: ['integer', 'array'], items: portNumber, minItems: 1, minimum: 0, maximum: 65535, expect: 'a port of the top-level listen, or a list of them' };
@@ -665,4 +673,11 @@ export interface RawConfig {
   sites: RawSite[];
 }
 
-export type RawListen = string | number | Array<string | number>;
+/** issue 19: `{ address, proxyProtocol, trusted }` (README "Behind a load balancer"). */
+export interface RawListenObject {
+  address: string | number;
+  proxyProtocol?: boolean;
+  trusted?: RawText;
+}
+export type RawListenEntry = string | number | RawListenObject;
+export type RawListen = RawListenEntry | RawListenEntry[];

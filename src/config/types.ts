@@ -13,6 +13,8 @@ export interface SourcePos {
 export interface ListenAddress {
   host?: string;
   port: number;
+  /** README "Behind a load balancer": read a PROXY protocol header (v1 or v2) from peers in `trusted` (CIDRs or addresses), refuse everyone else. */
+  proxyProtocol?: { trusted: string[] };
 }
 
 /** The admin listener (README "Operations"): loopback clients are always let in, `allow` adds CIDRs or addresses. */

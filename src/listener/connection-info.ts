@@ -3,6 +3,21 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionInfo } from '../http/exchange.js';
 import type { CertEntry } from '../tls/types.js';
+import type { ProxiedPeer } from './proxy-protocol.js';
+
+const PROXIED = Symbol('gatehouse.proxiedPeer');
+/** `_parent`: the raw socket a server-side TLSSocket wraps. */
+type PeerTagged = { [PROXIED]?: ProxiedPeer; _parent?: PeerTagged | null };
+
+/** The client a trusted PROXY protocol header named for this raw socket (proxy-header-reader.ts). */
+export function setProxiedPeer(raw: Socket, peer: ProxiedPeer): void {
+  (raw as Socket & PeerTagged)[PROXIED] = peer;
+}
+
+/** On the raw socket, or on the one a TLS socket wraps; undefined on listeners without proxyProtocol. */
+function proxiedPeer(socket: PeerTagged): ProxiedPeer | undefined {
+  return socket[PROXIED] ?? socket._parent?.[PROXIED];
+}
 
 /**
  * A connection's addresses, read once. The local port is the listener's (an accepted socket has the
@@ -25,8 +40,11 @@ class SocketConnectionInfo implements ConnectionInfo {
     listenerPort: number | undefined,
   ) {
     const tlsSocket = socket as TLSSocket & { gatehouseCert?: CertEntry };
-    this.remoteAddress = normaliseAddress(socket.remoteAddress ?? '');
-    this.remotePort = socket.remotePort ?? 0;
+    // The one place the client address is decided: a trusted PROXY protocol header's, else the TCP
+    // peer's. X-Forwarded-For and trustedProxies apply on top of it, per request (http/trust.ts).
+    const proxied = proxiedPeer(socket as PeerTagged);
+    this.remoteAddress = proxied ? proxied.address : normaliseAddress(socket.remoteAddress ?? '');
+    this.remotePort = proxied ? proxied.port : (socket.remotePort ?? 0);
     this.localPort = listenerPort ?? socket.localPort ?? 0;
     this.tlsVersion = secure ? (tlsSocket.getProtocol?.() ?? undefined) : undefined;
     this.servername = secure ? (tlsSocket.servername || undefined) : undefined;
@@ -58,6 +76,6 @@ export function connectionInfo(socket: TLSSocket | Socket, secure: boolean, list
 }
 
 /** `::ffff:127.0.0.1` (dual-stack sockets) is logged and forwarded as `127.0.0.1`, like nginx does. */
-function normaliseAddress(addr: string): string {
+export function normaliseAddress(addr: string): string {
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
 }

@@ -10,6 +10,8 @@ import { MAX_HELLO_BYTES, parseClientHello, type ClientHello } from './client-he
 import type { ProtocolServers } from './protocol-servers.js';
 import { guardOf, tagGuard } from './connection-guard.js';
 import { recordHandshake, recordHandshakeFailure } from '../observe/metrics.js';
+import { compileTrust, type TrustCheck } from '../http/trust.js';
+import { readProxyHeader } from './proxy-header-reader.js';
 
 export interface Listener {
   readonly address: ListenAddress;
@@ -18,6 +20,13 @@ export interface Listener {
   /** Stops accepting new connections; open ones are left to the protocol servers' drain. */
   stopAccepting(): Promise<void>;
   readonly connections: number;
+  /** A reload kept this address: its PROXY protocol settings apply to connections accepted from now on. */
+  configure(address: ListenAddress): void;
+}
+
+/** Who may send a PROXY protocol header on a listener; undefined: the listener does not read one. */
+function proxyTrust(address: ListenAddress): TrustCheck | undefined {
+  return address.proxyProtocol ? compileTrust(address.proxyProtocol.trusted) : undefined;
 }
 
 /** `_parent`: the raw socket a server-side TLSSocket wraps (Node sets it for a net.Socket). */
@@ -156,10 +165,8 @@ export async function listenTls(
     target.emit('connection', raw);
   };
 
-  const server = net.createServer({ noDelay: true }, (raw) => {
-    raw.on('error', noop);
-    servers.guard(raw);
-    raw.setTimeout(HANDSHAKE_TIMEOUT_MS, () => raw.destroy());
+  let proxied = proxyTrust(address);
+  const readHello = (raw: Socket): void => {
     let buf: Buffer | undefined;
     const onData = (chunk: Buffer): void => {
       buf = buf ? Buffer.concat([buf, chunk]) : chunk;
@@ -182,6 +189,21 @@ export async function listenTls(
       }
     };
     raw.on('data', onData);
+  };
+  const server = net.createServer({ noDelay: true }, (raw) => {
+    raw.on('error', noop);
+    servers.guard(raw);
+    raw.setTimeout(HANDSHAKE_TIMEOUT_MS, () => raw.destroy());
+    if (proxied === undefined) {
+      readHello(raw);
+      return;
+    }
+    // The header comes first and is bounded by the same timers as the ClientHello; the ClientHello
+    // reader then starts on what followed it (unshifted by the header reader).
+    readProxyHeader(raw, proxied, logger, () => {
+      readHello(raw);
+      raw.resume();
+    });
   });
   const count = tracker(server);
   const port = await bind(server, address);
@@ -196,12 +218,29 @@ export async function listenTls(
     stopAccepting: async () => {
       server.close();
     },
+    configure: (next) => {
+      proxied = proxyTrust(next);
+    },
   };
 }
 
-export async function listenPlain(address: ListenAddress, servers: ProtocolServers): Promise<Listener> {
+export async function listenPlain(address: ListenAddress, servers: ProtocolServers, logger: Logger): Promise<Listener> {
   const bound: { port?: number } = {};
-  const server = net.createServer({ noDelay: true }, (socket) => servers.accept(socket, 'http/1.1', bound.port));
+  let proxied = proxyTrust(address);
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    if (proxied === undefined) {
+      servers.accept(socket, 'http/1.1', bound.port);
+      return;
+    }
+    // client_header_timeout runs from accept, across the header and the request head after it.
+    socket.on('error', noop);
+    servers.guard(socket);
+    readProxyHeader(socket, proxied, logger, () => {
+      servers.accept(socket, 'http/1.1', bound.port);
+      // The HTTP server added its own 'data' listener; the paused socket goes on with the unshifted bytes.
+      socket.resume();
+    });
+  });
   const count = tracker(server);
   const port = await bind(server, address);
   bound.port = port;
@@ -214,6 +253,9 @@ export async function listenPlain(address: ListenAddress, servers: ProtocolServe
     // net.Server#close calls back only once every connection is gone; the drain waits for those itself.
     stopAccepting: async () => {
       server.close();
+    },
+    configure: (next) => {
+      proxied = proxyTrust(next);
     },
   };
 }

@@ -21,6 +21,8 @@ export interface ListenSocket {
   port: number;
   ssl: boolean;
   isDefault: boolean;
+  /** `listen ... proxy_protocol`: where it is written, for the error when set_real_ip_from is missing. */
+  proxyProtocol?: SourcePos;
   pos: SourcePos;
 }
 
@@ -242,10 +244,8 @@ function readListen(ctx: AdaptCtx, d: NginxDirective): ListenSocket {
     const name = w.text.split('=')[0]!;
     if (name === 'ssl') out.ssl = true;
     else if (name === 'default_server' || name === 'default') out.isDefault = true;
-    else if (name === 'proxy_protocol') {
-      ctx.error(w.pos, 'listen "proxy_protocol" is not supported yet: gatehouse must face clients directly');
-      throw new Refused();
-    } else if (name === 'quic') {
+    else if (name === 'proxy_protocol') out.proxyProtocol = w.pos;
+    else if (name === 'quic') {
       ctx.error(w.pos, 'listen "quic" (HTTP/3) is not supported yet');
       throw new Refused();
     } else if (!['http2', 'ipv6only', 'reuseport', 'backlog', 'rcvbuf', 'sndbuf', 'deferred', 'bind', 'fastopen', 'so_keepalive', 'accept_filter', 'setfib'].includes(name)) {

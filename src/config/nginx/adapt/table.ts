@@ -132,7 +132,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveInfo>> = {
   charset_types: t('`charsetTypes:` (site, route)'),
   override_charset: ig('see charset'),
   server_name: t('`hosts:` (exact, *.x, .x, x.*, ~regex; `_` matches no name)'),
-  listen: t('`listen:` (top level) and the site\'s `listen:` ports; `ssl`, `http2`, `default_server`, `ipv6only` understood'),
+  listen: t('`listen:` (top level) and the site\'s `listen:` ports; `ssl`, `http2`, `default_server`, `ipv6only` understood; `proxy_protocol` with `set_real_ip_from` is a listener `{ address, proxyProtocol: true, trusted }`'),
   root: t('`root:`'),
   alias: t('`alias:`'),
   index: t('`index:`'),
@@ -173,7 +173,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveInfo>> = {
   auth_request: t('`forwardAuth: { url }` (the URL of the proxy_pass of the location it names)'),
   auth_request_set: t('`forwardAuth: { set }`'),
   set_real_ip_from: t('`trustedProxies:`'),
-  real_ip_header: ig('trusted proxies\' X-Forwarded-For is what gatehouse reads'),
+  real_ip_header: ig('trusted proxies\' X-Forwarded-For is what gatehouse reads; after `listen ... proxy_protocol` the header\'s address comes first (README "Behind a load balancer")'),
   real_ip_recursive: ig('see real_ip_header'),
   rewrite: t('`rewrite:` steps (server: before the location search; location: in the route)'),
   return: t('a `return` rewrite step'),
@@ -245,7 +245,7 @@ export const DIRECTIVES: Readonly<Record<string, DirectiveInfo>> = {
   xslt_stylesheet: no('XSLT is not supported'),
   slice: no('range slicing of upstream answers is not supported'),
   ssl_preread: no('stream-level SNI routing is not supported'),
-  proxy_protocol: no('the PROXY protocol is not supported yet'),
+  proxy_protocol: no('sending the PROXY protocol to upstreams is not supported (receiving it is `listen ... proxy_protocol`)'),
   set_real_ip_from_proxy_protocol: no('see proxy_protocol'),
 
   // TLS

@@ -2,7 +2,8 @@
 // levels, then one site per server block. Three input shapes are read the same way: a whole
 // nginx.conf (`events`, `http { include sites-enabled/*; }`), a server-block file, and a fragment
 // meant for inclusion inside `http {}` (top-level upstream, map, log_format, server).
-import type { RawConfig, RawLogFormat, RawMap, RawTimeouts } from '../../schema.js';
+import type { RawConfig, RawListenEntry, RawLogFormat, RawMap, RawTimeouts } from '../../schema.js';
+import type { SourcePos } from '../../types.js';
 import type { NginxDirective } from '../ast.js';
 import { AdaptCtx, flag, Refused } from './context.js';
 import { translateServer, type HttpLevel, type ListenSocket, type TranslatedServer } from './server.js';
@@ -104,7 +105,7 @@ export function translateNginx(ctx: AdaptCtx, tree: NginxDirective[]): RawConfig
   // nginx -t accepts an http block without servers (they are often in includes); run refuses it.
   if (servers.length === 0) ctx.warn(tree[0]?.pos ?? { file: ctx.confPrefix, line: 1, col: 1 }, 'no "server" block: nothing to serve (`gatehouse run` refuses to start until there is one)');
   raw.mimeTypes = finishMime(raw.mimeTypes ?? {});
-  raw.listen = listenSockets(ctx, translated);
+  raw.listen = listenSockets(ctx, raw, translated);
   dropConflictingNames(ctx, translated);
   raw.sites = translated.map((t) => t.site);
   const upstreams = state.finish();
@@ -257,22 +258,23 @@ function logFormat(ctx: AdaptCtx, raw: RawConfig, d: NginxDirective): void {
  * server marks `ssl` is TLS for all of its servers, as in nginx. A wildcard on a port covers the
  * specific addresses on it (nginx binds only the wildcard then, too).
  */
-function listenSockets(ctx: AdaptCtx, servers: TranslatedServer[]): RawConfig['listen'] {
-  const byPort = new Map<number, { ssl: boolean; hosts: Set<string | undefined> }>();
+function listenSockets(ctx: AdaptCtx, raw: RawConfig, servers: TranslatedServer[]): RawConfig['listen'] {
+  const byPort = new Map<number, { ssl: boolean; hosts: Set<string | undefined>; proxyProtocol?: SourcePos }>();
   for (const s of servers) {
     for (const l of s.listens) {
       const entry = byPort.get(l.port) ?? { ssl: false, hosts: new Set() };
       entry.ssl ||= l.ssl;
       entry.hosts.add(l.host);
+      entry.proxyProtocol ??= l.proxyProtocol;
       byPort.set(l.port, entry);
     }
   }
-  const http: Array<string | number> = [];
-  const https: Array<string | number> = [];
+  const http: RawListenEntry[] = [];
+  const https: RawListenEntry[] = [];
   for (const [port, entry] of [...byPort].sort((a, b) => a[0] - b[0])) {
     const list = entry.ssl ? https : http;
-    if (entry.hosts.has(undefined)) list.push(port);
-    else for (const host of entry.hosts) list.push(host!.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+    const addresses = entry.hosts.has(undefined) ? [port] : [...entry.hosts].map((host) => (host!.includes(':') ? `[${host}]:${port}` : `${host}:${port}`));
+    for (const address of addresses) list.push(entry.proxyProtocol ? proxyListen(ctx, raw, address, entry.proxyProtocol) : address);
   }
   const allPorts = [...byPort.keys()].sort((a, b) => a - b);
   for (const s of servers) {
@@ -295,6 +297,21 @@ function listenSockets(ctx: AdaptCtx, servers: TranslatedServer[]): RawConfig['l
   if (http.length > 0) out.http = http.length === 1 ? http[0]! : http;
   if (https.length > 0) out.https = https.length === 1 ? https[0]! : https;
   return out;
+}
+
+/**
+ * `listen ... proxy_protocol` with `set_real_ip_from` (+ `real_ip_header proxy_protocol`): gatehouse
+ * takes the header's address from the set_real_ip_from peers only, and refuses every other peer
+ * (nginx would serve them under the balancer's address). Without set_real_ip_from nginx never uses
+ * the header's address for $remote_addr; gatehouse has no such mode, so it asks for the list.
+ */
+function proxyListen(ctx: AdaptCtx, raw: RawConfig, address: string | number, pos: SourcePos): RawListenEntry {
+  const trusted = Array.isArray(raw.trustedProxies) ? raw.trustedProxies : raw.trustedProxies ? [raw.trustedProxies] : [];
+  if (trusted.length === 0) {
+    ctx.error(pos, 'listen "proxy_protocol" needs "set_real_ip_from" (http level) naming the load balancers: gatehouse reads the header only from them');
+    return address;
+  }
+  return { address, proxyProtocol: true, trusted: [...trusted] };
 }
 
 /** Keys in the order a reader expects them: how it listens and logs, then what it serves. */
