@@ -73,10 +73,15 @@ function variables(key: TsigKey, timeSigned: number, error: number, other: Buffe
   ]);
 }
 
-/** Appends a TSIG RR to `message` (whose ARCOUNT does not count it yet) and returns both. */
-export function signRequest(message: Buffer, key: TsigKey, nowMs = Date.now()): SignedRequest {
+/**
+ * Appends a TSIG RR to `message` (whose ARCOUNT does not count it yet) and returns both. `requestMac` is
+ * for signing an answer (§5.3: its MAC covers the request's MAC first); the tests play a server with it.
+ */
+export function signRequest(message: Buffer, key: TsigKey, nowMs = Date.now(), requestMac?: Buffer): SignedRequest {
   const timeSigned = Math.floor(nowMs / 1000);
-  const mac = createHmac(HASH[key.algorithm], secretBytes(key))
+  const hmac = createHmac(HASH[key.algorithm], secretBytes(key));
+  if (requestMac) hmac.update(u16(requestMac.length)).update(requestMac);
+  const mac = hmac
     .update(message)
     .update(variables(key, timeSigned, 0, Buffer.alloc(0)))
     .digest();
