@@ -67,6 +67,13 @@ describe('DNS-01 RFC 2136 provider against BIND (integration)', function () {
     await p.cleanup('_acme-challenge.deep.sub.test.zone', 'discovered');
   });
 
+  it('a server given by host name (localhost, from /etc/hosts) works for discovery (UDP) and the update (TCP)', async () => {
+    const p = new Rfc2136Provider({ server: { host: 'localhost', port: bind.port }, tsig: bind.keys['gh-sha256'], ttl: 60, timeoutMs: 5000 });
+    await p.present('_acme-challenge.named.test.zone', 'by-name');
+    expect(bind.txt('_acme-challenge.named.test.zone')).to.deep.equal(['by-name']);
+    await p.cleanup('_acme-challenge.named.test.zone', 'by-name');
+  });
+
   it('a wrong secret: an error naming the key and BADSIG, never the secret; nothing is written', async () => {
     const wrong = randomBytes(32).toString('base64');
     const p = new Rfc2136Provider({ server: bind.server, zone: 'test.zone', tsig: { name: 'gh-sha256', algorithm: 'hmac-sha256', secret: wrong }, ttl: 60, timeoutMs: 5000 });

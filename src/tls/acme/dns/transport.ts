@@ -4,6 +4,7 @@
 // (RFC 5452 §9.1); everything is bounded in size (one DNS message, 64 KiB) and time (timeoutMs, signal).
 import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import { readName } from './wire.js';
@@ -69,12 +70,31 @@ function abortError(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new Error('aborted');
 }
 
+/**
+ * A configured server may be a host name (`server: ns1.example.com:53`): it is looked up once per exchange
+ * through the system (node:dns lookup, /etc/hosts included), so the UDP source check compares addresses.
+ */
+async function withAddress(server: DnsServer): Promise<DnsServer> {
+  if (net.isIP(server.host)) return server;
+  try {
+    const { address } = await lookup(server.host);
+    return { host: address, port: server.port };
+  } catch (err) {
+    throw new Error(`DNS server ${describe(server)}: cannot resolve ${server.host}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 /** Sends `wire` by UDP and resolves with the first datagram from `server` that answers `expected`. */
-export function exchangeUdp(server: DnsServer, wire: Buffer, expected: Expected, timeoutMs: number, signal?: AbortSignal): Promise<Buffer> {
+export async function exchangeUdp(named: DnsServer, wire: Buffer, expected: Expected, timeoutMs: number, signal?: AbortSignal): Promise<Buffer> {
+  const server = await withAddress(named);
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
     const socket = dgram.createSocket(net.isIPv6(server.host) ? 'udp6' : 'udp4');
+    let settled = false;
     const finish = (err: Error | null, msg?: Buffer) => {
+      // Once only: a late send error or datagram must not close the socket twice (that throws).
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.close();
@@ -102,7 +122,11 @@ export function exchangeTcp(server: DnsServer, wire: Buffer, expected: Expected,
     if (signal?.aborted) return reject(abortError(signal));
     const socket = net.connect({ host: server.host, port: server.port });
     let buffered = Buffer.alloc(0);
+    let settled = false;
     const finish = (err: Error | null, msg?: Buffer) => {
+      // Once only: destroy() below emits 'close', which calls here again.
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       socket.destroy();
