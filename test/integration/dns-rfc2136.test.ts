@@ -3,7 +3,10 @@
 // say what to fix, name the key and never contain its secret.
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import dnsPacket from 'dns-packet';
 import { Rfc2136Provider } from '../../src/tls/acme/dns/rfc2136.js';
+import { exchangeTcp, randomId } from '../../src/tls/acme/dns/transport.js';
+import { signRequest, verifyResponse } from '../../src/tls/acme/dns/tsig.js';
 import { startBind9, type Bind9 } from '../helpers/bind9.js';
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
@@ -88,6 +91,16 @@ describe('DNS-01 RFC 2136 provider against BIND (integration)', function () {
     const p = new Rfc2136Provider({ server: bind.server, zone: 'test.zone', tsig: { name: 'nobody', algorithm: 'hmac-sha256', secret: randomBytes(32).toString('base64') }, ttl: 60, timeoutMs: 5000 });
     const err = await rejection(p.present('_acme-challenge.bad.test.zone', 'x'));
     expect(err.message).to.include('"nobody"').and.to.include('BADKEY');
+  });
+
+  it('a request signed 10 minutes ago (a skewed clock): BIND\'s BADTIME becomes an error with the clock hint', async () => {
+    // The provider signs with the real clock; the skew is made here with the same signing function.
+    const key = bind.keys['gh-sha256']!;
+    const id = randomId();
+    const message = dnsPacket.encode({ type: 'query', id, questions: [{ name: 'test.zone', type: 'SOA', class: 'IN' }] });
+    const signed = signRequest(message, key, Date.now() - 600_000);
+    const answer = await exchangeTcp(bind.server, signed.wire, { id, name: 'test.zone', type: 6 }, 5000);
+    expect(() => verifyResponse(answer, key, signed.mac)).to.throw(/"gh-sha256".*BADTIME.*clock/);
   });
 
   it('no key where BIND requires one: REFUSED with the allow-update / update-policy hint', async () => {
