@@ -86,6 +86,7 @@ export class Rfc2136Provider implements DnsProvider {
     const key = this.opts.tsig ? `key ${this.opts.tsig.name}` : 'unsigned updates (no tsig key is configured)';
     switch (rcode) {
       case 5:
+        if (!this.opts.tsig) return `the server refused the update: it probably requires a TSIG key (set acme.dns tsig), or check allow-update / update-policy on zone ${zone}`;
         return `the server refused the update: check allow-update / update-policy for ${key} on zone ${zone}`;
       case 9:
         return `the server is not authoritative for zone ${zone}, or did not accept ${key}: check the zone and the key`;
