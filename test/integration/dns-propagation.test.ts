@@ -79,6 +79,24 @@ describe('DNS-01 propagation check against BIND (integration)', function () {
     await provider.cleanup(name, 'fixed-value');
   });
 
+  it('every server must have it: with a second BIND lagging, wait names only that one, and resolves once it has it', async () => {
+    const second = await startBind9({ zones: [{ name: 'test.zone' }], keys: [{ name: 'gh-prop', algorithm: 'hmac-sha256' }] });
+    try {
+      const name = '_acme-challenge.two-servers.test.zone';
+      await provider.present(name, 'both');
+      // 1500 ms: the user's propagationTimeout, shortened for the failing half only (not a default proven here).
+      const both = { nameservers: [bind.server, second.server] };
+      const err = await rejection(check({ ...both, timeoutMs: 1500 }).wait(name, 'both'));
+      expect(err.message).to.include(`127.0.0.1:${second.port}: NXDOMAIN`).and.not.to.include(`127.0.0.1:${bind.port}`);
+      const waiting = check(both).wait(name, 'both');
+      await new Rfc2136Provider({ server: second.server, tsig: second.keys['gh-prop'], ttl: 60, timeoutMs: 5000 }).present(name, 'both');
+      await waiting;
+      await provider.cleanup(name, 'both');
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('target() follows the CNAME of _acme-challenge to the delegated zone; the provider writes there and wait() sees it', async () => {
     const c = check();
     expect(await c.target('_acme-challenge.a.test.zone')).to.equal('x.delegated.zone');
