@@ -83,6 +83,26 @@ echo "update failed: REFUSED" >&2; exit 3`);
     expect(err.message).to.include('could not start');
   });
 
+  it('a hook that exits but leaves a child holding its stderr open: done within a second, not at the timeout', async () => {
+    const pidFile = path.join(dir, 'daemon.pid');
+    const leaves = script(dir, 'leaves-child.sh', `setsid sleep 30 2>&2 & echo $! > ${pidFile}; echo "left a daemon" >&2; exit 0`);
+    const started = Date.now();
+    try {
+      await new ExecDnsProvider({ command: [leaves], timeoutMs: 20_000 }).present('_acme-challenge.d.test.zone', 'v');
+      expect(Date.now() - started).to.be.lessThan(5000);
+    } finally {
+      process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    }
+  });
+
+  it('an aborted signal kills the hook', async () => {
+    const hang = script(dir, 'hang-abort.sh', 'sleep 60');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    const err = await rejection(new ExecDnsProvider({ command: [hang], timeoutMs: 20_000 }).present('_acme-challenge.a.test.zone', 'v', controller.signal));
+    expect(err.message).to.include('was cancelled and killed');
+  });
+
   it('a hanging command and its children are killed at the timeout', async () => {
     // 500 ms: timeoutMs is the user's own setting here, not a product default this test proves; a short one
     // keeps the test fast.

@@ -18,6 +18,7 @@ export interface ExecOptions {
 const STDERR_KEEP = 16 * 1024;
 const STDERR_LINES = 10;
 const MAX_VALUE = 1024;
+const STDERR_GRACE_MS = 1000;
 
 export class ExecDnsProvider implements DnsProvider {
   constructor(private readonly opts: ExecOptions) {
@@ -68,6 +69,9 @@ export class ExecDnsProvider implements DnsProvider {
         done();
         reject(new Error(`${what} could not start: ${err.message}`, { cause: err }));
       });
+      // 'close' waits for stderr to end too, which a daemon the hook left behind may hold open: give the
+      // pipe a second after the hook itself exited, then stop reading.
+      child.once('exit', () => setTimeout(() => child.stderr.destroy(), STDERR_GRACE_MS).unref());
       child.once('close', (code, sig) => {
         done();
         const tail = stderr.slice(-STDERR_KEEP).split('\n').map((l) => l.trimEnd()).filter((l) => l.length > 0).slice(-STDERR_LINES).join('\n');
