@@ -6,6 +6,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import { query } from '../../src/tls/acme/dns/transport.js';
+import { freePort } from '../helpers/ports.js';
 
 interface Received {
   msg: Buffer;
@@ -13,10 +14,10 @@ interface Received {
 }
 
 /** Stand-in DNS server: hands every query to `onQuery`, which answers through `send` as it likes. */
-async function standIn(onQuery: (q: Received, send: (m: Buffer, socket?: dgram.Socket) => void) => void) {
+async function standIn(onQuery: (q: Received, send: (m: Buffer, socket?: dgram.Socket) => void) => void, port = 0) {
   const socket = dgram.createSocket('udp4');
   const other = dgram.createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+  await new Promise<void>((r) => socket.bind(port, '127.0.0.1', r));
   await new Promise<void>((r) => other.bind(0, '127.0.0.1', r));
   socket.on('message', (msg, from) => onQuery({ msg, from }, (m, via = socket) => via.send(m, from.port, from.address)));
   return {
@@ -81,7 +82,6 @@ describe('DNS client on a hostile network (stand-in server)', function () {
   });
 
   it('a truncated answer is asked again over TCP, on the same port', async () => {
-    const s = await standIn((q, send) => send(txtAnswer(q.msg, 'cut', { flags: dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.TRUNCATED_RESPONSE })));
     const tcp = net.createServer((c) => {
       let buf = Buffer.alloc(0);
       c.on('data', (d: Buffer) => {
@@ -96,7 +96,10 @@ describe('DNS client on a hostile network (stand-in server)', function () {
         }
       });
     });
-    await new Promise<void>((r) => tcp.listen(s.server.port, '127.0.0.1', r));
+    // The retry goes to the same port number over TCP: take a port free for TCP (freePort), then UDP on it.
+    const port = await freePort();
+    await new Promise<void>((r) => tcp.listen(port, '127.0.0.1', r));
+    const s = await standIn((q, send) => send(txtAnswer(q.msg, 'cut', { flags: dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.TRUNCATED_RESPONSE })), port);
     try {
       const r = await query(s.server, 'big.example.test', 'TXT', { recursion: false, timeoutMs: 3000 });
       expect(valuesOf(r.packet)).to.deep.equal(['x'.repeat(200) + '-full']);
