@@ -1,7 +1,8 @@
 // DNS-01 end to end with real peers only (issue 19): a real BIND authoritative for test.zone takes
 // TSIG-signed RFC 2136 updates, Pebble validates against that BIND (-dnsserver), and `gatehouse run`
 // obtains *.test.zone and test.zone in one order with `acme.dns: { provider: rfc2136 }`, waiting for BIND
-// through the real propagation check (nameservers: BIND's port, since an NS record carries no port).
+// through the real propagation check (nameservers: BIND's port, since an NS record carries no port). The
+// exec provider does the same through an nsupdate hook script.
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { startGatehouse, tempDir, type Gatehouse } from '../helpers/gatehouse.js
 import { startPebble, type Pebble } from '../helpers/pebble.js';
 import { freePort } from '../helpers/ports.js';
 
-describe('ACME DNS-01 with a wildcard through RFC 2136 to a real BIND (integration)', function () {
+describe('ACME DNS-01 with a wildcard through RFC 2136 and exec to a real BIND (integration)', function () {
   this.timeout(90_000);
   let bind: Bind9;
   let pebble: Pebble;
@@ -82,5 +83,44 @@ describe('ACME DNS-01 with a wildcard through RFC 2136 to a real BIND (integrati
     const renewed = await servedByPebble(tlsPort, 'test.zone', 30_000, firstSerial);
     expect(renewed.subjectAltName).to.include('DNS:*.test.zone');
     expect(await noTxtLeft()).to.deep.equal([]);
+  });
+
+  it('the exec provider with an nsupdate hook (README example) obtains the same pair from BIND', async () => {
+    const dir = tempDir('gh-dns01-exec-');
+    const hook = path.join(dir, 'dns-hook.sh');
+    fs.writeFileSync(hook, [
+      '#!/bin/sh',
+      'set -e',
+      'case "$1" in present) op="add $2. 60" ;; cleanup) op="delete $2." ;; *) echo "unknown action $1" >&2; exit 2 ;; esac',
+      `nsupdate -k ${bind.keyFile('gatehouse')} <<EOF`,
+      `server 127.0.0.1 ${bind.port}`,
+      'update $op IN TXT "$3"',
+      'send',
+      'EOF',
+      '',
+    ].join('\n'), { mode: 0o755 });
+    const port = await freePort();
+    const file = path.join(dir, 'gatehouse.yaml');
+    fs.writeFileSync(file, [
+      `listen: { https: "127.0.0.1:${port}" }`,
+      `storage: ${path.join(dir, 'certs')}`,
+      'acme:',
+      ...Object.entries(acmeBlock(pebble)).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
+      `  dns: { provider: exec, command: [${JSON.stringify(hook)}], resolver: "127.0.0.1:${bind.port}", nameservers: ["127.0.0.1:${bind.port}"] }`,
+      'sites:',
+      '  - hosts: ["*.test.zone", test.zone]',
+      '    tls: acme',
+      '    default: true',
+      '    routes: [{ location: /, return: "200 wild" }]',
+      '',
+    ].join('\n'));
+    const second = await startGatehouse(() => ({}), { configFile: file, dir, env: ACME_TEST_ENV });
+    try {
+      const served = await servedByPebble(port, 'b.test.zone', 60_000);
+      expect(served.subjectAltName.split(', ').sort()).to.deep.equal(['DNS:*.test.zone', 'DNS:test.zone']);
+      expect(await noTxtLeft()).to.deep.equal([]);
+    } finally {
+      await second.stop();
+    }
   });
 });
