@@ -22,6 +22,8 @@ export interface PebbleOptions {
   env?: NodeJS.ProcessEnv;
   /** Require external account binding with these kid → base64url HMAC keys. */
   eab?: Record<string, string>;
+  /** `HOST:PORT` of the DNS server Pebble's VA asks (e.g. a test BIND); default: its challtestsrv. */
+  dnsServer?: string;
 }
 
 export interface Pebble {
@@ -120,7 +122,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
   ], { cwd: dir });
   let ca: Peer | undefined;
   const startCa = async (): Promise<Peer> => {
-    const peer = startPeer('/usr/bin/pebble', ['-config', configFile, '-dnsserver', `127.0.0.1:${dnsPort}`, '-strict=false'], {
+    const peer = startPeer('/usr/bin/pebble', ['-config', configFile, '-dnsserver', options.dnsServer ?? `127.0.0.1:${dnsPort}`, '-strict=false'], {
       cwd: dir,
       env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0', ...options.env },
     });

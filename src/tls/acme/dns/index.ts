@@ -2,7 +2,10 @@
 // propagation check that waits until the zone's authoritative servers answer with it.
 import type { AcmeDnsConfig } from '../../../config/types.js';
 import { CloudflareDnsProvider } from './cloudflare.js';
+import { ExecDnsProvider } from './exec.js';
+import { DnsPropagationCheck } from './propagation.js';
 import type { DnsPropagation, DnsProvider } from './provider.js';
+import { Rfc2136Provider } from './rfc2136.js';
 
 export interface DnsSolver {
   provider: DnsProvider;
@@ -28,19 +31,15 @@ export function dnsProviderFor(config: AcmeDnsConfig): DnsProvider {
         timeoutMs: PROVIDER_TIMEOUT_MS,
       });
     case 'rfc2136':
-      // merge: return new Rfc2136Provider({ server: config.server, ...(config.zone ? { zone: config.zone } : {}),
-      //   ...(config.tsig ? { tsig: config.tsig } : {}), ttl: config.ttl, timeoutMs: PROVIDER_TIMEOUT_MS });
-      throw new Error('acme.dns provider rfc2136 is not in this build yet (merged from the dnswire branch)');
+      return new Rfc2136Provider({ server: config.server, ...(config.zone ? { zone: config.zone } : {}),
+        ...(config.tsig ? { tsig: config.tsig } : {}), ttl: config.ttl, timeoutMs: PROVIDER_TIMEOUT_MS });
     case 'exec':
-      // merge: return new ExecDnsProvider({ command: config.command, timeoutMs: PROVIDER_TIMEOUT_MS });
-      throw new Error('acme.dns provider exec is not in this build yet (merged from the dnswire branch)');
+      return new ExecDnsProvider({ command: config.command, timeoutMs: PROVIDER_TIMEOUT_MS });
   }
 }
 
 function propagationFor(config: AcmeDnsConfig): DnsPropagation {
-  // merge: return new DnsPropagationCheck({ ...(config.resolver ? { resolver: config.resolver } : {}),
-  //   ...(config.nameservers ? { nameservers: config.nameservers } : {}),
-  //   timeoutMs: config.propagationTimeoutMs, intervalMs: config.propagationIntervalMs });
-  void config;
-  throw new Error('the DNS-01 propagation check is not in this build yet (merged from the dnswire branch)');
+  return new DnsPropagationCheck({ ...(config.resolver ? { resolver: config.resolver } : {}),
+    ...(config.nameservers ? { nameservers: config.nameservers } : {}),
+    timeoutMs: config.propagationTimeoutMs, intervalMs: config.propagationIntervalMs });
 }
