@@ -1,6 +1,7 @@
 // `sites:`: which names a site answers for, how it gets its certificate, and its routes.
 import zlib from 'node:zlib';
 import { accessSettings } from './access.js';
+import { clientAuthConfig } from './client-auth.js';
 import { clientTimeouts } from './client.js';
 import type { Ctx } from './context.js';
 import { isLocalHost, parseHost, type ParsedHost } from './hosts.js';
@@ -156,8 +157,10 @@ function readTls(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[]): SiteTls 
   // The object form: `cert` and `key` together, or `issuer`, or neither (the default source for the names).
   if ((t.cert === undefined) !== (t.key === undefined)) ctx.error([...at, 'tls', t.cert === undefined ? 'key' : 'cert'], 'tls.cert and tls.key go together: give both files, or neither');
   else if (t.cert !== undefined && t.issuer !== undefined) ctx.error([...at, 'tls', 'issuer'], 'tls.issuer and tls.cert/tls.key are two sources for one certificate: keep one');
-  if (t.cert !== undefined && t.key !== undefined) return { kind: 'files', cert: ctx.resolve(t.cert), key: ctx.resolve(t.key) };
-  return t.issuer !== undefined ? { kind: t.issuer } : defaultTls(hosts);
+  const source: SiteTls = t.cert !== undefined && t.key !== undefined ? { kind: 'files', cert: ctx.resolve(t.cert), key: ctx.resolve(t.key) } : t.issuer !== undefined ? { kind: t.issuer } : defaultTls(hosts);
+  // issue 19: mTLS, carried beside whichever source the certificate has.
+  const clientAuth = t.clientAuth !== undefined && ctx.shaped([...at, 'tls', 'clientAuth']) ? clientAuthConfig(ctx, [...at, 'tls', 'clientAuth'], t.clientAuth) : undefined;
+  return clientAuth ? { ...source, clientAuth } : source;
 }
 
 /**

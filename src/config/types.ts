@@ -112,12 +112,23 @@ export interface UpstreamConfig {
   pos?: SourcePos;
 }
 
-export type SiteTls =
+export type SiteTls = (
   | { kind: 'acme' }
   | { kind: 'internal' }
   | { kind: 'off' }
   /** Absolute paths of PEM files. */
-  | { kind: 'files'; cert: string; key: string };
+  | { kind: 'files'; cert: string; key: string }
+) & { clientAuth?: ClientAuthConfig };
+
+/** issue 19: mTLS — nginx's ssl_verify_client, ssl_client_certificate, ssl_verify_depth (README "Client certificates (mTLS)"). */
+export interface ClientAuthConfig {
+  mode: 'require' | 'optional' | 'optional_no_ca';
+  /** Absolute path of the PEM bundle of trusted CAs, and its text as read when the config was loaded. */
+  ca?: string;
+  caPem?: string;
+  /** nginx's ssl_verify_depth: how many CA certificates above the client's may make up its chain. */
+  depth: number;
+}
 
 export type { HeaderOps } from '../http/header-ops.js';
 import type { HeaderOps } from '../http/header-ops.js';

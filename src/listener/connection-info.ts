@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionInfo } from '../http/exchange.js';
+import type { ClientCertificateInfo } from '../http/client-cert.js';
 import type { CertEntry } from '../tls/types.js';
 
 /**
@@ -17,6 +18,7 @@ class SocketConnectionInfo implements ConnectionInfo {
   readonly tlsVersion: string | undefined;
   readonly servername: string | undefined;
   readonly cert: CertEntry | undefined;
+  readonly clientCert: ClientCertificateInfo | undefined;
   private local: string | undefined = undefined;
 
   constructor(
@@ -24,13 +26,14 @@ class SocketConnectionInfo implements ConnectionInfo {
     readonly secure: boolean,
     listenerPort: number | undefined,
   ) {
-    const tlsSocket = socket as TLSSocket & { gatehouseCert?: CertEntry };
+    const tlsSocket = socket as TLSSocket & { gatehouseCert?: CertEntry; gatehouseClientCert?: ClientCertificateInfo };
     this.remoteAddress = normaliseAddress(socket.remoteAddress ?? '');
     this.remotePort = socket.remotePort ?? 0;
     this.localPort = listenerPort ?? socket.localPort ?? 0;
     this.tlsVersion = secure ? (tlsSocket.getProtocol?.() ?? undefined) : undefined;
     this.servername = secure ? (tlsSocket.servername || undefined) : undefined;
     this.cert = tlsSocket.gatehouseCert;
+    this.clientCert = tlsSocket.gatehouseClientCert;
   }
 
   get cipher(): string | undefined {

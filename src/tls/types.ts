@@ -1,5 +1,5 @@
 // Contracts of the tls room: which certificate a handshake gets, and what it covers.
-import type { SecureContext } from 'node:tls';
+import type { SecureContext, SecureContextOptions } from 'node:tls';
 
 export interface CertEntry {
   /** DNS names / IPs in the certificate (SANs), lower-case. */
@@ -9,6 +9,8 @@ export interface CertEntry {
   notAfter: Date;
   /** RFC 6125: exact match, or a wildcard covering exactly one label; IPs match exactly. */
   covers(host: string): boolean;
+  /** issue 19: a new context for this certificate with more options (a site's client CA, tls/client-auth.ts). */
+  contextWith?(extra: SecureContextOptions): SecureContext;
 }
 
 export interface CertificateSelector {
