@@ -12,6 +12,7 @@ import { REWRITE_DIRECTIVES, rewriteStep } from './rewrite-steps.js';
 import { emptyLayer, inherit, readSetting, type Layer } from './settings.js';
 import { UPSTREAM_TIMERS, upstreamTimerOutsideLocation, type AdaptState } from './targets.js';
 import { checkTlsPolicy, siteTls, type TlsLevel } from './tls.js';
+import { withClientAuth } from './client-auth.js';
 import { nginxDuration } from './values.js';
 import { serverConstants } from './constants.js';
 
@@ -142,7 +143,7 @@ export function translateServer(ctx: AdaptCtx, state: AdaptState, d: NginxDirect
   ctx.from([...at, 'hosts'], d.pos);
   if (listens.some((l) => l.isDefault)) site.default = true;
   const anySsl = listens.some((l) => l.ssl);
-  const tlsSetting = anySsl ? tlsValue(ctx, tls, listens.find((l) => l.ssl)!, site) : 'off';
+  const tlsSetting = anySsl ? withClientAuth(ctx, at, tls.clientAuth, tlsValue(ctx, tls, listens.find((l) => l.ssl)!, site)) : 'off';
   if (tlsSetting !== undefined) site.tls = tlsSetting;
   if (anySsl) checkTlsPolicy(ctx, tls);
   if (anySsl && listens.some((l) => !l.ssl)) site.redirect = 'off';

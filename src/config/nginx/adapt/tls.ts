@@ -3,6 +3,7 @@
 // cipher list); anything the site would lose by that is a warning, never silent.
 import type { NginxArg, NginxDirective } from '../ast.js';
 import { AdaptCtx } from './context.js';
+import { readClientAuth, type ClientAuthLevel } from './client-auth.js';
 
 export interface TlsLevel {
   cert?: NginxArg;
@@ -12,6 +13,8 @@ export interface TlsLevel {
   ownKey?: boolean;
   protocols?: NginxDirective;
   ciphers?: NginxDirective;
+  /** issue 19: mTLS (client-auth.ts). */
+  clientAuth?: ClientAuthLevel;
 }
 
 /** Reads one ssl_* directive into `tls`; false when it is not one of these (the table decides). */
@@ -39,8 +42,12 @@ export function siteTls(ctx: AdaptCtx, tls: TlsLevel, d: NginxDirective): boolea
       ctx.args(d, 1);
       tls.ciphers = d;
       return true;
-    default:
-      return false;
+    default: {
+      const clientAuth = readClientAuth(ctx, tls.clientAuth, d);
+      if (!clientAuth) return false;
+      tls.clientAuth = clientAuth;
+      return true;
+    }
   }
 }
 
