@@ -16,12 +16,14 @@ export interface ClientCertificateInfo {
 
 /**
  * A distinguished name as OpenSSL's X509_NAME_print_ex with XN_FLAG_RFC2253 prints it (nginx ≥ 1.11.6):
- * the last RDN first, comma-separated, multi-valued RDNs joined by "+", bytes ≥ 0x80 as \XX.
+ * every entry in reverse order (also within a multi-valued RDN, joined by "+"), RDNs comma-separated,
+ * bytes ≥ 0x80 as \XX.
  * Node prints names one RDN a line, first RDN first, with the RFC 2253 escapes already applied.
  */
 export function rfc2253(multiline: string): string {
   if (multiline === '') return '';
-  const rdns = multiline.split('\n').reverse().map((rdn) => rdn.replace(/ \+ /g, '+'));
+  // XN_FLAG_DN_REV reverses the entries one by one, so the values of a multi-valued RDN too.
+  const rdns = multiline.split('\n').reverse().map((rdn) => rdn.split(' + ').reverse().join('+'));
   return escapeHighBytes(rdns.join(','));
 }
 

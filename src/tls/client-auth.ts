@@ -5,9 +5,9 @@
 // other CAs (OpenSSL refuses a session whose sid_ctx differs and does a full handshake; nginx gets
 // the same from ngx_ssl_session_id_context). The handshake never fails for a missing or bad
 // certificate (rejectUnauthorized is off): the request gets nginx's readable 400 instead.
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import type { ClientCertificateInfo } from '../http/client-cert.js';
-import type { SecureContext, TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, SecureContext, TLSSocket } from 'node:tls';
 import type { ClientAuthConfig } from '../config/types.js';
 import type { CertEntry } from './types.js';
 
@@ -69,12 +69,19 @@ const OPTIONAL_NO_CA_ERRORS = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
 ]);
 
-/** Read once, at secureConnection, on sockets whose handshake asked for a certificate. */
+/**
+ * Read once, at secureConnection, on sockets whose handshake asked for a certificate. One
+ * getPeerCertificate(true) call gives both the certificate and its chain: on the server side a
+ * getPeerX509Certificate() call first leaves the detailed one without its issuers (Node 20.20, seen).
+ */
 export function clientCertState(socket: TLSSocket, auth: ClientAuthConfig): ClientCertState {
-  const cert = socket.getPeerX509Certificate();
-  if (!cert) return { auth, verify: 'NONE', verdict: auth.mode === 'require' ? 'no-cert' : 'ok', cert: undefined };
+  const detailed = socket.getPeerCertificate(true);
+  if (!detailed.raw) return { auth, verify: 'NONE', verdict: auth.mode === 'require' ? 'no-cert' : 'ok', cert: undefined };
+  const cert = new X509Certificate(detailed.raw);
   let error = socket.authorized ? undefined : String(socket.authorizationError ?? 'CERT_REJECTED');
-  if (error === undefined && chainLength(socket) > auth.depth + 2) error = 'CERT_CHAIN_TOO_LONG';
+  // Past the depth OpenSSL stops building the chain, reports CERT_CHAIN_TOO_LONG, and, as nginx's
+  // verify callback goes on, ends without an anchor: what nginx gets (and logs) is error 20.
+  if (error === undefined && chainLength(detailed) > auth.depth + 2) error = 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY';
   if (error === undefined) return { auth, verify: 'SUCCESS', verdict: 'ok', cert };
   // nginx (ngx_http_process_request): any verify error is the 400 "SSL certificate error" page, in
   // every mode, except an unknown issuer with optional_no_ca.
@@ -87,12 +94,14 @@ export function clientCertState(socket: TLSSocket, auth: ClientAuthConfig): Clie
  * ssl_verify_depth, SSL_CTX_set_verify_depth(3)) allows depth + 2 of them: the client's, `depth`
  * CAs, the anchor. Node cannot set the depth on a context, so the verified chain is counted here.
  */
-function chainLength(socket: TLSSocket): number {
-  let cert = socket.getPeerCertificate(true);
+function chainLength(leaf: DetailedPeerCertificate): number {
+  let cert = leaf;
   let n = 1;
-  while (cert.issuerCertificate && cert.issuerCertificate !== cert && n < 102) {
+  while (cert.issuerCertificate && cert.issuerCertificate.fingerprint256 !== cert.fingerprint256 && n < 102) {
     cert = cert.issuerCertificate;
     n++;
   }
-  return n;
+  // Node attaches the anchor from the CA file only when its lookup finds it; verification passed,
+  // so there is one (a self-signed root: Node does not allow partial chains).
+  return cert.issuerCertificate?.fingerprint256 === cert.fingerprint256 ? n : n + 1;
 }

@@ -17,7 +17,7 @@ import { freePort } from '../helpers/ports.js';
 import type { Peer } from '../helpers/process.js';
 import { makeTestCa } from '../helpers/test-ca.js';
 
-const SITES = ['mtls.test', 'opt.test', 'noca.test', 'plain.test'];
+const SITES = ['mtls.test', 'opt.test', 'noca.test', 'plain.test', 'depth0.test'];
 /** The variables forwarded by both servers, header name → variable. */
 const FORWARDED: Record<string, string> = {
   'x-verify': '$ssl_client_verify',
@@ -37,13 +37,28 @@ interface ClientCert {
   key: string;
 }
 
+interface ClientCa {
+  ca: string;
+  issue(cn: string, days: number): ClientCert;
+  /** An intermediate CA below this one, whose certificates are sent with it (the chain in the cert file). */
+  intermediate(name: string): ClientCa;
+}
+
 /** A CA for client certificates, and a certificate from it (`days` -1: expired since yesterday). */
-function clientCa(dir: string, name: string): { ca: string; issue(cn: string, days: number): ClientCert } {
+function clientCa(dir: string, name: string, parent?: { crt: string; key: string }): ClientCa {
   fs.mkdirSync(dir, { recursive: true });
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}-ca.key`], dir);
-  openssl(['req', '-x509', '-new', '-key', `${name}-ca.key`, '-sha256', '-days', '2', '-subj', `/C=DE/O=${name} clients/CN=${name} client CA`, '-out', `${name}-ca.crt`], dir);
+  const subject = `/C=DE/O=${name} clients/CN=${name} client CA`;
+  if (parent) {
+    fs.writeFileSync(path.join(dir, `${name}-ca.ext`), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
+    openssl(['req', '-new', '-key', `${name}-ca.key`, '-subj', subject, '-out', `${name}-ca.csr`], dir);
+    openssl(['x509', '-req', '-in', `${name}-ca.csr`, '-CA', parent.crt, '-CAkey', parent.key, '-CAcreateserial', '-days', '2', '-sha256', '-extfile', `${name}-ca.ext`, '-out', `${name}-ca.crt`], dir);
+  } else {
+    openssl(['req', '-x509', '-new', '-key', `${name}-ca.key`, '-sha256', '-days', '2', '-subj', subject, '-out', `${name}-ca.crt`], dir);
+  }
   return {
     ca: path.join(dir, `${name}-ca.crt`),
+    intermediate: (child) => clientCa(dir, child, { crt: path.join(dir, `${name}-ca.crt`), key: path.join(dir, `${name}-ca.key`) }),
     issue(cn, days) {
       const base = `${name}-${cn.replace(/\W/g, '_')}`;
       fs.writeFileSync(path.join(dir, `${base}.ext`), 'extendedKeyUsage=clientAuth\n');
@@ -51,6 +66,8 @@ function clientCa(dir: string, name: string): { ca: string; issue(cn: string, da
       // A comma in a value: RFC 2253 escapes it (\,), which both servers must print alike.
       openssl(['req', '-new', '-key', `${base}.key`, '-subj', `/C=DE/O=Example, Inc./CN=${cn}`, '-out', `${base}.csr`], dir);
       openssl(['x509', '-req', '-in', `${base}.csr`, '-CA', `${name}-ca.crt`, '-CAkey', `${name}-ca.key`, '-CAcreateserial', '-days', String(days), '-sha256', '-extfile', `${base}.ext`, '-out', `${base}.crt`], dir);
+      // Below an intermediate the client sends the chain: its certificate, then the intermediate's.
+      if (parent) fs.appendFileSync(path.join(dir, `${base}.crt`), fs.readFileSync(path.join(dir, `${name}-ca.crt`)));
       return { cert: path.join(dir, `${base}.crt`), key: path.join(dir, `${base}.key`) };
     },
   };
@@ -98,6 +115,7 @@ describe('mTLS: tls.clientAuth against nginx 1.22 ssl_verify_client', function (
     certs.good = good.issue('client one', 2);
     certs.expired = good.issue('client expired', -1);
     certs.other = other.issue('client of another CA', 2);
+    certs.chained = good.intermediate('team').issue('client below an intermediate', 2);
     backend = await startEchoBackend();
     const files = { cert: site.certFile, key: site.keyFile };
     const nginxPort = await freePort();
@@ -108,6 +126,7 @@ describe('mTLS: tls.clientAuth against nginx 1.22 ssl_verify_client', function (
         nginxServer(nginxPort, 'opt.test', `ssl_verify_client optional; ssl_client_certificate ${good.ca};`, backend.url, files),
         nginxServer(nginxPort, 'noca.test', 'ssl_verify_client optional_no_ca;', backend.url, files),
         nginxServer(nginxPort, 'plain.test', '', backend.url, files),
+        nginxServer(nginxPort, 'depth0.test', `ssl_verify_client on; ssl_client_certificate ${good.ca}; ssl_verify_depth 0;`, backend.url, files),
       ].join('\n  '),
       nginxPort,
     );
@@ -119,6 +138,7 @@ describe('mTLS: tls.clientAuth against nginx 1.22 ssl_verify_client', function (
         { hosts: ['opt.test'], tls: tls({ ca: good.ca, mode: 'optional' }), routes: [route] },
         { hosts: ['noca.test'], tls: tls({ mode: 'optional_no_ca' }), routes: [route] },
         { hosts: ['plain.test'], tls: tls(), routes: [route] },
+        { hosts: ['depth0.test'], tls: tls({ ca: good.ca, depth: 0 }), routes: [route] },
       ],
     }));
     sides = [
@@ -204,6 +224,14 @@ describe('mTLS: tls.clientAuth against nginx 1.22 ssl_verify_client', function (
         expect(r.vars!['x-s-dn']).to.equal('CN=client of another CA,O=Example\\, Inc.,C=DE');
         await same('noca.test', certs.expired, version);
         expect((await same('noca.test', undefined, version)).vars!['x-verify']).to.equal('NONE');
+      });
+
+      it('depth: a certificate below an intermediate passes depth 1 (nginx\'s default) and fails depth 0, as in nginx; one from the CA itself passes both', async () => {
+        const chained = await same('mtls.test', certs.chained, version);
+        expect(chained.vars!['x-verify']).to.equal('SUCCESS');
+        expect(chained.vars!['x-i-dn']).to.equal('CN=team client CA,O=team clients,C=DE');
+        expect((await same('depth0.test', certs.chained, version)).status).to.equal(400);
+        expect((await same('depth0.test', certs.good, version)).vars!['x-verify']).to.equal('SUCCESS');
       });
 
       it('a site without clientAuth asks for nothing: NONE and empty variables', async () => {
