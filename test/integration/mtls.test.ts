@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http2 from 'node:http2';
+import tls from 'node:tls';
 import path from 'node:path';
 import { expect } from 'chai';
 import { startNginx } from '../helpers/cgi-peers.js';
@@ -245,6 +246,48 @@ describe('mTLS: tls.clientAuth against nginx 1.22 ssl_verify_client', function (
       });
     });
   }
+
+  /** One HTTP/1.1 GET on a new TLS 1.3 connection, resuming `session` if given; the ticket it got comes back. */
+  function tlsGet(sni: string, client: ClientCert | undefined, session?: Buffer): Promise<{ status: number; reused: boolean; session: Buffer | undefined }> {
+    return new Promise((resolve, reject) => {
+      let ticket: Buffer | undefined;
+      const socket = tls.connect({
+        port: gh.httpsPort,
+        host: '127.0.0.1',
+        servername: sni,
+        ca: fs.readFileSync(serverCa),
+        ALPNProtocols: ['http/1.1'],
+        minVersion: 'TLSv1.3',
+        ...(session ? { session } : {}),
+        ...(client ? { cert: fs.readFileSync(client.cert), key: fs.readFileSync(client.key) } : {}),
+      });
+      socket.on('session', (s: Buffer) => (ticket = s));
+      let got = '';
+      let reused = false;
+      socket.on('secureConnect', () => {
+        reused = socket.isSessionReused();
+        socket.write(`GET / HTTP/1.1\r\nHost: ${sni}\r\nConnection: close\r\n\r\n`);
+      });
+      socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+      socket.on('error', reject);
+      socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(got)?.[1] ?? 0), reused, session: ticket }));
+    });
+  }
+
+  it('TLS session resumption: a session resumes on its own mTLS site with its verified certificate, never on a site with other clientAuth settings', async () => {
+    const first = await tlsGet('mtls.test', certs.good);
+    expect(first.status).to.equal(200);
+    expect(first.session, 'a TLS 1.3 ticket').to.not.equal(undefined);
+    const again = await tlsGet('mtls.test', undefined, first.session);
+    expect(again).to.include({ reused: true, status: 200 });
+    // depth0.test trusts the same CA with another depth: the ticket must not carry the verification over.
+    const elsewhere = await tlsGet('depth0.test', undefined, first.session);
+    expect(elsewhere).to.include({ reused: false, status: 400 });
+    // A ticket from a site that asked for nothing does not open the mTLS site either.
+    const plain = await tlsGet('plain.test', undefined);
+    const crossed = await tlsGet('mtls.test', undefined, plain.session);
+    expect(crossed).to.include({ reused: false, status: 400 });
+  });
 
   it('HTTP/2 connection coalescing: a session opened for the non-mTLS name cannot reach the mTLS site by :authority', async () => {
     for (const side of sides) {
