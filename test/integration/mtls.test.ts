@@ -135,7 +135,7 @@ describe('mTLS: tls.clientAuth against nginx 1.22 ssl_verify_client', function (
     const tls = (clientAuth?: Record<string, unknown>) => ({ cert: site.certFile, key: site.keyFile, ...(clientAuth ? { clientAuth } : {}) });
     gh = await startGatehouse(() => ({
       sites: [
-        { hosts: ['mtls.test'], tls: tls({ ca: good.ca }), routes: [route] },
+        { hosts: ['mtls.test'], tls: tls({ ca: good.ca }), redirect: 'off', routes: [route] },
         { hosts: ['opt.test'], tls: tls({ ca: good.ca, mode: 'optional' }), routes: [route] },
         { hosts: ['noca.test'], tls: tls({ mode: 'optional_no_ca' }), routes: [route] },
         { hosts: ['plain.test'], tls: tls(), routes: [route] },
@@ -246,6 +246,14 @@ describe('mTLS: tls.clientAuth against nginx 1.22 ssl_verify_client', function (
       });
     });
   }
+
+  it('plain HTTP to an mTLS site served over HTTP too (redirect: off) gets the 400, never the backend (nginx would serve it unchecked)', async () => {
+    const seen = backend.seen.length;
+    const r = await curl(['--http1.1', '-H', 'Host: mtls.test', `http://127.0.0.1:${gh.httpPort}/`]);
+    expect(r.status).to.equal(400);
+    expect(r.body.toString()).to.contain('No required SSL certificate was sent');
+    expect(backend.seen.length).to.equal(seen);
+  });
 
   /** One HTTP/1.1 GET on a new TLS 1.3 connection, resuming `session` if given; the ticket it got comes back. */
   function tlsGet(sni: string, client: ClientCert | undefined, session?: Buffer): Promise<{ status: number; reused: boolean; session: Buffer | undefined }> {
