@@ -233,6 +233,17 @@ export const MAX_NESTING = 6;
 const routeList = { type: 'array', items: { $ref: '#/$defs/route' } };
 (route.properties as Record<string, unknown>).routes = routeList;
 
+/** issue 19: mTLS — nginx's ssl_verify_client, ssl_client_certificate and ssl_verify_depth (config/client-auth.ts). */
+const clientAuth = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ca: text,
+    mode: { type: 'string', enum: ['require', 'optional', 'optional_no_ca'] },
+    depth: { type: 'integer', minimum: 0, maximum: 100 },
+  },
+};
+
 const site = {
   type: 'object',
   additionalProperties: false,
@@ -249,7 +260,7 @@ const site = {
         {
           type: 'object',
           additionalProperties: false,
-          properties: { issuer: { type: 'string', enum: ['acme', 'internal'] }, cert: text, key: text, ...tlsPolicy },
+          properties: { issuer: { type: 'string', enum: ['acme', 'internal'] }, cert: text, key: text, clientAuth, ...tlsPolicy },
         },
       ],
     },
@@ -578,6 +589,14 @@ export interface RawSiteTls extends RawTlsPolicy {
   issuer?: 'acme' | 'internal';
   cert?: string;
   key?: string;
+  clientAuth?: RawClientAuth;
+}
+
+/** issue 19: mTLS, as nginx's ssl_verify_client on|optional|optional_no_ca. */
+export interface RawClientAuth {
+  ca?: string;
+  mode?: 'require' | 'optional' | 'optional_no_ca';
+  depth?: number;
 }
 
 /** issue 19: protocols, TLS 1.2 ciphers and key-exchange groups; top-level `tls:` and a site's `tls`. */

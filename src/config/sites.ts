@@ -1,6 +1,7 @@
 // `sites:`: which names a site answers for, how it gets its certificate, and its routes.
 import zlib from 'node:zlib';
 import { accessSettings } from './access.js';
+import { clientAuthConfig } from './client-auth.js';
 import { clientTimeouts } from './client.js';
 import type { Ctx } from './context.js';
 import { isLocalHost, parseHost, type ParsedHost } from './hosts.js';
@@ -161,7 +162,9 @@ function readTls(ctx: Ctx, at: Path, rs: RawSite, hosts: ParsedHost[]): SiteTls 
     t.cert !== undefined && t.key !== undefined ? { kind: 'files', cert: ctx.resolve(t.cert), key: ctx.resolve(t.key) } : t.issuer !== undefined ? { kind: t.issuer } : defaultTls(hosts);
   // issue 19: the site's own handshake settings; normalize.ts puts the top-level ones under them.
   const policy = tlsPolicyConfig(ctx, [...at, 'tls'], t);
-  return policy ? { ...source, policy } : source;
+  // issue 19: mTLS, carried beside whichever source the certificate has.
+  const clientAuth = t.clientAuth !== undefined && ctx.shaped([...at, 'tls', 'clientAuth']) ? clientAuthConfig(ctx, [...at, 'tls', 'clientAuth'], t.clientAuth) : undefined;
+  return { ...source, ...(policy ? { policy } : {}), ...(clientAuth ? { clientAuth } : {}) };
 }
 
 /**

@@ -185,7 +185,19 @@ export type SiteTls = (
 ) & {
   /** issue 19: the top-level `tls:` policy with the site's own keys over it; unset: the defaults. */
   policy?: TlsPolicy;
+  /** issue 19: mTLS (README "Client certificates (mTLS)"). */
+  clientAuth?: ClientAuthConfig;
 };
+
+/** issue 19: mTLS — nginx's ssl_verify_client, ssl_client_certificate, ssl_verify_depth (README "Client certificates (mTLS)"). */
+export interface ClientAuthConfig {
+  mode: 'require' | 'optional' | 'optional_no_ca';
+  /** Absolute path of the PEM bundle of trusted CAs, and its text as read when the config was loaded. */
+  ca?: string;
+  caPem?: string;
+  /** nginx's ssl_verify_depth: how many CA certificates above the client's may make up its chain. */
+  depth: number;
+}
 
 export type { HeaderOps } from '../http/header-ops.js';
 import type { HeaderOps } from '../http/header-ops.js';

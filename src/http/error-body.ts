@@ -36,3 +36,12 @@ export function errorBody(status: number): string {
   const title = errorTitle(status);
   return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n</body>\r\n</html>\r\n`;
 }
+
+/**
+ * issue 19: mTLS — nginx's pages for its internal 496 (no certificate) and 495 (a certificate that
+ * fails verification), both sent as 400 (ngx_http_error_496_page, ngx_http_error_495_page).
+ */
+export function clientCertErrorBody(kind: 'no-cert' | 'cert-error'): string {
+  const reason = kind === 'no-cert' ? 'No required SSL certificate was sent' : 'The SSL certificate error';
+  return `<html>\r\n<head><title>400 ${reason}</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>${reason}</center>\r\n</body>\r\n</html>\r\n`;
+}

@@ -3,6 +3,7 @@
 // route wrappers decorate it (CompressingExchange, the cache's FillExchange).
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
+import type { ClientCertificateInfo } from './client-cert.js';
 
 /** nginx's client timers for one connection or request (README "Security defaults"). */
 export interface ClientTimeouts {
@@ -31,6 +32,8 @@ export interface ConnectionInfo {
   readonly cipher?: string | undefined;
   readonly sessionReused?: boolean;
   readonly alpnProtocol?: string | undefined;
+  /** issue 19: mTLS — set only on a connection whose handshake asked for a client certificate. */
+  readonly clientCert?: ClientCertificateInfo | undefined;
 }
 
 export type ResponseHeaders = Record<string, string | string[] | number>;

@@ -1,6 +1,6 @@
 // Short error and redirect responses. One place maps statuses to bodies; bodies never show internals.
 import { STATUS_CODES } from 'node:http';
-import { ERROR_CONTENT_TYPE, errorBody } from './error-body.js';
+import { clientCertErrorBody, ERROR_CONTENT_TYPE, errorBody } from './error-body.js';
 import type { Exchange, ResponseHeaders } from './exchange.js';
 
 /**
@@ -52,4 +52,16 @@ export function sendRedirect(ctx: HasExchange, status: number, location: string)
 /** 413; over HTTP/1.1 the connection closes, since the unread body would be read as the next request. */
 export function refuseBody(ctx: HasExchange): void {
   sendStatus(ctx, 413, ctx.ex.protocol === 'HTTP/2.0' ? undefined : { connection: 'close' });
+}
+
+/** issue 19: nginx's 400 for a missing or failing client certificate; the connection closes, as nginx's does. */
+export function sendClientCertError(ctx: HasExchange, kind: 'no-cert' | 'cert-error'): void {
+  const { ex } = ctx;
+  if (ex.headersSent || ex.closed) {
+    ex.abort();
+    return;
+  }
+  const headers: ResponseHeaders = { 'content-type': ERROR_CONTENT_TYPE };
+  if (ex.protocol !== 'HTTP/2.0') headers.connection = 'close';
+  ex.respond(400, headers, clientCertErrorBody(kind));
 }

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { msec, timeIso8601, timeLocal } from './time-vars.js';
 import type { VarSource } from './vars-types.js';
 import { compileMap, type CompiledMap, type MapDefinition } from './var-map.js';
+import { escapedPem, rfc2253, sha1Fingerprint, tabbedPem } from './client-cert.js';
 
 export type Template = ((v: VarSource) => string) & { readonly constant: boolean; readonly source: string };
 
@@ -51,13 +52,13 @@ const GETTERS: Record<string, Getter> = {
   ssl_session_reused: (v) => v.sslSessionReused ?? '',
   ssl_alpn_protocol: (v) => v.sslAlpnProtocol ?? '',
   ssl_client_verify: (v) => v.sslClientVerify ?? '',
-  // gatehouse asks for no client certificate: these are what nginx gives without one (empty).
-  ssl_client_s_dn: () => '',
-  ssl_client_i_dn: () => '',
-  ssl_client_serial: () => '',
-  ssl_client_fingerprint: () => '',
-  ssl_client_cert: () => '',
-  ssl_client_escaped_cert: () => '',
+  // issue 19: mTLS (http/client-cert.ts); '' without a client certificate, as nginx gives.
+  ssl_client_s_dn: (v) => (v.sslClientCertificate ? rfc2253(v.sslClientCertificate.subject) : ''),
+  ssl_client_i_dn: (v) => (v.sslClientCertificate ? rfc2253(v.sslClientCertificate.issuer) : ''),
+  ssl_client_serial: (v) => v.sslClientCertificate?.serialNumber ?? '',
+  ssl_client_fingerprint: (v) => (v.sslClientCertificate ? sha1Fingerprint(v.sslClientCertificate) : ''),
+  ssl_client_cert: (v) => (v.sslClientCertificate ? tabbedPem(v.sslClientCertificate) : ''),
+  ssl_client_escaped_cert: (v) => (v.sslClientCertificate ? escapedPem(v.sslClientCertificate) : ''),
   hostname: () => (hostname ??= os.hostname()),
   pid: () => String(process.pid),
   time_local: () => timeLocal(),

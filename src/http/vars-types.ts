@@ -1,5 +1,7 @@
 // What nginx-style variables ($host, $remote_addr, ...) are computed from. One of these is built
 // lazily per request by the proxy core; templates compiled at config load read from it.
+import type { X509Certificate } from 'node:crypto';
+
 export interface VarSource {
   host: string;
   remoteAddr: string;
@@ -67,6 +69,8 @@ export interface VarSource {
   sslSessionReused?: string | undefined;
   sslAlpnProtocol?: string | undefined;
   sslClientVerify?: string | undefined;
+  /** issue 19: the client certificate of an mTLS connection, for $ssl_client_s_dn and the rest. */
+  sslClientCertificate?: X509Certificate | undefined;
   /** $request_id: 32 hex digits, made at the first ask, the same for the whole request. */
   requestId?: string;
   /** $request: the request line, `METHOD TARGET PROTOCOL`. */

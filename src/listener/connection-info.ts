@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionInfo } from '../http/exchange.js';
+import type { ClientCertificateInfo } from '../http/client-cert.js';
 import type { CertEntry } from '../tls/types.js';
 import type { ProxiedPeer } from './proxy-protocol.js';
 
@@ -32,6 +33,7 @@ class SocketConnectionInfo implements ConnectionInfo {
   readonly tlsVersion: string | undefined;
   readonly servername: string | undefined;
   readonly cert: CertEntry | undefined;
+  readonly clientCert: ClientCertificateInfo | undefined;
   private local: string | undefined = undefined;
 
   constructor(
@@ -39,7 +41,7 @@ class SocketConnectionInfo implements ConnectionInfo {
     readonly secure: boolean,
     listenerPort: number | undefined,
   ) {
-    const tlsSocket = socket as TLSSocket & { gatehouseCert?: CertEntry };
+    const tlsSocket = socket as TLSSocket & { gatehouseCert?: CertEntry; gatehouseClientCert?: ClientCertificateInfo };
     // The one place the client address is decided: a trusted PROXY protocol header's, else the TCP
     // peer's. X-Forwarded-For and trustedProxies apply on top of it, per request (http/trust.ts).
     const proxied = proxiedPeer(socket as PeerTagged);
@@ -49,6 +51,7 @@ class SocketConnectionInfo implements ConnectionInfo {
     this.tlsVersion = secure ? (tlsSocket.getProtocol?.() ?? undefined) : undefined;
     this.servername = secure ? (tlsSocket.servername || undefined) : undefined;
     this.cert = tlsSocket.gatehouseCert;
+    this.clientCert = tlsSocket.gatehouseClientCert;
   }
 
   get cipher(): string | undefined {

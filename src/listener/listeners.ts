@@ -5,6 +5,8 @@ import tls, { type TLSSocket } from 'node:tls';
 import type { ListenAddress } from '../config/types.js';
 import type { Logger } from '../log/types.js';
 import { TLS_CONTEXT_OPTIONS } from '../tls/tls-options.js';
+import { clientAuthContext, clientCertState, type ClientCertState } from '../tls/client-auth.js';
+import type { ClientAuthConfig } from '../config/types.js';
 import type { AcmeTlsHooks, CertEntry, CertificateSelector } from '../tls/types.js';
 import { MAX_HELLO_BYTES, parseClientHello, type ClientHello } from './client-hello.js';
 import type { ProtocolServers } from './protocol-servers.js';
@@ -30,7 +32,7 @@ function proxyTrust(address: ListenAddress): TrustCheck | undefined {
 }
 
 /** `_parent`: the raw socket a server-side TLSSocket wraps (Node sets it for a net.Socket). */
-type TaggedSocket = TLSSocket & { gatehouseCert?: CertEntry; _parent?: Socket };
+type TaggedSocket = TLSSocket & { gatehouseCert?: CertEntry; gatehouseClientCert?: ClientCertState; _parent?: Socket };
 
 async function bind(server: net.Server, address: ListenAddress): Promise<number> {
   await new Promise<void>((resolve, reject) => {
@@ -60,6 +62,8 @@ function tracker(server: net.Server): { count: () => number } {
  */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const noop = (): void => undefined;
+/** issue 19: the clientAuth a raw socket's handshake asked under, read back at secureConnection. */
+const askedOn = new WeakMap<Socket, ClientAuthConfig>();
 
 interface TlsChoice {
   context: tls.SecureContext;
@@ -104,7 +108,7 @@ function toChoice(entry: CertEntry | undefined): TlsChoice | undefined {
  * `new TLSSocket(socket, { isServer: true })` over an already-read socket breaks HTTP/2 sessions.)
  * Pinned by test/integration/edges.test.ts (RSA behind ECDSA, no SNI) and proxy.test.ts.
  */
-type HandOffServer = tls.Server & { _sharedCreds?: tls.SecureContext };
+type HandOffServer = tls.Server & { _sharedCreds?: tls.SecureContext; requestCert?: boolean; rejectUnauthorized?: boolean };
 
 function handOffServer(alpn: string[]): HandOffServer {
   // The chosen context's options (tls-options.ts) are what connections get; the server's own only
@@ -126,6 +130,8 @@ export async function listenTls(
   web.on('secureConnection', (socket: TaggedSocket) => {
     // The handshake saw this name; selecting again is two Map lookups and also sees an on-demand issue.
     socket.gatehouseCert = certs.select(socket.servername || undefined, bound.port);
+    const asked = socket._parent && askedOn.get(socket._parent);
+    if (asked) socket.gatehouseClientCert = clientCertState(socket, asked);
     recordHandshake(socket.getProtocol());
     // The guard started at accept goes on with the TLS socket, its timers still counted from accept.
     const guard = guardOf(socket._parent);
@@ -151,7 +157,7 @@ export async function listenTls(
     logger.debug(`TLS handshake failed: ${err.message}`);
   });
 
-  const startTls = (raw: Socket, choice: TlsChoice | undefined): void => {
+  const startTls = (raw: Socket, choice: TlsChoice | undefined, servername: string | undefined): void => {
     if (!choice || raw.destroyed) {
       // Nothing to serve for this name (e.g. no challenge open): fail at once, never hang.
       if (!choice) recordHandshakeFailure('no_certificate');
@@ -159,9 +165,26 @@ export async function listenTls(
       return;
     }
     const target = choice.acmeTls ? validatorServer() : web;
+    let context = choice.context;
+    // issue 19: mTLS. Like _sharedCreds, the server's requestCert is read by the TLSSocket made in
+    // its connection listener, synchronously (Node's tlsConnectionListener), so it is per connection.
+    const auth = choice.acmeTls ? undefined : servers.clientAuthFor(bound.port, servername);
+    if (auth) {
+      const withCa = choice.entry && clientAuthContext(choice.entry, auth);
+      if (!withCa) {
+        // Never serve an mTLS site without asking for the certificate.
+        recordHandshakeFailure('no_certificate');
+        raw.destroy();
+        return;
+      }
+      context = withCa;
+      askedOn.set(raw, auth);
+    }
     // Ticket keys live in each SecureContext (one per certificate, renewed ones included).
-    if (!choice.acmeTls) ticketKeys?.apply(choice.context);
-    target._sharedCreds = choice.context;
+    if (!choice.acmeTls) ticketKeys?.apply(context);
+    target._sharedCreds = context;
+    target.requestCert = auth !== undefined;
+    target.rejectUnauthorized = false;
     target.emit('connection', raw);
   };
 
@@ -181,11 +204,11 @@ export async function listenTls(
       const choice = choose(hello, bound.port, certs, acme);
       if (choice instanceof Promise) {
         choice.then(
-          (c) => startTls(raw, c),
+          (c) => startTls(raw, c, hello.servername),
           () => raw.destroy(),
         );
       } else {
-        startTls(raw, choice);
+        startTls(raw, choice, hello.servername);
       }
     };
     raw.on('data', onData);

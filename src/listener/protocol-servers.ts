@@ -5,7 +5,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
-import type { ClientTimeouts, Config } from '../config/types.js';
+import type { ClientAuthConfig, ClientTimeouts, Config } from '../config/types.js';
 import type { Snapshot } from '../server/types.js';
 import { ConnectionGuard, guardOf, tagGuard } from './connection-guard.js';
 import { closeSession } from './h2-session-close.js';
@@ -72,6 +72,15 @@ function headerListSize(headers: http2.IncomingHttpHeaders): number {
  */
 const HEADER_CHECK_MS = 1_000;
 /** The timers an HTTP/1.x server holds for all its connections. */
+const clientAuthSeen = new WeakMap<Config, boolean>();
+
+/** Whether any site asks for client certificates, once per config. */
+function hasClientAuth(config: Config): boolean {
+  let has = clientAuthSeen.get(config);
+  if (has === undefined) clientAuthSeen.set(config, (has = config.sites.some((s) => s.tls.clientAuth !== undefined)));
+  return has;
+}
+
 function h1Profile(timeouts: ClientTimeouts): string {
   return `${timeouts.headerMs}/${timeouts.keepaliveMs}`;
 }
@@ -244,6 +253,17 @@ export class ProtocolServers {
     const guard = new ConnectionGuard(socket, this.handlers.current().config.timeouts);
     tagGuard(socket, guard);
     return guard;
+  }
+
+  /**
+   * issue 19: mTLS — the `tls.clientAuth` of the site a ClientHello's name chooses on this port (nginx
+   * takes ssl_verify_client from the server SNI selected); undefined, without a lookup, when no site has one.
+   */
+  clientAuthFor(listenerPort: number | undefined, servername: string | undefined): ClientAuthConfig | undefined {
+    const snap = this.handlers.current();
+    if (!hasClientAuth(snap.config)) return undefined;
+    const table = listenerPort === undefined ? snap.table : snap.table.forPort(listenerPort);
+    return table.matchHost(servername ?? '').config.tls.clientAuth;
   }
 
   /**

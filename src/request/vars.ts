@@ -1,6 +1,6 @@
 // The nginx variables of one request ($host, $uri, $fastcgi_script_name, …), each computed only
 // when a template asks for it.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ConnectionInfo, Exchange } from '../http/exchange.js';
@@ -255,9 +255,12 @@ export class RequestVars implements VarSource {
   get sslAlpnProtocol(): string | undefined {
     return this.ctx.ex.conn.alpnProtocol;
   }
-  /** gatehouse asks for no client certificates: NONE on every TLS connection. */
+  /** issue 19: NONE on TLS connections never asked for a certificate, as nginx without ssl_verify_client. */
   get sslClientVerify(): string | undefined {
-    return this.ctx.ex.conn.secure ? 'NONE' : undefined;
+    return this.ctx.ex.conn.secure ? (this.ctx.ex.conn.clientCert?.verify ?? 'NONE') : undefined;
+  }
+  get sslClientCertificate(): X509Certificate | undefined {
+    return this.ctx.ex.conn.clientCert?.cert;
   }
   get requestId(): string {
     if (this.parent) return this.parent.requestId;

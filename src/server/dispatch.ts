@@ -10,7 +10,8 @@ import { internalError } from '../request/errors.js';
 import { special } from '../request/error-pages.js';
 import { installResponseFilter } from '../request/response-filter.js';
 import { RequestVars } from '../request/vars.js';
-import { sendRedirect, sendStatus } from '../http/respond.js';
+import { sendClientCertError, sendRedirect, sendStatus } from '../http/respond.js';
+import { sameClientAuth } from '../config/client-auth.js';
 import { escapeUriPath } from '../http/uri-bytes.js';
 import { recordRequest } from '../observe/metrics.js';
 import { serverRewrite } from '../rewrite/index.js';
@@ -135,6 +136,31 @@ const REQUEST_PHASES: readonly RequestPhase[] = [
       const cert = ctx.ex.conn.cert;
       if (!cert || ctx.host === '' || snap.config.origin !== 'native' || cert.covers(ctx.host)) return true;
       sendStatus(ctx, 421);
+      return false;
+    },
+  },
+  {
+    phase: 'post-read',
+    name: 'client certificate',
+    // issue 19: mTLS, after the handshake so that the answer is readable (nginx's ngx_http_process_request).
+    run: (_snap, ctx) => {
+      const auth = ctx.site.config.tls.clientAuth;
+      if (!auth) return true;
+      const state = ctx.ex.conn.clientCert;
+      if (!ctx.ex.conn.secure) {
+        // nginx would serve a plain-HTTP request to such a server unchecked; gatehouse does not.
+        sendClientCertError(ctx, 'no-cert');
+        return false;
+      }
+      // The handshake was for a site with other (or no) client certificate settings: a client must
+      // not pass a non-mTLS site's SNI, or an HTTP/2 connection coalesced from one, and then name
+      // this site by Host (nginx: "client attempted to request the server name different from the one that was negotiated").
+      if (!state || !sameClientAuth(auth, state.auth)) {
+        sendStatus(ctx, 421);
+        return false;
+      }
+      if (state.verdict === 'ok') return true;
+      sendClientCertError(ctx, state.verdict);
       return false;
     },
   },

@@ -1,7 +1,7 @@
 // Turns a PEM certificate chain and its private key into a CertEntry that handshakes can use. The one
 // place certificates are checked before serving: a pair that fails here never replaces a working one.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { CertEntry } from './types.js';
 import { namesCover, normalizeName, parseSubjectAltName } from './names.js';
 import { policyContextOptions, TLS_CONTEXT_OPTIONS } from './tls-options.js';
@@ -84,5 +84,7 @@ export function createCertEntry(pair: CertPair): LoadedCertEntry {
     fingerprint256: leaf.fingerprint256,
     certPem,
     covers: (host: string) => namesCover(names, host),
+    // issue 19: mTLS — the same certificate with a site's client CA; the key stays in this closure.
+    contextWith: (extra: SecureContextOptions): SecureContext => createSecureContext({ ...TLS_CONTEXT_OPTIONS, cert: certPem, key: pair.keyPem, ...extra }),
   };
 }

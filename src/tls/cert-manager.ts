@@ -5,6 +5,7 @@
 // One slot per distinct certificate source in config order. Selection uses a name → entry map rebuilt
 // whenever a slot changes, so a handshake costs at most two Map lookups.
 import { readFile } from 'node:fs/promises';
+import type { SecureContextOptions } from 'node:tls';
 import type { Config, SiteTls, TlsPolicy } from '../config/types.js';
 import type { Logger } from '../log/types.js';
 import type { Storage } from '../storage/types.js';
@@ -14,6 +15,7 @@ import { InternalCa, type InternalCaOptions } from './internal-ca.js';
 import { isDefaultOn } from '../config/site-ports.js';
 import { certNamesForSite, namesCover, normalizeName, wildcardFor } from './names.js';
 import { renewalTime } from './renewal.js';
+import { policyContextOptions } from './tls-options.js';
 import type { CertEntry, CertificateSelector } from './types.js';
 
 export interface CertManagerOptions {
@@ -351,7 +353,10 @@ function servedEntry(slot: Slot | undefined): CertEntry | undefined {
   const entry = slot?.entry;
   if (!slot || !entry || !slot.policy || !entry.contextFor) return entry;
   if (slot.served?.from !== entry || slot.served.policy !== slot.policy) {
-    slot.served = { from: entry, policy: slot.policy, view: { ...entry, context: entry.contextFor(slot.policy) } };
+    const policy = slot.policy;
+    // A site with both a policy and clientAuth (tls/client-auth.ts) builds its context from this view.
+    const contextWith = entry.contextWith ? (extra: SecureContextOptions) => entry.contextWith!({ ...policyContextOptions(policy), ...extra }) : undefined;
+    slot.served = { from: entry, policy, view: { ...entry, context: entry.contextFor(policy), ...(contextWith ? { contextWith } : {}) } };
   }
   return slot.served.view;
 }

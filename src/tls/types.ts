@@ -1,5 +1,5 @@
 // Contracts of the tls room: which certificate a handshake gets, and what it covers.
-import type { SecureContext } from 'node:tls';
+import type { SecureContext, SecureContextOptions } from 'node:tls';
 import type { TlsPolicy } from '../config/types.js';
 
 export interface CertEntry {
@@ -12,6 +12,8 @@ export interface CertEntry {
   covers(host: string): boolean;
   /** issue 19: the same certificate under a site's TLS policy (one context per policy, kept). */
   contextFor?(policy: TlsPolicy): SecureContext;
+  /** issue 19: a new context for this certificate with more options (a site's client CA, tls/client-auth.ts). */
+  contextWith?(extra: SecureContextOptions): SecureContext;
 }
 
 export interface CertificateSelector {

@@ -42,6 +42,8 @@ describe('acme-tls/1 on the TLS listener (integration)', function () {
         const servers = {
           accept: (s: { end(): void; alpnProtocol?: string }) => (accepted.push(String(s.alpnProtocol)), s.end()),
           guard: () => undefined,
+          // issue 19: no site asks for client certificates here.
+          clientAuthFor: () => undefined,
         } as unknown as ProtocolServers;
         listener = await listenTls({ host: '127.0.0.1', port: 0 }, { select: () => entry }, servers, silentLogger, {
           enabled: true,

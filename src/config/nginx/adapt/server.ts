@@ -12,6 +12,7 @@ import { REWRITE_DIRECTIVES, rewriteStep } from './rewrite-steps.js';
 import { emptyLayer, inherit, readSetting, type Layer } from './settings.js';
 import { UPSTREAM_TIMERS, upstreamTimerOutsideLocation, type AdaptState } from './targets.js';
 import { siteTls, tlsPolicy, withPolicy, type TlsLevel } from './tls.js';
+import { withClientAuth } from './client-auth.js';
 import { nginxDuration } from './values.js';
 import { serverConstants } from './constants.js';
 
@@ -145,7 +146,7 @@ export function translateServer(ctx: AdaptCtx, state: AdaptState, d: NginxDirect
   if (listens.some((l) => l.isDefault)) site.default = true;
   const anySsl = listens.some((l) => l.ssl);
   const source = anySsl ? tlsValue(ctx, tls, listens.find((l) => l.ssl)!, site) : 'off';
-  const tlsSetting = anySsl ? withPolicy(source, tlsPolicy(ctx, tls, [...at, 'tls'])) : source;
+  const tlsSetting = anySsl ? withClientAuth(ctx, at, tls.clientAuth, withPolicy(source, tlsPolicy(ctx, tls, [...at, 'tls']))) : source;
   if (tlsSetting !== undefined) site.tls = tlsSetting;
   if (anySsl && listens.some((l) => !l.ssl)) site.redirect = 'off';
   site.compress = view.gzip ? (view.brotli ? ['br', 'gzip'] : ['gzip']) : view.brotli ? ['br'] : 'off';

@@ -5,6 +5,7 @@ import type { NginxArg, NginxDirective } from '../ast.js';
 import type { RawSite, RawTlsPolicy, RawTlsProtocol } from '../../schema.js';
 import type { Path } from '../../source.js';
 import { AdaptCtx } from './context.js';
+import { readClientAuth, type ClientAuthLevel } from './client-auth.js';
 
 export interface TlsLevel {
   cert?: NginxArg;
@@ -16,6 +17,8 @@ export interface TlsLevel {
   ciphers?: NginxDirective;
   curves?: NginxDirective;
   preferServerCiphers?: NginxDirective;
+  /** issue 19: mTLS (client-auth.ts). */
+  clientAuth?: ClientAuthLevel;
 }
 
 /** Reads one ssl_* directive into `tls`; false when it is not one of these (the table decides). */
@@ -51,8 +54,12 @@ export function siteTls(ctx: AdaptCtx, tls: TlsLevel, d: NginxDirective): boolea
       ctx.args(d, 1);
       tls.preferServerCiphers = d;
       return true;
-    default:
-      return false;
+    default: {
+      const clientAuth = readClientAuth(ctx, tls.clientAuth, d);
+      if (!clientAuth) return false;
+      tls.clientAuth = clientAuth;
+      return true;
+    }
   }
 }
 
