@@ -3,8 +3,9 @@
 // site's own keys change it for that SNI name only — protocols included, because gatehouse chooses the
 // site's context from the ClientHello before OpenSSL starts the handshake (listener/listeners.ts).
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
-import { startGatehouse, type Gatehouse } from '../helpers/gatehouse.js';
+import { execFile, execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { startGatehouse, tempDir, type Gatehouse } from '../helpers/gatehouse.js';
 
 interface Handshake {
   ok: boolean;
@@ -12,6 +13,8 @@ interface Handshake {
   cipher?: string;
   /** OpenSSL's "Server Temp Key" group, e.g. X25519 or prime256v1. */
   group?: string;
+  /** The CA names of the server's certificate request, when it asked for a client certificate. */
+  caNames?: string;
 }
 
 /** One handshake by openssl s_client; stdin is closed, so it ends right after. */
@@ -25,7 +28,8 @@ function handshake(port: number, servername: string | undefined, args: string[])
       const key = /^Server Temp Key: (.+)$/m.exec(stdout)?.[1];
       const group = key ? (/^ECDH, ([^,]+),/.exec(key)?.[1] ?? key.split(',')[0]) : undefined;
       const ok = cipher !== undefined && cipher !== '(NONE)';
-      resolve({ ok, ...(ok ? { protocol, cipher, group } : {}) });
+      const caNames = /^Acceptable client certificate CA names\n((?:.+\n)*?)(?:Requested|Client Certificate Types|Server Temp Key|---)/m.exec(stdout)?.[1]?.trim();
+      resolve({ ok, ...(ok ? { protocol, cipher, group } : {}), ...(caNames ? { caNames } : {}) });
     });
     child.stdin?.end();
   });
@@ -109,6 +113,35 @@ describe('TLS policy on the listener and per site (integration, openssl s_client
       expect(h).to.include({ protocol: 'TLSv1.2', cipher: 'ECDHE-ECDSA-CHACHA20-POLY1305', group: 'X25519' });
       expect((await handshake(gh.httpsPort, 'legacy.test', ['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-GCM-SHA256'])).ok).to.equal(false);
       expect((await handshake(gh.httpsPort, 'legacy.test', ['-tls1_2', '-groups', 'P-384:P-256'])).ok).to.equal(false);
+    });
+  });
+
+  describe('a site with a policy and client certificates (tls.clientAuth) together', () => {
+    let gh: Gatehouse;
+    before(async () => {
+      const dir = tempDir('gh-policy-mtls-');
+      const ca = path.join(dir, 'clients-ca.pem');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'ca.key'), '-out', ca, '-days', '2', '-subj', '/CN=Policy Clients CA'], { stdio: 'pipe' });
+      gh = await startGatehouse(() => ({
+        log: { access: 'off' },
+        sites: [
+          { hosts: ['open.test'], default: true, tls: 'internal', routes: [{ location: '/', return: 200 }] },
+          { hosts: ['both.test'], tls: { issuer: 'internal', protocols: ['TLSv1.3'], curves: ['P-384'], clientAuth: { ca } }, routes: [{ location: '/', return: 200 }] },
+        ],
+      }));
+    });
+    after(async () => {
+      await gh?.stop();
+    });
+
+    it('the handshake for that SNI name has both: only its protocols and groups, and a request for a certificate from its CA', async () => {
+      expect((await handshake(gh.httpsPort, 'both.test', ['-tls1_2'])).ok).to.equal(false);
+      expect((await handshake(gh.httpsPort, 'both.test', ['-tls1_3', '-groups', 'X25519'])).ok).to.equal(false);
+      const h = await handshake(gh.httpsPort, 'both.test', ['-tls1_3', '-groups', 'X25519:P-384']);
+      expect(h).to.include({ protocol: 'TLSv1.3', group: 'secp384r1', caNames: 'CN = Policy Clients CA' });
+      const open = await handshake(gh.httpsPort, 'open.test', ['-tls1_2']);
+      expect(open).to.include({ protocol: 'TLSv1.2' });
+      expect(open.caNames).to.equal(undefined);
     });
   });
 });
