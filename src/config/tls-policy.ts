@@ -98,6 +98,14 @@ function curveList(ctx: Ctx, at: Path, raw: string[]): string[] | undefined {
   return ok ? raw : undefined;
 }
 
+/**
+ * A TLS 1.2 cipher name Node's OpenSSL has (an operator such as `!aNULL` or `@STRENGTH` counts: it
+ * matches nothing on its own). The nginx adapter drops the others, as OpenSSL's own list parsing does.
+ */
+export function knownCipher(name: string): boolean {
+  return /^[!+@-]/.test(name) || (!/^TLS_/i.test(name) && acceptsCiphers(name));
+}
+
 function acceptsCiphers(list: string): boolean {
   return builds(() => createSecureContext({ ciphers: list }));
 }

@@ -6,6 +6,7 @@ import type { RawSite, RawTlsPolicy, RawTlsProtocol } from '../../schema.js';
 import type { Path } from '../../source.js';
 import { AdaptCtx } from './context.js';
 import { readClientAuth, type ClientAuthLevel } from './client-auth.js';
+import { knownCipher } from '../../tls-policy.js';
 
 export interface TlsLevel {
   cert?: NginxArg;
@@ -85,8 +86,18 @@ export function tlsPolicy(ctx: AdaptCtx, tls: TlsLevel, at: Path): RawTlsPolicy 
   }
   const ciphers = tls.ciphers?.args[0];
   if (ciphers && !/^(HIGH:!aNULL:!MD5|DEFAULT)$/.test(ciphers.text)) {
-    // OpenSSL's list separators are ':' (also ',' and ' '); each item is checked on its own.
-    policy.ciphers = ciphers.text.split(/[:, ]+/).filter((c) => c !== '');
+    // OpenSSL's list separators are ':' (also ',' and ' '). SSL_CTX_set_cipher_list skips names it does
+    // not know (old lists name 3DES and RC4 suites OpenSSL 3 has dropped) and fails only when nothing is
+    // left: so does the adapter, with a warning; a list with nothing left stays as written, and
+    // config/tls-policy.ts reports it.
+    const names = ciphers.text.split(/[:, ]+/).filter((c) => c !== '');
+    const known = names.filter(knownCipher);
+    const unknown = names.filter((c) => !knownCipher(c));
+    const kept = known.some((c) => !/^[!+@-]/.test(c)) ? known : names;
+    if (kept !== names && unknown.length > 0) {
+      ctx.warnOnce(ciphers.pos, `ssl_ciphers: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} unknown to, or disabled in, Node's OpenSSL ${process.versions.openssl} and left out, as OpenSSL does when nginx reads the list`);
+    }
+    policy.ciphers = kept;
     ctx.from([...at, 'ciphers'], ciphers.pos);
   }
   const curves = tls.curves?.args[0];

@@ -1,6 +1,7 @@
 // issue 19: nginx's TLS policy directives (ssl_protocols, ssl_ciphers, ssl_ecdh_curve,
 // ssl_prefer_server_ciphers) become the site's `tls` policy keys, and proxy_ssl_certificate/_key/
-// _protocols the upstream's `tls`; a name Node's OpenSSL lacks is an error at the nginx line.
+// _protocols the upstream's `tls`; cipher names Node's OpenSSL lacks are left out as OpenSSL does, and a
+// list with nothing left, or an unknown curve, is an error at the nginx line.
 import { expect } from 'chai';
 import { readNginx } from '../../../../src/config/nginx/adapt/reader.js';
 import { ConfigError, type ConfigIssue } from '../../../../src/config/types.js';
@@ -51,8 +52,15 @@ describe('config/nginx adapt: TLS policy and upstream client certificates', () =
     expect(readNginx(text, FILE).config.sites[0]?.tls.policy).to.deep.equal({ protocols: { min: 'TLSv1.3', max: 'TLSv1.3' } });
   });
 
-  it('reports a cipher or curve Node\'s OpenSSL lacks at the nginx directive', () => {
-    const issues = issuesOf(server(['ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:DES-CBC3-SHA;', 'ssl_ecdh_curve X25519:brainpoolP512r1t1;']));
+  it('leaves out the cipher names Node\'s OpenSSL lacks, with a warning, as OpenSSL does for nginx (nginx -t accepts such a list)', () => {
+    const loaded = readNginx(server(['ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:DES-CBC3-SHA:!aNULL;']), FILE);
+    expect(loaded.config.sites[0]?.tls.policy?.ciphers).to.deep.equal(['ECDHE-RSA-AES128-GCM-SHA256', '!aNULL']);
+    const warning = loaded.warnings.find((w) => w.message.startsWith('ssl_ciphers: DES-CBC3-SHA is unknown'));
+    expect(warning?.pos.line, JSON.stringify(loaded.warnings)).to.equal(6);
+  });
+
+  it('reports a list with no cipher Node\'s OpenSSL has (nginx -t fails too), and an unknown curve, at the nginx directive', () => {
+    const issues = issuesOf(server(['ssl_ciphers DES-CBC3-SHA:RC4-SHA;', 'ssl_ecdh_curve X25519:brainpoolP512r1t1;']));
     const at = (line: number, text: string) => issues.find((i) => i.severity === 'error' && i.pos.line === line && i.message.includes(text));
     expect(at(6, 'cipher "DES-CBC3-SHA" is unknown'), JSON.stringify(issues)).to.not.equal(undefined);
     expect(at(7, 'curve "brainpoolP512r1t1" is unknown'), JSON.stringify(issues)).to.not.equal(undefined);
