@@ -7,15 +7,8 @@ import path from 'node:path';
 import { ExecDnsProvider } from '../../src/tls/acme/dns/exec.js';
 import { startBind9, type Bind9 } from '../helpers/bind9.js';
 import { tempDir } from '../helpers/gatehouse.js';
+import { rejection } from '../helpers/rejection.js';
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 function script(dir: string, name: string, body: string): string {
   const file = path.join(dir, name);

@@ -9,15 +9,8 @@ import { startBind9, type Bind9 } from '../helpers/bind9.js';
 import { tempDir } from '../helpers/gatehouse.js';
 import fs from 'node:fs';
 import path from 'node:path';
+import { rejection } from '../helpers/rejection.js';
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('DNS-01 propagation check against BIND (integration)', function () {
   this.timeout(30_000);

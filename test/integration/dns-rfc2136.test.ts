@@ -8,15 +8,8 @@ import { Rfc2136Provider } from '../../src/tls/acme/dns/rfc2136.js';
 import { exchangeTcp, randomId } from '../../src/tls/acme/dns/transport.js';
 import { signRequest, verifyResponse } from '../../src/tls/acme/dns/tsig.js';
 import { startBind9, type Bind9 } from '../helpers/bind9.js';
+import { rejection } from '../helpers/rejection.js';
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('DNS-01 RFC 2136 provider against BIND (integration)', function () {
   this.timeout(30_000);

@@ -11,9 +11,8 @@ import { DIRECTORIES, directoryLabel } from '../../config/acme.js';
 import type { AcmeConfig, AcmeIssuerConfig } from '../../config/types.js';
 import type { Logger } from '../../log/types.js';
 import type { Storage } from '../../storage/types.js';
-import type { ChallengeStore } from './challenges.js';
 import { report, type ChallengeType, type FailedAttempt, type FailureReport } from './errors.js';
-import { AcmeIssuer, IssueError, type IssuedCert } from './issuer.js';
+import { AcmeIssuer, IssueError, type AcmeIssuerOptions, type IssuedCert } from './issuer.js';
 import { issuerOrder } from './issuer-order.js';
 
 export interface ChainIssueOptions {
@@ -36,14 +35,9 @@ export interface OrderIssuer {
   issue(names: readonly string[], options?: ChainIssueOptions): Promise<IssuedCert>;
 }
 
-export interface IssuerChainOptions {
+/** What every CA's AcmeIssuer shares; each gets its own config, directory and DNS solver. */
+export interface IssuerChainOptions extends Omit<AcmeIssuerOptions, 'config' | 'directory' | 'dns'> {
   acme: AcmeConfig;
-  storage: Storage;
-  challenges: ChallengeStore;
-  logger: Logger;
-  persist: boolean;
-  available: { http: boolean; tlsAlpn: boolean };
-  pollMinMs: number;
   /** `renew --dry-run`: Let's Encrypt is replaced by its staging directory. */
   dryRun?: boolean;
 }

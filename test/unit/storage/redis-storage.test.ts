@@ -11,6 +11,7 @@ import { freePort } from '../../helpers/ports.js';
 import { startRedis, type RedisServer } from '../../helpers/redis.js';
 import { storageConformance } from './conformance.js';
 import { killHard, startChild } from './fixtures/child.js';
+import { rejection } from '../../helpers/rejection.js';
 
 // Longer than FileStorage's test lease: a starved redis-server on a loaded machine answers late, and a
 // heartbeat that comes after the lease has (rightly) lost the lock.
@@ -64,12 +65,6 @@ function recordingLogger(): Logger & { lines: Logged[] } {
   return { lines, error: at('error'), warn: at('warn'), info: at('info'), debug: () => undefined };
 }
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  return p.then(
-    () => expect.fail('expected a rejection'),
-    (e: unknown) => e as Error,
-  );
-}
 
 describe('RedisStorage (Redis-specific)', function () {
   this.timeout(20_000);

@@ -84,26 +84,42 @@ async function withAddress(server: DnsServer): Promise<DnsServer> {
   }
 }
 
+/**
+ * The one settlement of an exchange: the first of an answer, an error, the deadline or an abort; the
+ * socket is closed then, and whatever it emits afterwards is ignored.
+ */
+function settleOnce(
+  resolve: (msg: Buffer) => void,
+  reject: (err: Error) => void,
+  close: () => void,
+  timeoutMs: number,
+  timeoutMessage: string,
+  signal: AbortSignal | undefined,
+): (err: Error | null, msg?: Buffer) => void {
+  let settled = false;
+  const finish = (err: Error | null, msg?: Buffer) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    close();
+    if (err) reject(err);
+    else resolve(msg!);
+  };
+  const onAbort = () => finish(abortError(signal!));
+  const timer = setTimeout(() => finish(new Error(timeoutMessage)), timeoutMs);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return finish;
+}
+
 /** Sends `wire` by UDP and resolves with the first datagram from `server` that answers `expected`. */
 export async function exchangeUdp(named: DnsServer, wire: Buffer, expected: Expected, timeoutMs: number, signal?: AbortSignal): Promise<Buffer> {
   const server = await withAddress(named);
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
     const socket = dgram.createSocket(net.isIPv6(server.host) ? 'udp6' : 'udp4');
-    let settled = false;
-    const finish = (err: Error | null, msg?: Buffer) => {
-      // Once only: a late send error or datagram must not close the socket twice (that throws).
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.close();
-      if (err) reject(err);
-      else resolve(msg!);
-    };
-    const onAbort = () => finish(abortError(signal!));
-    const timer = setTimeout(() => finish(new Error(`no answer from ${describe(server)} within ${timeoutMs} ms`)), timeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    // A late send error or datagram must not close the socket twice (that throws).
+    const finish = settleOnce(resolve, reject, () => socket.close(), timeoutMs, `no answer from ${describe(server)} within ${timeoutMs} ms`, signal);
     socket.on('error', (err) => finish(new Error(`DNS over UDP to ${describe(server)}: ${err.message}`)));
     socket.on('message', (msg, rinfo) => {
       // Anything else (another source, a stale or forged id) is dropped and we keep listening.
@@ -122,20 +138,8 @@ export function exchangeTcp(server: DnsServer, wire: Buffer, expected: Expected,
     if (signal?.aborted) return reject(abortError(signal));
     const socket = net.connect({ host: server.host, port: server.port });
     let buffered = Buffer.alloc(0);
-    let settled = false;
-    const finish = (err: Error | null, msg?: Buffer) => {
-      // Once only: destroy() below emits 'close', which calls here again.
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(msg!);
-    };
-    const onAbort = () => finish(abortError(signal!));
-    const timer = setTimeout(() => finish(new Error(`no answer from ${describe(server)} (TCP) within ${timeoutMs} ms`)), timeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    // destroy() emits 'close', which would settle again.
+    const finish = settleOnce(resolve, reject, () => socket.destroy(), timeoutMs, `no answer from ${describe(server)} (TCP) within ${timeoutMs} ms`, signal);
     socket.on('error', (err) => finish(new Error(`DNS over TCP to ${describe(server)}: ${err.message}`)));
     socket.on('close', () => finish(new Error(`${describe(server)} closed the TCP connection without an answer`)));
     socket.on('connect', () => {
