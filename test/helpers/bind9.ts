@@ -4,7 +4,7 @@
 // is plenty on loopback and starts faster on a shared 2-core box. Each zone has SOA, NS ns1.<zone> and
 // ns1.<zone> A 127.0.0.1, so a propagation check that discovers the NS reaches this same server.
 // TSIG secrets are made at test time (crypto), never stored in the repository.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,6 +35,8 @@ export interface Bind9 {
   keyFile(name: string): string;
   /** The TXT values at `name`, as `dig +short` sees them (quotes removed), sorted. */
   txt(name: string): string[];
+  /** Replaces the TXT values at `name` with `values` (none: removes them), by `nsupdate -k` with key `keyName`. */
+  setTxt(name: string, values: string[], keyName: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -97,6 +99,22 @@ export async function startBind9(options: Bind9Options): Promise<Bind9> {
     txt(name) {
       const out = execFileSync('dig', ['@127.0.0.1', '-p', String(port), '+short', '+norecurse', 'TXT', name], { encoding: 'utf8' });
       return out.split('\n').filter((l) => l.length > 0).map((l) => l.replace(/^"|"$/g, '')).sort();
+    },
+    setTxt(name, values, keyName) {
+      // One update message: the delete and the adds are applied together (RFC 2136 §3.4), so a reader
+      // never sees the name empty between two values.
+      const script = [
+        `server 127.0.0.1 ${port}`,
+        `update delete ${name}. TXT`,
+        ...values.map((v) => `update add ${name}. 60 IN TXT ${JSON.stringify(v)}`),
+        'send',
+        '',
+      ].join('\n');
+      return new Promise((resolve, reject) => {
+        const child = execFile('nsupdate', ['-k', path.join(dir, `${keyName}.key`)], { timeout: 10_000 }, (err, _out, stderr) =>
+          err ? reject(new Error(`nsupdate for ${name}: ${stderr || err.message}`)) : resolve());
+        child.stdin!.end(script);
+      });
     },
     async stop() {
       await peer.stop('SIGTERM');

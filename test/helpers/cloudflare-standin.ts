@@ -2,9 +2,9 @@
 // It implements just what gatehouse's Cloudflare provider calls (GET /zones?name=, POST/GET
 // /zones/{id}/dns_records, DELETE /zones/{id}/dns_records/{id}), checks the Bearer token, and answers in
 // the API's envelope { success, errors: [{ code, message }], messages, result } with the codes the real one
-// uses (10000 authentication error, 7003 unknown object, 81058 identical record). TXT records it holds
-// are mirrored into pebble-challtestsrv (management /set-txt, /clear-txt), the DNS server Pebble's
-// validation asks, so Pebble sees exactly what the stand-in holds.
+// uses (10000 authentication error, 7003 unknown object, 81058 identical record). After each change the
+// TXT values it holds at a name are handed to `mirror`, which puts them into the DNS server Pebble's
+// validation and gatehouse's propagation check ask, so both see exactly what the stand-in holds.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,7 +33,8 @@ export interface CloudflareStandin {
 export interface StandinOptions {
   token: string;
   zone: string;
-  challtestManagementPort: number;
+  /** Makes the DNS answer exactly `values` (possibly none) for TXT `name` (no trailing dot). */
+  mirror(name: string, values: string[]): Promise<void>;
 }
 
 const BODY_LIMIT = 64 * 1024;
@@ -44,19 +45,13 @@ export async function startCloudflareStandin(o: StandinOptions): Promise<Cloudfl
   const requests: string[] = [];
   const state = { rejectedTokens: 0 };
 
-  const challtest = (path: string, body: unknown): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: o.challtestManagementPort, path, method: 'POST' }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`challtestsrv ${path}: ${res.statusCode}`))));
-      });
-      req.on('error', reject);
-      req.end(JSON.stringify(body));
-    });
-  /** challtestsrv's clear-txt drops every value of a name: clear, then put back the ones still held. */
-  const mirror = async (name: string): Promise<void> => {
-    await challtest('/clear-txt', { host: `${name}.` });
-    for (const r of records.values()) if (r.name === name) await challtest('/set-txt', { host: `${name}.`, value: r.content });
+  // One mirror at a time, each reading the records when it runs: two DELETEs answered concurrently would
+  // otherwise race, and the older view ([B] after deleting A) could land after the newer one ([]).
+  let mirrored: Promise<void> = Promise.resolve();
+  const mirror = (name: string): Promise<void> => {
+    const next = mirrored.then(() => o.mirror(name, [...records.values()].filter((r) => r.name === name).map((r) => r.content)));
+    mirrored = next.catch(() => undefined);
+    return next;
   };
 
   const send = (res: http.ServerResponse, status: number, result: unknown, errors: Array<{ code: number; message: string }> = []): void => {

@@ -19,7 +19,7 @@ export function dnsSolverFor(config: AcmeDnsConfig): DnsSolver {
   return { provider: dnsProviderFor(config), propagation: propagationFor(config) };
 }
 
-/** The provider alone (tests pair it with a stand-in propagation check). */
+/** The half that writes the TXT record, chosen by `acme.dns.provider`. */
 export function dnsProviderFor(config: AcmeDnsConfig): DnsProvider {
   switch (config.provider) {
     case 'cloudflare':
