@@ -31,13 +31,22 @@ export async function solveDns01(p: Dns01Params): Promise<void> {
     const fqdn = await step(name, 'finding where the TXT record goes', () => p.dns.propagation.target(challengeName(name), p.signal));
     // Registered before writing: a write that timed out may still have happened. Removal has its own
     // deadline (the provider's), not the order's signal, so an aborted order still cleans up.
+    let writeFailed = false;
     p.cleanups.push(() =>
       p.dns.provider.cleanup(fqdn, value).catch((err: unknown) => {
-        p.warn?.('DNS-01: could not remove a challenge TXT record; remove it by hand', { record: fqdn, error: (err as Error)?.message ?? String(err) });
+        // After a failed write (bad credentials, say) the removal usually fails the same way, and there is
+        // most likely nothing to remove: not worth a "remove it by hand".
+        const message = writeFailed
+          ? 'DNS-01: the TXT record could not be written, and the removal in case the write went through failed too'
+          : 'DNS-01: could not remove a challenge TXT record; remove it by hand';
+        p.warn?.(message, { record: fqdn, error: (err as Error)?.message ?? String(err) });
       }),
     );
     records.push({ name, fqdn, value });
-    await step(name, `writing TXT ${fqdn}`, () => p.dns.provider.present(fqdn, value, p.signal));
+    await step(name, `writing TXT ${fqdn}`, () => p.dns.provider.present(fqdn, value, p.signal)).catch((err: unknown) => {
+      writeFailed = true;
+      throw err;
+    });
   }
   await Promise.all(records.map((r) => step(r.name, `waiting for TXT ${r.fqdn} on the zone's servers`, () => p.dns.propagation.wait(r.fqdn, r.value, p.signal))));
 }

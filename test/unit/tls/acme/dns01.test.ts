@@ -193,6 +193,30 @@ describe('DNS-01 (RFC 8555 §8.4)', () => {
     ]);
   });
 
+  it('after a failed write, a failed removal is not reported as a record to remove by hand', async () => {
+    const events: string[] = [];
+    const solver = recordingSolver(events);
+    solver.provider.present = async () => {
+      throw new Error('403 Authentication error');
+    };
+    solver.provider.cleanup = async () => {
+      throw new Error('403 Authentication error');
+    };
+    const warnings: string[] = [];
+    let failed: unknown;
+    await runOrder({
+      client: fakeClient(events, [authz('example.test')]),
+      names: ['example.test'],
+      type: 'dns-01',
+      keyPem: ecKeyPem(),
+      challenges: noStore,
+      dns: solver,
+      warn: (message) => warnings.push(message),
+    }).catch((err: unknown) => (failed = err));
+    expect((failed as Error)?.message).to.include('403 Authentication error');
+    expect(warnings).to.deep.equal(['DNS-01: the TXT record could not be written, and the removal in case the write went through failed too']);
+  });
+
   it('on-demand TLS never orders a wildcard: a "*." SNI name is refused without asking', async () => {
     const logger = recordingLogger();
     // Nothing listens on port 9 here: asking would log a failure.
