@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-import { main } from '../dist/main.js';
+// `check` and `adapt` run from the CommonJS bundle with its V8 code cache when the build made one
+// (dist/cli/code-cache.js, scripts/bundle.mjs); everything else, and those without it, from dist/main.js.
+import { fileURLToPath } from 'node:url';
 
-main(process.argv.slice(2)).then(
+async function entry(command) {
+  const { SHORT_COMMANDS, loadShortCommands } = await import('../dist/cli/code-cache.js');
+  const short = SHORT_COMMANDS.has(command) && loadShortCommands(fileURLToPath(new URL('../dist/short-commands.script.js', import.meta.url)));
+  return short ? short.main : (await import('../dist/main.js')).main;
+}
+
+entry(process.argv[2]).then((main) => main(process.argv.slice(2))).then(
   (code) => {
     if (typeof code !== 'number') return;
     process.exitCode = code;

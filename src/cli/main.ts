@@ -1,6 +1,6 @@
 // `gatehouse <command>`: the one entry point. Exit codes follow README "Commands".
 import { VERSION } from '../version.js';
-import { EXIT_USAGE, UsageError } from './usage.js';
+import { EXIT_USAGE, UsageError, usageExit } from './usage.js';
 
 
 const HELP = `gatehouse ${VERSION}: a TLS-terminating edge proxy
@@ -35,7 +35,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       case 'version':
         process.stdout.write(`gatehouse ${VERSION}\n`);
         return 0;
-      // Commands are imported on use: `check` and `--version` should not pay for the proxy's modules.
+      // Commands are imported on use (check and adapt usually run from the CommonJS bundle instead,
+      // src/cli/short-commands.ts): `check` and `--version` should not pay for the proxy's modules.
       case 'run':
         return await (await import('./run.js')).runServe(rest);
       case 'check':
@@ -52,10 +53,6 @@ export async function main(argv: string[]): Promise<number | undefined> {
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`gatehouse: ${err.message}\nRun "gatehouse --help" for usage.\n`);
-      return EXIT_USAGE;
-    }
-    throw err;
+    return usageExit(err);
   }
 }

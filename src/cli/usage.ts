@@ -7,6 +7,13 @@ export const EXIT_USAGE = 2;
 
 export class UsageError extends Error {}
 
+/** A usage error as the CLI reports it (exit 2); anything else is not ours to word and is rethrown. */
+export function usageExit(err: unknown): number {
+  if (!(err instanceof UsageError)) throw err;
+  process.stderr.write(`gatehouse: ${err.message}\nRun "gatehouse --help" for usage.\n`);
+  return EXIT_USAGE;
+}
+
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
   args: string[],
   options: T,

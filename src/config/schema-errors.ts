@@ -1,6 +1,7 @@
 // Runs the schema and turns ajv's errors into issues a person can act on, at the position of the
 // offending key or value in the file.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { configSchema } from './schema.js';
@@ -10,14 +11,24 @@ import type { ConfigIssue } from './types.js';
 import { unitError } from './unit-check.js';
 import { loadValidatorScript } from './validator-script.js';
 
-/** The build's precompiled validator (dist/), else (running from source) one compiled now. */
-async function loadValidator(): Promise<ValidateFunction> {
+/**
+ * The build's precompiled validator (dist/), else (running from source, the unit tests) one compiled
+ * now. Loaded on first use and synchronously, so that this module has no top-level await: the short
+ * commands' CommonJS bundle (scripts/bundle.mjs) cannot hold one.
+ */
+let loaded: ValidateFunction | undefined;
+function validator(): ValidateFunction {
+  return (loaded ??= loadValidator());
+}
+
+function loadValidator(): ValidateFunction {
   const generated = fileURLToPath(new URL('./schema-validator.script.js', import.meta.url));
   if (fs.existsSync(generated)) return loadValidatorScript(generated).validate;
-  const { schemaAjv } = await import('./schema-ajv.js');
+  // Source mode only: ajv's compile is what the build's validator spares `check`, so ajv is not
+  // imported statically (the bundles would load it on every start).
+  const { schemaAjv } = createRequire(import.meta.url)('./schema-ajv.js') as typeof import('./schema-ajv.js');
   return schemaAjv().compile(configSchema);
 }
-const validate = await loadValidator();
 
 export interface SchemaResult {
   issues: ConfigIssue[];
@@ -26,6 +37,7 @@ export interface SchemaResult {
 }
 
 export function checkSchema(value: unknown, source: ConfigSource): SchemaResult {
+  const validate = validator();
   if (validate(value)) return { issues: [], rejected: [] };
   const issues: ConfigIssue[] = [];
   const rejected: Path[] = [];
