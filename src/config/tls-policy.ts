@@ -90,7 +90,7 @@ function curveList(ctx: Ctx, at: Path, raw: string[]): string[] | undefined {
   raw.forEach((name, i) => {
     if (!ctx.clean([...at, i])) {
       ok = false;
-    } else if (!builds(() => createSecureContext({ ecdhCurve: name }))) {
+    } else if (!builds(() => createSecureContext({ ecdhCurve: name, ca: NO_ROOTS }))) {
       ctx.error([...at, i], `curve "${name}" is unknown to Node's OpenSSL ${process.versions.openssl} (names like X25519, P-256, P-384, P-521, X448)`);
       ok = false;
     }
@@ -106,8 +106,12 @@ export function knownCipher(name: string): boolean {
   return /^[!+@-]/.test(name) || (!/^TLS_/i.test(name) && acceptsCiphers(name));
 }
 
+// A context made only to see whether OpenSSL takes a name needs no trust store: without `ca` Node builds
+// its root store for the first context of the process, about 20 ms of a `check` (docs/performance.md).
+const NO_ROOTS: string[] = [];
+
 function acceptsCiphers(list: string): boolean {
-  return builds(() => createSecureContext({ ciphers: list }));
+  return builds(() => createSecureContext({ ciphers: list, ca: NO_ROOTS }));
 }
 
 function builds(make: () => unknown): boolean {
