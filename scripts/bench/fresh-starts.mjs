@@ -7,7 +7,7 @@
 // tutorial's `proxy_pass http://127.0.0.1:8080` on a small server); `split` puts the backend on the load
 // core with h2load (the shape of `npm run bench`).
 //
-//   node scripts/bench/fresh-starts.mjs [--shape one-box|split] [--starts N] [--proto h1|h2] [--secs S] [--warmup S] [--only nginx,node,gatehouse] [--keep]
+//   node scripts/bench/fresh-starts.mjs [--shape one-box|split] [--starts N] [--proto h1|h2] [--secs S] [--warmup S] [--only nginx,node,gatehouse] [--no-aslr] [--keep]
 //
 // GATEHOUSE_NODE_ARGS="--trace-deopt" passes Node flags to the gatehouse processes only (their logs stay in
 // the work dir with --keep). CPU is counted over the measured phase only (first to last completion in h2load's
@@ -29,8 +29,11 @@ const PROTO = opt('--proto', 'h1');
 const SECS = Number(opt('--secs', 4));
 const WARMUP = Number(opt('--warmup', 1));
 const ONLY = opt('--only', 'nginx,node,gatehouse').split(',');
+// --no-aslr starts the Node contenders under `setarch -R` (one fixed address-space layout for every
+// start), to tell a layout-dependent mode (code and heap placement) from anything else.
+const NODE_CMD = argv.includes('--no-aslr') ? ['setarch', '-R', process.execPath] : [process.execPath];
 if (!['one-box', 'split'].includes(SHAPE) || !['h1', 'h2'].includes(PROTO) || !(STARTS >= 1) || !(SECS >= 1) || !(WARMUP >= 0)) {
-  console.error('usage: node scripts/bench/fresh-starts.mjs [--shape one-box|split] [--starts N] [--proto h1|h2] [--secs S] [--warmup S] [--only nginx,node,gatehouse] [--keep]');
+  console.error('usage: node scripts/bench/fresh-starts.mjs [--shape one-box|split] [--starts N] [--proto h1|h2] [--secs S] [--warmup S] [--only nginx,node,gatehouse] [--no-aslr] [--keep]');
   process.exit(2);
 }
 const BACKEND_CORE = SHAPE === 'one-box' ? PROXY_CORE : LOAD_CORE;
@@ -74,11 +77,11 @@ function startContender(name, port, backendPort, start) {
     return spawnPinned(name, PROXY_CORE, NGINX, ['-p', WORK, '-e', `${WORK}/nginx-error.log`, '-c', `${WORK}/nginx.conf`, '-g', 'daemon off;'], logFile);
   }
   if (name === 'node') {
-    return spawnPinned(name, PROXY_CORE, process.execPath, [path.join(ROOT, 'scripts', 'bench', 'node-floor.mjs'), `${WORK}/www/1k`,
+    return spawnPinned(name, PROXY_CORE, NODE_CMD[0], [...NODE_CMD.slice(1), path.join(ROOT, 'scripts', 'bench', 'node-floor.mjs'), `${WORK}/www/1k`,
       '--proxy', `http://127.0.0.1:${backendPort}`, '--h1', `${port}:${WORK}/ecdsa.crt:${WORK}/ecdsa.key`], logFile);
   }
   fs.writeFileSync(`${WORK}/gatehouse.yaml`, gatehouseYaml(port, backendPort));
-  return spawnPinned(name, PROXY_CORE, process.execPath, [...gatehouseNodeArgs(), path.join(ROOT, 'bin', 'gatehouse.js'), 'run', '-c', `${WORK}/gatehouse.yaml`], logFile);
+  return spawnPinned(name, PROXY_CORE, NODE_CMD[0], [...NODE_CMD.slice(1), ...gatehouseNodeArgs(), path.join(ROOT, 'bin', 'gatehouse.js'), 'run', '-c', `${WORK}/gatehouse.yaml`], logFile);
 }
 
 // Per-process counters that need no tracer (a tracer changes the batching under test): read and write
