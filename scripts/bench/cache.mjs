@@ -10,9 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  H2LOAD, LOAD_CORE, NGINX, PROXY_CORE, ROOT, cleanup, ensureBuilt, fmt, freePort, log, makeCerts, median,
+  H2LOAD, LOAD_CORE, NGINX, PROXY_CORE, ROOT, cleanup, ensureBuilt, fmt, freePort, log, median,
   parseH2load, runToEnd, spawnPinned, tlsGet, waitReady,
-  fileBackendConf, numberArg,
+  fileBackendConf, prepareFileBackendDir, numberArg,
 } from './lib.mjs';
 
 const argv = process.argv.slice(2);
@@ -53,10 +53,7 @@ async function main() {
   for (const bin of [NGINX, H2LOAD]) if (!fs.existsSync(bin)) throw new Error(`${bin} is needed`);
   const built = ensureBuilt(argv.includes('--build'));
   if (!built.ok) throw new Error(built.why);
-  makeCerts(WORK);
-  fs.mkdirSync(path.join(WORK, 'www'));
-  fs.mkdirSync(path.join(WORK, 'tmp'));
-  fs.writeFileSync(path.join(WORK, 'www', '1k'), Buffer.alloc(1024, 0x61));
+  prepareFileBackendDir(WORK);
   const backendPort = await freePort();
   const port = await freePort();
   fs.writeFileSync(path.join(WORK, 'backend.conf'), backendConf(backendPort));

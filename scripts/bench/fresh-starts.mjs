@@ -16,8 +16,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  H2LOAD, LOAD_CORE, NGINX, PROXY_CORE, ROOT, cleanup, cpuAt, cpuSampler, ensureBuilt, fileBackendConf, fmt,
-  freePort, gatehouseNodeArgs, log, makeCerts, median, nginxCommon, nginxTemps, parseH2load, readRequestLog,
+  H2LOAD, LOAD_CORE, NGINX, PROXY_CORE, ROOT, cleanup, cpuAt, cpuSampler, ensureBuilt, fileBackendConf, prepareFileBackendDir, fmt,
+  freePort, gatehouseNodeArgs, log, median, nginxCommon, nginxTemps, parseH2load, readRequestLog,
   runToEnd, sleep, spawnPinned, ticksToUs, tlsGet, waitReady,
 } from './lib.mjs';
 
@@ -159,10 +159,7 @@ async function main() {
   for (const bin of [NGINX, H2LOAD]) if (!fs.existsSync(bin)) throw new Error(`${bin} is needed`);
   const built = ensureBuilt(argv.includes('--build'));
   if (!built.ok) throw new Error(built.why);
-  makeCerts(WORK);
-  fs.mkdirSync(path.join(WORK, 'www'), { recursive: true });
-  fs.mkdirSync(path.join(WORK, 'tmp'));
-  fs.writeFileSync(path.join(WORK, 'www', '1k'), Buffer.alloc(1024, 0x61));
+  prepareFileBackendDir(WORK);
   const backendPort = await freePort();
   fs.writeFileSync(path.join(WORK, 'backend.conf'), fileBackendConf(WORK, backendPort));
   const backend = spawnPinned('backend', BACKEND_CORE, NGINX, ['-p', WORK, '-e', `${WORK}/backend-error.log`, '-c', `${WORK}/backend.conf`, '-g', 'daemon off;'], `${WORK}/backend.log`);

@@ -425,6 +425,14 @@ export function numberArg(argv, name, fallback) {
   return i === -1 ? fallback : Number(argv[i + 1]);
 }
 
+/** A topic's work folder: the test certificates, `tmp/` and the 1 KiB file `www/1k` that fileBackendConf serves. */
+export function prepareFileBackendDir(work) {
+  makeCerts(work);
+  fs.mkdirSync(path.join(work, 'www'), { recursive: true });
+  fs.mkdirSync(path.join(work, 'tmp'));
+  fs.writeFileSync(path.join(work, 'www', '1k'), Buffer.alloc(1024, 0x61));
+}
+
 /**
  * The backend the topic scripts put behind both contenders: one nginx serving WORK/www on
  * 127.0.0.1:PORT, keep-alive for the whole run; `serverExtra` goes inside its server block.
