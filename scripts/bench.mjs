@@ -63,8 +63,9 @@ const CORE_STEPS = ['h1', 'h2', 'big', 'handshake', 'idle'];
 // Per-topic benchmarks, each a standalone script in scripts/bench/ (run after the core steps, with their
 // own contenders and verdict lines): static files, the HTTP cache, compression memory, php-fpm/uWSGI,
 // the pm2 cluster, /metrics latency, what nginx's request model (rewrite, map, access, auth) costs, and a
-// .conf against its adapted YAML.
-const TOPICS = ['static', 'cache', 'compress', 'cgi', 'cluster', 'metrics', 'request-model', 'nginx-conf'];
+// .conf against its adapted YAML, and CPU per request over fresh starts in both shapes (backend beside the
+// proxy, and on the load core as here), with Node's floor, the spread between starts and issue 20's targets.
+const TOPICS = ['static', 'cache', 'compress', 'cgi', 'cluster', 'metrics', 'request-model', 'nginx-conf', 'fresh-starts'];
 const STEPS = [...CORE_STEPS, ...TOPICS];
 // Steps that also measure Node's floor (scripts/bench/node-floor.mjs --proxy: a bare Node https server
 // proxying with undici), the steps whose targets sit near what Node itself reaches.
@@ -832,6 +833,7 @@ async function runTopics() {
     log(`\n================================================================ ${topic} (scripts/bench/${topic}.mjs)`);
     const args = [path.join(ROOT, 'scripts', 'bench', `${topic}.mjs`)];
     if (opts.build && ['cache', 'compress', 'static'].includes(topic)) args.push('--build');
+    if (topic === 'fresh-starts') args.push('--suite', ...(opts.quick ? ['--starts', '4', '--secs', '2', '--warmup', '3'] : []));
     // On every core again: this script pinned itself to the load core (main()), and a child inherits
     // that, so a topic's own unpinned processes (the pm2 cluster's workers) would share one core.
     const allCores = `0-${os.cpus().length - 1}`;

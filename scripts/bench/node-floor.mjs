@@ -12,8 +12,8 @@
 //
 // --h1 listens with https.createServer (HTTP/1.1 only); --h2 with http2.createSecureServer and the
 // core stream API (HTTP/2 only: a 'request' listener would switch every stream to the compat layer).
-// --proxy URL makes the HTTP/1.1 servers a proxy instead, as few lines as one can write: each
-// request goes to URL over undici's keep-alive pool (gatehouse's HTTP client) and the answer is
+// --proxy URL makes the servers (HTTP/1.1 and HTTP/2) a proxy instead, as few lines as one can write:
+// each request goes to URL over undici's keep-alive pool (gatehouse's HTTP client) and the answer is
 // piped back with its status, type and length. That is the floor for a Node proxy, where the
 // proxying steps compare.
 // Prints nothing unless it fails: the bench reads its log as news.
@@ -67,8 +67,29 @@ function h1Server(opts) {
   });
 }
 
+function h2ProxyStream(stream, headers) {
+  stream.on('error', () => undefined);
+  upstream.request({ method: headers[':method'], path: headers[':path'], headers: { host: headers[':authority'] ?? '' } }).then(
+    (up) => {
+      if (stream.destroyed) return up.body.destroy();
+      const head = { ':status': up.statusCode, 'content-type': up.headers['content-type'] ?? 'application/octet-stream' };
+      if (up.headers['content-length'] !== undefined) head['content-length'] = up.headers['content-length'];
+      stream.respond(head);
+      up.body.pipe(stream);
+    },
+    () => {
+      if (!stream.destroyed) stream.respond({ ':status': 502, 'content-length': 0 }, { endStream: true });
+    },
+  );
+}
+
 function h2Server(opts) {
   const server = http2.createSecureServer({ ...opts, settings: { maxConcurrentStreams: 256 } });
+  if (upstream) {
+    server.on('stream', h2ProxyStream);
+    server.on('sessionError', () => undefined);
+    return server;
+  }
   server.on('stream', (stream, headers) => {
     const head = headers[':method'] === 'HEAD';
     stream.respond({
