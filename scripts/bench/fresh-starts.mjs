@@ -7,7 +7,7 @@
 // tutorial's `proxy_pass http://127.0.0.1:8080` on a small server); `split` puts the backend on the load
 // core with h2load (the shape of `npm run bench`).
 //
-//   node scripts/bench/fresh-starts.mjs [--shape one-box|split] [--starts N] [--proto h1|h2] [--secs S] [--warmup S] [--only nginx,node,gatehouse] [--no-aslr] [--cohort [--rounds R]] [--suite] [--keep]
+//   node scripts/bench/fresh-starts.mjs [--shape one-box|split] [--starts N] [--proto h1|h2] [--secs S] [--warmup S] [--only nginx,node,gatehouse] [--conns N] [--no-aslr] [--cohort [--rounds R]] [--suite] [--variants NAME=FLAGS,...] [--keep]
 //
 // GATEHOUSE_NODE_ARGS="--trace-deopt" passes Node flags to the gatehouse processes only (their logs stay in
 // the work dir with --keep). CPU is counted over the measured phase only (first to last completion in h2load's
@@ -41,11 +41,14 @@ const VARIANTS = new Map((opt('--variants', '') || '').split(',').filter(Boolean
   return [`gatehouse-${v.slice(0, at)}`, v.slice(at + 1).split(/\s+/).filter(Boolean)];
 }));
 const ROUNDS = Number(opt('--rounds', 3));
+// --conns N: HTTP/1.1 connections (64 by default); HTTP/2 keeps 16 connections and takes N/16 streams on each
+// (512 by default). Many requests in flight is where V8's GC can fall into its slow mode (docs/performance.md).
+const CONNS = opt('--conns', undefined);
 // --no-aslr starts the Node contenders under `setarch -R` (one fixed address-space layout for every
 // start), to tell a layout-dependent mode (code and heap placement) from anything else.
 const NODE_CMD = argv.includes('--no-aslr') ? ['setarch', '-R', process.execPath] : [process.execPath];
 if (!['one-box', 'split'].includes(SHAPE) || !['h1', 'h2'].includes(PROTO) || !(STARTS >= 1) || !(SECS >= 1) || !(WARMUP >= 0)) {
-  console.error('usage: node scripts/bench/fresh-starts.mjs [--shape one-box|split] [--starts N] [--proto h1|h2] [--secs S] [--warmup S] [--only nginx,node,gatehouse] [--no-aslr] [--cohort [--rounds R]] [--suite] [--keep]');
+  console.error('usage: node scripts/bench/fresh-starts.mjs [--shape one-box|split] [--starts N] [--proto h1|h2] [--secs S] [--warmup S] [--only nginx,node,gatehouse] [--conns N] [--no-aslr] [--cohort [--rounds R]] [--suite] [--variants NAME=FLAGS,...] [--keep]');
   process.exit(2);
 }
 let BACKEND_CORE;
@@ -54,7 +57,7 @@ function setCombo(shape, proto) {
   SHAPE = shape;
   PROTO = proto;
   BACKEND_CORE = SHAPE === 'one-box' ? PROXY_CORE : LOAD_CORE;
-  LOAD_ARGS = PROTO === 'h1' ? ['--h1', '-c', '64'] : ['-c', '16', '-m', '32'];
+  LOAD_ARGS = PROTO === 'h1' ? ['--h1', '-c', String(CONNS ?? 64)] : ['-c', '16', '-m', String(CONNS ? Math.max(1, Math.round(CONNS / 16)) : 32)];
 }
 setCombo(SHAPE, PROTO);
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-fresh-starts-'));
@@ -302,7 +305,7 @@ async function runCombo() {
 
 async function measureCombo(backendPort) {
   const names = [...['nginx', 'node', 'gatehouse'].filter((n) => ONLY.includes(n)), ...VARIANTS.keys()];
-  const proto = PROTO === 'h1' ? 'HTTP/1.1 -c 64' : 'HTTP/2 -c 16 -m 32';
+  const proto = PROTO === 'h1' ? `HTTP/1.1 ${LOAD_ARGS.slice(1).join(' ')}` : `HTTP/2 ${LOAD_ARGS.join(' ')}`;
   const run = names;
   log(`node ${process.version}; shape ${SHAPE}: proxy on core ${PROXY_CORE}, backend on core ${BACKEND_CORE}, h2load on core ${LOAD_CORE}; ${proto}, 1 KiB, ${SECS} s (+${WARMUP} s warm-up), ${STARTS} fresh starts each, interleaved`);
   if (COHORT) {

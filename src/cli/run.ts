@@ -6,6 +6,7 @@ import { ConfigError, formatIssue, type Config } from '../config/types.js';
 import { applyNginxFlags, NGINX_FLAGS } from './nginx-flags.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, parseCommandArgs } from './usage.js';
 import { describeError } from '../log/describe-error.js';
+import { tuneV8ForServing } from './v8-tuning.js';
 
 export async function runServe(args: string[]): Promise<number | undefined> {
   const opts = parseCommandArgs(args, { config: { type: 'string', short: 'c' }, ...NGINX_FLAGS });
@@ -33,6 +34,7 @@ export async function runServe(args: string[]): Promise<number | undefined> {
 
 /** Runs until a stop signal; shared by `run` and `proxy`. */
 export async function serve(config: Config): Promise<number | undefined> {
+  tuneV8ForServing();
   let app: App;
   try {
     app = await App.start(config);
