@@ -43,7 +43,9 @@ import {
   median,
   memKiB,
   nginxCommon,
-  nginxTemps,
+  nginxHttpCommon,
+  benchGatehouseYaml,
+  fileBackendConf,
   onInterrupt,
   parseH2load,
   readRequestLog,
@@ -170,21 +172,9 @@ function removeWorkDir() {
 }
 
 
+// application/octet-stream, which is not compressible by type: no proxy gzips it
 function backendConf(dir, port) {
-  return `${nginxCommon(dir, 'backend', 8192)}
-http {
-  access_log off;
-  default_type application/octet-stream;   # not compressible by type: no proxy gzips it
-${nginxTemps(dir, 'backend')}
-  keepalive_requests 10000000;
-  keepalive_timeout 300s;
-  server {
-    listen 127.0.0.1:${port};
-    root ${dir}/www;
-    location / { }
-  }
-}
-`;
+  return fileBackendConf(dir, port, 'location / { }');
 }
 
 function nginxProxyConf(dir, ports, backendPort) {
@@ -199,13 +189,10 @@ function nginxProxyConf(dir, ports, backendPort) {
       proxy_set_header Connection "";
     }
   }`;
+  // keepalive_requests without a limit: h2load -D hangs when the server closes a connection
   return `${nginxCommon(dir, 'nginx', 16384)}
 http {
-  access_log off;
-${nginxTemps(dir, 'nginx')}
-  # h2load -D hangs when the server closes a connection, so no per-connection request limit
-  keepalive_requests 10000000;
-  keepalive_timeout 120s;
+${nginxHttpCommon(dir, 'nginx')}
   ssl_protocols TLSv1.2 TLSv1.3;
   ssl_session_tickets on;
   upstream backend {
@@ -219,15 +206,9 @@ ${server(ports.rsa, 'rsa')}
 }
 
 function gatehouseYaml(dir, port, kind, backendPort) {
-  return `listen: { https: "127.0.0.1:${port}" }
-storage: ${dir}/gh-certs
-log: { access: off, level: warn }
-sites:
-  - hosts: [bench.test, 127.0.0.1]
-    tls: { cert: ${dir}/${kind}.crt, key: ${dir}/${kind}.key }
-    routes:
+  return benchGatehouseYaml({ dir, port, cert: kind, site: `    routes:
       - { location: /, proxy: "http://127.0.0.1:${backendPort}" }
-`;
+` });
 }
 
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import {
   H2LOAD, LOAD_CORE, NGINX, PROXY_CORE, ROOT, cleanup, ensureBuilt, fmt, freePort, log, median,
   parseH2load, runToEnd, spawnPinned, tlsGet, waitReady,
-  fileBackendConf, prepareFileBackendDir, numberArg,
+  fileBackendConf, prepareFileBackendDir, numberArg, benchGatehouseYaml,
 } from './lib.mjs';
 
 const argv = process.argv.slice(2);
@@ -28,17 +28,11 @@ function backendConf(port) {
 }
 
 function gatehouseYaml(port, backendPort) {
-  return `listen: { https: "127.0.0.1:${port}" }
-storage: ${WORK}/gh-certs
-log: { access: off, level: warn }
-sites:
-  - hosts: [bench.test, 127.0.0.1]
-    tls: { cert: ${WORK}/ecdsa.crt, key: ${WORK}/ecdsa.key }
-    compress: off
+  return benchGatehouseYaml({ dir: WORK, port, site: `    compress: off
     routes:
       - { location: /cached/, proxy: "http://127.0.0.1:${backendPort}/", cache: 10m }
       - { location: /plain/, proxy: "http://127.0.0.1:${backendPort}/" }
-`;
+` });
 }
 
 async function h2load(port, p) {

@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   H2LOAD, LOAD_CORE, NGINX, PROXY_CORE, ROOT, cleanup, ensureBuilt, fmt, freePort, isRoot, log, makeCerts, median,
-  nginxCommon, nginxTemps, parseH2load, runToEnd, setVerbose, sleep, spawnPinned, tlsGet, waitReady,
+  nginxCommon, nginxHttpCommon, benchGatehouseYaml, parseH2load, runToEnd, setVerbose, sleep, spawnPinned, tlsGet, waitReady,
 } from './lib.mjs';
 
 const PHP_FPM = '/usr/sbin/php-fpm8.2';
@@ -84,10 +84,7 @@ pm.max_children = ${WORKERS}
 function nginxConf(dir, port, fpmPort, uwsgiPort) {
   return `${nginxCommon(dir, 'nginx', 4096)}
 http {
-  access_log off;
-${nginxTemps(dir, 'nginx')}
-  keepalive_requests 10000000;
-  keepalive_timeout 120s;
+${nginxHttpCommon(dir, 'nginx')}
   server {
     listen 127.0.0.1:${port} ssl http2;
     server_name bench.test;
@@ -102,16 +99,10 @@ ${nginxTemps(dir, 'nginx')}
 }
 
 function gatehouseYaml(dir, port, fpmPort, uwsgiPort) {
-  return `listen: { https: "127.0.0.1:${port}" }
-storage: ${dir}/gh-certs
-log: { access: off, level: warn }
-sites:
-  - hosts: [bench.test]
-    tls: { cert: ${dir}/ecdsa.crt, key: ${dir}/ecdsa.key }
-    routes:
+  return benchGatehouseYaml({ dir, port, hosts: 'bench.test', site: `    routes:
       - { location: "~ \\\\.php$", proxy: "fastcgi://127.0.0.1:${fpmPort}", root: ${dir}/www }
       - { location: /py/, proxy: "uwsgi://127.0.0.1:${uwsgiPort}" }
-`;
+` });
 }
 
 async function h2load(port, urlPath, c, seconds) {

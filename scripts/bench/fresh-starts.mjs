@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   H2LOAD, LOAD_CORE, NGINX, PROXY_CORE, ROOT, cleanup, cpuAt, cpuSampler, ensureBuilt, fileBackendConf, prepareFileBackendDir, fmt,
-  freePort, gatehouseNodeArgs, log, median, nginxCommon, nginxTemps, parseH2load, readRequestLog,
+  freePort, gatehouseNodeArgs, log, median, nginxCommon, nginxHttpCommon, benchGatehouseYaml, parseH2load, readRequestLog,
   runToEnd, sleep, spawnPinned, ticksToUs, tlsGet, waitReady,
 } from './lib.mjs';
 
@@ -65,10 +65,7 @@ const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-fresh-starts-'));
 function nginxConf(port, backendPort) {
   return `${nginxCommon(WORK, 'nginx', 16384)}
 http {
-  access_log off;
-${nginxTemps(WORK, 'nginx')}
-  keepalive_requests 10000000;
-  keepalive_timeout 120s;
+${nginxHttpCommon(WORK, 'nginx')}
   upstream backend { server 127.0.0.1:${backendPort}; keepalive 32; }
   server {
     listen 127.0.0.1:${port} ssl http2;
@@ -81,15 +78,9 @@ ${nginxTemps(WORK, 'nginx')}
 }
 
 function gatehouseYaml(port, backendPort) {
-  return `listen: { https: "127.0.0.1:${port}" }
-storage: ${WORK}/gh-certs
-log: { access: off, level: warn }
-sites:
-  - hosts: [bench.test, 127.0.0.1]
-    tls: { cert: ${WORK}/ecdsa.crt, key: ${WORK}/ecdsa.key }
-    routes:
+  return benchGatehouseYaml({ dir: WORK, port, site: `    routes:
       - { location: /, proxy: "http://127.0.0.1:${backendPort}" }
-`;
+` });
 }
 
 function startContender(name, port, backendPort, start) {
@@ -304,9 +295,8 @@ async function runCombo() {
 }
 
 async function measureCombo(backendPort) {
-  const names = [...['nginx', 'node', 'gatehouse'].filter((n) => ONLY.includes(n)), ...VARIANTS.keys()];
+  const run = [...['nginx', 'node', 'gatehouse'].filter((n) => ONLY.includes(n)), ...VARIANTS.keys()];
   const proto = PROTO === 'h1' ? `HTTP/1.1 ${LOAD_ARGS.slice(1).join(' ')}` : `HTTP/2 ${LOAD_ARGS.join(' ')}`;
-  const run = names;
   log(`node ${process.version}; shape ${SHAPE}: proxy on core ${PROXY_CORE}, backend on core ${BACKEND_CORE}, h2load on core ${LOAD_CORE}; ${proto}, 1 KiB, ${SECS} s (+${WARMUP} s warm-up), ${STARTS} fresh starts each, interleaved`);
   if (COHORT) {
     log(`cohort mode: ${ROUNDS} rounds of ${SECS} s per process`);

@@ -362,6 +362,29 @@ export function nginxTemps(dir, name) {
     .map((t) => `  ${t}_temp_path ${dir}/tmp/${name}-${t};`).join('\n');
 }
 
+/** The http-block lines every bench nginx shares: no access log, its temp paths, keep-alive for the whole run. */
+export function nginxHttpCommon(dir, name, keepaliveTimeout = '120s') {
+  return `  access_log off;
+${nginxTemps(dir, name)}
+  keepalive_requests 10000000;
+  keepalive_timeout ${keepaliveTimeout};`;
+}
+
+/**
+ * The gatehouse YAML every bench contender starts from: its address, its storage, quiet logs and one site
+ * with the bench certificate. `site` is the rest of that site (`compress: off`, `routes:` ...) as indented
+ * lines; `top` goes before `sites:` (maps).
+ */
+export function benchGatehouseYaml({ dir, port, site, cert = 'ecdsa', hosts = 'bench.test, 127.0.0.1', top = '' }) {
+  return `listen: { https: "127.0.0.1:${port}" }
+storage: ${dir}/gh-certs
+log: { access: off, level: warn }
+${top}sites:
+  - hosts: [${hosts}]
+    tls: { cert: ${dir}/${cert}.crt, key: ${dir}/${cert}.key }
+${site}`;
+}
+
 export function ensureBuilt(build = false) {
   const entry = path.join(ROOT, 'dist', 'cli', 'main.js');
   if (fs.existsSync(entry) && !build) return { ok: true };
@@ -440,11 +463,8 @@ export function prepareFileBackendDir(work) {
 export function fileBackendConf(work, port, serverExtra = '') {
   return `${nginxCommon(work, 'backend', 8192)}
 http {
-  access_log off;
+${nginxHttpCommon(work, 'backend', '300s')}
   default_type application/octet-stream;
-${nginxTemps(work, 'backend')}
-  keepalive_requests 10000000;
-  keepalive_timeout 300s;
   server {
     listen 127.0.0.1:${port};
     root ${work}/www;${serverExtra ? `\n    ${serverExtra}` : ''}

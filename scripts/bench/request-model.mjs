@@ -12,7 +12,7 @@ import path from 'node:path';
 import {
   H2LOAD, LOAD_CORE, NGINX, PROXY_CORE, ROOT, cleanup, cpuTicks, ensureBuilt, fmt, freePort, log, makeCerts, median,
   parseH2load, runToEnd, spawnPinned, ticksToUs, tlsGet, waitReady,
-  fileBackendConf, numberArg,
+  fileBackendConf, numberArg, benchGatehouseYaml,
 } from './lib.mjs';
 
 const argv = process.argv.slice(2);
@@ -33,18 +33,13 @@ function backendConf(port) {
 // proxied as rewritten (after `break` nginx sends the whole new URI, not the URI part); the map
 // decides a header, the allow list admits loopback, basic auth checks a bcrypt entry.
 function gatehouseYaml(port, backendPort) {
-  return `listen: { https: "127.0.0.1:${port}" }
-storage: ${WORK}/gh-certs
-log: { access: off, level: warn }
-maps:
+  const top = `maps:
   $client_kind:
     from: $http_user_agent
     default: other
     values: { '~*h2load': bench, curl: curl }
-sites:
-  - hosts: [bench.test, 127.0.0.1]
-    tls: { cert: ${WORK}/ecdsa.crt, key: ${WORK}/ecdsa.key }
-    compress: off
+`;
+  return benchGatehouseYaml({ dir: WORK, port, top, site: `    compress: off
     routes:
       - { location: /plain/, proxy: "http://127.0.0.1:${backendPort}/" }
       - location: /model/
@@ -55,7 +50,7 @@ sites:
         auth: { realm: bench, htpasswd: ${WORK}/htpasswd }
         headers: { request: { set: { X-Client-Kind: $client_kind } } }
         proxy: "http://127.0.0.1:${backendPort}/"
-`;
+` });
 }
 
 async function h2load(port, p, ghPids, extraArgs = []) {

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   H2LOAD, LOAD_CORE, NGINX, PROXY_CORE, ROOT, cleanup, cpuTicks, ensureBuilt, fmt, log, makeCerts, median,
-  nginxCommon, nginxTemps, parseH2load, runToEnd, setVerbose, sleep, spawnPinned, tlsGet, ticksToUs, waitReady, freePort,
+  nginxCommon, nginxHttpCommon, benchGatehouseYaml, parseH2load, runToEnd, setVerbose, sleep, spawnPinned, tlsGet, ticksToUs, waitReady, freePort,
 } from './lib.mjs';
 
 const TARGET = 0.7;
@@ -36,11 +36,8 @@ const STEPS = {
 function nginxConf(dir, port) {
   return `${nginxCommon(dir, 'nginx', 16384)}
 http {
-  access_log off;
+${nginxHttpCommon(dir, 'nginx')}
   default_type application/octet-stream;
-${nginxTemps(dir, 'nginx')}
-  keepalive_requests 10000000;
-  keepalive_timeout 120s;
   ssl_protocols TLSv1.2 TLSv1.3;
   open_file_cache max=1000 inactive=20s;
   open_file_cache_valid 1s;
@@ -58,16 +55,10 @@ ${nginxTemps(dir, 'nginx')}
 }
 
 function gatehouseYaml(dir, port) {
-  return `listen: { https: "127.0.0.1:${port}" }
-storage: ${dir}/gh-certs
-log: { access: off, level: warn }
-sites:
-  - hosts: [bench.test, 127.0.0.1]
-    tls: { cert: ${dir}/ecdsa.crt, key: ${dir}/ecdsa.key }
-    compress: off
+  return benchGatehouseYaml({ dir, port, site: `    compress: off
     routes:
       - { location: /, root: ${dir}/www }
-`;
+` });
 }
 
 async function load(port, step) {

@@ -84,6 +84,11 @@ function recordingSolver(events: string[], fail: { present?: string; wait?: stri
 
 const noStore = {} as ChallengeStore;
 
+/** One DNS-01 order for example.test through `solver`, its warnings to `warn`. */
+function orderExampleTest(events: string[], solver: DnsSolver, warn: NonNullable<Parameters<typeof runOrder>[0]['warn']>) {
+  return runOrder({ client: fakeClient(events, [authz('example.test')]), names: ['example.test'], type: 'dns-01', keyPem: ecKeyPem(), challenges: noStore, dns: solver, warn });
+}
+
 describe('DNS-01 (RFC 8555 §8.4)', () => {
   it('the TXT value is base64url(SHA-256(token "." thumbprint)), as acme-client computes it for dns-01', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -178,15 +183,7 @@ describe('DNS-01 (RFC 8555 §8.4)', () => {
       throw new Error('API down');
     };
     const warnings: Array<{ message: string; meta: Record<string, unknown> }> = [];
-    const pem = await runOrder({
-      client: fakeClient(events, [authz('example.test')]),
-      names: ['example.test'],
-      type: 'dns-01',
-      keyPem: ecKeyPem(),
-      challenges: noStore,
-      dns: solver,
-      warn: (message, meta) => warnings.push({ message, meta }),
-    });
+    const pem = await orderExampleTest(events, solver, (message, meta) => warnings.push({ message, meta }));
     expect(pem).to.equal('PEM');
     expect(warnings).to.deep.equal([
       { message: 'DNS-01: could not remove a challenge TXT record; remove it by hand', meta: { record: '_acme-challenge.example.test', error: 'API down' } },
@@ -204,15 +201,7 @@ describe('DNS-01 (RFC 8555 §8.4)', () => {
     };
     const warnings: string[] = [];
     let failed: unknown;
-    await runOrder({
-      client: fakeClient(events, [authz('example.test')]),
-      names: ['example.test'],
-      type: 'dns-01',
-      keyPem: ecKeyPem(),
-      challenges: noStore,
-      dns: solver,
-      warn: (message) => warnings.push(message),
-    }).catch((err: unknown) => (failed = err));
+    await orderExampleTest(events, solver, (message) => warnings.push(message)).catch((err: unknown) => (failed = err));
     expect((failed as Error)?.message).to.include('403 Authentication error');
     expect(warnings).to.deep.equal(['DNS-01: the TXT record could not be written, and the removal in case the write went through failed too']);
   });
