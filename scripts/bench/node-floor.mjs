@@ -71,7 +71,8 @@ function h2ProxyStream(stream, headers) {
   stream.on('error', () => undefined);
   upstream.request({ method: headers[':method'], path: headers[':path'], headers: { host: headers[':authority'] ?? '' } }).then(
     (up) => {
-      if (stream.destroyed) return up.body.destroy();
+      // a client gone before the answer (h2load closing at the end of a run): undici's body errors on destroy
+      if (stream.destroyed) return up.body.on('error', () => undefined).destroy();
       const head = { ':status': up.statusCode, 'content-type': up.headers['content-type'] ?? 'application/octet-stream' };
       if (up.headers['content-length'] !== undefined) head['content-length'] = up.headers['content-length'];
       stream.respond(head);
