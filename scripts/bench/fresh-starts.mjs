@@ -7,7 +7,7 @@
 // tutorial's `proxy_pass http://127.0.0.1:8080` on a small server); `split` puts the backend on the load
 // core with h2load (the shape of `npm run bench`).
 //
-//   node scripts/bench/fresh-starts.mjs [--shape one-box|split] [--starts N] [--proto h1|h2] [--secs S] [--warmup S] [--only nginx,node,gatehouse] [--conns N] [--no-aslr] [--cohort [--rounds R]] [--suite] [--variants NAME=FLAGS,...] [--keep]
+//   node scripts/bench/fresh-starts.mjs [--shape one-box|split] [--starts N] [--proto h1|h2] [--secs S] [--warmup S] [--only nginx,node,gatehouse] [--conns N] [--floor-conns N] [--no-aslr] [--cohort [--rounds R]] [--suite] [--variants NAME=FLAGS,...] [--keep]
 //
 // GATEHOUSE_NODE_ARGS="--trace-deopt" passes Node flags to the gatehouse processes only (their logs stay in
 // the work dir with --keep). CPU is counted over the measured phase only (first to last completion in h2load's
@@ -44,11 +44,14 @@ const ROUNDS = Number(opt('--rounds', 3));
 // --conns N: HTTP/1.1 connections (64 by default); HTTP/2 keeps 16 connections and takes N/16 streams on each
 // (512 by default). Many requests in flight is where V8's GC can fall into its slow mode (docs/performance.md).
 const CONNS = opt('--conns', undefined);
+// --floor-conns 0: the floor opens an upstream connection per request in flight (nginx's and gatehouse's
+// model) instead of queueing behind 32 (node-floor.mjs --upstream-connections).
+const FLOOR_CONNS = opt('--floor-conns', undefined);
 // --no-aslr starts the Node contenders under `setarch -R` (one fixed address-space layout for every
 // start), to tell a layout-dependent mode (code and heap placement) from anything else.
 const NODE_CMD = argv.includes('--no-aslr') ? ['setarch', '-R', process.execPath] : [process.execPath];
 if (!['one-box', 'split'].includes(SHAPE) || !['h1', 'h2'].includes(PROTO) || !(STARTS >= 1) || !(SECS >= 1) || !(WARMUP >= 0)) {
-  console.error('usage: node scripts/bench/fresh-starts.mjs [--shape one-box|split] [--starts N] [--proto h1|h2] [--secs S] [--warmup S] [--only nginx,node,gatehouse] [--conns N] [--no-aslr] [--cohort [--rounds R]] [--suite] [--variants NAME=FLAGS,...] [--keep]');
+  console.error('usage: node scripts/bench/fresh-starts.mjs [--shape one-box|split] [--starts N] [--proto h1|h2] [--secs S] [--warmup S] [--only nginx,node,gatehouse] [--conns N] [--floor-conns N] [--no-aslr] [--cohort [--rounds R]] [--suite] [--variants NAME=FLAGS,...] [--keep]');
   process.exit(2);
 }
 let BACKEND_CORE;
@@ -91,7 +94,7 @@ function startContender(name, port, backendPort, start) {
   }
   if (name === 'node') {
     return spawnPinned(name, PROXY_CORE, NODE_CMD[0], [...NODE_CMD.slice(1), path.join(ROOT, 'scripts', 'bench', 'node-floor.mjs'), `${WORK}/www/1k`,
-      '--proxy', `http://127.0.0.1:${backendPort}`, PROTO === 'h1' ? '--h1' : '--h2', `${port}:${WORK}/ecdsa.crt:${WORK}/ecdsa.key`], logFile);
+      '--proxy', `http://127.0.0.1:${backendPort}`, ...(FLOOR_CONNS !== undefined ? ['--upstream-connections', FLOOR_CONNS] : []), PROTO === 'h1' ? '--h1' : '--h2', `${port}:${WORK}/ecdsa.crt:${WORK}/ecdsa.key`], logFile);
   }
   fs.writeFileSync(`${WORK}/gatehouse.yaml`, gatehouseYaml(port, backendPort));
   return spawnPinned(name, PROXY_CORE, NODE_CMD[0], [...NODE_CMD.slice(1), ...gatehouseNodeArgs(), ...(VARIANTS.get(name) ?? []), path.join(ROOT, 'bin', 'gatehouse.js'), 'run', '-c', `${WORK}/gatehouse.yaml`], logFile);
@@ -297,7 +300,7 @@ async function runCombo() {
 async function measureCombo(backendPort) {
   const run = [...['nginx', 'node', 'gatehouse'].filter((n) => ONLY.includes(n)), ...VARIANTS.keys()];
   const proto = PROTO === 'h1' ? `HTTP/1.1 ${LOAD_ARGS.slice(1).join(' ')}` : `HTTP/2 ${LOAD_ARGS.join(' ')}`;
-  log(`node ${process.version}; shape ${SHAPE}: proxy on core ${PROXY_CORE}, backend on core ${BACKEND_CORE}, h2load on core ${LOAD_CORE}; ${proto}, 1 KiB, ${SECS} s (+${WARMUP} s warm-up), ${STARTS} fresh starts each, interleaved`);
+  log(`node ${process.version}; shape ${SHAPE}: proxy on core ${PROXY_CORE}, backend on core ${BACKEND_CORE}, h2load on core ${LOAD_CORE}; ${proto}, 1 KiB, ${SECS} s (+${WARMUP} s warm-up), ${STARTS} fresh starts each, interleaved${FLOOR_CONNS !== undefined ? `; the floor with --upstream-connections ${FLOOR_CONNS}` : ""}`);
   if (COHORT) {
     log(`cohort mode: ${ROUNDS} rounds of ${SECS} s per process`);
     const result = await cohort(run, backendPort);

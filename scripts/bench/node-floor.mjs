@@ -8,14 +8,16 @@
 // TLS settings are gatehouse's own (TLS_CONTEXT_OPTIONS from the build, dist/tls/tls-options.js):
 // TLS 1.2/1.3, ECDHE + AEAD, the same curves, session tickets on.
 //
-//   node node-floor.mjs FILE [--proxy URL] [--h1 PORT:CERT:KEY]... [--h2 PORT:CERT:KEY]...
+//   node node-floor.mjs FILE [--proxy URL [--upstream-connections N]] [--h1 PORT:CERT:KEY]... [--h2 PORT:CERT:KEY]...
 //
 // --h1 listens with https.createServer (HTTP/1.1 only); --h2 with http2.createSecureServer and the
 // core stream API (HTTP/2 only: a 'request' listener would switch every stream to the compat layer).
 // --proxy URL makes the servers (HTTP/1.1 and HTTP/2) a proxy instead, as few lines as one can write:
 // each request goes to URL over undici's keep-alive pool (gatehouse's HTTP client) and the answer is
 // piped back with its status, type and length. That is the floor for a Node proxy, where the
-// proxying steps compare.
+// proxying steps compare. The pool opens at most 32 connections and queues the other requests;
+// --upstream-connections 0 opens one per concurrent request instead, as nginx and gatehouse do, so
+// that a comparison under hundreds of requests in flight sets the same concurrency model side by side.
 // Prints nothing unless it fails: the bench reads its log as news.
 import fs from 'node:fs';
 import http2 from 'node:http2';
@@ -25,11 +27,13 @@ import { TLS_CONTEXT_OPTIONS as TLS } from '../../dist/tls/tls-options.js';
 
 const [file, ...rest] = process.argv.slice(2);
 if (!file || rest.length === 0 || rest.length % 2) {
-  console.error('usage: node node-floor.mjs FILE [--proxy URL] [--h1 PORT:CERT:KEY]... [--h2 PORT:CERT:KEY]...');
+  console.error('usage: node node-floor.mjs FILE [--proxy URL [--upstream-connections N]] [--h1 PORT:CERT:KEY]... [--h2 PORT:CERT:KEY]...');
   process.exit(2);
 }
+const connsAt = rest.indexOf('--upstream-connections');
+const upstreamConnections = connsAt === -1 ? 32 : Number(rest.splice(connsAt, 2)[1]);
 const proxyAt = rest.indexOf('--proxy');
-const upstream = proxyAt === -1 ? undefined : new Pool(rest.splice(proxyAt, 2)[1], { connections: 32 });
+const upstream = proxyAt === -1 ? undefined : new Pool(rest.splice(proxyAt, 2)[1], { connections: upstreamConnections || null });
 const body = fs.readFileSync(file);
 const stat = fs.statSync(file);
 const mtime = Math.floor(stat.mtimeMs / 1000);
