@@ -22,6 +22,7 @@ import {
 } from './lib.mjs';
 
 const argv = process.argv.slice(2);
+const times = (r) => (Number.isFinite(r) && r > 0 ? `${fmt(r, 2)}x` : '—');
 const opt = (name, fallback) => { const i = argv.indexOf(name); return i === -1 ? fallback : argv[i + 1]; };
 // --suite (what `npm run bench` runs): both shapes × HTTP/1.1 and HTTP/2, with the verdicts of issue 20
 const SUITE = argv.includes('--suite');
@@ -233,15 +234,17 @@ async function cohort(run, backendPort) {
       const within = Math.max(...v.map((m) => m.us)) / Math.min(...v.map((m) => m.us));
       const threads = Object.entries(v.reduce((acc, m) => { for (const [k, x] of Object.entries(m.threads)) acc[k] = (acc[k] ?? 0) + x / v.length; return acc; }, {}))
         .filter(([, x]) => x >= 0.5).map(([k, x]) => `${k} ${fmt(x, 1)}`).join(', ');
-      log(`${n.padEnd(16)} #${String(c.tag).padEnd(3)} ${v.map((m) => fmt(m.us, 1).padStart(7)).join('')}   median ${fmt(med, 1).padStart(6)}  ${fmt(rel, 2)}x nginx  across rounds ${fmt(within, 2)}  µs/req by thread: ${threads}`);
+      log(`${n.padEnd(16)} #${String(c.tag).padEnd(3)} ${v.map((m) => fmt(m.us, 1).padStart(7)).join('')}   median ${fmt(med, 1).padStart(6)}  ${times(rel)} nginx  across rounds ${fmt(within, 2)}  µs/req by thread: ${threads}`);
     }
     summary[n] = { medians: meds, rels, spread: Math.max(...meds) / Math.min(...meds), relSpread: Math.max(...rels) / Math.min(...rels), median: median(meds), worst: Math.max(...meds), medRatio: median(rels), worstRatio: Math.max(...rels) };
   }
   log('');
+  // without nginx in the run (--only node,gatehouse) there is no ratio to give
+  const nginxIn = run.includes('nginx');
   log(`${'contender'.padEnd(18)}${'median µs'.padStart(10)}${'worst µs'.padStart(10)}${'max/min'.padStart(9)}${'med/nginx'.padStart(11)}${'worst/nginx'.padStart(13)}${'max/min of /nginx'.padStart(19)}`);
   for (const n of run) {
     const x = summary[n];
-    log(`${n.padEnd(18)}${fmt(x.median, 1).padStart(10)}${fmt(x.worst, 1).padStart(10)}${fmt(x.spread, 2).padStart(9)}${`${fmt(x.medRatio, 2)}x`.padStart(11)}${`${fmt(x.worstRatio, 2)}x`.padStart(13)}${fmt(x.relSpread, 2).padStart(19)}`);
+    log(`${n.padEnd(18)}${fmt(x.median, 1).padStart(10)}${fmt(x.worst, 1).padStart(10)}${fmt(x.spread, 2).padStart(9)}${times(x.medRatio).padStart(11)}${times(x.worstRatio).padStart(13)}${(nginxIn ? fmt(x.relSpread, 2) : '—').padStart(19)}`);
   }
   return { summary, perProcess: all.map((c) => ({ name: c.name, start: c.tag, rounds: byProc.get(c) })) };
 }
