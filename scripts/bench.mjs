@@ -46,6 +46,8 @@ import {
   nginxHttpCommon,
   benchGatehouseYaml,
   fileBackendConf,
+  floorProxyArgs,
+  proxyRoute,
   onInterrupt,
   parseH2load,
   readRequestLog,
@@ -206,9 +208,7 @@ ${server(ports.rsa, 'rsa')}
 }
 
 function gatehouseYaml(dir, port, kind, backendPort) {
-  return benchGatehouseYaml({ dir, port, cert: kind, site: `    routes:
-      - { location: /, proxy: "http://127.0.0.1:${backendPort}" }
-` });
+  return benchGatehouseYaml({ dir, port, cert: kind, site: proxyRoute(backendPort) });
 }
 
 
@@ -278,7 +278,7 @@ class NodeFloorContender {
   async start() {
     const listen = ['ecdsa', 'rsa'].flatMap((k) => ['--h1', `${this.ports[k]}:${this.dir}/${k}.crt:${this.dir}/${k}.key`]);
     this.proc = spawnPinned('node-floor', PROXY_CORE, process.execPath,
-      [path.join(ROOT, 'scripts', 'bench', 'node-floor.mjs'), `${this.dir}/www/1k`, '--proxy', `http://127.0.0.1:${this.backendPort}`, ...listen], this.logFile);
+      floorProxyArgs({ file: `${this.dir}/www/1k`, backendPort: this.backendPort, listen }), this.logFile);
     await waitReady(this.proc, [this.ports.ecdsa, this.ports.rsa]);
   }
 

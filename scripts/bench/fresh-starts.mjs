@@ -18,7 +18,7 @@ import path from 'node:path';
 import {
   H2LOAD, LOAD_CORE, NGINX, PROXY_CORE, ROOT, cleanup, cpuAt, cpuSampler, ensureBuilt, fileBackendConf, prepareFileBackendDir, fmt,
   freePort, gatehouseNodeArgs, log, median, nginxCommon, nginxHttpCommon, benchGatehouseYaml, parseH2load, readRequestLog,
-  runToEnd, sleep, spawnPinned, ticksToUs, tlsGet, waitReady,
+  floorProxyArgs, proxyRoute, runToEnd, sleep, spawnPinned, ticksToUs, tlsGet, waitReady,
 } from './lib.mjs';
 
 const argv = process.argv.slice(2);
@@ -82,9 +82,7 @@ ${nginxHttpCommon(WORK, 'nginx')}
 }
 
 function gatehouseYaml(port, backendPort) {
-  return benchGatehouseYaml({ dir: WORK, port, site: `    routes:
-      - { location: /, proxy: "http://127.0.0.1:${backendPort}" }
-` });
+  return benchGatehouseYaml({ dir: WORK, port, site: proxyRoute(backendPort) });
 }
 
 function startContender(name, port, backendPort, start) {
@@ -94,8 +92,8 @@ function startContender(name, port, backendPort, start) {
     return spawnPinned(name, PROXY_CORE, NGINX, ['-p', WORK, '-e', `${WORK}/nginx-error.log`, '-c', `${WORK}/nginx.conf`, '-g', 'daemon off;'], logFile);
   }
   if (name === 'node') {
-    return spawnPinned(name, PROXY_CORE, NODE_CMD[0], [...NODE_CMD.slice(1), path.join(ROOT, 'scripts', 'bench', 'node-floor.mjs'), `${WORK}/www/1k`,
-      '--proxy', `http://127.0.0.1:${backendPort}`, ...(FLOOR_CONNS !== undefined ? ['--upstream-connections', FLOOR_CONNS] : []), PROTO === 'h1' ? '--h1' : '--h2', `${port}:${WORK}/ecdsa.crt:${WORK}/ecdsa.key`], logFile);
+    return spawnPinned(name, PROXY_CORE, NODE_CMD[0], [...NODE_CMD.slice(1), ...floorProxyArgs({ file: `${WORK}/www/1k`, backendPort,
+      upstreamConnections: FLOOR_CONNS, listen: [PROTO === 'h1' ? '--h1' : '--h2', `${port}:${WORK}/ecdsa.crt:${WORK}/ecdsa.key`] })], logFile);
   }
   fs.writeFileSync(`${WORK}/gatehouse.yaml`, gatehouseYaml(port, backendPort));
   return spawnPinned(name, PROXY_CORE, NODE_CMD[0], [...NODE_CMD.slice(1), ...gatehouseNodeArgs(), ...(VARIANTS.get(name) ?? []), path.join(ROOT, 'bin', 'gatehouse.js'), 'run', '-c', `${WORK}/gatehouse.yaml`], logFile);

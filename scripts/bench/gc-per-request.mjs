@@ -21,7 +21,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
   H2LOAD, LOAD_CORE, NGINX, PROXY_CORE, ROOT, benchGatehouseYaml, cleanup, ensureBuilt, fileBackendConf, fmt, freePort,
-  log, parseH2load, prepareFileBackendDir, readStat, runToEnd, sleep, spawnPinned, treePids, ticksToUs, waitReady,
+  cpuTicks, floorProxyArgs, log, parseH2load, prepareFileBackendDir, proxyRoute, runToEnd, sleep, spawnPinned, treePids, ticksToUs, waitReady,
 } from './lib.mjs';
 
 const dash = process.argv.indexOf('--');
@@ -57,17 +57,15 @@ function tcpActiveOpens() {
     return NaN;
   }
 }
-const cpuTicks = (pids) => pids.reduce((sum, p) => sum + (readStat(p)?.ticks ?? 0), 0);
 
 function start(name, port, backendPort, tag) {
   const flags = ['--trace-gc-nvp', ...(SNAPSHOT ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${WORK}`] : []), ...NODE_FLAGS];
   const logFile = `${WORK}/${name}-${tag}.log`;
   if (name === 'node') {
-    return spawnPinned(name, PROXY_CORE, process.execPath, [...flags, path.join(ROOT, 'scripts', 'bench', 'node-floor.mjs'), `${WORK}/www/1k`,
-      '--proxy', `http://127.0.0.1:${backendPort}`, ...(FLOOR_CONNS !== undefined ? ['--upstream-connections', FLOOR_CONNS] : []),
-      PROTO === 'h1' ? '--h1' : '--h2', `${port}:${WORK}/ecdsa.crt:${WORK}/ecdsa.key`], logFile);
+    return spawnPinned(name, PROXY_CORE, process.execPath, [...flags, ...floorProxyArgs({ file: `${WORK}/www/1k`, backendPort,
+      upstreamConnections: FLOOR_CONNS, listen: [PROTO === 'h1' ? '--h1' : '--h2', `${port}:${WORK}/ecdsa.crt:${WORK}/ecdsa.key`] })], logFile);
   }
-  fs.writeFileSync(`${WORK}/gatehouse.yaml`, benchGatehouseYaml({ dir: WORK, port, site: `    routes:\n      - { location: /, proxy: "http://127.0.0.1:${backendPort}" }\n` }));
+  fs.writeFileSync(`${WORK}/gatehouse.yaml`, benchGatehouseYaml({ dir: WORK, port, site: proxyRoute(backendPort) }));
   return spawnPinned(name, PROXY_CORE, process.execPath, [...flags, path.join(ROOT, 'bin', 'gatehouse.js'), 'run', '-c', `${WORK}/gatehouse.yaml`], logFile);
 }
 

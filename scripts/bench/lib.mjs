@@ -385,6 +385,22 @@ ${top}sites:
 ${site}`;
 }
 
+/** The `site:` lines of benchGatehouseYaml for the one route the proxy benches use: everything to the backend. */
+export function proxyRoute(backendPort) {
+  return `    routes:
+      - { location: /, proxy: "http://127.0.0.1:${backendPort}" }
+`;
+}
+
+/**
+ * node-floor.mjs as the proxy floor: its script and arguments after Node's own flags. `listen` is its
+ * `--h1`/`--h2 PORT:CERT:KEY` pairs; `upstreamConnections` (undefined: the floor's own 32) its pool size.
+ */
+export function floorProxyArgs({ file, backendPort, listen, upstreamConnections }) {
+  return [path.join(ROOT, 'scripts', 'bench', 'node-floor.mjs'), file, '--proxy', `http://127.0.0.1:${backendPort}`,
+    ...(upstreamConnections !== undefined ? ['--upstream-connections', String(upstreamConnections)] : []), ...listen];
+}
+
 export function ensureBuilt(build = false) {
   const entry = path.join(ROOT, 'dist', 'cli', 'main.js');
   if (fs.existsSync(entry) && !build) return { ok: true };

@@ -151,13 +151,10 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
     if (aborted && !finished) call?.abort(new Error('client closed the connection'));
   });
   // The close callback above keeps this scope alive until the client's stream closes, which under load
-  // is well after the upstream's answer has ended (HTTP/2 frames still queued for the client). A call
-  // that is over lets go of undici's request, controller and the upstream's raw header buffers then,
-  // so that they die young instead of being copied by every scavenge (docs/performance.md, "GC under
-  // many concurrent requests").
-  const dropCall = (): void => {
-    call = undefined;
-  };
+  // is well after the upstream's answer has ended (HTTP/2 frames still queued for the client). So a call
+  // that is over is let go (`call = undefined` in onEnd and in onError's last word): undici's request,
+  // controller and the upstream's raw header buffers then die young instead of being copied by every
+  // scavenge (docs/performance.md, "GC under many concurrent requests").
 
   const attempt = (server: UpstreamServer): void => {
     tried.add(server);
@@ -223,7 +220,7 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
         ctx.upstreamResponseTime = (performance.now() - startedAt) / 1000;
         release();
         finished = true;
-        dropCall();
+        call = undefined;
         if (!ex.closed && !intercepted) ex.end(trailers);
       },
       onUpgrade(status, headers, upstreamSocket) {
@@ -277,7 +274,7 @@ function send(ctx: RequestContext, rt: ProxyRuntime, body: Readable | undefined,
         // gatehouse's own failure is a bug to report, not a server's trouble.
         if (code === 'EINTERNAL') ctx.env.logger.error(`upstream ${server.transport.address}: ${err.message}`, meta);
         else ctx.env.logger.warn(`upstream ${server.transport.address}: ${err.message}`, meta);
-        dropCall();
+        call = undefined;
         sendStatus(ctx, statusForUpstreamError(err));
       },
     });
